@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies, each for one job (see README "Design"):
+// - swift-nio: the Unix-socket server (event loops, channels, back-pressure).
+// - swift-argument-parser: the CLIs' flags and exit code 64 on usage errors.
+// - swift-log: the daemon's structured log.
+let package = Package(
+    name: "heapd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "heapd", targets: ["heapd"]),
+        .executable(name: "heapctl", targets: ["heapctl"]),
+        .library(name: "HeapClient", targets: ["HeapClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+        // The heap and the collector: pure Swift, no I/O, no threads.
+        .target(name: "HeapCore"),
+        // JSON-RPC 2.0 over Jansson: codec, framing, error codes.
+        .target(
+            name: "JSONRPC",
+            dependencies: [
+                "CJansson",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "HeapServer",
+            dependencies: [
+                "HeapCore", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "HeapClient", dependencies: ["JSONRPC"]),
+        .executableTarget(
+            name: "heapd",
+            dependencies: [
+                "HeapServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "heapctl",
+            dependencies: [
+                "HeapClient", "JSONRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
+        .testTarget(name: "JSONRPCTests", dependencies: [
+            "JSONRPC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+    ]
+)
