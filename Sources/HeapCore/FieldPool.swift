@@ -1,0 +1,53 @@
+/// Storage for every object's fields in one flat array, so an object with fields costs no
+/// allocation of its own.
+///
+/// An entry packs `(key index << 32) | target slot`. An object's entries form one block whose
+/// capacity is the power of two at or above its field count; freed blocks are kept on a free list
+/// per size class and reused first. Entries of a block are sorted by key index (the type's
+/// first-use order), which is also the order CPython 3.11 releases attributes in.
+struct FieldPool {
+    typealias Entry = UInt64
+
+    private(set) var entries: [Entry] = []
+    /// Heads of the free lists, one per size class (capacity 1 << class). A free block stores
+    /// the next free block's offset in its first entry; UInt32.max ends a list.
+    private var freeHeads: [UInt32] = Array(repeating: .max, count: 17)
+
+    static func pack(key: UInt32, target: Slot) -> Entry { (UInt64(key) << 32) | UInt64(target) }
+    static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) }
+    static func target(_ e: Entry) -> Slot { UInt32(truncatingIfNeeded: e) }
+
+    static let maxFields = 1 << 16 - 1
+
+    static func sizeClass(forCount count: Int) -> Int {
+        count <= 1 ? 0 : (Int.bitWidth - (count - 1).leadingZeroBitCount)
+    }
+
+    /// A block able to hold `count` entries (count ≥ 1).
+    mutating func allocateBlock(count: Int) -> UInt32 {
+        let cls = Self.sizeClass(forCount: count)
+        let head = freeHeads[cls]
+        if head != .max {
+            freeHeads[cls] = UInt32(truncatingIfNeeded: entries[Int(head)])
+            return head
+        }
+        let at = UInt32(entries.count)
+        entries.append(contentsOf: repeatElement(0, count: 1 << cls))
+        return at
+    }
+
+    mutating func freeBlock(at: UInt32, count: Int) {
+        guard count > 0 else { return }
+        let cls = Self.sizeClass(forCount: count)
+        entries[Int(at)] = UInt64(freeHeads[cls])
+        freeHeads[cls] = at
+    }
+
+    subscript(i: UInt32) -> Entry {
+        get { entries[Int(i)] }
+        set { entries[Int(i)] = newValue }
+    }
+
+    /// Bytes the pool occupies (for stats).
+    var byteCount: Int { entries.capacity * MemoryLayout<Entry>.stride }
+}

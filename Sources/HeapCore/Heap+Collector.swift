@@ -1,0 +1,223 @@
+/// The cycle collector: CPython 3.11's `gc_collect_main` (Modules/gcmodule.c), phase by phase.
+///
+/// The phases keep gcmodule.c's names. Two differences follow from finalizers and weakref
+/// callbacks running in the clients (SPEC §1): they are events, so they cannot touch the heap
+/// while the collection runs; hence nothing can be resurrected, and the callbacks cannot free
+/// their own weakref (3.11's extra `num_freed` from `handle_weakrefs` is always 0 here).
+extension Heap {
+    /// `gc.collect(generation)`: collects `generation` and every younger one.
+    public mutating func collect(generation: Int = 2, events: inout HeapEvents) throws(HeapError) -> CollectResult {
+        guard (0...2).contains(generation) else {
+            throw .invalidArgument("params.generation: must be 0, 1 or 2, got \(generation)")
+        }
+        guard !gc.collecting else {
+            // 3.11 returns 0 without collecting when a collection is already running.
+            return CollectResult(generation: generation, collected: 0, uncollectable: 0, durationNanoseconds: 0)
+        }
+        gc.collecting = true
+        defer { gc.collecting = false }
+        events.append(.gcStart(generation: generation))
+        let result = collectMain(generation, &events)
+        events.append(.gcStop(result))
+        return result
+    }
+
+    private mutating func collectMain(_ g: Int, _ events: inout HeapEvents) -> CollectResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        if gc.debug.contains(.stats) { logGenerationSizes(collecting: g, &events) }
+
+        // Counters: this collection counts towards the next generation's trigger.
+        if g + 1 < 3 { gc.counts[g + 1] += 1 }
+        for i in 0...g { gc.counts[i] = 0 }
+
+        // Merge younger generations into this one: [gen g..., gen 0..., ..., gen g-1...].
+        let young = ListHead.generation(g)
+        for i in 0..<g { table.listMerge(ListHead.generation(i), into: young) }
+        let oldGeneration = min(g + 1, 2)
+        let old = ListHead.generation(oldGeneration)
+
+        // Find what is unreachable from outside the young generation.
+        let unreachable = ListHead.unreachable
+        updateRefs(young)
+        subtractRefs(young)
+        moveUnreachable(young, into: unreachable)
+
+        // Survivors are promoted now, before any finalizer runs.
+        var survivors = 0
+        forEach(in: young) { h, s in
+            h.table.records[Int(s)].generation = oldGeneration
+            survivors += 1
+        }
+        if g == 2 {
+            gc.longLivedPending = 0
+            gc.longLivedTotal = survivors
+        } else {
+            if g == 1 { gc.longLivedPending += survivors }
+            table.listMerge(young, into: old)
+        }
+
+        // (move_legacy_finalizers: only C types have tp_del; heap types never land here.)
+        if gc.debug.contains(.collectable) {
+            forEach(in: unreachable) { h, s in
+                events.append(.debug("gc: collectable <\(h.typeName(s)) \(h.table.id(of: s))>"))
+            }
+        }
+        handleWeakrefs(unreachable, old: old, oldGeneration: oldGeneration, &events)
+        finalizeGarbage(unreachable, &events)
+        // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
+        // unreachable set is still unreachable; nothing to recompute.
+        var collected = 0
+        forEach(in: unreachable) { h, s in
+            h.table.records[Int(s)].generation = oldGeneration
+            collected += 1
+        }
+        deleteGarbage(unreachable, old: old, &events)
+
+        let elapsed = start.duration(to: clock.now)
+        let ns = UInt64(elapsed.components.seconds) * 1_000_000_000
+            + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        gc.stats[g].collections += 1
+        gc.stats[g].collected += collected
+        if gc.debug.contains(.stats) {
+            let secs = Double(ns) / 1e9
+            events.append(.debug("gc: done, \(collected) unreachable, 0 uncollectable, \(secs)s elapsed"))
+        }
+        return CollectResult(generation: g, collected: collected, uncollectable: 0, durationNanoseconds: ns)
+    }
+
+    /// `update_refs`: gc_refs = refcount for every object of `young`; mark it collecting.
+    private mutating func updateRefs(_ young: Slot) {
+        forEach(in: young) { h, s in
+            h.table.records[Int(s)].gcRefs = Int32(truncatingIfNeeded: Int(h.table.records[Int(s)].refcount))
+            h.table.records[Int(s)].flags.insert(.collecting)
+        }
+    }
+
+    /// `subtract_refs`: remove the references that come from inside `young`. Afterwards
+    /// gc_refs > 0 exactly for objects referenced from outside it (older or frozen objects,
+    /// sessions, roots, gc.garbage), even when that holder is itself garbage.
+    private mutating func subtractRefs(_ young: Slot) {
+        forEach(in: young) { h, s in
+            let r = h.table.records[Int(s)]
+            for i in 0..<UInt32(r.fieldCount) {
+                let t = Int(FieldPool.target(h.fieldPool[r.fieldsAt + i]))
+                if h.table.records[t].flags.contains(.collecting) { h.table.records[t].gcRefs -= 1 }
+            }
+        }
+    }
+
+    /// `move_unreachable`: walk `young` in order. An object with gc_refs > 0 is reachable: its
+    /// referents become reachable too (moved back to the tail of `young` if they were already
+    /// set aside). An object with gc_refs == 0 is set aside, tentatively, in `unreachable`.
+    /// Garbage ends in `unreachable` in young-list order; survivors lose the collecting mark.
+    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot) {
+        var s = table.records[Int(young)].gcNext
+        while s != young {
+            let next: Slot
+            if table.records[Int(s)].gcRefs > 0 {
+                let r = table.records[Int(s)]
+                for i in 0..<UInt32(r.fieldCount) {
+                    visitReachable(FieldPool.target(fieldPool[r.fieldsAt + i]), young: young)
+                }
+                table.records[Int(s)].flags.remove(.collecting)
+                next = table.records[Int(s)].gcNext
+            } else {
+                next = table.records[Int(s)].gcNext
+                table.listMove(s, to: unreachable)
+                table.records[Int(s)].flags.insert(.unreachable)
+            }
+            s = next
+        }
+        forEach(in: unreachable) { h, s in h.table.records[Int(s)].flags.remove(.unreachable) }
+    }
+
+    private mutating func visitReachable(_ t: Slot, young: Slot) {
+        let flags = table.records[Int(t)].flags
+        guard flags.contains(.collecting) else { return }   // another generation
+        if flags.contains(.unreachable) {
+            table.records[Int(t)].flags.remove(.unreachable)
+            table.listMove(t, to: young)
+            table.records[Int(t)].gcRefs = 1
+        } else if table.records[Int(t)].gcRefs == 0 {
+            table.records[Int(t)].gcRefs = 1
+        }
+    }
+
+    /// `handle_weakrefs`: clear every weakref that is garbage and every weakref to garbage, then
+    /// report the callbacks of the cleared weakrefs that are not themselves in the unreachable
+    /// set (membership, not liveness: garbage in an older generation still calls back). Those
+    /// weakrefs move to the old generation, as 3.11 moves them through `wrcb_to_call`.
+    private mutating func handleWeakrefs(_ unreachable: Slot, old: Slot, oldGeneration: Int,
+                                         _ events: inout HeapEvents) {
+        var callbacks: [(weakref: Slot, referent: ObjectID)] = []
+        forEach(in: unreachable) { h, op in
+            let flags = h.table.records[Int(op)].flags
+            if flags.contains(.isWeakref) { h.detachWeakref(op) }
+            guard flags.contains(.hasWeakrefs) else { return }
+            let referent = h.table.id(of: op)
+            let refs = h.table.weakrefsTo.removeValue(forKey: op) ?? []
+            h.table.records[Int(op)].flags.remove(.hasWeakrefs)
+            for w in refs.reversed() {
+                h.table.weakReferent[w] = nil
+                let wf = h.table.records[Int(w)].flags
+                if wf.contains(.weakrefHasCallback) && !wf.contains(.collecting) {
+                    callbacks.append((w, referent))
+                }
+            }
+        }
+        for (w, referent) in callbacks {
+            events.append(.weakrefCallback(weakref: table.id(of: w), referent: referent))
+            table.listMove(w, to: old)
+            table.records[Int(w)].generation = oldGeneration
+        }
+    }
+
+    /// `finalize_garbage`: each finalizer once, in unreachable-list order.
+    private mutating func finalizeGarbage(_ unreachable: Slot, _ events: inout HeapEvents) {
+        forEach(in: unreachable) { h, s in
+            let flags = h.table.records[Int(s)].flags
+            if flags.contains(.hasFinalizer) && !flags.contains(.finalized) {
+                h.table.records[Int(s)].flags.insert(.finalized)
+                events.append(.finalize(id: h.table.id(of: s), type: h.typeName(s)))
+            }
+        }
+    }
+
+    /// `delete_garbage`: take the head of `unreachable` until it is empty. Under DEBUG_SAVEALL
+    /// it goes to gc.garbage; otherwise its fields are cleared in key order (`tp_clear`), which
+    /// frees by refcount whatever that was the last reference to, itself included. Whatever is
+    /// still alive afterwards moves to the old generation; it dies when its last referrer is
+    /// cleared.
+    private mutating func deleteGarbage(_ unreachable: Slot, old: Slot, _ events: inout HeapEvents) {
+        while let op = table.listFirst(unreachable) {
+            table.records[Int(op)].flags.remove(.collecting)
+            if gc.debug.contains(.saveAll) {
+                incref(op)
+                garbage.append(op)
+            } else {
+                incref(op)
+                for t in takeAllFields(op) { decref(t, &events) }
+                decref(op, &events)
+            }
+            if table.listFirst(unreachable) == op { table.listMove(op, to: old) }
+        }
+    }
+
+    /// Visits a list in order; `body` may move or free the visited node (not others).
+    mutating func forEach(in head: Slot, _ body: (inout Heap, Slot) -> Void) {
+        var s = table.records[Int(head)].gcNext
+        while s != head {
+            let next = table.records[Int(s)].gcNext
+            body(&self, s)
+            s = next
+        }
+    }
+
+    private func logGenerationSizes(collecting g: Int, _ events: inout HeapEvents) {
+        events.append(.debug("gc: collecting generation \(g)..."))
+        let sizes = (0...2).map { table.listCount(ListHead.generation($0)) }
+        events.append(.debug("gc: objects in each generation: \(sizes[0]) \(sizes[1]) \(sizes[2])"))
+        events.append(.debug("gc: objects in permanent generation: \(table.listCount(ListHead.permanent))"))
+    }
+}

@@ -1,0 +1,79 @@
+/// The `gc` module's controls and automatic collection (gcmodule.c §3.1 of CPYTHON-GC.md).
+extension Heap {
+    /// `_PyObject_GC_Link`: every allocation counts; crossing threshold 0 collects right here,
+    /// inside the allocation, before the new object exists (as 3.11 does; 3.12 defers it).
+    mutating func trackAllocation(_ events: inout HeapEvents) {
+        gc.counts[0] += 1
+        if gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] > gc.thresholds[0] && !gc.collecting {
+            collectGenerations(&events)
+        }
+    }
+
+    /// `gc_collect_generations`: the oldest generation over its threshold, except that a full
+    /// collection waits until the objects promoted since the last one are 25% of the survivors.
+    mutating func collectGenerations(_ events: inout HeapEvents) {
+        for i in stride(from: 2, through: 0, by: -1) where gc.counts[i] > gc.thresholds[i] {
+            if i == 2 && gc.longLivedPending < gc.longLivedTotal / 4 { continue }
+            _ = try? collect(generation: i, events: &events)
+            break
+        }
+    }
+
+    public mutating func setEnabled(_ on: Bool) { gc.enabled = on }
+
+    /// `gc.set_threshold(t0[, t1[, t2]])`: omitted values keep theirs.
+    public mutating func setThresholds(_ t: [Int]) throws(HeapError) {
+        guard (1...3).contains(t.count) else {
+            throw .invalidArgument("params.threshold: expected 1 to 3 integers, got \(t.count)")
+        }
+        for (i, v) in t.enumerated() {
+            guard v >= 0 && v <= Int(Int32.max) else {
+                throw .invalidArgument("params.threshold[\(i)]: must be between 0 and \(Int32.max), got \(v)")
+            }
+        }
+        for (i, v) in t.enumerated() { gc.thresholds[i] = v }
+    }
+
+    public mutating func setDebug(_ flags: GCState.DebugFlags) { gc.debug = flags }
+
+    /// `gc.freeze()`: every tracked object moves to the permanent generation, which collections
+    /// never examine (its references act as external ones); all counts restart at 0.
+    public mutating func freeze() {
+        for g in 0...2 {
+            forEach(in: ListHead.generation(g)) { h, s in h.table.records[Int(s)].generation = 3 }
+            table.listMerge(ListHead.generation(g), into: ListHead.permanent)
+        }
+        gc.counts = [0, 0, 0]
+    }
+
+    /// `gc.unfreeze()`: the permanent generation joins the oldest one.
+    public mutating func unfreeze() {
+        forEach(in: ListHead.permanent) { h, s in h.table.records[Int(s)].generation = 2 }
+        table.listMerge(ListHead.permanent, into: ListHead.generation(2))
+    }
+
+    public var freezeCount: Int { table.listCount(ListHead.permanent) }
+
+    /// Objects per generation (0, 1, 2, permanent): O(n), as `gc_list_size`.
+    public var generationSizes: [Int] {
+        (0...3).map { table.listCount($0 == 3 ? ListHead.permanent : ListHead.generation($0)) }
+    }
+
+    /// `gc.get_objects(generation)`: the objects of one generation (3 = permanent) in list order.
+    public func objects(inGeneration g: Int) -> [ObjectID] {
+        table.listSlots(g == 3 ? ListHead.permanent : ListHead.generation(g)).map { table.id(of: $0) }
+    }
+
+    /// Every live object in id order.
+    public func allObjects() -> [ObjectID] {
+        table.objectSlots.filter { table.isLive($0) }.map { table.id(of: $0) }
+    }
+
+    public func isFinalized(_ id: ObjectID) throws(HeapError) -> Bool {
+        table.records[Int(try resolveLive(id))].flags.contains(.finalized)
+    }
+
+    public func generation(of id: ObjectID) throws(HeapError) -> Int {
+        table.records[Int(try resolveLive(id))].generation
+    }
+}

@@ -1,0 +1,67 @@
+/// The heap invariant checker: every refcount equals the holders counted from scratch, no field
+/// points at a dead object, and the generation lists hold exactly the live objects.
+extension Heap {
+    /// Violations found (empty: the heap is consistent). O(objects + fields).
+    public func checkInvariants() -> [String] {
+        var problems: [String] = []
+        var counted = [UInt32](repeating: 0, count: table.records.count)
+        for s in table.objectSlots where table.isLive(s) {
+            for e in fieldEntries(s) {
+                let t = FieldPool.target(e)
+                if !table.isLive(t) {
+                    problems.append("object \(table.id(of: s)) has a field pointing at dead slot \(t)")
+                } else {
+                    counted[Int(t)] += 1
+                }
+            }
+        }
+        for (_, refs) in sessions {
+            for (slot, n) in refs.allHeld {
+                if table.isLive(slot) { counted[Int(slot)] += n } else {
+                    problems.append("a session holds dead slot \(slot)")
+                }
+            }
+        }
+        for (name, slot) in roots {
+            if table.isLive(slot) { counted[Int(slot)] += 1 } else { problems.append("root '\(name)' holds dead slot \(slot)") }
+        }
+        for slot in garbage {
+            if table.isLive(slot) { counted[Int(slot)] += 1 } else { problems.append("gc.garbage holds dead slot \(slot)") }
+        }
+        var live = 0
+        var bytes: UInt64 = 0
+        for s in table.objectSlots where table.isLive(s) {
+            live += 1
+            bytes += table.size(s)
+            let rc = table.records[Int(s)].refcount
+            if rc != counted[Int(s)] {
+                problems.append("object \(table.id(of: s)) has refcount \(rc) but \(counted[Int(s)]) holders")
+            }
+            if rc == 0 { problems.append("object \(table.id(of: s)) is live with refcount 0") }
+            if let referent = table.weakReferent[s], !table.isLive(referent) {
+                problems.append("weakref \(table.id(of: s)) points at dead slot \(referent)")
+            }
+        }
+        if live != table.liveCount { problems.append("live count \(table.liveCount), found \(live)") }
+        if bytes != totalBytes { problems.append("total bytes \(totalBytes), counted \(bytes)") }
+        var listed = 0
+        for g in 0...3 {
+            let head = g == 3 ? ListHead.permanent : ListHead.generation(g)
+            for s in table.listSlots(head) {
+                listed += 1
+                if !table.isLive(s) { problems.append("generation \(g) lists dead slot \(s)") }
+                if table.records[Int(s)].generation != g {
+                    problems.append("object \(table.id(of: s)) is in list \(g) but marked generation \(table.records[Int(s)].generation)")
+                }
+            }
+        }
+        if listed != live { problems.append("generation lists hold \(listed) objects, \(live) are live") }
+        for (referent, refs) in table.weakrefsTo {
+            if !table.isLive(referent) { problems.append("dead slot \(referent) has a weakref list") }
+            for w in refs where table.weakReferent[w] != referent {
+                problems.append("weakref \(table.id(of: w)) is listed under slot \(referent) but points elsewhere")
+            }
+        }
+        return problems
+    }
+}

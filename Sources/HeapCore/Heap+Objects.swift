@@ -1,0 +1,248 @@
+/// What `allocate` creates.
+public struct AllocationSpec: Sendable {
+    public var type: String
+    /// Bytes the object accounts for; nil: the length of its encoded data (0 without data).
+    public var size: UInt64?
+    /// The object's data as encoded JSON text (opaque to the collector).
+    public var data: [UInt8]?
+    /// Strong references, in the order given (which is the first-use order of new field names).
+    public var fields: [(name: String, target: ObjectID)]
+    public var finalizer: Bool
+
+    public init(type: String, size: UInt64? = nil, data: [UInt8]? = nil,
+                fields: [(name: String, target: ObjectID)] = [], finalizer: Bool = false) {
+        self.type = type
+        self.size = size
+        self.data = data
+        self.fields = fields
+        self.finalizer = finalizer
+    }
+}
+
+/// One object as `get` shows it.
+public struct ObjectSnapshot: Sendable, Equatable {
+    public var id: ObjectID
+    public var type: String
+    public var size: UInt64
+    public var data: [UInt8]?
+    /// In key (release) order.
+    public var fields: [Field]
+    public var refcount: Int
+    public var isWeakref: Bool
+    public var hasCallback: Bool
+    /// For a weakref: its referent, nil once it died.
+    public var referent: ObjectID?
+    public var finalizer: Bool
+
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var target: ObjectID
+    }
+}
+
+extension Heap {
+    public static let weakrefType = "weakref"
+
+    /// Creates an object with refcount 1, held by `session` (in its innermost scope).
+    public mutating func allocate(_ spec: AllocationSpec, session: SessionID,
+                                  events: inout HeapEvents) throws(HeapError) -> ObjectID {
+        try checkSession(session)
+        guard !spec.type.isEmpty else { throw .invalidArgument("params.type: must be a non-empty string") }
+        guard spec.type != Self.weakrefType else {
+            throw .invalidArgument("params.type: 'weakref' objects are made by the weakref method")
+        }
+        let targets = try resolveFieldTargets(spec.fields)
+        let size = spec.size ?? UInt64(spec.data?.count ?? 0)
+        try checkQuota(adding: size)
+        // The targets are held while the allocation runs, as the creating frame holds them in
+        // CPython; the references become the fields' own below.
+        for t in targets { incref(t) }
+        trackAllocation(&events)
+        let slot = makeObject(type: types.intern(spec.type), size: size, explicitSize: spec.size != nil,
+                              data: spec.data, finalizer: spec.finalizer)
+        for (f, t) in zip(spec.fields, targets) {
+            let key = types.internKey(f.name, of: table.records[Int(slot)].type)
+            if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
+        }
+        sessions[session]!.take(slot)
+        return table.id(of: slot)
+    }
+
+    /// Creates a weakref object to `id` (never shared: each call makes a new one, as for a
+    /// `weakref.ref` subclass), held by `session`.
+    public mutating func weakref(to id: ObjectID, callback: Bool,
+                                 fields: [(name: String, target: ObjectID)] = [],
+                                 session: SessionID, events: inout HeapEvents) throws(HeapError) -> ObjectID {
+        try checkSession(session)
+        let referent = try resolveLive(id)
+        let targets = try resolveFieldTargets(fields)
+        try checkQuota(adding: 0)
+        incref(referent)
+        for t in targets { incref(t) }
+        trackAllocation(&events)
+        let slot = makeObject(type: types.intern(Self.weakrefType), size: 0, explicitSize: false,
+                              data: nil, finalizer: false)
+        table.records[Int(slot)].flags.insert(.isWeakref)
+        if callback { table.records[Int(slot)].flags.insert(.weakrefHasCallback) }
+        for (f, t) in zip(fields, targets) {
+            let key = types.internKey(f.name, of: table.records[Int(slot)].type)
+            if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
+        }
+        sessions[session]!.take(slot)
+        // The referent may have been collected by the allocation's automatic collection only if
+        // nothing held it; our temporary hold prevents that, and dropping it cannot free it
+        // unless it had no other holder, in which case the weakref dies at once, as in CPython.
+        table.weakReferent[slot] = referent
+        table.weakrefsTo[referent, default: []].append(slot)
+        table.records[Int(referent)].flags.insert(.hasWeakrefs)
+        decref(referent, &events)
+        return table.id(of: slot)
+    }
+
+    /// Takes one more reference for `session`. Returns the new refcount.
+    public mutating func ref(_ id: ObjectID, session: SessionID) throws(HeapError) -> Int {
+        try checkSession(session)
+        let slot = try resolveLive(id)
+        try checkRefcountRoom(slot, id)
+        incref(slot)
+        sessions[session]!.take(slot)
+        return Int(table.records[Int(slot)].refcount)
+    }
+
+    /// Drops one reference `session` holds. Returns the refcount after (0: freed).
+    public mutating func unref(_ id: ObjectID, session: SessionID,
+                               events: inout HeapEvents) throws(HeapError) -> Int {
+        try checkSession(session)
+        let slot = try resolveLive(id)
+        guard sessions[session]!.drop(slot) else { throw .referenceNotHeld(id) }
+        let after = Int(table.records[Int(slot)].refcount) - 1
+        decref(slot, &events)
+        return after
+    }
+
+    /// Sets or deletes (nil target) fields in the order given, then replaces data and size if
+    /// given (`data: .some(nil)` removes the data). Returns the refcount after (0: the object
+    /// died because a field it cleared held the last path to it).
+    @discardableResult
+    public mutating func set(_ id: ObjectID, fields: [(name: String, target: ObjectID?)],
+                             data: [UInt8]?? = nil, size: UInt64? = nil,
+                             events: inout HeapEvents) throws(HeapError) -> Int {
+        let slot = try resolveLive(id)
+        var targets: [Slot?] = []
+        for f in fields {
+            guard !f.name.isEmpty else { throw .invalidArgument("params.fields: field names must be non-empty") }
+            if let t = f.target {
+                let s = try resolveLive(t)
+                try checkRefcountRoom(s, t, adding: fields.count)
+                targets.append(s)
+            } else {
+                targets.append(nil)
+            }
+        }
+        if table.records[Int(slot)].fieldCount == UInt16(FieldPool.maxFields) {
+            throw .quotaExceeded("object \(id) has the most fields an object can have")
+        }
+        let newSize: UInt64? = size ?? (table.records[Int(slot)].flags.contains(.explicitSize)
+            ? nil : data.map { UInt64($0?.count ?? 0) })
+        if let newSize, newSize > table.size(slot) { try checkQuota(adding: newSize - table.size(slot), newObject: false) }
+
+        // Held for the duration, as the caller's frame would hold them in Python.
+        incref(slot)
+        for case let t? in targets { incref(t) }
+        let type = table.records[Int(slot)].type
+        for (f, t) in zip(fields, targets) {
+            if let t {
+                let key = types.internKey(f.name, of: type)
+                incref(t)
+                if let old = storeField(slot, key: key, target: t) { decref(old, &events) }
+            } else if let key = types.key(f.name, of: type), let old = removeField(slot, key: key) {
+                decref(old, &events)
+            }
+        }
+        if let data { setData(slot, data) }
+        if let newSize {
+            if size != nil { table.records[Int(slot)].flags.insert(.explicitSize) }
+            resize(slot, to: newSize)
+        }
+        for case let t? in targets { decref(t, &events) }
+        let after = Int(table.records[Int(slot)].refcount) - 1
+        decref(slot, &events)
+        return after
+    }
+
+    /// The object as `get` shows it.
+    public func snapshot(_ id: ObjectID) throws(HeapError) -> ObjectSnapshot {
+        let slot = try resolveLive(id)
+        let r = table.records[Int(slot)]
+        return ObjectSnapshot(
+            id: id, type: typeName(slot), size: table.size(slot),
+            data: r.flags.contains(.hasData) ? table.data[slot] : nil,
+            fields: namedFields(slot).map { .init(name: $0.0, target: table.id(of: $0.1)) },
+            refcount: Int(r.refcount),
+            isWeakref: r.flags.contains(.isWeakref),
+            hasCallback: r.flags.contains(.weakrefHasCallback),
+            referent: table.weakReferent[slot].map { table.id(of: $0) },
+            finalizer: r.flags.contains(.hasFinalizer))
+    }
+
+    // MARK: helpers
+
+    func resolveFieldTargets(_ fields: [(name: String, target: ObjectID)]) throws(HeapError) -> [Slot] {
+        guard fields.count <= FieldPool.maxFields else {
+            throw .invalidArgument("params.fields: at most \(FieldPool.maxFields) fields")
+        }
+        var slots: [Slot] = []
+        slots.reserveCapacity(fields.count)
+        for f in fields {
+            guard !f.name.isEmpty else { throw .invalidArgument("params.fields: field names must be non-empty") }
+            let s = try resolveLive(f.target)
+            try checkRefcountRoom(s, f.target, adding: fields.count)
+            slots.append(s)
+        }
+        return slots
+    }
+
+    func checkQuota(adding bytes: UInt64, newObject: Bool = true) throws(HeapError) {
+        if newObject && table.liveCount >= limits.maxObjects {
+            throw .quotaExceeded("heap quota exceeded: \(table.liveCount) objects of at most \(limits.maxObjects)")
+        }
+        if bytes > limits.maxBytes || totalBytes > limits.maxBytes - bytes {
+            throw .quotaExceeded("heap quota exceeded: \(totalBytes) + \(bytes) bytes is over \(limits.maxBytes)")
+        }
+    }
+
+    /// A new live object, tracked at the tail of generation 0 (`_PyObject_GC_TRACK`), refcount 1.
+    mutating func makeObject(type: TypeID, size: UInt64, explicitSize: Bool, data: [UInt8]?,
+                             finalizer: Bool) -> Slot {
+        let slot = table.allocateSlot()
+        table.records[Int(slot)].type = type
+        table.records[Int(slot)].refcount = 1
+        var flags: ObjectFlags = [.live]
+        if finalizer { flags.insert(.hasFinalizer) }
+        if explicitSize { flags.insert(.explicitSize) }
+        table.records[Int(slot)].flags = flags
+        table.setSize(slot, size)
+        if let data {
+            table.data[slot] = data
+            table.records[Int(slot)].flags.insert(.hasData)
+        }
+        table.listAppend(slot, to: ListHead.generation(0))
+        types.account(type, count: 1, bytes: Int64(size))
+        totalBytes += size
+        return slot
+    }
+
+    mutating func setData(_ slot: Slot, _ data: [UInt8]?) {
+        table.data[slot] = data
+        if data == nil { table.records[Int(slot)].flags.remove(.hasData) } else {
+            table.records[Int(slot)].flags.insert(.hasData)
+        }
+    }
+
+    mutating func resize(_ slot: Slot, to size: UInt64) {
+        let old = table.size(slot)
+        table.setSize(slot, size)
+        types.account(table.records[Int(slot)].type, count: 0, bytes: Int64(size) - Int64(old))
+        totalBytes = totalBytes - old + size
+    }
+}

@@ -1,0 +1,127 @@
+/// Holders of external references: sessions (with scopes), named roots and gc.garbage.
+extension Heap {
+    /// Opens a session. A named session is found again by its name until it is closed.
+    public mutating func openSession(name: String? = nil) throws(HeapError) -> SessionID {
+        if let name, sessionNames[name] != nil { throw .sessionConflict("session '\(name)' already exists") }
+        let id = SessionID(raw: nextSessionID)
+        nextSessionID += 1
+        sessions[id] = SessionRefs(name: name)
+        if let name { sessionNames[name] = id }
+        return id
+    }
+
+    public func session(named name: String) -> SessionID? { sessionNames[name] }
+
+    public func sessionName(_ id: SessionID) -> String? { sessions[id]?.name }
+
+    func checkSession(_ id: SessionID) throws(HeapError) {
+        if sessions[id] == nil { throw .noSuchSession("session \(id) is closed") }
+    }
+
+    /// Drops every reference the session holds (in ascending id order, for determinism) and
+    /// forgets it.
+    public mutating func closeSession(_ id: SessionID, events: inout HeapEvents) throws(HeapError) {
+        guard let refs = sessions.removeValue(forKey: id) else { throw .noSuchSession("session \(id) is closed") }
+        if let name = refs.name { sessionNames[name] = nil }
+        releaseAll(refs.allHeld, &events)
+    }
+
+    /// Moves every reference of `from` into the innermost scope of `to` (refcounts unchanged).
+    public mutating func transferReferences(from: SessionID, to: SessionID) throws(HeapError) {
+        try checkSession(from)
+        try checkSession(to)
+        guard from != to, let refs = sessions[from] else { return }
+        for (slot, n) in refs.allHeld { for _ in 0..<n { sessions[to]!.take(slot) } }
+        sessions[from]!.frames = [[:]]
+    }
+
+    /// Enters a nested scope; returns the new depth (1 for the first scope).
+    public mutating func enterScope(_ id: SessionID) throws(HeapError) -> Int {
+        try checkSession(id)
+        guard sessions[id]!.frames.count < 1024 else { throw .scope("scopes nest at most 1023 deep") }
+        sessions[id]!.frames.append([:])
+        return sessions[id]!.frames.count - 1
+    }
+
+    /// Leaves the innermost scope, dropping the references taken in it. Returns the new depth.
+    public mutating func exitScope(_ id: SessionID, events: inout HeapEvents) throws(HeapError) -> Int {
+        try checkSession(id)
+        guard sessions[id]!.frames.count > 1 else { throw .scope("no scope to exit") }
+        let frame = sessions[id]!.frames.removeLast()
+        releaseAll(frame.map { ($0.key, $0.value) }, &events)
+        return sessions[id]!.frames.count - 1
+    }
+
+    public func scopeDepth(_ id: SessionID) -> Int { (sessions[id]?.frames.count ?? 1) - 1 }
+
+    public struct SessionSummary: Sendable, Equatable {
+        public var id: SessionID
+        public var name: String?
+        public var references: Int
+        public var distinctObjects: Int
+        public var bytes: UInt64
+        public var scopeDepth: Int
+    }
+
+    public func sessionSummaries() -> [SessionSummary] {
+        sessions.keys.sorted().map { id in
+            let s = sessions[id]!
+            var distinct = Set<Slot>()
+            for (slot, _) in s.allHeld { distinct.insert(slot) }
+            return SessionSummary(id: id, name: s.name, references: s.totalReferences,
+                                  distinctObjects: distinct.count,
+                                  bytes: distinct.reduce(0) { $0 + table.size($1) },
+                                  scopeDepth: s.frames.count - 1)
+        }
+    }
+
+    private mutating func releaseAll(_ held: [(Slot, UInt32)], _ events: inout HeapEvents) {
+        let ordered = held.sorted { table.id(of: $0.0) < table.id(of: $1.0) }
+        // Resolve ids first: a release may free (and, later, reuse) slots of the others.
+        let ids = ordered.map { (table.id(of: $0.0), $0.1) }
+        for (id, n) in ids {
+            for _ in 0..<n {
+                guard case .live(let slot) = table.resolve(id) else { break }
+                decref(slot, &events)
+            }
+        }
+    }
+
+    // MARK: named roots (globals)
+
+    /// Binds `name` to `id` (nil deletes the binding). Returns the previous binding.
+    @discardableResult
+    public mutating func setRoot(_ name: String, to id: ObjectID?,
+                                 events: inout HeapEvents) throws(HeapError) -> ObjectID? {
+        guard !name.isEmpty else { throw .invalidArgument("params.name: must be a non-empty string") }
+        let new = try id.map { id throws(HeapError) in try resolveLive(id) }
+        if let new, let id { try checkRefcountRoom(new, id) }
+        let old = roots[name]
+        let oldID = old.map { table.id(of: $0) }
+        if let new { incref(new) }
+        roots[name] = new
+        if let old { decref(old, &events) }
+        return oldID
+    }
+
+    public func root(_ name: String) -> ObjectID? { roots[name].map { table.id(of: $0) } }
+
+    /// Every root, sorted by name.
+    public func rootList() -> [(name: String, id: ObjectID)] {
+        roots.sorted { $0.key < $1.key }.map { ($0.key, table.id(of: $0.value)) }
+    }
+
+    // MARK: gc.garbage
+
+    public var garbageIDs: [ObjectID] { garbage.map { table.id(of: $0) } }
+
+    /// `del gc.garbage[:]`: drops the list's references (freeing what only it held).
+    public mutating func clearGarbage(events: inout HeapEvents) -> Int {
+        let held = garbage.map { table.id(of: $0) }
+        garbage.removeAll()
+        for id in held {
+            if case .live(let slot) = table.resolve(id) { decref(slot, &events) }
+        }
+        return held.count
+    }
+}

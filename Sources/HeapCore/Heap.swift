@@ -1,0 +1,90 @@
+/// Limits a heap enforces on allocation (nothing referenced is ever evicted).
+public struct HeapLimits: Sendable, Equatable {
+    public var maxObjects: Int
+    public var maxBytes: UInt64
+    public init(maxObjects: Int = .max, maxBytes: UInt64 = .max) {
+        self.maxObjects = maxObjects
+        self.maxBytes = maxBytes
+    }
+}
+
+/// The shared object heap: CPython 3.11's memory model over a compact object table.
+///
+/// A value type with one owner: the server keeps it behind a single lock, tests own it directly.
+/// Every mutation reports what it caused through `HeapEvents`. A mutation that throws has changed
+/// nothing: each one validates all of its input before touching the heap.
+public struct Heap {
+    /// Sentinel slots of the lists (gcmodule.c's generation heads and working lists).
+    enum ListHead {
+        static let permanent: Slot = 3
+        static let unreachable: Slot = 4
+        static let callbacks: Slot = 5
+        static func generation(_ g: Int) -> Slot { Slot(g) }
+    }
+
+    var table = ObjectTable()
+    var fieldPool = FieldPool()
+    var types = TypeRegistry()
+    public internal(set) var gc = GCState()
+    public var limits: HeapLimits
+    var sessions: [SessionID: SessionRefs] = [:]
+    var sessionNames: [String: SessionID] = [:]
+    var nextSessionID: UInt64 = 1
+    var roots: [String: Slot] = [:]
+    /// `gc.garbage`: each entry holds one reference.
+    var garbage: [Slot] = []
+    public internal(set) var totalBytes: UInt64 = 0
+    /// Scratch stack of the deallocation cascade, kept to avoid an allocation per cascade.
+    var deallocStack: [(slot: Slot, next: UInt16)] = []
+
+    public init(limits: HeapLimits = HeapLimits()) {
+        self.limits = limits
+        _ = types.intern("weakref")
+    }
+
+    public var objectCount: Int { table.liveCount }
+
+    // MARK: resolving ids
+
+    func resolveLive(_ id: ObjectID) throws(HeapError) -> Slot {
+        switch table.resolve(id) {
+        case .live(let slot): return slot
+        case .freed: throw .noSuchObject(id, .freed)
+        case .neverExisted: throw .noSuchObject(id, .neverExisted)
+        }
+    }
+
+    /// Whether an id names a live object.
+    public func contains(_ id: ObjectID) -> Bool {
+        if case .live = table.resolve(id) { return true }
+        return false
+    }
+
+    /// Whether an id was issued and its object is gone.
+    public func wasFreed(_ id: ObjectID) -> Bool {
+        if case .freed = table.resolve(id) { return true }
+        return false
+    }
+
+    func typeName(_ slot: Slot) -> String { types.name(table.records[Int(slot)].type) }
+
+    // MARK: reference counting
+
+    mutating func incref(_ slot: Slot) {
+        table.records[Int(slot)].refcount += 1
+    }
+
+    /// Drops one strong reference; at zero the object is deallocated at once (with its cascade).
+    mutating func decref(_ slot: Slot, _ events: inout HeapEvents) {
+        table.records[Int(slot)].refcount -= 1
+        if table.records[Int(slot)].refcount == 0 { deallocate(slot, &events) }
+    }
+
+    static let maxRefcount = UInt32.max - 1
+
+    func checkRefcountRoom(_ slot: Slot, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
+        if UInt64(table.records[Int(slot)].refcount) + UInt64(n) > UInt64(Self.maxRefcount) {
+            throw .quotaExceeded("object \(id) has the most references it can hold")
+        }
+    }
+}

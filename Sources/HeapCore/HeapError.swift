@@ -1,0 +1,26 @@
+/// Why a heap operation was refused. A refused operation changed nothing.
+public enum HeapError: Error, Equatable, Sendable {
+    public enum Absence: String, Sendable { case freed, neverExisted = "never-existed" }
+
+    case noSuchObject(ObjectID, Absence)
+    case referenceNotHeld(ObjectID)
+    case quotaExceeded(String)
+    case noSuchSession(String)
+    case sessionConflict(String)
+    case scope(String)
+    case noSuchRoot(String)
+    /// A parameter that the core itself checks (the message names it).
+    case invalidArgument(String)
+
+    public var message: String {
+        switch self {
+        case .noSuchObject(let id, .freed): return "object \(id) was freed"
+        case .noSuchObject(let id, .neverExisted): return "object \(id) does not exist"
+        case .referenceNotHeld(let id): return "this session holds no reference to object \(id)"
+        case .quotaExceeded(let m), .noSuchSession(let m), .sessionConflict(let m), .scope(let m),
+             .invalidArgument(let m):
+            return m
+        case .noSuchRoot(let name): return "no root named '\(name)'"
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/// Slot index in the object table. Slots below `ObjectTable.reservedSlots` are list sentinels.
+public typealias Slot = UInt32
+
+/// Per-object bits, kept in one 16-bit word of the record.
+struct ObjectFlags: OptionSet {
+    let rawValue: UInt16
+    static let live = ObjectFlags(rawValue: 1 << 0)
+    /// The type has `__del__`: a `finalize` event precedes the object's death.
+    static let hasFinalizer = ObjectFlags(rawValue: 1 << 1)
+    /// `gc.is_finalized`: set the first (and only) time the finalizer runs.
+    static let finalized = ObjectFlags(rawValue: 1 << 2)
+    static let isWeakref = ObjectFlags(rawValue: 1 << 3)
+    static let weakrefHasCallback = ObjectFlags(rawValue: 1 << 4)
+    static let hasData = ObjectFlags(rawValue: 1 << 5)
+    /// Some weakref points at this object (its list lives in a side table).
+    static let hasWeakrefs = ObjectFlags(rawValue: 1 << 6)
+    /// gcmodule.c's PREV_MASK_COLLECTING: member of the generation being collected.
+    static let collecting = ObjectFlags(rawValue: 1 << 7)
+    /// gcmodule.c's NEXT_MASK_UNREACHABLE: tentatively unreachable during move_unreachable.
+    static let unreachable = ObjectFlags(rawValue: 1 << 8)
+    static let explicitSize = ObjectFlags(rawValue: 1 << 9)
+    /// `size` did not fit 32 bits and lives in a side table.
+    static let bigSize = ObjectFlags(rawValue: 1 << 10)
+    /// Bits 12-13 hold the generation (0, 1, 2, 3 = permanent).
+    static let generationShift: UInt16 = 12
+    static let generationMask: UInt16 = 0b11 << 12
+}
+
+/// One object: 36 bytes. Everything variable-sized (fields, data, weakref lists) lives in pools
+/// or side tables so the common object (a type, a couple of fields, no data) stays compact.
+struct ObjectRecord {
+    /// Strong references from every holder: fields, sessions, roots, gc.garbage.
+    var refcount: UInt32 = 0
+    var type: TypeID = 0
+    /// Intrusive doubly linked generation list (gcmodule.c's `_gc_prev` / `_gc_next`).
+    var gcPrev: Slot = 0
+    var gcNext: Slot = 0
+    /// Collector scratch (`gc_refs`); also the length of a list, in sentinels.
+    var gcRefs: Int32 = 0
+    /// First entry of this object's block in the field pool (valid when fieldCount > 0).
+    var fieldsAt: UInt32 = 0
+    var fieldCount: UInt16 = 0
+    var flags: ObjectFlags = []
+    /// How often this slot was reused: the high part of the object's id.
+    var reuse: UInt32 = 0
+    /// Bytes the object accounts for (UInt32.max: see `ObjectTable.bigSizes`).
+    var size: UInt32 = 0
+
+    var generation: Int {
+        get { Int((flags.rawValue & ObjectFlags.generationMask) >> ObjectFlags.generationShift) }
+        set {
+            flags = ObjectFlags(rawValue: (flags.rawValue & ~ObjectFlags.generationMask)
+                | (UInt16(newValue) << ObjectFlags.generationShift))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// Index of an interned type name.
+typealias TypeID = UInt32
+
+/// Interned type names and, per type, the table of field names in first-use order.
+///
+/// CPython 3.11 keeps instance attributes in a class-wide shared-keys table and releases them in
+/// that table's order when an instance dies (CPYTHON-GC.md §4.1 step 5). Each type here keeps the
+/// same table; an object's fields store the key's index and stay sorted by it, so releasing them
+/// in order is a plain walk.
+struct TypeRegistry {
+    struct Entry {
+        let name: String
+        var keys: [String] = []
+        var keyIndex: [String: UInt32] = [:]
+        /// Live objects of this type and the bytes they account for (the type histogram).
+        var count: Int = 0
+        var bytes: UInt64 = 0
+    }
+
+    private(set) var entries: [Entry] = []
+    private var index: [String: TypeID] = [:]
+
+    mutating func intern(_ name: String) -> TypeID {
+        if let id = index[name] { return id }
+        let id = TypeID(entries.count)
+        entries.append(Entry(name: name))
+        index[name] = id
+        return id
+    }
+
+    func lookup(_ name: String) -> TypeID? { index[name] }
+
+    func name(_ type: TypeID) -> String { entries[Int(type)].name }
+
+    /// The key index of a field name, if any object of the type ever used it.
+    func key(_ name: String, of type: TypeID) -> UInt32? { entries[Int(type)].keyIndex[name] }
+
+    /// The key index of a field name, adding it to the type's table on first use.
+    mutating func internKey(_ name: String, of type: TypeID) -> UInt32 {
+        if let k = entries[Int(type)].keyIndex[name] { return k }
+        let k = UInt32(entries[Int(type)].keys.count)
+        entries[Int(type)].keys.append(name)
+        entries[Int(type)].keyIndex[name] = k
+        return k
+    }
+
+    func keyName(_ key: UInt32, of type: TypeID) -> String { entries[Int(type)].keys[Int(key)] }
+
+    mutating func account(_ type: TypeID, count: Int, bytes: Int64) {
+        entries[Int(type)].count += count
+        entries[Int(type)].bytes = UInt64(Int64(entries[Int(type)].bytes) + bytes)
+    }
+}
