@@ -41,7 +41,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("Resources/heapd.openrpc.json")]
         ),
         .target(name: "HeapClient", dependencies: ["JSONRPC"]),
         .executableTarget(

@@ -5,7 +5,7 @@
 /// capacity is the power of two at or above its field count; freed blocks are kept on a free list
 /// per size class and reused first. Entries of a block are sorted by key index (the type's
 /// first-use order), which is also the order CPython 3.11 releases attributes in.
-struct FieldPool {
+struct FieldPool: Sendable {
     typealias Entry = UInt64
 
     private(set) var entries: [Entry] = []

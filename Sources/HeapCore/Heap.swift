@@ -13,7 +13,7 @@ public struct HeapLimits: Sendable, Equatable {
 /// A value type with one owner: the server keeps it behind a single lock, tests own it directly.
 /// Every mutation reports what it caused through `HeapEvents`. A mutation that throws has changed
 /// nothing: each one validates all of its input before touching the heap.
-public struct Heap {
+public struct Heap: Sendable {
     /// Sentinel slots of the lists (gcmodule.c's generation heads and working lists).
     enum ListHead {
         static let permanent: Slot = 3

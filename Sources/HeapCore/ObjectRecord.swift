@@ -2,7 +2,7 @@
 public typealias Slot = UInt32
 
 /// Per-object bits, kept in one 16-bit word of the record.
-struct ObjectFlags: OptionSet {
+struct ObjectFlags: OptionSet, Sendable {
     let rawValue: UInt16
     static let live = ObjectFlags(rawValue: 1 << 0)
     /// The type has `__del__`: a `finalize` event precedes the object's death.
@@ -28,7 +28,7 @@ struct ObjectFlags: OptionSet {
 
 /// One object: 36 bytes. Everything variable-sized (fields, data, weakref lists) lives in pools
 /// or side tables so the common object (a type, a couple of fields, no data) stays compact.
-struct ObjectRecord {
+struct ObjectRecord: Sendable {
     /// Strong references from every holder: fields, sessions, roots, gc.garbage.
     var refcount: UInt32 = 0
     var type: TypeID = 0

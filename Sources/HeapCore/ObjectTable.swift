@@ -4,7 +4,7 @@
 /// working lists), as `PyGC_Head` list heads are in gcmodule.c. Object slots follow; a freed
 /// slot goes on a free stack and is reused once enough have piled up, so small heaps hand out
 /// ids 1, 2, 3... while a heap with churn does not grow its table forever.
-struct ObjectTable {
+struct ObjectTable: Sendable {
     static let reservedSlots: Slot = 8
     /// Free slots are reused only once this many are waiting (keeps demo ids small and ordered).
     static let reuseThreshold = 1024

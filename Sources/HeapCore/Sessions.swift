@@ -11,7 +11,7 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
 /// A reference is taken in the innermost scope; `unref` drops it from the innermost scope that
 /// holds one, and leaving a scope drops what that scope still holds, as a function's locals go
 /// when it returns.
-struct SessionRefs {
+struct SessionRefs: Sendable {
     var name: String?
     var frames: [[Slot: UInt32]] = [[:]]
 

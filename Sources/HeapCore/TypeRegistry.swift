@@ -7,8 +7,8 @@ typealias TypeID = UInt32
 /// that table's order when an instance dies (CPYTHON-GC.md §4.1 step 5). Each type here keeps the
 /// same table; an object's fields store the key's index and stay sorted by it, so releasing them
 /// in order is a plain walk.
-struct TypeRegistry {
-    struct Entry {
+struct TypeRegistry: Sendable {
+    struct Entry: Sendable {
         let name: String
         var keys: [String] = []
         var keyIndex: [String: UInt32] = [:]

@@ -39,6 +39,8 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
     /// An operation referred to something outside the caller's scope.
     public static let scopeError = RPCErrorCode(rawValue: -32008)
     public static let noSuchRoot = RPCErrorCode(rawValue: -32009)
+    /// The daemon serves its maximum number of clients; the connection is closed.
+    public static let tooManyClients = RPCErrorCode(rawValue: -32010)
 
     /// The code's name for logs and CLI output (`"invalidParams"`), or `nil` for unknown codes.
     public var name: String? {
@@ -52,7 +54,7 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
         .referenceNotHeld: "referenceNotHeld", .quotaExceeded: "quotaExceeded",
         .sessionConflict: "sessionConflict", .requestTooLarge: "requestTooLarge",
         .shuttingDown: "shuttingDown", .noSuchSession: "noSuchSession",
-        .scopeError: "scopeError", .noSuchRoot: "noSuchRoot",
+        .scopeError: "scopeError", .noSuchRoot: "noSuchRoot", .tooManyClients: "tooManyClients",
     ]
 }
 

@@ -1,0 +1,5 @@
+/// Identifies one client connection for the lifetime of the daemon.
+struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    let raw: UInt64
+    var description: String { "#\(raw)" }
+}

@@ -1,0 +1,21 @@
+import HeapCore
+import JSONRPC
+
+extension HeapError {
+    /// The JSON-RPC error a client sees for a refused heap operation.
+    var rpcError: RPCError {
+        switch self {
+        case .noSuchObject(let id, let absence):
+            return RPCError(code: .noSuchObject, message: message,
+                            data: ["id": id.json, "state": .string(absence.rawValue)])
+        case .referenceNotHeld(let id):
+            return RPCError(code: .referenceNotHeld, message: message, data: ["id": id.json])
+        case .quotaExceeded: return RPCError(code: .quotaExceeded, message: message)
+        case .noSuchSession: return RPCError(code: .noSuchSession, message: message)
+        case .sessionConflict: return RPCError(code: .sessionConflict, message: message)
+        case .scope: return RPCError(code: .scopeError, message: message)
+        case .noSuchRoot(let name): return RPCError(code: .noSuchRoot, message: message, data: ["name": .string(name)])
+        case .invalidArgument(let m): return .invalidParams(m)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import HeapCore
+import JSONRPC
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon: a Unix-socket JSON-RPC server around one heap.
+public final class HeapServer: Sendable {
+    public struct Configuration: Sendable {
+        public var socketPath: String
+        public var maximumMessageSize = 16 << 20
+        public var maximumConnections = 1024
+        public var limits = HeapLimits()
+        public var threads = System.coreCount
+
+        public init(socketPath: String) { self.socketPath = socketPath }
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    let service: HeapService
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel = Mutex<Channel?>(nil)
+    private let children = Mutex<[ObjectIdentifier: Channel]>([:])
+
+    public init(configuration: Configuration, logger: Logger) {
+        JSONCodec.bootstrap()
+        self.configuration = configuration
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(),
+                                            started: .now)
+        service = HeapService(heap: Heap(limits: configuration.limits), environment: environment,
+                              logger: logger, maximumMessageSize: configuration.maximumMessageSize)
+    }
+
+    /// Binds the socket (after checking no other daemon answers there) and starts serving.
+    public func start() throws {
+        let path = configuration.socketPath
+        try SocketPath.prepare(path)
+        let service = self.service
+        let maxMessage = configuration.maximumMessageSize
+        let maxConnections = configuration.maximumConnections
+        let shutdown: @Sendable () -> Void = { [weak self] in self?.initiateShutdown() }
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let self, self.trackChild(channel) > maxConnections {
+                        var b = channel.allocator.buffer(capacity: 160)
+                        let error = RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))")
+                        RPCFrameEncoder.frame(JSONCodec.encode(RPCEnvelope.errorResponse(id: .null, error: error)),
+                                              framing: .ndjson, into: &b)
+                        channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
+                        return
+                    }
+                    let box = FramingBox()
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(FramingSniffer(box: box))
+                    try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maximumMessageSize: maxMessage)))
+                    try sync.addHandler(RPCConnectionHandler(service: service, framingBox: box,
+                                                             onShutdownRequest: shutdown))
+                }
+            }
+        let channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).wait()
+        chmod(path, 0o600)
+        serverChannel.withLock { $0 = channel }
+        logger.info("heapd serving on \(path)")
+    }
+
+    /// Counts a new child channel and forgets it when it closes; returns the count.
+    private func trackChild(_ channel: Channel) -> Int {
+        let key = ObjectIdentifier(channel)
+        let count = children.withLock { c in
+            c[key] = channel
+            return c.count
+        }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.children.withLock { $0.removeValue(forKey: key) }
+        }
+        return count
+    }
+
+    /// Stops accepting, refuses new requests, closes every connection, and lets `wait` return.
+    public func initiateShutdown() {
+        service.beginShutdown()
+        guard let channel = serverChannel.withLock({ c -> Channel? in defer { c = nil }; return c }) else { return }
+        logger.info("heapd shutting down")
+        channel.close(promise: nil)
+    }
+
+    /// Blocks until the server has shut down, then releases its threads and socket file.
+    public func wait() throws {
+        let channel = serverChannel.withLock { $0 }
+        try channel?.closeFuture.wait()
+        let open = children.withLock { Array($0.values) }
+        for c in open { c.close(promise: nil) }
+        for c in open { try? c.closeFuture.wait() }
+        unlink(configuration.socketPath)
+        try group.syncShutdownGracefully()
+        logger.info("heapd stopped")
+    }
+}

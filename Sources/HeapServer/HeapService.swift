@@ -1,0 +1,138 @@
+import HeapCore
+import JSONRPC
+import Logging
+import NIOCore
+import Synchronization
+
+/// One request as decoded on the connection's thread: its id (nil for a notification) and
+/// either the typed request or the error its envelope or params produced.
+struct DecodedRequest: Sendable {
+    var id: RPCID?
+    var request: Result<HeapRequest, RPCError>
+}
+
+/// The heap's single owner. Requests from every connection run one at a time under one lock,
+/// so each is atomic and sees all earlier ones (linearizable); parsing and encoding happen on
+/// the connections' event loops, outside it.
+final class HeapService: Sendable {
+    private let state: Mutex<ServerState>
+    let environment: ServerEnvironment
+    let logger: Logger
+    let maximumMessageSize: Int
+
+    init(heap: Heap, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
+        state = Mutex(ServerState(heap: heap))
+        self.environment = environment
+        self.logger = logger
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    func beginShutdown() { state.withLock { $0.shuttingDown = true } }
+
+    /// Registers a connection with a fresh anonymous session.
+    func connect(channel: Channel, outbox: Outbox, framing: Framing) -> ConnectionID {
+        state.withLock { s in
+            let id = ConnectionID(raw: s.nextConnection)
+            s.nextConnection += 1
+            let session = try! s.heap.openSession()
+            s.connections[id] = .init(session: session, framing: framing, outbox: outbox, channel: channel)
+            return id
+        }
+    }
+
+    /// The connection is gone: an anonymous session's references are dropped (with events to
+    /// subscribers); a named session stays for a later resume.
+    func disconnect(_ id: ConnectionID) {
+        state.withLock { s in
+            guard let c = s.connections.removeValue(forKey: id) else { return }
+            var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
+            if s.heap.sessionName(c.session) == nil {
+                try? s.heap.closeSession(c.session, events: &events)
+            } else {
+                s.attached[c.session] = nil
+            }
+            deliver(events, in: &s, requester: nil)
+        }
+    }
+
+    /// Runs requests in order, each atomically, and returns one reply per request that has an
+    /// id (nil for notifications). Events go to subscribers' outboxes before this returns, so
+    /// the caller writes its outbox, then the replies.
+    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> [JSONValue?] {
+        state.withLock { s in
+            var replies: [JSONValue?] = []
+            replies.reserveCapacity(batch.count)
+            let dispatcher = Dispatcher(connection: connection, environment: environment)
+            for item in batch {
+                let outcome: Result<JSONValue, RPCError>
+                switch item.request {
+                case .failure(let e):
+                    outcome = .failure(e)
+                case .success(let request):
+                    if s.shuttingDown {
+                        outcome = .failure(RPCError(code: .shuttingDown, message: "the daemon is shutting down"))
+                    } else if s.connections[connection] == nil {
+                        outcome = .failure(.internalError("connection is closed"))
+                    } else {
+                        var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : Results.freedListLimit)
+                        outcome = Result { () throws(RPCError) in try dispatcher.run(request, on: &s, events: &events) }
+                        deliver(events, in: &s, requester: connection)
+                    }
+                }
+                s.requestsServed += 1
+                guard let id = item.id else { replies.append(nil); continue }
+                switch outcome {
+                case .success(let result): replies.append(RPCEnvelope.response(id: id, result: result))
+                case .failure(let error): replies.append(RPCEnvelope.errorResponse(id: id, error: error))
+                }
+            }
+            return replies
+        }
+    }
+
+    /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
+    /// logs debug lines, and sends `session.closed`.
+    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?) {
+        for case .debug(let line) in events.events { logger.info("\(line)") }
+        let closed = s.closedSessions
+        s.closedSessions.removeAll()
+        let subscribers = s.subscribers
+        guard !subscribers.isEmpty || !closed.isEmpty else { return }
+        let wanted = subscribers.reduce(into: Set<EventKind>()) { $0.formUnion($1.1.subscriptions) }
+        var notes = events.isEmpty ? [] : Notifications.make(from: events, wanted: wanted)
+        for (name, _) in closed { notes.append((.sessionClosed, Notifications.sessionClosed(name))) }
+        guard !notes.isEmpty else { return }
+        let encoded = notes.map { ($0.0, JSONCodec.encode($0.1)) }
+        let allocator = ByteBufferAllocator()
+        var targets = subscribers
+        for (_, holder) in closed {
+            if let holder, let c = s.connections[holder], c.subscriptions.isEmpty { targets.append((holder, c)) }
+        }
+        for (id, c) in targets {
+            var buffer = allocator.buffer(capacity: 256)
+            for (kind, bytes) in encoded {
+                let forced = kind == .sessionClosed && closed.contains { $0.holder == id }
+                guard c.subscriptions.contains(kind) || forced else { continue }
+                RPCFrameEncoder.frame(bytes, framing: c.framing, into: &buffer)
+            }
+            guard buffer.readableBytes > 0 else { continue }
+            if c.outbox.append(buffer) && id != requester {
+                let channel = c.channel
+                let outbox = c.outbox
+                channel.eventLoop.execute {
+                    for b in outbox.drain() { channel.write(b, promise: nil) }
+                    channel.flush()
+                }
+            }
+        }
+    }
+}
+
+extension ServerState {
+    /// Whether anyone subscribed to `freed` (then cascades keep every freed id).
+    var wantsFreedIDs: Bool { connections.values.contains { $0.subscriptions.contains(.freed) } }
+}

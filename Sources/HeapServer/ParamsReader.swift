@@ -1,0 +1,187 @@
+import HeapCore
+import JSONRPC
+
+/// Reads named params from the parsed tree, with errors that name the parameter and what was
+/// wrong ("params.id: expected an object id (integer ≥ 1), got string").
+struct ParamsReader {
+    let node: JanssonNode?
+
+    init(_ params: JanssonNode?) throws(RPCError) {
+        if let params, params.kind != .object {
+            throw .invalidParams("params: expected an object of named parameters, got \(params.kind.rawValue)")
+        }
+        node = params
+    }
+
+    func has(_ name: String) -> Bool { node?[name] != nil }
+
+    private func value(_ name: String) -> JanssonNode? { node?[name] }
+
+    private func wrong(_ name: String, _ expected: String, _ got: JanssonNode) -> RPCError {
+        Self.wrong(name, expected, got)
+    }
+
+    private func describe(_ n: JanssonNode) -> String { Self.describe(n) }
+
+    static func wrong(_ name: String, _ expected: String, _ got: JanssonNode) -> RPCError {
+        .invalidParams("params.\(name): expected \(expected), got \(describe(got))")
+    }
+
+    static func describe(_ n: JanssonNode) -> String {
+        switch n.kind {
+        case .integer: return "integer \(n.int64!)"
+        case .real: return "real \(n.double!)"
+        case .string:
+            let s = n.string!
+            return "string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
+        default: return n.kind.rawValue
+        }
+    }
+
+    func string(_ name: String) throws(RPCError) -> String {
+        guard let v = value(name) else { throw .invalidParams("params.\(name): missing") }
+        guard let s = v.string else { throw wrong(name, "string", v) }
+        guard !s.isEmpty else { throw .invalidParams("params.\(name): must not be empty") }
+        guard s.utf8.count <= 1024 else { throw .invalidParams("params.\(name): longer than 1024 bytes") }
+        return s
+    }
+
+    func optionalString(_ name: String) throws(RPCError) -> String? {
+        guard let v = value(name), !v.isNull else { return nil }
+        return try string(name)
+    }
+
+    func optionalBool(_ name: String) throws(RPCError) -> Bool? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard let b = v.bool else { throw wrong(name, "true or false", v) }
+        return b
+    }
+
+    static func objectID(_ v: JanssonNode, _ label: String) throws(RPCError) -> ObjectID {
+        guard let n = v.int64, n >= 1, n < (1 << 53) else {
+            throw wrong(label, "an object id (integer from 1 to 2^53-1)", v)
+        }
+        return ObjectID(raw: UInt64(n))
+    }
+
+    func objectID(_ name: String) throws(RPCError) -> ObjectID {
+        guard let v = value(name) else { throw .invalidParams("params.\(name): missing") }
+        return try Self.objectID(v, name)
+    }
+
+    func nullableObjectID(_ name: String) throws(RPCError) -> ObjectID? {
+        guard let v = value(name), !v.isNull else { return nil }
+        return try Self.objectID(v, name)
+    }
+
+    func optionalSize(_ name: String) throws(RPCError) -> UInt64? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard let n = v.int64, n >= 0, n < (1 << 53) else { throw wrong(name, "a byte count (integer ≥ 0)", v) }
+        return UInt64(n)
+    }
+
+    /// `data` as encoded JSON text; absent or null: no data.
+    func encoded(_ name: String) -> [UInt8]? {
+        guard let v = value(name), !v.isNull else { return nil }
+        return v.encoded()
+    }
+
+    /// `data` in `set`: null removes it.
+    func encodedOrNull(_ name: String) -> [UInt8]? { encoded(name) }
+
+    private func fieldsObject(_ name: String) throws(RPCError) -> JanssonNode? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard v.kind == .object else { throw wrong(name, "an object of field name → object id", v) }
+        return v
+    }
+
+    func fieldTargets(_ name: String) throws(RPCError) -> [(name: String, target: ObjectID)] {
+        guard let obj = try fieldsObject(name) else { return [] }
+        var out: [(name: String, target: ObjectID)] = []
+        var failure: RPCError?
+        obj.forEachMember { key, v in
+            guard failure == nil else { return }
+            if key.isEmpty { failure = .invalidParams("params.\(name): field names must not be empty"); return }
+            do { out.append((key, try Self.objectID(v, "\(name).\(key)"))) } catch { failure = error as? RPCError }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    func optionalFieldTargets(_ name: String) throws(RPCError) -> [(name: String, target: ObjectID?)] {
+        guard let obj = try fieldsObject(name) else { return [] }
+        var out: [(name: String, target: ObjectID?)] = []
+        var failure: RPCError?
+        obj.forEachMember { key, v in
+            guard failure == nil else { return }
+            if key.isEmpty { failure = .invalidParams("params.\(name): field names must not be empty"); return }
+            if v.isNull { out.append((key, nil)); return }
+            do { out.append((key, try Self.objectID(v, "\(name).\(key)"))) } catch { failure = error as? RPCError }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    func optionalGeneration(_ name: String) throws(RPCError) -> Int? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard let g = v.int64, (0...2).contains(g) else { throw wrong(name, "generation 0, 1 or 2", v) }
+        return Int(g)
+    }
+
+    /// 0, 1, 2, or "permanent" (3).
+    func optionalGenerationOrPermanent(_ name: String) throws(RPCError) -> Int? {
+        guard let v = value(name), !v.isNull else { return nil }
+        if v.string == "permanent" { return 3 }
+        guard let g = v.int64, (0...2).contains(g) else { throw wrong(name, "generation 0, 1, 2 or \"permanent\"", v) }
+        return Int(g)
+    }
+
+    func optionalLimit(_ name: String) throws(RPCError) -> Int? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard let n = v.int64, (1...100_000).contains(n) else { throw wrong(name, "an integer from 1 to 100000", v) }
+        return Int(n)
+    }
+
+    func eventKinds(_ name: String) throws(RPCError) -> Set<EventKind>? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard v.kind == .array else { throw wrong(name, "an array of event names", v) }
+        var kinds = Set<EventKind>()
+        for (i, e) in v.elements.enumerated() {
+            guard let s = e.string else { throw wrong("\(name)[\(i)]", "an event name", e) }
+            if s == "*" { kinds.formUnion(EventKind.allCases); continue }
+            guard let k = EventKind(rawValue: s) else {
+                let known = EventKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .invalidParams("params.\(name)[\(i)]: unknown event \"\(s)\" (known: \(known), or \"*\")")
+            }
+            kinds.insert(k)
+        }
+        return kinds
+    }
+
+    func optionalThresholds(_ name: String) throws(RPCError) -> [Int]? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard v.kind == .array, (1...3).contains(v.count) else { throw wrong(name, "an array of 1 to 3 integers", v) }
+        var out: [Int] = []
+        for (i, e) in v.elements.enumerated() {
+            guard let n = e.int64, n >= 0, n <= Int64(Int32.max) else {
+                throw wrong("\(name)[\(i)]", "an integer from 0 to \(Int32.max)", e)
+            }
+            out.append(Int(n))
+        }
+        return out
+    }
+
+    func optionalDebugFlags(_ name: String) throws(RPCError) -> GCState.DebugFlags? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard v.kind == .array else { throw wrong(name, "an array of flag names", v) }
+        var flags: GCState.DebugFlags = []
+        for (i, e) in v.elements.enumerated() {
+            guard let s = e.string, let f = GCState.DebugFlags.byName.first(where: { $0.0 == s.uppercased() })?.1 else {
+                let known = GCState.DebugFlags.byName.map(\.0).joined(separator: ", ")
+                throw .invalidParams("params.\(name)[\(i)]: expected one of \(known), got \(describe(e))")
+            }
+            flags.formUnion(f)
+        }
+        return flags
+    }
+}

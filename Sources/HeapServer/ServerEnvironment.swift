@@ -1,0 +1,21 @@
+import Foundation
+
+/// Fixed facts the dispatcher reports: the protocol document and when the daemon started.
+struct ServerEnvironment: Sendable {
+    let openRPCDocument: [UInt8]
+    let started: ContinuousClock.Instant
+
+    func uptimeSeconds() -> Double {
+        let d = started.duration(to: .now)
+        return Double.binaryRounded(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    /// The OpenRPC document shipped with the server (Protocol/heapd.openrpc.json).
+    static func bundledOpenRPCDocument() -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: "heapd.openrpc", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else {
+            return Array(#"{"openrpc":"1.2.6","info":{"title":"heapd","version":"0"},"methods":[]}"#.utf8)
+        }
+        return Array(data)
+    }
+}

@@ -1,0 +1,34 @@
+import HeapCore
+import JSONRPC
+import NIOCore
+
+/// Everything the heap's single owner guards: the heap, and which connection holds which session
+/// and wants which events. Only touched inside `HeapService`'s lock.
+struct ServerState: Sendable {
+    struct Connection: Sendable {
+        var session: SessionID
+        var subscriptions: Set<EventKind> = []
+        var framing: Framing
+        let outbox: Outbox
+        let channel: Channel
+    }
+
+    var heap: Heap
+    var connections: [ConnectionID: Connection] = [:]
+    /// Named sessions currently attached to a connection (one connection per session).
+    var attached: [SessionID: ConnectionID] = [:]
+    var nextConnection: UInt64 = 1
+    var shuttingDown = false
+    /// Named sessions closed by the current request, with the connection they were attached to
+    /// (it gets `session.closed` whether subscribed or not).
+    var closedSessions: [(name: String, holder: ConnectionID?)] = []
+    /// Requests answered since start (for stats).
+    var requestsServed: UInt64 = 0
+
+    init(heap: Heap) { self.heap = heap }
+
+    /// The subscribers of any of `kinds`.
+    var subscribers: [(ConnectionID, Connection)] {
+        connections.filter { !$0.value.subscriptions.isEmpty }.sorted { $0.key.raw < $1.key.raw }
+    }
+}
