@@ -106,3 +106,8 @@ public final class HeapServer: Sendable {
         logger.info("heapd stopped")
     }
 }
+
+extension HeapServer {
+    /// Every method the server dispatches (what `rpc.discover` must document).
+    public static var methodNames: [String] { MethodRegistry.methodNames }
+}

@@ -39,6 +39,9 @@ struct Heapd: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Print the methods this daemon answers, one per line, and exit.")
+    var listMethods = false
+
     func validate() throws {
         guard maxMessage >= 1024 else { throw ValidationError("--max-message must be at least 1024") }
         guard maxClients >= 1 else { throw ValidationError("--max-clients must be at least 1") }
@@ -46,6 +49,10 @@ struct Heapd: ParsableCommand {
     }
 
     func run() throws {
+        if listMethods {
+            HeapServer.methodNames.forEach { print($0) }
+            return
+        }
         var logger = Logger(label: "heapd")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = HeapServer.Configuration(socketPath: HeapdEndpoint.socketPath(explicit: socket))
