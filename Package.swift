@@ -44,7 +44,7 @@ let package = Package(
             ],
             resources: [.copy("Resources/heapd.openrpc.json")]
         ),
-        .target(name: "HeapClient", dependencies: ["JSONRPC"]),
+        .target(name: "HeapClient", dependencies: ["JSONRPC", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(
             name: "heapd",
             dependencies: [

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import HeapClient
+import JSONRPC
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "heapd's socket (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or /tmp/heapd-$UID/heapd.sock).")
+    var socket: String?
+
+    @Option(help: "Named session to run in (default: heapctl-$USER).")
+    var session: String?
+
+    @Flag(help: "Print the raw JSON result (for scripts).")
+    var json = false
+
+    var socketPath: String { HeapdEndpoint.socketPath(explicit: socket) }
+
+    var sessionName: String {
+        if let session { return session }
+        let user = ProcessInfo.processInfo.environment["USER"]
+            ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid\(getuid())"
+        return "heapctl-\(user)"
+    }
+
+    /// Connects and attaches the named session (unless `anonymous`).
+    func connect(anonymous: Bool = false) throws -> HeapConnection {
+        let connection: HeapConnection
+        do {
+            connection = try HeapConnection(socketPath: socketPath)
+        } catch {
+            printError("\(error)")
+            printError("hint: start the daemon with `heapd --socket \(socketPath) &` (or `make run`)")
+            throw ExitCode(3)
+        }
+        if !anonymous { _ = try call(connection, "session.open", ["name": .string(sessionName)]) }
+        return connection
+    }
+
+    /// Calls a method, turning errors into heapctl's exit codes.
+    func call(_ c: HeapConnection, _ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
+        do {
+            return try c.call(method, params)
+        } catch .rpc(let e) {
+            printError("error \(e.code.rawValue): \(e.message)")
+            throw ExitCode(1)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(3)
+        }
+    }
+
+    /// Runs one method in the session and prints the result with `human` (or as JSON).
+    func run(_ method: String, _ params: JSONValue? = nil, anonymous: Bool = false,
+             human: (JSONValue) -> String) throws {
+        let c = try connect(anonymous: anonymous)
+        let result = try call(c, method, params)
+        output(json ? Pretty.json(result) : human(result))
+    }
+}
+
+func output(_ text: String) {
+    guard !text.isEmpty else { return }
+    writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
+}
+
+func printError(_ text: String) {
+    writeAll(2, "heapctl: \(text)\n")
+}
+
+/// Unbuffered write; `heapctl ... | head` ends quietly when the reader goes away (EPIPE).
+private func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            exit(0)
+        }
+        bytes = bytes.dropFirst(n)
+    }
+}

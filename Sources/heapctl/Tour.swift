@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import HeapClient
+import JSONRPC
+
+/// Replays the classic examples of Python's memory model against the daemon, narrating.
+struct Tour: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A guided tour: getrefcount, del, the Person partner cycle and gc.collect.")
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        var tour = options
+        tour.session = "heapctl-tour-\(getpid())"
+        let c = try tour.connect()
+        _ = try tour.call(c, "subscribe", ["events": ["finalize", "freed", "gc.stop", "weakref.callback"]])
+        func step(_ python: String, _ method: String, _ params: JSONValue?) throws -> JSONValue {
+            let r = try tour.call(c, method, params)
+            output(">>> \(python)")
+            for n in c.takeNotifications() { output("    event: " + Watch.describe(n.method, n.params)) }
+            return r
+        }
+        func refcount(_ id: JSONValue) throws -> String {
+            let r = try tour.call(c, "inspect", ["id": id])
+            return "refcount \(Pretty.int(r["refcount"])) (sys.getrefcount(x) would print \(Pretty.int(r["getrefcount"])))"
+        }
+
+        output("# 1. A list and sys.getrefcount")
+        let list = try step("x = []", "allocate", ["type": "list"])["id"]!
+        output("    " + (try refcount(list)))
+        _ = try step("y = x", "ref", ["id": list])
+        output("    " + (try refcount(list)))
+        _ = try step("del y", "unref", ["id": list])
+        output("    " + (try refcount(list)))
+        let gone = try step("del x", "unref", ["id": list])
+        output("    refcount \(Pretty.int(gone["refcount"])): freed at once, no collector needed")
+
+        output("\n# 2. The Person partner cycle")
+        let alice = try step("alice = Person('Alice')", "allocate", ["type": "Person", "data": ["name": "Alice"]])["id"]!
+        let bob = try step("bob = Person('Bob')  # class Person has __del__", "allocate",
+                           ["type": "Person", "data": ["name": "Bob"], "finalizer": true])["id"]!
+        _ = try step("alice.partner = bob", "set", ["id": alice, "fields": ["partner": bob]])
+        _ = try step("bob.partner = alice", "set", ["id": bob, "fields": ["partner": alice]])
+        output("    alice: " + (try refcount(alice)) + "\n    bob:   " + (try refcount(bob)))
+        _ = try step("del alice", "unref", ["id": alice])
+        _ = try step("del bob", "unref", ["id": bob])
+        output("    both still alive: each holds the other (refcount 1), unreachable from any variable")
+        let r = try step("gc.collect()", "collect", ["generation": 2])
+        output("    \(Pretty.int(r["unreachable"])) unreachable objects found and freed; Bob's __del__ ran first")
+
+        output("\n# 3. A weak reference with a callback")
+        let obj = try step("obj = Node()", "allocate", ["type": "Node"])["id"]!
+        _ = try step("w = weakref.ref(obj, callback)", "weakref", ["id": obj, "callback": true])
+        _ = try step("del obj", "unref", ["id": obj])
+        output("    the callback fired and w() now returns None")
+        _ = try tour.call(c, "session.close", [:])
+    }
+}
