@@ -1,0 +1,32 @@
+# heapd: the two commands of the README's quick start are `make run` and `make test`.
+# One build configuration serves the daemon, the CLI and the tests (release, with testing
+# enabled so the core's tests may use @testable), so `make test` after `make run` rebuilds nothing.
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release
+# A 10-million-object chain freed at once (core test; SPEC §7).
+CHAIN := 10000000
+
+.PHONY: deps build run test test-swift test-integration clean
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+# Build, then start the daemon on its default socket ($XDG_RUNTIME_DIR/heapd/heapd.sock or
+# /tmp/heapd-$UID/heapd.sock), in the foreground; ctrl-c stops it.
+run: build
+	$(BIN)/heapd
+
+test: build
+	$(MAKE) --no-print-directory test-swift test-integration
+
+test-swift:
+	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build
+
+test-integration:
+	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration
+
+clean:
+	rm -rf .build

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build heapd and run its tests. Idempotent and quiet
+# when everything is there. Runs apt-get only when a package is missing.
+set -euo pipefail
+
+need_apt=()
+pkg-config --exists jansson 2>/dev/null || need_apt+=(libjansson-dev pkg-config)
+command -v socat >/dev/null 2>&1 || need_apt+=(socat)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    echo "ensure-deps: installing ${need_apt[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import pytest, jsonschema' 2>/dev/null; then
+    echo "ensure-deps: installing pytest and jsonschema" >&2
+    python3 -m pip install -q pytest jsonschema
+fi
