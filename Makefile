@@ -23,7 +23,7 @@ test: build
 	$(MAKE) --no-print-directory test-swift test-integration
 
 test-swift:
-	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build
+	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build --disable-swift-testing
 
 test-integration:
 	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration
