@@ -60,6 +60,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The collector benchmark (a command, not a test): heapd's core versus CPython.
+        .executableTarget(
+            name: "heapd-gcbench",
+            dependencies: ["HeapCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
         .testTarget(name: "JSONRPCTests", dependencies: [
             "JSONRPC",

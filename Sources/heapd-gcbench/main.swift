@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import HeapCore
+
+/// The collector benchmark: the same graphs built in heapd's core and in CPython 3.11
+/// (`Benchmarks/gc_cpython.py`, `__slots__` objects), one full collection each, reported as ns
+/// per object side by side, with resident bytes per object. Run it on a release build.
+struct GCBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heapd-gcbench",
+        abstract: "Full-collection time and memory per object: heapd's core versus CPython's gc.collect().")
+
+    @Option(parsing: .upToNextOption, help: "Heap sizes in objects.") var sizes: [Int] = [1_000_000, 4_000_000]
+    @Option(help: "CPython interpreter for the comparison.") var python = "python3"
+    @Option(help: "Path of gc_cpython.py.") var script = "Benchmarks/gc_cpython.py"
+    @Option(help: "Random seed for the live graph's extra edges.") var seed = 42
+    @Flag(help: "Skip CPython (heapd numbers only).") var noCPython = false
+
+    func run() throws {
+        print("graph      objects   heapd ns/obj  CPython ns/obj  speedup   heapd B/obj  CPython B/obj  (unreachable h/c)")
+        for kind in ["live", "cycles"] {
+            for n in sizes {
+                let ours = measure(kind, n)
+                let theirs = noCPython ? nil : cpython(kind, n)
+                let ns = Double(ours.collectNs) / Double(n)
+                let b = Double(ours.rssBytes) / Double(n)
+                var line = "\(kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(n).leftPad(9))  \(fmt(ns).leftPad(12))"
+                if let theirs {
+                    let cns = Double(theirs.collectNs) / Double(n)
+                    let cb = Double(theirs.rssBytes) / Double(n)
+                    line += "  \(fmt(cns).leftPad(14))  \((fmt(cns / ns) + "x").leftPad(7))   \(fmt(b).leftPad(11))  \(fmt(cb).leftPad(13))  (\(ours.unreachable)/\(theirs.unreachable))"
+                } else {
+                    line += "  \("-".leftPad(14))  \("-".leftPad(7))   \(fmt(b).leftPad(11))  \("-".leftPad(13))  (\(ours.unreachable))"
+                }
+                print(line)
+            }
+        }
+    }
+
+    struct Measurement { var collectNs: UInt64; var rssBytes: Int; var unreachable: Int }
+
+    func measure(_ kind: String, _ n: Int) -> Measurement {
+        var heap = Heap()
+        heap.setEnabled(false)
+        let session = try! heap.openSession()
+        var events = HeapEvents(freedIDLimit: 0)
+        var rng = SplitMix(seed: UInt64(seed))
+        let before = residentBytes()
+        var head: ObjectID?
+        if kind == "live" {
+            var created: [ObjectID] = []   // the ids only, to pick random older nodes
+            created.reserveCapacity(n)
+            var next: ObjectID?
+            for _ in 0..<n {
+                var fields: [(name: String, target: ObjectID)] = []
+                if let next { fields.append(("next", next)) }
+                if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
+                let id = try! heap.allocate(AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
+                if let next { _ = try! heap.unref(next, session: session, events: &events) }
+                created.append(id)
+                next = id
+            }
+            head = next
+            created = []
+        } else {
+            for _ in 0..<(n / 2) {
+                let a = try! heap.allocate(AllocationSpec(type: "Node"), session: session, events: &events)
+                let b = try! heap.allocate(AllocationSpec(type: "Node", fields: [("next", a)]), session: session, events: &events)
+                try! heap.set(a, fields: [("next", b)], events: &events)
+                _ = try! heap.unref(a, session: session, events: &events)
+                _ = try! heap.unref(b, session: session, events: &events)
+            }
+        }
+        let after = residentBytes()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try! heap.collect(generation: 2, events: &events)
+        let d = start.duration(to: clock.now)
+        _ = head
+        return Measurement(collectNs: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000),
+                           rssBytes: after - before, unreachable: result.unreachable)
+    }
+
+    func cpython(_ kind: String, _ n: Int) -> Measurement? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script, kind, String(n), String(seed)]
+        let out = Pipe()
+        p.standardOutput = out
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let ns = obj["collect_ns"] as? Int, let rss = obj["rss_bytes"] as? Int,
+              let unreachable = obj["unreachable"] as? Int else { return nil }
+        return Measurement(collectNs: UInt64(ns), rssBytes: rss, unreachable: unreachable)
+    }
+}
+
+/// Resident set size of this process (Linux /proc/self/statm).
+func residentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let parts = s.split(separator: " ")
+    return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func fmt(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : "%.1f", x) }
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+GCBench.main()
