@@ -63,7 +63,7 @@ let package = Package(
         // The collector benchmark (a command, not a test): heapd's core versus CPython.
         .executableTarget(
             name: "heapd-gcbench",
-            dependencies: ["HeapCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HeapCore", "HeapServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
         .testTarget(name: "JSONRPCTests", dependencies: [

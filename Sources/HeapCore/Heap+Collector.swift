@@ -44,11 +44,7 @@ extension Heap {
         moveUnreachable(young, into: unreachable)
 
         // Survivors are promoted now, before any finalizer runs.
-        var survivors = 0
-        forEach(in: young) { h, s in
-            h.table.records[Int(s)].generation = oldGeneration
-            survivors += 1
-        }
+        let survivors = setGeneration(in: young, to: oldGeneration)
         if g == 2 {
             gc.longLivedPending = 0
             gc.longLivedTotal = survivors
@@ -67,11 +63,7 @@ extension Heap {
         finalizeGarbage(unreachable, &events)
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
         // unreachable set is still unreachable; nothing to recompute.
-        var collected = 0
-        forEach(in: unreachable) { h, s in
-            h.table.records[Int(s)].generation = oldGeneration
-            collected += 1
-        }
+        let collected = setGeneration(in: unreachable, to: oldGeneration)
         deleteGarbage(unreachable, old: old, &events)
 
         let elapsed = start.duration(to: clock.now)
@@ -88,9 +80,14 @@ extension Heap {
 
     /// `update_refs`: gc_refs = refcount for every object of `young`; mark it collecting.
     private mutating func updateRefs(_ young: Slot) {
-        forEach(in: young) { h, s in
-            h.table.records[Int(s)].gcRefs = Int32(truncatingIfNeeded: Int(h.table.records[Int(s)].refcount))
-            h.table.records[Int(s)].flags.insert(.collecting)
+        withRecordView { v in
+            var s = v[young].pointee.gcNext
+            while s != young {
+                let r = v[s]
+                r.pointee.gcRefs = Int32(truncatingIfNeeded: Int(r.pointee.refcount))
+                r.pointee.flags.insert(.collecting)
+                s = r.pointee.gcNext
+            }
         }
     }
 
@@ -98,11 +95,15 @@ extension Heap {
     /// gc_refs > 0 exactly for objects referenced from outside it (older or frozen objects,
     /// sessions, roots, gc.garbage), even when that holder is itself garbage.
     private mutating func subtractRefs(_ young: Slot) {
-        forEach(in: young) { h, s in
-            let r = h.table.records[Int(s)]
-            for i in 0..<UInt32(r.fieldCount) {
-                let t = Int(FieldPool.target(h.fieldPool[r.fieldsAt + i]))
-                if h.table.records[t].flags.contains(.collecting) { h.table.records[t].gcRefs -= 1 }
+        withRecordView { v in
+            var s = v[young].pointee.gcNext
+            while s != young {
+                let r = v[s]
+                for i in 0..<UInt32(r.pointee.fieldCount) {
+                    let t = v[v.target(s, i)]
+                    if t.pointee.flags.contains(.collecting) { t.pointee.gcRefs -= 1 }
+                }
+                s = r.pointee.gcNext
             }
         }
     }
@@ -112,35 +113,44 @@ extension Heap {
     /// set aside). An object with gc_refs == 0 is set aside, tentatively, in `unreachable`.
     /// Garbage ends in `unreachable` in young-list order; survivors lose the collecting mark.
     private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot) {
-        var s = table.records[Int(young)].gcNext
-        while s != young {
-            let next: Slot
-            if table.records[Int(s)].gcRefs > 0 {
-                let r = table.records[Int(s)]
-                for i in 0..<UInt32(r.fieldCount) {
-                    visitReachable(FieldPool.target(fieldPool[r.fieldsAt + i]), young: young)
+        withRecordView { v in
+            var s = v[young].pointee.gcNext
+            while s != young {
+                let r = v[s]
+                let next: Slot
+                if r.pointee.gcRefs > 0 {
+                    for i in 0..<UInt32(r.pointee.fieldCount) {
+                        Self.visitReachable(v.target(s, i), young: young, v)
+                    }
+                    r.pointee.flags.remove(.collecting)
+                    next = r.pointee.gcNext
+                } else {
+                    next = r.pointee.gcNext
+                    v.move(s, to: unreachable)
+                    r.pointee.flags.insert(.unreachable)
                 }
-                table.records[Int(s)].flags.remove(.collecting)
-                next = table.records[Int(s)].gcNext
-            } else {
-                next = table.records[Int(s)].gcNext
-                table.listMove(s, to: unreachable)
-                table.records[Int(s)].flags.insert(.unreachable)
+                s = next
             }
-            s = next
+            s = v[unreachable].pointee.gcNext
+            while s != unreachable {
+                v[s].pointee.flags.remove(.unreachable)
+                s = v[s].pointee.gcNext
+            }
         }
-        forEach(in: unreachable) { h, s in h.table.records[Int(s)].flags.remove(.unreachable) }
     }
 
-    private mutating func visitReachable(_ t: Slot, young: Slot) {
-        let flags = table.records[Int(t)].flags
+    /// `visit_reachable`: a referent in the young generation becomes (or stays) reachable.
+    @inline(__always)
+    private static func visitReachable(_ t: Slot, young: Slot, _ v: RecordView) {
+        let r = v[t]
+        let flags = r.pointee.flags
         guard flags.contains(.collecting) else { return }   // another generation
         if flags.contains(.unreachable) {
-            table.records[Int(t)].flags.remove(.unreachable)
-            table.listMove(t, to: young)
-            table.records[Int(t)].gcRefs = 1
-        } else if table.records[Int(t)].gcRefs == 0 {
-            table.records[Int(t)].gcRefs = 1
+            r.pointee.flags.remove(.unreachable)
+            v.move(t, to: young)
+            r.pointee.gcRefs = 1
+        } else if r.pointee.gcRefs == 0 {
+            r.pointee.gcRefs = 1
         }
     }
 
@@ -197,10 +207,24 @@ extension Heap {
                 garbage.append(op)
             } else {
                 incref(op)
-                for t in takeAllFields(op) { decref(t, &events) }
+                clearFields(op, &events)
                 decref(op, &events)
             }
             if table.listFirst(unreachable) == op { table.listMove(op, to: old) }
+        }
+    }
+
+    /// Marks every object of a list as belonging to generation `g`; returns how many there are.
+    mutating func setGeneration(in head: Slot, to g: Int) -> Int {
+        withRecordView { v in
+            var n = 0
+            var s = v[head].pointee.gcNext
+            while s != head {
+                v[s].pointee.generation = g
+                n += 1
+                s = v[s].pointee.gcNext
+            }
+            return n
         }
     }
 

@@ -14,10 +14,27 @@
 /// depth ~48, which we do not emulate: this is 3.13's depth-first order).
 extension Heap {
     mutating func deallocate(_ root: Slot, _ events: inout HeapEvents) {
+        // Most deaths release at most one field: follow such a chain without the stack.
+        var slot = root
+        while true {
+            beginDeallocation(slot, &events)
+            let r = table.records[Int(slot)]
+            if r.fieldCount > 1 { break }
+            let target: Slot? = r.fieldCount == 1 ? FieldPool.target(fieldPool[r.fieldsAt]) : nil
+            finishDeallocation(slot)
+            guard let target else { return }
+            table.records[Int(target)].refcount -= 1
+            guard table.records[Int(target)].refcount == 0 else { return }
+            slot = target
+        }
+        deallocateWithStack(slot, &events)
+    }
+
+    /// The general cascade for an object (already begun) with several fields.
+    private mutating func deallocateWithStack(_ root: Slot, _ events: inout HeapEvents) {
         var stack = deallocStack
         deallocStack = []   // keep the buffer uniquely referenced while it grows
         stack.removeAll(keepingCapacity: true)
-        beginDeallocation(root, &events)
         stack.append((root, 0))
         while let (slot, next) = stack.last {
             let count = table.records[Int(slot)].fieldCount
@@ -44,19 +61,18 @@ extension Heap {
 
     /// Steps 1-3: the object is dead from here on; its fields are still to be released.
     private mutating func beginDeallocation(_ slot: Slot, _ events: inout HeapEvents) {
-        let id = table.id(of: slot)
         table.listRemove(slot)
         if gc.counts[0] > 0 { gc.counts[0] -= 1 }
         var flags = table.records[Int(slot)].flags
         if flags.contains(.hasFinalizer) && !flags.contains(.finalized) {
             flags.insert(.finalized)
-            events.append(.finalize(id: id, type: typeName(slot)))
+            events.append(.finalize(id: table.id(of: slot), type: typeName(slot)))
         }
         flags.remove(.live)
         table.records[Int(slot)].flags = flags
         if flags.contains(.hasWeakrefs) { clearWeakrefs(to: slot, reportingTo: &events) }
         if flags.contains(.isWeakref) { detachWeakref(slot) }
-        events.freed(id)
+        events.freed(table.id(of: slot))
         let size = table.size(slot)
         types.account(table.records[Int(slot)].type, count: -1, bytes: -Int64(size))
         totalBytes -= size

@@ -82,14 +82,14 @@ extension Heap {
         return old
     }
 
-    /// Empties the object's fields and returns their targets in release order (the caller drops
-    /// the references), as `tp_clear` does.
-    mutating func takeAllFields(_ slot: Slot) -> [Slot] {
-        let targets = fieldEntries(slot).map(FieldPool.target)
+    /// `tp_clear`: empties the object's fields, dropping each reference in key order (each drop
+    /// may cascade). The block is detached first and freed last, so the cascade never sees it.
+    mutating func clearFields(_ slot: Slot, _ events: inout HeapEvents) {
         let r = table.records[Int(slot)]
-        fieldPool.freeBlock(at: r.fieldsAt, count: Int(r.fieldCount))
+        guard r.fieldCount > 0 else { return }
         table.records[Int(slot)].fieldCount = 0
         table.records[Int(slot)].fieldsAt = 0
-        return targets
+        for i in 0..<UInt32(r.fieldCount) { decref(FieldPool.target(fieldPool[r.fieldsAt + i]), &events) }
+        fieldPool.freeBlock(at: r.fieldsAt, count: Int(r.fieldCount))
     }
 }

@@ -70,8 +70,8 @@ extension Heap {
 
     /// Type histogram: (type, live count, bytes), largest count first.
     public func histogram() -> [(type: String, count: Int, bytes: UInt64)] {
-        types.entries.filter { $0.count > 0 }
-            .map { ($0.name, $0.count, $0.bytes) }
+        types.entries.indices.filter { types.counts[$0] > 0 }
+            .map { (types.entries[$0].name, types.counts[$0], types.bytes[$0]) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
     }
 

@@ -27,10 +27,11 @@ public struct HeapEvents: Sendable {
 
     mutating func append(_ e: Event) { events.append(e) }
 
-    mutating func freed(_ id: ObjectID) {
+    @inline(__always)
+    mutating func freed(_ id: @autoclosure () -> ObjectID) {
         freedCount += 1
         guard freedIDs.count < freedIDLimit else { return }
-        freedIDs.append(id)
+        freedIDs.append(id())
         if case .freed(let r)? = events.last, r.upperBound == freedIDs.count - 1 {
             events[events.count - 1] = .freed(r.lowerBound..<freedIDs.count)
         } else {

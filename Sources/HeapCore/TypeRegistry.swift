@@ -12,18 +12,21 @@ struct TypeRegistry: Sendable {
         let name: String
         var keys: [String] = []
         var keyIndex: [String: UInt32] = [:]
-        /// Live objects of this type and the bytes they account for (the type histogram).
-        var count: Int = 0
-        var bytes: UInt64 = 0
     }
 
     private(set) var entries: [Entry] = []
+    /// Live objects of each type and the bytes they account for (the type histogram); kept
+    /// apart from `entries` so the per-object update touches one flat array.
+    private(set) var counts: [Int] = []
+    private(set) var bytes: [UInt64] = []
     private var index: [String: TypeID] = [:]
 
     mutating func intern(_ name: String) -> TypeID {
         if let id = index[name] { return id }
         let id = TypeID(entries.count)
         entries.append(Entry(name: name))
+        counts.append(0)
+        bytes.append(0)
         index[name] = id
         return id
     }
@@ -46,8 +49,8 @@ struct TypeRegistry: Sendable {
 
     func keyName(_ key: UInt32, of type: TypeID) -> String { entries[Int(type)].keys[Int(key)] }
 
-    mutating func account(_ type: TypeID, count: Int, bytes: Int64) {
-        entries[Int(type)].count += count
-        entries[Int(type)].bytes = UInt64(Int64(entries[Int(type)].bytes) + bytes)
+    mutating func account(_ type: TypeID, count: Int, bytes delta: Int64) {
+        counts[Int(type)] += count
+        if delta != 0 { bytes[Int(type)] = UInt64(Int64(bytes[Int(type)]) + delta) }
     }
 }

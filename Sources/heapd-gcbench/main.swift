@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeapCore
+import HeapServer
 
 /// The collector benchmark: the same graphs built in heapd's core and in CPython 3.11
 /// (`Benchmarks/gc_cpython.py`, `__slots__` objects), one full collection each, reported as ns
@@ -15,12 +16,21 @@ struct GCBench: ParsableCommand {
     @Option(help: "Path of gc_cpython.py.") var script = "Benchmarks/gc_cpython.py"
     @Option(help: "Random seed for the live graph's extra edges.") var seed = 42
     @Flag(help: "Skip CPython (heapd numbers only).") var noCPython = false
+    @Option(help: .hidden) var single: String?
 
     func run() throws {
+        if let single {
+            // One measurement in a fresh process, so resident-memory deltas are not blurred by
+            // memory an earlier measurement freed.
+            let parts = single.split(separator: ":")
+            let m = measure(String(parts[0]), Int(parts[1])!)
+            print("\(m.collectNs) \(m.rssBytes) \(m.unreachable)")
+            return
+        }
         print("graph      objects   heapd ns/obj  CPython ns/obj  speedup   heapd B/obj  CPython B/obj  (unreachable h/c)")
         for kind in ["live", "cycles"] {
             for n in sizes {
-                let ours = measure(kind, n)
+                let ours = measureInChild(kind, n)
                 let theirs = noCPython ? nil : cpython(kind, n)
                 let ns = Double(ours.collectNs) / Double(n)
                 let b = Double(ours.rssBytes) / Double(n)
@@ -45,11 +55,12 @@ struct GCBench: ParsableCommand {
         let session = try! heap.openSession()
         var events = HeapEvents(freedIDLimit: 0)
         var rng = SplitMix(seed: UInt64(seed))
+        // The ids, to pick random older nodes: made resident before measuring, so not counted.
+        var created = [ObjectID](repeating: ObjectID(raw: 0), count: kind == "live" ? n : 0)
+        created.removeAll(keepingCapacity: true)
         let before = residentBytes()
         var head: ObjectID?
         if kind == "live" {
-            var created: [ObjectID] = []   // the ids only, to pick random older nodes
-            created.reserveCapacity(n)
             var next: ObjectID?
             for _ in 0..<n {
                 var fields: [(name: String, target: ObjectID)] = []
@@ -61,7 +72,6 @@ struct GCBench: ParsableCommand {
                 next = id
             }
             head = next
-            created = []
         } else {
             for _ in 0..<(n / 2) {
                 let a = try! heap.allocate(AllocationSpec(type: "Node"), session: session, events: &events)
@@ -72,6 +82,9 @@ struct GCBench: ParsableCommand {
             }
         }
         let after = residentBytes()
+        if ProcessInfo.processInfo.environment["GCBENCH_DEBUG"] != nil {
+            print("debug: table+pool capacity bytes \(heap.tableBytes), rss delta \(after - before)")
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let result = try! heap.collect(generation: 2, events: &events)
@@ -79,6 +92,20 @@ struct GCBench: ParsableCommand {
         _ = head
         return Measurement(collectNs: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000),
                            rssBytes: after - before, unreachable: result.unreachable)
+    }
+
+    func measureInChild(_ kind: String, _ n: Int) -> Measurement {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        p.arguments = ["--single", "\(kind):\(n)", "--seed", String(seed)]
+        let out = Pipe()
+        p.standardOutput = out
+        try! p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
+        return Measurement(collectNs: UInt64(f[0]), rssBytes: f[1], unreachable: f[2])
     }
 
     func cpython(_ kind: String, _ n: Int) -> Measurement? {
@@ -122,4 +149,7 @@ extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
 
+// As heapd does: a fixed mmap threshold, so large tables freed while growing go back to the
+// system instead of staying resident in the malloc heap.
+MallocTuning.keepLargeBlocksOutOfTheHeap()
 GCBench.main()

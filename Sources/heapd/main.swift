@@ -81,6 +81,7 @@ struct Heapd: ParsableCommand {
     }
 }
 
+MallocTuning.keepLargeBlocksOutOfTheHeap()
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = .info
