@@ -1,0 +1,162 @@
+"""heapctl against the real daemon: the README's session, exit codes, --json, script, watch,
+tour, and a reader that goes away (SPEC §6)."""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+
+import pytest
+
+from heapd_harness import binary
+
+
+def heapctl(daemon, *args, input=None, session="test"):
+    return subprocess.run([binary("heapctl"), *args, "--socket", daemon.socket, "--session", session],
+                          capture_output=True, text=True, input=input, timeout=60)
+
+
+def ok(daemon, *args, **kw):
+    out = heapctl(daemon, *args, **kw)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_readme_person_cycle(daemon):
+    alice = ok(daemon, "allocate", "Person", "--data", '{"name":"Alice"}').strip()
+    bob = ok(daemon, "allocate", "Person", "--data", '{"name":"Bob"}', "--finalizer").strip()
+    ok(daemon, "set", alice, f"partner={bob}")
+    ok(daemon, "set", bob, f"partner={alice}")
+    inspect = ok(daemon, "inspect", bob)
+    assert "refcount 2" in inspect
+    assert f"field partner of object {alice}" in inspect
+    assert "session test" in inspect
+    ok(daemon, "unref", alice)
+    ok(daemon, "unref", bob)
+    collect = ok(daemon, "collect")
+    assert "2 unreachable" in collect
+    assert heapctl(daemon, "get", alice).returncode == 1
+
+
+def test_consecutive_commands_share_the_named_session(daemon):
+    a = ok(daemon, "allocate", "X").strip()
+    assert "refcount 2" in ok(daemon, "ref", a)
+    assert "refcount 1" in ok(daemon, "unref", a)
+    # Another session cannot drop what this one holds.
+    other = heapctl(daemon, "unref", a, session="someone-else")
+    assert other.returncode == 1
+    assert "-32002" in other.stderr
+    closed = ok(daemon, "session", "close", "test")
+    assert "released 1" in closed
+    assert heapctl(daemon, "get", a).returncode == 1
+
+
+def test_json_output_is_the_raw_result(daemon):
+    out = ok(daemon, "allocate", "X", "--json")
+    obj_id = json.loads(out)["id"]
+    got = json.loads(ok(daemon, "get", str(obj_id), "--json"))
+    assert got["type"] == "X" and got["refcount"] == 1
+
+
+def test_global_options_before_the_subcommand(daemon):
+    out = subprocess.run([binary("heapctl"), "--socket", daemon.socket, "--json", "ping"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"pong": True}
+
+
+def test_exit_codes(daemon):
+    assert heapctl(daemon, "get", "424242").returncode == 1
+    unreachable = subprocess.run([binary("heapctl"), "ping", "--socket", "/nonexistent/heapd.sock"],
+                                 capture_output=True, text=True, timeout=30)
+    assert unreachable.returncode == 3
+    assert "hint" in unreachable.stderr
+    assert heapctl(daemon, "no-such-command").returncode == 64
+    assert heapctl(daemon, "set", "1", "partner=banana").returncode == 64
+
+
+def test_call_any_method(daemon):
+    out = json.loads(ok(daemon, "call", "allocate", '{"type":"Y","data":[1,2]}'))
+    got = json.loads(ok(daemon, "call", "get", json.dumps({"id": out["id"]})))
+    assert got["data"] == [1, 2]
+
+
+def test_script_binds_ids_and_stops_at_the_first_error(daemon):
+    script = "\n".join([
+        "# a tiny linked structure",
+        'a = allocate {"type":"Node"}',
+        'b = allocate {"type":"Node","fields":{"next":$a}}',
+        'unref {"id":$a}',
+        'get {"id":$b}',
+        'get {"id":999999}',
+        'ping',
+    ])
+    out = heapctl(daemon, "script", input=script)
+    assert out.returncode == 1
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 4, lines
+    assert '"next"' in lines[3]
+    assert "line 6" in out.stderr
+
+
+def test_watch_prints_events_as_they_happen(daemon):
+    watcher = subprocess.Popen([binary("heapctl"), "watch", "--count", "3", "--json", "--socket", daemon.socket],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until the watcher subscribed: its subscription shows in stats as a connection.
+    import time
+    c = daemon.client()
+    deadline = time.time() + 20
+    while c.call("stats")["connections"] < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    a = c.call("allocate", type="Watched", finalizer=True)["id"]
+    c.call("unref", id=a)           # finalize, freed
+    c.call("collect", generation=0)  # gc.start
+    out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    methods = [json.loads(line)["method"] for line in out.strip().splitlines()]
+    assert methods == ["finalize", "freed", "gc.start"]
+    c.close()
+
+
+def test_tour_runs(daemon):
+    out = ok(daemon, "tour")
+    assert "gc.collect()" in out
+    assert "event: finalize" in out
+    assert "event: callback" in out
+
+
+def test_stats_and_check(daemon):
+    ok(daemon, "allocate", "T")
+    stats = ok(daemon, "stats")
+    assert "objects: 1" in stats
+    assert "T: 1" in stats
+    assert ok(daemon, "check").startswith("ok")
+
+
+def test_a_reader_that_goes_away_ends_heapctl_quietly(daemon):
+    for _ in range(5):
+        ok(daemon, "allocate", "Many")
+    p = subprocess.Popen(f"{binary('heapctl')} objects --socket {daemon.socket} | head -1",
+                         shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0
+    assert len(out.strip().splitlines()) == 1
+    assert "Error" not in err
+
+
+def test_gc_subcommands(daemon):
+    assert "threshold: (100, 5, 5)" in ok(daemon, "gc", "set", "--threshold", "100", "5", "5")
+    assert "debug: SAVEALL" in ok(daemon, "gc", "set", "--debug", "SAVEALL")
+    cleared = [l for l in ok(daemon, "gc", "set", "--no-debug").splitlines() if l.startswith("debug:")]
+    assert cleared == ["debug: "]
+    assert "freeze_count:" in ok(daemon, "gc", "freeze")
+    assert "freeze_count: 0" in ok(daemon, "gc", "unfreeze")
+
+
+def test_roots(daemon):
+    a = ok(daemon, "allocate", "Global").strip()
+    ok(daemon, "root", "set", "config", a)
+    ok(daemon, "unref", a)
+    assert ok(daemon, "root", "get", "config").strip() == a
+    assert f"config = {a}" in ok(daemon, "root", "list")
+    assert "freed 1" in ok(daemon, "root", "set", "config", "null")
