@@ -41,10 +41,8 @@ extension Heap {
         let unreachable = ListHead.unreachable
         updateRefs(young)
         subtractRefs(young)
-        moveUnreachable(young, into: unreachable)
-
         // Survivors are promoted now, before any finalizer runs.
-        let survivors = setGeneration(in: young, to: oldGeneration)
+        let survivors = moveUnreachable(young, into: unreachable, survivorGeneration: oldGeneration)
         if g == 2 {
             gc.longLivedPending = 0
             gc.longLivedTotal = survivors
@@ -78,14 +76,13 @@ extension Heap {
         return CollectResult(generation: g, collected: collected, uncollectable: 0, durationNanoseconds: ns)
     }
 
-    /// `update_refs`: gc_refs = refcount for every object of `young`; mark it collecting.
+    /// `update_refs`: gc_refs = refcount for every object of `young` (which marks it collecting).
     private mutating func updateRefs(_ young: Slot) {
         withRecordView { v in
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
-                r.pointee.gcRefs = Int32(truncatingIfNeeded: Int(r.pointee.refcount))
-                r.pointee.flags.insert(.collecting)
+                v.refs[Int(s)] = Int32(truncatingIfNeeded: Int(r.pointee.refcount))
                 s = r.pointee.gcNext
             }
         }
@@ -100,8 +97,8 @@ extension Heap {
             while s != young {
                 let r = v[s]
                 for i in 0..<UInt32(r.pointee.fieldCount) {
-                    let t = v[v.target(s, i)]
-                    if t.pointee.flags.contains(.collecting) { t.pointee.gcRefs -= 1 }
+                    let t = Int(v.target(s, i))
+                    if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
                 }
                 s = r.pointee.gcNext
             }
@@ -110,48 +107,46 @@ extension Heap {
 
     /// `move_unreachable`: walk `young` in order. An object with gc_refs > 0 is reachable: its
     /// referents become reachable too (moved back to the tail of `young` if they were already
-    /// set aside). An object with gc_refs == 0 is set aside, tentatively, in `unreachable`.
-    /// Garbage ends in `unreachable` in young-list order; survivors lose the collecting mark.
-    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot) {
+    /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
+    /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
+    /// order, still marked collecting; survivors are no longer collecting. Returns the survivors.
+    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot, survivorGeneration: Int) -> Int {
         withRecordView { v in
+            var survivors = 0
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
                 let next: Slot
-                if r.pointee.gcRefs > 0 {
+                if v.refs[Int(s)] > 0 {
                     for i in 0..<UInt32(r.pointee.fieldCount) {
                         Self.visitReachable(v.target(s, i), young: young, v)
                     }
-                    r.pointee.flags.remove(.collecting)
+                    v.refs[Int(s)] = GCRefs.notCollecting
+                    r.pointee.generation = survivorGeneration
+                    survivors += 1
                     next = r.pointee.gcNext
                 } else {
                     next = r.pointee.gcNext
                     v.move(s, to: unreachable)
-                    r.pointee.flags.insert(.unreachable)
+                    v.refs[Int(s)] = GCRefs.tentativelyUnreachable
                 }
                 s = next
             }
-            s = v[unreachable].pointee.gcNext
-            while s != unreachable {
-                v[s].pointee.flags.remove(.unreachable)
-                s = v[s].pointee.gcNext
-            }
+            return survivors
         }
     }
 
     /// `visit_reachable`: a referent in the young generation becomes (or stays) reachable.
     @inline(__always)
     private static func visitReachable(_ t: Slot, young: Slot, _ v: RecordView) {
-        let r = v[t]
-        let flags = r.pointee.flags
-        guard flags.contains(.collecting) else { return }   // another generation
-        if flags.contains(.unreachable) {
-            r.pointee.flags.remove(.unreachable)
+        let refs = v.refs[Int(t)]
+        if refs == GCRefs.tentativelyUnreachable {
             v.move(t, to: young)
-            r.pointee.gcRefs = 1
-        } else if r.pointee.gcRefs == 0 {
-            r.pointee.gcRefs = 1
+            v.refs[Int(t)] = 1
+        } else if refs == 0 {
+            v.refs[Int(t)] = 1
         }
+        // notCollecting: another generation; > 0: already known reachable.
     }
 
     /// `handle_weakrefs`: clear every weakref that is garbage and every weakref to garbage, then
@@ -171,7 +166,7 @@ extension Heap {
             for w in refs.reversed() {
                 h.table.weakReferent[w] = nil
                 let wf = h.table.records[Int(w)].flags
-                if wf.contains(.weakrefHasCallback) && !wf.contains(.collecting) {
+                if wf.contains(.weakrefHasCallback) && h.table.gcRefs[Int(w)] == GCRefs.notCollecting {
                     callbacks.append((w, referent))
                 }
             }
@@ -201,7 +196,7 @@ extension Heap {
     /// cleared.
     private mutating func deleteGarbage(_ unreachable: Slot, old: Slot, _ events: inout HeapEvents) {
         while let op = table.listFirst(unreachable) {
-            table.records[Int(op)].flags.remove(.collecting)
+            table.gcRefs[Int(op)] = GCRefs.notCollecting
             if gc.debug.contains(.saveAll) {
                 incref(op)
                 garbage.append(op)

@@ -77,7 +77,7 @@ extension Heap {
 
     /// Resident bytes of the core's own tables (records, field pool), for stats.
     public var tableBytes: Int {
-        table.records.capacity * MemoryLayout<ObjectRecord>.stride + fieldPool.byteCount
+        table.byteCount + fieldPool.byteCount
     }
 
     public var sessionCount: Int { sessions.count }

@@ -14,10 +14,6 @@ struct ObjectFlags: OptionSet, Sendable {
     static let hasData = ObjectFlags(rawValue: 1 << 5)
     /// Some weakref points at this object (its list lives in a side table).
     static let hasWeakrefs = ObjectFlags(rawValue: 1 << 6)
-    /// gcmodule.c's PREV_MASK_COLLECTING: member of the generation being collected.
-    static let collecting = ObjectFlags(rawValue: 1 << 7)
-    /// gcmodule.c's NEXT_MASK_UNREACHABLE: tentatively unreachable during move_unreachable.
-    static let unreachable = ObjectFlags(rawValue: 1 << 8)
     static let explicitSize = ObjectFlags(rawValue: 1 << 9)
     /// `size` did not fit 32 bits and lives in a side table.
     static let bigSize = ObjectFlags(rawValue: 1 << 10)
@@ -26,7 +22,7 @@ struct ObjectFlags: OptionSet, Sendable {
     static let generationMask: UInt16 = 0b11 << 12
 }
 
-/// One object: 36 bytes. Everything variable-sized (fields, data, weakref lists) lives in pools
+/// One object: 32 bytes (two per cache line). Everything variable-sized (fields, data, weakref lists) lives in pools
 /// or side tables so the common object (a type, a couple of fields, no data) stays compact.
 struct ObjectRecord: Sendable {
     /// Strong references from every holder: fields, sessions, roots, gc.garbage.
@@ -35,8 +31,6 @@ struct ObjectRecord: Sendable {
     /// Intrusive doubly linked generation list (gcmodule.c's `_gc_prev` / `_gc_next`).
     var gcPrev: Slot = 0
     var gcNext: Slot = 0
-    /// Collector scratch (`gc_refs`); also the length of a list, in sentinels.
-    var gcRefs: Int32 = 0
     /// First entry of this object's block in the field pool (valid when fieldCount > 0).
     var fieldsAt: UInt32 = 0
     var fieldCount: UInt16 = 0

@@ -10,6 +10,10 @@ struct ObjectTable: Sendable {
     static let reuseThreshold = 1024
 
     var records: [ObjectRecord]
+    /// The collector's `gc_refs`, one per slot, apart from the records: subtract_refs and
+    /// move_unreachable touch referents in random order, and a 4-byte array stays in cache far
+    /// better than the records do. `GCRefs.notCollecting` outside a collection.
+    var gcRefs: [Int32]
     private var freeTop: Slot = 0        // 0: empty (slot 0 is a sentinel, never free)
     private(set) var freeCount = 0
     private(set) var liveCount = 0
@@ -24,6 +28,7 @@ struct ObjectTable: Sendable {
     var weakrefsTo: [Slot: [Slot]] = [:]
 
     init() {
+        gcRefs = Array(repeating: GCRefs.notCollecting, count: Int(Self.reservedSlots))
         records = (0..<Self.reservedSlots).map { s in
             var r = ObjectRecord()
             r.gcPrev = s
@@ -61,24 +66,32 @@ struct ObjectTable: Sendable {
             let reuse = records[Int(slot)].reuse + 1
             records[Int(slot)] = ObjectRecord()
             records[Int(slot)].reuse = reuse
+            gcRefs[Int(slot)] = GCRefs.notCollecting
             return slot
         }
         precondition(records.count < Int(UInt32.max - 16), "object table full")
         records.append(ObjectRecord())
+        gcRefs.append(GCRefs.notCollecting)
         return Slot(records.count - 1)
     }
 
-    /// Ends a slot's object. The slot keeps its reuse count (so its last id reads as freed, and
+    /// Ends a slot's object (a collection may be running: its scratch is reset too). The slot keeps its reuse count (so its last id reads as freed, and
     /// higher ones as never issued); a slot that ran out of reuse counts is retired for good.
     mutating func releaseSlot(_ slot: Slot) {
         liveCount -= 1
         let reuse = records[Int(slot)].reuse
         records[Int(slot)] = ObjectRecord()
         records[Int(slot)].reuse = reuse
+        gcRefs[Int(slot)] = GCRefs.notCollecting
         if reuse >= ObjectID.maxReuse { return }
         records[Int(slot)].gcNext = freeTop
         freeTop = slot
         freeCount += 1
+    }
+
+    /// Bytes of the record table and the collector scratch.
+    var byteCount: Int {
+        records.capacity * MemoryLayout<ObjectRecord>.stride + gcRefs.capacity * MemoryLayout<Int32>.stride
     }
 
     var objectSlots: Range<Slot> { Self.reservedSlots..<Slot(records.count) }
@@ -162,4 +175,12 @@ struct ObjectTable: Sendable {
         while s != head { out.append(s); s = records[Int(s)].gcNext }
         return out
     }
+}
+
+/// Values of `gc_refs` (gcmodule.c keeps the same states in `_gc_prev` and flag bits).
+enum GCRefs {
+    /// Not in the generation being collected (PREV_MASK_COLLECTING clear).
+    static let notCollecting = Int32.min
+    /// Collecting, and set aside in `unreachable` by move_unreachable (NEXT_MASK_UNREACHABLE).
+    static let tentativelyUnreachable: Int32 = -1
 }
