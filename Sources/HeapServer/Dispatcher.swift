@@ -125,7 +125,8 @@ struct Dispatcher {
     }
 
     /// Attaches this connection to the named session (created if new). References the
-    /// connection took anonymously move into it, so nothing it holds is lost.
+    /// connection took anonymously move into it, so nothing it holds is lost; a named session
+    /// it leaves keeps its references (and scopes) for a later resume.
     private func openSession(_ name: String, _ state: inout ServerState,
                              _ events: inout HeapEvents) throws -> JSONValue {
         let current = state.connections[connection]!.session
@@ -136,16 +137,23 @@ struct Dispatcher {
                                message: "session '\(name)' is attached to another connection",
                                data: ["name": .string(name)])
             }
-            try state.heap.transferReferences(from: current, to: existing)
+            try adoptAnonymousReferences(from: current, into: existing, &state)
             try detachCurrent(&state, &events)
             attach(existing, &state)
             return ["name": .string(name), "resumed": true]
         }
         let created = try state.heap.openSession(name: name)
-        try state.heap.transferReferences(from: current, to: created)
+        try adoptAnonymousReferences(from: current, into: created, &state)
         try detachCurrent(&state, &events)
         attach(created, &state)
         return ["name": .string(name), "resumed": false]
+    }
+
+    private func adoptAnonymousReferences(from current: SessionID, into target: SessionID,
+                                          _ state: inout ServerState) throws {
+        if state.heap.sessionName(current) == nil {
+            try state.heap.transferReferences(from: current, to: target)
+        }
     }
 
     private func attach(_ session: SessionID, _ state: inout ServerState) {

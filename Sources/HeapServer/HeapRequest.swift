@@ -44,12 +44,13 @@ struct ObjectFilter: Sendable {
     var limit: Int
 }
 
-/// Kinds of notification a connection can subscribe to.
+/// Kinds of notification a connection can subscribe to, in the order `subscribe` lists them
+/// (the order of SPEC §2.3's example).
 enum EventKind: String, Sendable, CaseIterable {
     case finalize
     case weakrefCallback = "weakref.callback"
+    case freed
     case gcStart = "gc.start"
     case gcStop = "gc.stop"
-    case freed
     case sessionClosed = "session.closed"
 }

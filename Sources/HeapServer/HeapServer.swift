@@ -71,6 +71,7 @@ public final class HeapServer: Sendable {
         chmod(path, 0o600)
         serverChannel.withLock { $0 = channel }
         logger.info("heapd serving on \(path)")
+        if service.isShuttingDown { initiateShutdown() }   // a signal arrived while binding
     }
 
     /// Counts a new child channel and forgets it when it closes; returns the count.

@@ -44,6 +44,10 @@ final class HeapService: Sendable {
         }
     }
 
+    func setFraming(_ framing: Framing, for id: ConnectionID) {
+        state.withLock { $0.connections[id]?.framing = framing }
+    }
+
     /// The connection is gone: an anonymous session's references are dropped (with events to
     /// subscribers); a named session stays for a later resume.
     func disconnect(_ id: ConnectionID) {

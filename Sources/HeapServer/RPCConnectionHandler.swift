@@ -40,6 +40,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private let outbox = Outbox()
     private let onShutdownRequest: @Sendable () -> Void
     private var connection: ConnectionID?
+    private var framingReported = false
 
     init(service: HeapService, framingBox: FramingBox, onShutdownRequest: @escaping @Sendable () -> Void) {
         self.service = service
@@ -81,6 +82,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             return
         }
         let id = connection ?? register(context)
+        if !framingReported {
+            service.setFraming(framing, for: id)
+            framingReported = true
+        }
         let replies = service.execute(parsed.requests, from: id)
         for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
         let present = replies.compactMap { $0 }
@@ -105,6 +110,12 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: 128)
         RPCFrameEncoder.frame(JSONCodec.encode(message), framing: framing, into: &buffer)
         context.write(NIOAny(buffer), promise: nil)
+    }
+
+    /// Registered on connect (so stats count it); the framing is set by the first message.
+    func channelActive(context: ChannelHandlerContext) {
+        _ = register(context)
+        context.fireChannelActive()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

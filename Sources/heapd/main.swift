@@ -1,5 +1,5 @@
 import ArgumentParser
-import Dispatch
+import Foundation
 import HeapCore
 import HeapServer
 import JSONRPC
@@ -60,24 +60,30 @@ struct Heapd: ParsableCommand {
         config.maximumConnections = maxClients
         config.limits = HeapLimits(maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max)
         if let threads { config.threads = threads }
+        // SIGTERM / SIGINT: blocked in every thread (set before any thread exists, so the
+        // event loops inherit it) and taken by one thread with sigwait: no signal is lost or
+        // fatal, whenever it arrives.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let server = HeapServer(configuration: config, logger: logger)
+        let blocked = stopSignals
+        let waiter = Thread {
+            var signals = blocked
+            var received: Int32 = 0
+            sigwait(&signals, &received)
+            server.initiateShutdown()
+        }
+        waiter.start()
         do {
             try server.start()
         } catch {
             logger.critical("heapd: \(error)")
             throw ExitCode(1)
         }
-        // SIGTERM / SIGINT: stop accepting, close connections, exit 0.
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { server.initiateShutdown() }
-            source.resume()
-            sources.append(source)
-        }
         try server.wait()
-        _ = sources
     }
 }
 

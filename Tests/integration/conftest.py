@@ -18,7 +18,8 @@ def daemon():
     check = c.call("check")
     c.close()
     assert check["ok"], check["problems"]
-    assert d.stop() == 0, d.read_log()
+    code = d.stop()
+    assert code == 0, f"heapd exited with {code}:\n" + d.read_log()
 
 
 @pytest.fixture
