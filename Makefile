@@ -25,8 +25,10 @@ test: build
 test-swift:
 	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build --disable-swift-testing
 
+# The real daemon on temp sockets: protocol, sessions, heapctl, and the differential parity
+# suite against this machine's CPython.
 test-integration:
-	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration
+	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential
 
 clean:
 	rm -rf .build

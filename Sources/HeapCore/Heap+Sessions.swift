@@ -115,11 +115,12 @@ extension Heap {
 
     public var garbageIDs: [ObjectID] { garbage.map { table.id(of: $0) } }
 
-    /// `del gc.garbage[:]`: drops the list's references (freeing what only it held).
+    /// `gc.garbage.clear()`: drops the list's references (freeing what only it held), last
+    /// entry first, as CPython's `list_clear` does.
     public mutating func clearGarbage(events: inout HeapEvents) -> Int {
         let held = garbage.map { table.id(of: $0) }
         garbage.removeAll()
-        for id in held {
+        for id in held.reversed() {
             if case .live(let slot) = table.resolve(id) { decref(slot, &events) }
         }
         return held.count

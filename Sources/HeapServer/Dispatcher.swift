@@ -27,14 +27,14 @@ struct Dispatcher {
         let me = session(state)
         switch request {
         case .allocate(let spec):
-            return ["id": try state.heap.allocate(spec, session: me, events: &events).json]
+            return ["id": try state.apply(.allocate(spec, session: me), &events).objectID.json]
         case .ref(let id):
-            return ["id": id.json, "refcount": .int(Int64(try state.heap.ref(id, session: me)))]
+            return ["id": id.json, "refcount": .int(Int64(try state.apply(.ref(id, session: me), &events).count))]
         case .unref(let id):
-            let rc = try state.heap.unref(id, session: me, events: &events)
+            let rc = try state.apply(.unref(id, session: me), &events).count
             return Results.withFreed([("id", id.json), ("refcount", .int(Int64(rc)))], events)
         case .set(let id, let fields, let data, let size):
-            let rc = try state.heap.set(id, fields: fields, data: data, size: size, events: &events)
+            let rc = try state.apply(.set(id, fields: fields, data: data, size: size), &events).count
             if rc == 0 {
                 return Results.withFreed([("id", id.json), ("refcount", 0)], events)
             }
@@ -46,9 +46,10 @@ struct Dispatcher {
         case .get(let id):
             return Results.object(try state.heap.snapshot(id))
         case .weakref(let id, let callback, let fields):
-            return ["id": try state.heap.weakref(to: id, callback: callback, fields: fields, session: me, events: &events).json]
+            return ["id": try state.apply(.weakref(id, callback: callback, fields: fields, session: me), &events).objectID.json]
         case .collect(let g):
-            return Results.collect(try state.heap.collect(generation: g, events: &events))
+            guard case .collected(let r) = try state.apply(.collect(generation: g), &events) else { throw HeapError.invalidArgument("collect") }
+            return Results.collect(r)
         case .inspect(let id):
             return Results.inspect(try state.heap.inspect(id))
         case .stats:
@@ -62,7 +63,7 @@ struct Dispatcher {
             }
             return ["events": eventList(state.connections[connection]!.subscriptions)]
         case .rootSet(let name, let id):
-            let previous = try state.heap.setRoot(name, to: id, events: &events)
+            guard case .previousRoot(let previous) = try state.apply(.setRoot(name, id), &events) else { throw HeapError.invalidArgument("root.set") }
             return Results.withFreed([("name", .string(name)), ("id", id?.json ?? .null),
                                       ("previous", previous?.json ?? .null)], events)
         case .rootGet(let name):
@@ -80,25 +81,23 @@ struct Dispatcher {
             }
             return ["sessions": .array(list)]
         case .scopeEnter:
-            return ["depth": .int(Int64(try state.heap.enterScope(me)))]
+            return ["depth": .int(Int64(try state.apply(.enterScope(me), &events).count))]
         case .scopeExit:
-            let depth = try state.heap.exitScope(me, events: &events)
+            let depth = try state.apply(.exitScope(me), &events).count
             return Results.withFreed([("depth", .int(Int64(depth)))], events)
         case .gcGet:
             return Results.gc(state.heap)
         case .gcSet(let enabled, let threshold, let debug):
-            if let threshold { try state.heap.setThresholds(threshold) }
-            if let enabled { state.heap.setEnabled(enabled) }
-            if let debug { state.heap.setDebug(debug) }
+            _ = try state.apply(.configureGC(enabled: enabled, thresholds: threshold, debug: debug), &events)
             return Results.gc(state.heap)
         case .gcFreeze:
-            state.heap.freeze()
+            _ = try state.apply(.freeze, &events)
             return ["freeze_count": .int(Int64(state.heap.freezeCount))]
         case .gcUnfreeze:
-            state.heap.unfreeze()
+            _ = try state.apply(.unfreeze, &events)
             return ["freeze_count": .int(Int64(state.heap.freezeCount))]
         case .gcGarbageClear:
-            let n = state.heap.clearGarbage(events: &events)
+            let n = try state.apply(.clearGarbage, &events).count
             return Results.withFreed([("cleared", .int(Int64(n)))], events)
         case .referrers(let id):
             return ["id": id.json, "referrers": .array(try state.heap.referrers(of: id).map(\.json))]
@@ -142,7 +141,7 @@ struct Dispatcher {
             attach(existing, &state)
             return ["name": .string(name), "resumed": true]
         }
-        let created = try state.heap.openSession(name: name)
+        let created = try state.apply(.openSession(name: name), &events).sessionID
         try adoptAnonymousReferences(from: current, into: created, &state)
         try detachCurrent(&state, &events)
         attach(created, &state)
@@ -152,7 +151,8 @@ struct Dispatcher {
     private func adoptAnonymousReferences(from current: SessionID, into target: SessionID,
                                           _ state: inout ServerState) throws {
         if state.heap.sessionName(current) == nil {
-            try state.heap.transferReferences(from: current, to: target)
+            var none = HeapEvents()
+            _ = try state.apply(.transferReferences(from: current, to: target), &none)
         }
     }
 
@@ -166,7 +166,7 @@ struct Dispatcher {
     private func detachCurrent(_ state: inout ServerState, _ events: inout HeapEvents) throws {
         let current = state.connections[connection]!.session
         if state.heap.sessionName(current) == nil {
-            try state.heap.closeSession(current, events: &events)
+            _ = try state.apply(.closeSession(current), &events)
         } else {
             state.attached[current] = nil
         }
@@ -192,9 +192,9 @@ struct Dispatcher {
         let held = state.heap.sessionSummaries().first { $0.id == target }?.references ?? 0
         let holder = state.attached.removeValue(forKey: target)
         if let holder {
-            state.connections[holder]!.session = try state.heap.openSession()
+            state.connections[holder]!.session = try state.apply(.openSession(name: nil), &events).sessionID
         }
-        try state.heap.closeSession(target, events: &events)
+        _ = try state.apply(.closeSession(target), &events)
         state.closedSessions.append((label, holder))
         return Results.withFreed([("name", .string(label)), ("released", .int(Int64(held)))], events)
     }

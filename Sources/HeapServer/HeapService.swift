@@ -38,7 +38,8 @@ final class HeapService: Sendable {
         state.withLock { s in
             let id = ConnectionID(raw: s.nextConnection)
             s.nextConnection += 1
-            let session = try! s.heap.openSession()
+            var none = HeapEvents()
+            guard case .session(let session) = try! s.apply(.openSession(name: nil), &none) else { fatalError() }
             s.connections[id] = .init(session: session, framing: framing, outbox: outbox, channel: channel)
             return id
         }
@@ -55,7 +56,7 @@ final class HeapService: Sendable {
             guard let c = s.connections.removeValue(forKey: id) else { return }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             if s.heap.sessionName(c.session) == nil {
-                try? s.heap.closeSession(c.session, events: &events)
+                _ = try? s.apply(.closeSession(c.session), &events)
             } else {
                 s.attached[c.session] = nil
             }

@@ -25,7 +25,18 @@ struct ServerState: Sendable {
     /// Requests answered since start (for stats).
     var requestsServed: UInt64 = 0
 
+    /// Where applied operations are recorded (nil: memory only).
+    var journal: (any OperationJournal)?
+
     init(heap: Heap) { self.heap = heap }
+
+    /// Applies a heap operation and, once it succeeded, records it for persistence. Every
+    /// change to the heap goes through here.
+    mutating func apply(_ op: HeapOperation, _ events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
+        let outcome = try heap.apply(op, events: &events)
+        journal?.record(op)
+        return outcome
+    }
 
     /// The subscribers of any of `kinds`.
     var subscribers: [(ConnectionID, Connection)] {

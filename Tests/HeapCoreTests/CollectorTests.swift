@@ -201,3 +201,21 @@ final class CollectorTests: HeapTestCase {
         XCTAssertEqual(heap.objectCount, 0)
     }
 }
+
+extension CollectorTests {
+    func testGarbageClearReleasesLastEntryFirst() {
+        // CPython's list_clear drops items from the end; s28c of the differential suite.
+        heap.setDebug(.saveAll)
+        let a = alloc(), b = alloc()
+        link(a, "p", b); link(b, "p", a)
+        drop(a); drop(b)
+        _ = collect()
+        XCTAssertEqual(heap.garbageIDs, [a, b])
+        heap.setDebug([])
+        link(a, "p", nil); link(b, "p", nil)
+        let wa = weak(a), wb = weak(b)
+        events.removeAll()
+        XCTAssertEqual(heap.clearGarbage(events: &events), 2)
+        XCTAssertEqual(takeObservable(), ["cb:\(wb)", "cb:\(wa)"])
+    }
+}

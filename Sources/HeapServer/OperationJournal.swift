@@ -1,0 +1,23 @@
+import HeapCore
+
+/// Receives every heap operation that succeeded, in the order applied (under the heap's lock).
+protocol OperationJournal: Sendable {
+    func record(_ op: HeapOperation)
+}
+
+extension OperationOutcome {
+    var objectID: ObjectID {
+        if case .object(let id) = self { return id }
+        preconditionFailure("expected an object id, got \(self)")
+    }
+    var count: Int {
+        switch self {
+        case .refcount(let n), .depth(let n), .cleared(let n): return n
+        default: preconditionFailure("expected a count, got \(self)")
+        }
+    }
+    var sessionID: SessionID {
+        if case .session(let id) = self { return id }
+        preconditionFailure("expected a session, got \(self)")
+    }
+}

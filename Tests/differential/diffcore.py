@@ -1,0 +1,532 @@
+"""Differential driver: the same operations through CPython 3.11 (cpython_model.py, in a
+worker process) and through a real heapd, compared after every step.
+
+Operations (JSON lists; names are logical object names, unique within a run):
+  ["alloc", name, type, finalizer, [[field, name], ...]?]   session holds 1 reference
+  ["chain", prefix, n, type, finalizer, field, cyclic?]     prefix0 -> prefix1 -> ... (head held)
+  ["ref", name] / ["unref", name]                           take / drop a session reference
+  ["set", name, field, name|None]                           None deletes the field
+  ["weakref", name, target, callback, [[cN, name], ...]?]   weakref object, held by the session
+  ["root", rname, name|None]                                global variable
+  ["collect", g] ["freeze"] ["unfreeze"] ["saveall", bool] ["garbage_clear"]
+  ["auto", [t0, t1, t2], pairs]                             automatic collection (inequalities)
+  ["expect", {...}]                                         assertion on the previous step, both sides
+
+Compared per step: events (finalizers "del:X", callbacks "cb:W"; a sequence for refcount-driven
+steps, a multiset inside a collection), the names freed, collect()'s return value, gc counts
+after collect/freeze, per-generation stats deltas, and gc.garbage (as a multiset).
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from heapd_harness import Daemon, RPCError  # noqa: E402
+
+WREF_FIELDS = ("c0", "c1", "c2")
+COLLECTING_OPS = {"collect"}
+
+# Filled by the tests, printed by conftest.py at the end of the session.
+TOTALS = collections.Counter()
+TOTALS["cpython"] = ""
+
+
+class Divergence(AssertionError):
+    pass
+
+
+def python311():
+    """The interpreter that is the reference: CPython 3.11 (`python3` on this machine)."""
+    exe = os.environ.get("HEAPD_DIFF_PYTHON")
+    if exe:
+        return exe
+    if sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython":
+        return sys.executable
+    import shutil
+    for cand in ("python3.11", "python3"):
+        p = shutil.which(cand)
+        if p:
+            v = subprocess.run([p, "-c", "import sys;print(sys.version_info[:2]==(3,11))"],
+                               capture_output=True, text=True).stdout.strip()
+            if v == "True":
+                return p
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+class CPythonSide:
+    def __init__(self):
+        exe = python311()
+        if exe is None:
+            raise RuntimeError("CPython 3.11 not found (set HEAPD_DIFF_PYTHON)")
+        self.proc = subprocess.Popen([exe, "-I", "-S", os.path.join(HERE, "cpython_model.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.version = json.loads(self.proc.stdout.readline())["ready"]
+        TOTALS["cpython"] = "CPython " + self.version.split()[0]
+
+    def run(self, op):
+        self.proc.stdin.write(json.dumps(op) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("CPython worker died")
+        res = json.loads(line)
+        if "error" in res:
+            raise RuntimeError("CPython worker failed on %r:\n%s" % (op, res["error"]))
+        return res
+
+    def close(self):
+        try:
+            self.proc.stdin.write('["quit"]\n')
+            self.proc.stdin.flush()
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+def start_daemon(attempts=60):
+    """Daemon(), retrying while the binary is being rewritten by a concurrent build (ETXTBSY)."""
+    import errno
+    import time
+    for i in range(attempts):
+        try:
+            return Daemon()
+        except OSError as e:
+            if e.errno != errno.ETXTBSY or i == attempts - 1:
+                raise
+            time.sleep(1)
+
+
+class HeapdSide:
+    def __init__(self):
+        self.daemon = start_daemon()
+        self.c = self.daemon.client()
+        c = self.c
+        c.call("gc.set", enabled=False)
+        # First-use order of the weakref type's fields = CPython's slot order c0, c1, c2.
+        t = c.call("allocate", type="_setup")["id"]
+        w = c.call("weakref", id=t)["id"]
+        for f in WREF_FIELDS:
+            c.call("set", id=w, fields={f: t})
+        c.call("unref", id=w)
+        c.call("unref", id=t)
+        c.call("subscribe", events=["finalize", "weakref.callback", "freed"])
+        c.take_notifications()
+        self.ids = {}        # name -> id
+        self.names = {}      # id -> name
+        self.target = {}     # weakref name -> referent name
+        self.types = {}      # name -> heapd type string
+        self.base_stats = self.stats(c.call("gc.get"))
+
+    @staticmethod
+    def stats(gcget):
+        return [[s["collections"], s["collected"]] for s in gcget["stats"]]
+
+    def htype(self, tname, fin):
+        return tname
+
+    def _new(self, name, oid):
+        self.ids[name] = oid
+        self.names[oid] = name
+
+    def pipeline(self, requests, chunk=256):
+        """Sends requests in chunks without waiting for each reply; returns the results."""
+        out = []
+        c = self.c
+        for i in range(0, len(requests), chunk):
+            part = requests[i:i + chunk]
+            ids = []
+            buf = []
+            for method, params in part:
+                rid = c.next_id
+                c.next_id += 1
+                ids.append(rid)
+                buf.append(c.frame(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
+                                               "params": params}).encode()))
+            c.send_raw(b"".join(buf))
+            for rid in ids:
+                reply = c.read_reply()
+                assert reply.get("id") == rid, (reply, rid)
+                if "error" in reply:
+                    raise RPCError(reply["error"])
+                out.append(reply["result"])
+        return out
+
+    def run(self, op):
+        c = self.c
+        kind = op[0]
+        res = {}
+        if kind == "alloc":
+            name, tname, fin = op[1], op[2], op[3]
+            fields = op[4] if len(op) > 4 else []
+            params = {"type": self.htype(tname, fin), "finalizer": bool(fin)}
+            if fields:
+                params["fields"] = {f: self.ids[v] for f, v in fields}
+            self._new(name, c.call("allocate", **params)["id"])
+        elif kind == "chain":
+            prefix, n, tname, fin, field = op[1:6]
+            cyclic = op[6] if len(op) > 6 else False
+            order = list(reversed(range(n)))   # tail first, as the CPython side creates them
+            got = self.pipeline([("allocate", {"type": self.htype(tname, fin), "finalizer": bool(fin)})
+                                 for _ in order])
+            for i, r in zip(order, got):
+                self._new(prefix + str(i), r["id"])
+            links = [("set", {"id": self.ids[prefix + str(i)], "fields": {field: self.ids[prefix + str(i + 1)]}})
+                     for i in reversed(range(n - 1))]
+            if cyclic:
+                links.append(("set", {"id": self.ids[prefix + str(n - 1)], "fields": {field: self.ids[prefix + "0"]}}))
+            self.pipeline(links)
+            self.pipeline([("unref", {"id": self.ids[prefix + str(i)]}) for i in range(1, n)])
+        elif kind == "ref":
+            c.call("ref", id=self.ids[op[1]])
+        elif kind == "unref":
+            c.call("unref", id=self.ids[op[1]])
+        elif kind == "set":
+            name, field, value = op[1:4]
+            c.call("set", id=self.ids[name], fields={field: None if value is None else self.ids[value]})
+        elif kind == "weakref":
+            name, target, cb = op[1:4]
+            fields = op[4] if len(op) > 4 else []
+            params = {"id": self.ids[target], "callback": bool(cb)}
+            if fields:
+                params["fields"] = {f: self.ids[v] for f, v in fields}
+            self._new(name, c.call("weakref", **params)["id"])
+            self.target[name] = target
+        elif kind == "root":
+            rname, name = op[1:3]
+            c.call("root.set", name=rname, id=None if name is None else self.ids[name])
+        elif kind == "collect":
+            r = c.call("collect", generation=op[1])
+            g = c.call("gc.get")
+            res.update(ret=r["unreachable"], count=g["count"], garbage=self.garbage_names(g),
+                       stats=self.stats_delta(g))
+        elif kind == "freeze":
+            c.call("gc.freeze")
+            res["count"] = c.call("gc.get")["count"]
+        elif kind == "unfreeze":
+            c.call("gc.unfreeze")
+            res["count"] = c.call("gc.get")["count"][1:]
+        elif kind == "saveall":
+            c.call("gc.set", debug=["SAVEALL"] if op[1] else [])
+        elif kind == "garbage_clear":
+            c.call("gc.garbage.clear")
+            res["garbage"] = self.garbage_names(c.call("gc.get"))
+        elif kind == "auto":
+            thresholds, pairs = op[1], op[2]
+            before = c.call("gc.get")["stats"]
+            c.call("gc.set", enabled=True, threshold=thresholds)
+            for _ in range(pairs):
+                a = c.call("allocate", type="_Auto")["id"]
+                b = c.call("allocate", type="_Auto")["id"]
+                c.call("set", id=a, fields={"x": b})
+                c.call("set", id=b, fields={"x": a})
+                c.call("unref", id=a)
+                c.call("unref", id=b)
+            c.call("gc.set", enabled=False, threshold=[700, 10, 10])
+            after = c.call("gc.get")["stats"]
+            res["auto"] = {"runs": [after[i]["collections"] - before[i]["collections"] for i in range(3)],
+                           "collected": sum(after[i]["collected"] - before[i]["collected"] for i in range(3))}
+            c.call("collect", generation=2)
+            c.call("gc.freeze")
+            c.call("gc.unfreeze")
+            self.base_stats = self.stats(c.call("gc.get"))
+        else:
+            raise ValueError("unknown op %r" % (op,))
+        ev, dead = [], []
+        for n in c.take_notifications():
+            m, p = n["method"], n["params"]
+            if m == "finalize":
+                ev.append("del:" + self.names.get(p["id"], "#%d" % p["id"]))
+            elif m == "weakref.callback":
+                w = self.names.get(p["weakref"], "#%d" % p["weakref"])
+                ev.append("cb:" + w)
+                want = self.ids.get(self.target.get(w))
+                if want is not None and p["referent"] != want:
+                    ev.append("BAD-REFERENT:%s:%s" % (w, self.names.get(p["referent"], p["referent"])))
+            elif m == "freed":
+                dead.extend(self.names[i] for i in p["ids"] if i in self.names)
+        res["ev"] = ev
+        res["dead"] = sorted(dead)
+        return res
+
+    def garbage_names(self, g):
+        return [self.names.get(i, "#%d" % i) for i in g["garbage"]]
+
+    def stats_delta(self, g):
+        s = self.stats(g)
+        return [[s[i][0] - self.base_stats[i][0], s[i][1] - self.base_stats[i][1]] for i in range(3)]
+
+    def check(self):
+        r = self.c.call("check")
+        return r
+
+    def close(self):
+        """Stops the daemon; returns (was alive, exit code, log if something went wrong)."""
+        import shutil
+        try:
+            self.c.close()
+        finally:
+            alive = self.daemon.alive()
+            rc = self.daemon.stop()
+            with open(self.daemon.log_path) as f:
+                log = f.read()
+            shutil.rmtree(self.daemon.dir, ignore_errors=True)
+        return alive, rc, log
+
+
+# ---------------------------------------------------------------------------------------------
+class Mirror:
+    """What the driver knows of the logical heap; decides which operations are meaningful
+    (the same on both sides, so shrinking can drop operations freely)."""
+
+    def __init__(self):
+        self.kind = {}           # name -> ("obj", type, fin) | ("weakref", target, cb)
+        self.typefin = {}        # type -> finalizer flag (a type name has one CPython class)
+        self.alive = set()
+        self.held = collections.Counter()
+        self.roots = {}
+        self.fields = {}         # name -> {field: name}
+        self.garbage = []
+        self.used = set()
+
+    def valid(self, op):
+        k = op[0]
+        if k == "alloc":
+            name, tname, fin = op[1], op[2], op[3]
+            if name in self.used or self.typefin.get(tname, fin) != fin:
+                return False
+            return all(v in self.alive for _, v in (op[4] if len(op) > 4 else []))
+        if k == "chain":
+            n = op[2]
+            if n < 1 or self.typefin.get(op[3], op[4]) != op[4]:
+                return False
+            return all(op[1] + str(i) not in self.used for i in range(n))
+        if k == "ref":
+            return op[1] in self.alive
+        if k == "unref":
+            return self.held[op[1]] > 0
+        if k == "set":
+            name, field, value = op[1:4]
+            if name not in self.alive or (value is not None and value not in self.alive):
+                return False
+            if self.kind[name][0] == "weakref" and field not in WREF_FIELDS:
+                return False
+            if self.kind[name][0] == "obj" and field in WREF_FIELDS:
+                return False
+            # Any live object, also unreachable garbage: CPython reaches it through its probe and
+            # holds it in a local for the duration (so if the step cuts its last cycle it dies
+            # when the step ends); heapd's `set` holds the object and the new target for the
+            # request in the same way (Heap+Objects.swift `set`: incref ... decref).
+            return True
+        if k == "weakref":
+            name, target = op[1], op[2]
+            if name in self.used or target not in self.alive:
+                return False
+            return all(f in WREF_FIELDS and v in self.alive for f, v in (op[4] if len(op) > 4 else []))
+        if k == "root":
+            return op[2] is None or op[2] in self.alive
+        if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto"):
+            return True
+        raise ValueError("unknown op %r" % (op,))
+
+    def reachable(self):
+        seen = set()
+        stack = [n for n, c in self.held.items() if c > 0] + list(self.roots.values()) + list(self.garbage)
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(self.fields.get(n, {}).values())
+        return seen
+
+    def _add(self, name, kind, fields):
+        self.used.add(name)
+        self.alive.add(name)
+        self.kind[name] = kind
+        self.fields[name] = dict(fields)
+
+    def apply(self, op, res):
+        k = op[0]
+        if k == "alloc":
+            self.typefin[op[2]] = op[3]
+            self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
+            self.held[op[1]] += 1
+        elif k == "chain":
+            prefix, n, tname, fin, field = op[1:6]
+            cyclic = op[6] if len(op) > 6 else False
+            self.typefin[tname] = fin
+            for i in range(n):
+                nxt = prefix + str(i + 1) if i + 1 < n else (prefix + "0" if cyclic else None)
+                self._add(prefix + str(i), ("obj", tname, fin), [(field, nxt)] if nxt else [])
+            self.held[prefix + "0"] += 1
+        elif k == "ref":
+            self.held[op[1]] += 1
+        elif k == "unref":
+            self.held[op[1]] -= 1
+            if self.held[op[1]] == 0:
+                del self.held[op[1]]
+        elif k == "set":
+            if op[3] is None:
+                self.fields[op[1]].pop(op[2], None)
+            else:
+                self.fields[op[1]][op[2]] = op[3]
+        elif k == "weakref":
+            self._add(op[1], ("weakref", op[2], op[3]), op[4] if len(op) > 4 else [])
+            self.held[op[1]] += 1
+        elif k == "root":
+            if op[2] is None:
+                self.roots.pop(op[1], None)
+            else:
+                self.roots[op[1]] = op[2]
+        if "garbage" in res:
+            self.garbage = list(res["garbage"])
+        for n in res.get("dead", ()):
+            self.alive.discard(n)
+            self.fields.pop(n, None)
+
+
+# ---------------------------------------------------------------------------------------------
+def compare(op, cp, hd):
+    """Differences between the CPython and heapd results of one step (empty: parity)."""
+    diffs = []
+    if op[0] in COLLECTING_OPS:
+        if collections.Counter(cp["ev"]) != collections.Counter(hd["ev"]):
+            diffs.append("events (multiset): cpython %s, heapd %s" % (cp["ev"], hd["ev"]))
+    elif cp["ev"] != hd["ev"]:
+        diffs.append("events (sequence): cpython %s, heapd %s" % (cp["ev"], hd["ev"]))
+    if cp["dead"] != hd["dead"]:
+        diffs.append("freed: cpython %s, heapd %s" % (cp["dead"], hd["dead"]))
+    for key in ("ret", "count", "stats"):
+        if key in cp and cp[key] != hd.get(key):
+            diffs.append("%s: cpython %s, heapd %s" % (key, cp[key], hd.get(key)))
+    if "garbage" in cp and collections.Counter(cp["garbage"]) != collections.Counter(hd["garbage"]):
+        diffs.append("gc.garbage: cpython %s, heapd %s" % (cp["garbage"], hd["garbage"]))
+    if "auto" in cp:
+        for side, r in (("cpython", cp["auto"]), ("heapd", hd["auto"])):
+            ran = sum(r["runs"])
+            if op[1][0] == 0 and ran != 0:
+                diffs.append("auto: %s collected automatically with threshold 0: %s" % (side, r))
+            if op[1][0] != 0 and (ran < 1 or r["collected"] < 1):
+                diffs.append("auto: %s ran no automatic collection: %s" % (side, r))
+    return diffs
+
+
+def check_expect(spec, last_op, cp, hd):
+    """A scenario's own claim about the previous step (from CPYTHON-GC.md), on both sides."""
+    out = []
+    for side, r in (("cpython", cp), ("heapd", hd)):
+        for key, want in spec.items():
+            if key == "ev_seq":
+                got = r["ev"]
+            elif key == "ev":
+                got, want = sorted(r["ev"]), sorted(want)
+            elif key == "dead":
+                got, want = sorted(r["dead"]), sorted(want)
+            elif key == "garbage_seq":
+                got = r.get("garbage")
+            else:
+                got = r.get(key)
+            if got != want:
+                out.append("expect %s after %s: %s has %s, CPYTHON-GC.md says %s" % (key, last_op, side, got, want))
+    return out
+
+
+class Runner:
+    """One CPython worker and one heapd, driven in lockstep."""
+
+    def __init__(self, compare_fn=None):
+        self.compare = compare_fn or compare
+        self.cp = CPythonSide()
+        self.hd = HeapdSide()
+        self.mirror = Mirror()
+        self.steps = 0
+        self.skipped = 0
+        self.collects = 0
+        self.collect_order_equal = 0
+        self.coverage = collections.Counter()
+        self.last = None
+
+    def step(self, op):
+        """Runs one op on both sides; returns the list of differences (or None if skipped)."""
+        if op[0] == "expect":
+            if self.last is None:
+                return []
+            return check_expect(op[1], *self.last)
+        if not self.mirror.valid(op):
+            self.skipped += 1
+            return None
+        cp = self.cp.run(op)
+        hd = self.hd.run(op)
+        self.steps += 1
+        if op[0] in COLLECTING_OPS:
+            self.collects += 1
+            self.collect_order_equal += cp["ev"] == hd["ev"]
+            cov = self.coverage
+            cov["collected"] += cp["ret"]
+            cov["collects finding garbage"] += cp["ret"] > 0
+            cov["collects with events"] += bool(cp["ev"])
+            cov["saved to gc.garbage"] += len(cp["garbage"]) if cp["garbage"] != self.mirror.garbage else 0
+        else:
+            self.coverage["refcount steps with >1 event"] += len(cp["ev"]) > 1
+        self.coverage["finalizers"] += sum(e.startswith("del:") for e in cp["ev"])
+        self.coverage["callbacks"] += sum(e.startswith("cb:") for e in cp["ev"])
+        self.coverage["freed"] += len(cp["dead"])
+        diffs = self.compare(op, cp, hd)
+        self.mirror.apply(op, cp)
+        self.last = (op, cp, hd)
+        return diffs
+
+    def run(self, ops):
+        """Runs ops until the first divergence; returns (index, op, diffs) or None."""
+        for i, op in enumerate(ops):
+            diffs = self.step(op)
+            if diffs:
+                return i, op, diffs
+        return None
+
+    def finish(self):
+        """Ends the run: the heap must pass its invariant check; both processes stop cleanly."""
+        TOTALS["steps"] += self.steps
+        TOTALS["collects"] += self.collects
+        TOTALS["collect_order_equal"] += self.collect_order_equal
+        problems = []
+        try:
+            chk = self.hd.check()
+            if not chk["ok"]:
+                problems.append("heapd check failed: %s" % chk["problems"])
+        except Exception as e:
+            problems.append("heapd check failed: %r" % (e,))
+        finally:
+            alive, rc, log = self.hd.close()
+            self.cp.close()
+        if not alive:
+            problems.append("heapd died during the run:\n" + log)
+        elif rc != 0:
+            problems.append("heapd exited with %s:\n%s" % (rc, log))
+        return problems
+
+
+def run_ops(ops):
+    """Runs ops on fresh processes; returns (divergence or None, runner stats, finish problems)."""
+    r = Runner()
+    try:
+        div = r.run(ops)
+    except Exception:
+        r.finish()
+        raise
+    problems = r.finish()
+    return div, r, problems
+
+
+def format_ops(ops):
+    return "[\n" + "".join("    %s,\n" % json.dumps(o) for o in ops) + "]"

@@ -1,0 +1,288 @@
+"""Written scenarios: the checks of CPYTHON-GC.md (sNN / EN labels), as operation sequences run
+through CPython 3.11 and heapd and compared after every step (diffcore.py documents the ops).
+
+`["expect", {...}]` states what CPYTHON-GC.md says about the step before it and is checked on
+both sides: `ev_seq` (events in this order), `ev` (as a multiset), `dead`, `ret`, `count`,
+`garbage_seq`. Everything else is compared differentially without being spelled out here.
+"""
+
+
+class Scenario:
+    def __init__(self, name, doc, ops, xfail=None, skip=None):
+        self.name, self.doc, self.ops, self.xfail, self.skip = name, doc, ops, xfail, skip
+
+
+def new(name, fin=False, t=None, fields=None):
+    op = ["alloc", name, t or ("F" if fin else "N"), fin]
+    if fields:
+        op.append([list(f) for f in fields])
+    return op
+
+
+def link(a, f, b):
+    return ["set", a, f, b]
+
+
+def unlink(a, f):
+    return ["set", a, f, None]
+
+
+def unref(*names):
+    return [["unref", n] for n in names]
+
+
+def wref(name, target, cb=True, fields=None):
+    op = ["weakref", name, target, cb]
+    if fields:
+        op.append([list(f) for f in fields])
+    return op
+
+
+def collect(g=2, **expect):
+    out = [["collect", g]]
+    if expect:
+        out.append(["expect", expect])
+    return out
+
+
+def expect(**kw):
+    return ["expect", kw]
+
+
+def flat(*parts):
+    out = []
+    for p in parts:
+        if p and isinstance(p[0], list):
+            out.extend(p)
+        else:
+            out.append(p)
+    return out
+
+
+def cycle2(a, b, fin=False):
+    return [new(a, fin), new(b, fin), link(a, "p", b), link(b, "p", a)]
+
+
+def chain_names(prefix, n):
+    return [prefix + str(i) for i in range(n)]
+
+
+RESURRECTION = ("resurrection: heapd finalizers run in the clients and cannot resurrect "
+                "(SPEC §1, the one documented deviation from CPython)")
+TRASHCAN = ("heapd does not emulate 3.11's trashcan (documented in Heap+Deallocation.swift: "
+            "sibling order below depth ~48 follows 3.13's depth-first order)")
+
+SCENARIOS = [
+    Scenario("s01_self_cycle", "a self-cycle is garbage only for the collector", flat(
+        new("A"), link("A", "me", "A"), unref("A"), expect(dead=[]),
+        collect(2, ret=1, dead=["A"], ev=[]))),
+    Scenario("s02_refcount_cascade_finalizers", "A->B->C: parent's __del__ before its children (§4.1)", flat(
+        new("A", True), new("B", True), new("C", True), link("A", "x", "B"), link("B", "x", "C"),
+        unref("C", "B"), unref("A"),
+        expect(ev_seq=["del:A", "del:B", "del:C"], dead=["A", "B", "C"]))),
+    Scenario("s03_two_cycle", "a 2-cycle without finalizers is collected, collect() returns 2", flat(
+        cycle2("A", "B"), unref("A", "B"), collect(2, ret=2, dead=["A", "B"]))),
+    Scenario("s04_cycle_reachable_from_live", "a cycle held by a live object survives until released", flat(
+        cycle2("A", "B"), new("H"), link("H", "c", "A"), unref("A", "B"),
+        collect(2, ret=0, dead=[]), unlink("H", "c"), expect(dead=[]),
+        collect(2, ret=2, dead=["A", "B"]))),
+    Scenario("s05_cycle_with_finalizers", "PEP 442: cyclic garbage with __del__ is collected", flat(
+        new("A", True), new("B", True), new("C", True), link("A", "n", "B"), link("B", "n", "C"),
+        link("C", "n", "A"), unref("A", "B", "C"),
+        collect(2, ret=3, ev=["del:A", "del:B", "del:C"], dead=["A", "B", "C"]))),
+    Scenario("s06_finalizer_order_creation", "finalizers in unreachable-list order = creation order (s06/s07)", flat(
+        cycle2("A", "B", True), unref("A", "B"), collect(2, ev_seq=["del:A", "del:B"]))),
+    Scenario("s07_finalizer_order_reversed", "B created first: B's __del__ first (E2)", flat(
+        new("B", True), new("A", True), link("A", "p", "B"), link("B", "p", "A"), unref("A", "B"),
+        collect(2, ev_seq=["del:B", "del:A"]))),
+    Scenario("s07b_chain_reordering", "move_unreachable re-appends: chain C->B->A created A,B,C (E2 case 2)", flat(
+        new("A", True), new("B", True), new("C", True), link("C", "n", "B"), link("B", "n", "A"),
+        link("A", "n", "C"), unref("A", "B"), collect(0, ret=0), unref("C"),
+        collect(1, ret=3))),
+    Scenario("s08_gc_resurrection", "GC resurrection: __del__ once, object survives", [], skip=RESURRECTION),
+    Scenario("s09_refcount_resurrection", "refcount resurrection keeps weakrefs", [], skip=RESURRECTION),
+    Scenario("s10_resurrected_weakrefs_cleared", "weakrefs already cleared when a finalizer resurrects", [],
+             skip=RESURRECTION),
+    Scenario("s11_weakref_callback_to_cycle", "a live weakref to a cycle member calls back", flat(
+        cycle2("A", "B"), wref("W", "A"), unref("A", "B"),
+        collect(2, ret=2, ev_seq=["cb:W"], dead=["A", "B"]))),
+    Scenario("s11b_weakref_no_callback_to_cycle", "a live callback-less weakref to garbage: cleared, silent", flat(
+        cycle2("A", "B", True), wref("W", "A", cb=False), unref("A", "B"),
+        collect(2, ret=2, ev=["del:A", "del:B"]), unref("W"), expect(dead=["W"]))),
+    Scenario("s12_callbacks_before_finalizers", "in a collection, callbacks of live weakrefs run before any __del__", flat(
+        cycle2("A", "B", True), wref("W", "B"), unref("A", "B"),
+        collect(2, ret=2, ev_seq=["cb:W", "del:A", "del:B"]))),
+    Scenario("s13_garbage_weakref_no_callback", "a weakref that is itself garbage never calls back", flat(
+        cycle2("A", "B", True), wref("W", "B"), link("A", "w", "W"), unref("W", "A", "B"),
+        collect(2, ret=3, ev=["del:A", "del:B"], dead=["A", "B", "W"]))),
+    Scenario("s13a_weakref_in_dying_objects_field", "a callback weakref in the dying object's own field fires", flat(
+        new("A", True), wref("W", "A"), link("A", "w", "W"), unref("W"), unref("A"),
+        expect(ev_seq=["del:A", "cb:W"], dead=["A", "W"]))),
+    Scenario("s13b_dying_weakref_kills_own_referent", "a weakref whose own field frees its referent does not call back", flat(
+        new("T", True), wref("W", "T", fields=[("c0", "T")]), unref("T"), unref("W"),
+        expect(ev_seq=["del:T"], dead=["T", "W"]))),
+    Scenario("s14_weakref_dropped_first", "a weakref dropped before its referent never calls back", flat(
+        new("A", True), wref("W", "A"), unref("W"), expect(dead=["W"]), unref("A"),
+        expect(ev_seq=["del:A"]))),
+    Scenario("s15a_callbacks_lifo_refcount", "refcount path: newest callback weakref first", flat(
+        new("A", True), wref("W1", "A"), wref("W2", "A"), wref("W3", "A", cb=False), wref("W4", "A"),
+        unref("A"), expect(ev_seq=["del:A", "cb:W4", "cb:W2", "cb:W1"]))),
+    Scenario("s15b_callbacks_lifo_gc", "GC path: newest callback weakref first", flat(
+        cycle2("A", "B"), wref("W1", "A"), wref("W2", "A"), wref("W3", "A"), unref("A", "B"),
+        collect(2, ev_seq=["cb:W3", "cb:W2", "cb:W1"]))),
+    Scenario("s16_callback_capture_keeps_cycle", "a live weakref capturing a cycle member keeps the cycle", flat(
+        new("X"), cycle2("A", "B", True), wref("W", "X", fields=[("c0", "A")]), unref("A", "B"),
+        collect(2, ret=0, dead=[]), unref("X"), expect(ev_seq=["cb:W"]), unref("W"),
+        expect(dead=["W"]), collect(2, ret=2, ev=["del:A", "del:B"]))),
+    Scenario("s17_old_garbage_weakref_calls_back", "a garbage weakref held from an older generation still calls back "
+             "(membership, not liveness)", flat(
+        new("O"), link("O", "me", "O"), collect(2, ret=0), new("T"), link("T", "me", "T"), wref("W", "T"),
+        link("O", "w", "W"), unref("W", "T", "O"),
+        collect(0, ret=1, ev_seq=["cb:W"], dead=["T"], count=[0, 1, 0]),
+        collect(2, ret=2, ev=[], dead=["O", "W"]))),
+    Scenario("s18_young_garbage_kept_by_old_garbage", "young garbage referenced by old garbage waits for a full collection", flat(
+        new("O", True), link("O", "me", "O"), collect(2), new("Y", True), link("Y", "me", "Y"),
+        link("O", "y", "Y"), unref("Y", "O"),
+        collect(0, ret=0, dead=[]), collect(1, ret=0, dead=[]),
+        collect(2, ret=2, ev=["del:O", "del:Y"], dead=["O", "Y"]))),
+    Scenario("s19_gen1_holder", "garbage in gen1 is a root for collect(0), not for collect(1)", flat(
+        new("O", True), link("O", "me", "O"), collect(0, count=[0, 1, 0]), new("Y", True), link("Y", "me", "Y"),
+        link("O", "y", "Y"), unref("Y", "O"),
+        collect(0, ret=0, count=[0, 2, 0]), collect(1, ret=2, count=[0, 0, 1], ev=["del:O", "del:Y"]))),
+    Scenario("s19b_old_object_freed_by_young_garbage", "an old object only held by young garbage is freed by the cascade, "
+             "not counted", flat(
+        new("O", True), wref("WO", "O"), collect(2), new("Y", True), link("Y", "me", "Y"), link("Y", "o", "O"),
+        unref("O", "Y"),
+        collect(0, ret=1, ev=["del:Y", "del:O", "cb:WO"], dead=["O", "Y"]))),
+    Scenario("s20_generations_and_counts", "collect(g) zeroes counts 0..g and bumps g+1; survivors promote (E8)", flat(
+        new("A"), collect(0, count=[0, 1, 0]), collect(0, count=[0, 2, 0]), collect(1, count=[0, 0, 1]),
+        collect(0, count=[0, 1, 1]), collect(2, count=[0, 0, 0]),
+        new("B"), link("B", "me", "B"), unref("B"), collect(1, ret=1, count=[0, 0, 1]),
+        new("C"), link("C", "me", "C"), collect(1, ret=0), unref("C"), collect(1, ret=0, dead=[]),
+        collect(0, ret=0), collect(2, ret=1, dead=["C"]))),
+    Scenario("s20b_gen0_skips_gen1_garbage", "collect(0) does not see gen1 garbage; collect(1) does", flat(
+        cycle2("A", "B", True), collect(0), unref("A", "B"), collect(0, ret=0), collect(1, ret=2))),
+    Scenario("s21_auto_gen0", "automatic collection runs (inequality only, §8.5)", [["auto", [10, 10, 10], 200]]),
+    Scenario("s22_auto_threshold0", "threshold0 == 0 disables automatic collection", [["auto", [0, 10, 10], 200]]),
+    Scenario("s23_auto_low_thresholds", "automatic collections with t=(5,2,1)", flat(
+        [["auto", [5, 2, 1], 300]], cycle2("A", "B", True), unref("A", "B"), collect(2, ret=2))),
+    Scenario("s26_frozen_references_are_external", "a frozen garbage holder keeps young garbage alive", flat(
+        new("F", True), link("F", "me", "F"), ["freeze"], expect(count=[0, 0, 0]),
+        new("Y", True), link("Y", "me", "Y"), link("F", "y", "Y"), unref("Y", "F"),
+        collect(2, ret=0, dead=[]), ["unfreeze"], collect(2, ret=2, ev=["del:F", "del:Y"]))),
+    Scenario("s27_frozen_die_by_refcount", "frozen objects still die by refcount", flat(
+        new("A", True), wref("W", "A"), ["freeze"], unref("A"), expect(ev_seq=["del:A", "cb:W"], dead=["A"]))),
+    Scenario("s27b_frozen_cycle_not_collected", "a frozen cycle is never examined until unfreeze", flat(
+        cycle2("A", "B", True), unref("A", "B"), ["freeze"], collect(2, ret=0), collect(0, ret=0),
+        ["unfreeze"], collect(0, ret=0), collect(2, ret=2))),
+    Scenario("s27c_frozen_referent_freed_by_young_garbage", "a frozen object only held by young garbage dies in the "
+             "collection's cascade; its frozen weakref calls back", flat(
+        new("T", True), wref("W", "T"), ["freeze"], new("Y"), link("Y", "me", "Y"), link("Y", "t", "T"), unref("T"),
+        unref("Y"), collect(0, ret=1, ev_seq=["del:T", "cb:W"], dead=["T", "Y"]), link("W", "c0", "W"), unref("W"),
+        collect(2, ret=0), ["unfreeze"], collect(2, ret=1, dead=["W"]))),
+    Scenario("s28_saveall", "DEBUG_SAVEALL: callbacks and finalizers ran, objects kept in gc.garbage", flat(
+        cycle2("A", "B", True), wref("W", "A"), unref("A", "B"), ["saveall", True],
+        collect(2, ret=2, ev_seq=["cb:W", "del:A", "del:B"], dead=[], garbage_seq=["A", "B"]),
+        collect(2, ret=0), ["saveall", False], ["garbage_clear"], expect(dead=[]),
+        collect(2, ret=2, ev=[], dead=["A", "B"]))),
+    Scenario("s28b_saveall_young", "SAVEALL with collect(0) and a garbage weakref", flat(
+        cycle2("A", "B"), wref("W", "A", cb=False), link("B", "w", "W"), unref("W", "A", "B"),
+        ["saveall", True], collect(0, ret=3, dead=[]), ["saveall", False], collect(1, ret=0),
+        ["garbage_clear"], collect(0, ret=0), collect(1, ret=0), collect(2, ret=3, dead=["A", "B", "W"]))),
+    Scenario("s28c_garbage_clear_order", "gc.garbage.clear() releases the list last to first", flat(
+        cycle2("A", "B"), unref("A", "B"), ["saveall", True], collect(2, garbage_seq=["A", "B"]),
+        ["saveall", False], ["ref", "A"], ["ref", "B"], unlink("A", "p"), unlink("B", "p"),
+        wref("WA", "A"), wref("WB", "B"), unref("A", "B"), ["garbage_clear"],
+        expect(ev_seq=["cb:WB", "cb:WA"], dead=["A", "B"]))),
+    Scenario("s29_long_chain_finalizers", "10,000-node chain dropped at once: strictly head to tail", flat(
+        ["chain", "n", 10000, "F", True, "next"], unref("n0"),
+        expect(ev_seq=["del:n%d" % i for i in range(10000)]))),
+    Scenario("s30_long_cycle", "a 10,000-node cycle collected in one go", flat(
+        ["chain", "n", 10000, "N", False, "next", True], unref("n0"), collect(0, ret=10000))),
+    Scenario("s31_long_chain_weakrefs", "chain with callback weakrefs at both ends", flat(
+        ["chain", "n", 5000, "N", False, "next"], wref("WH", "n0"), wref("WT", "n4999"),
+        ["ref", "n4999"], unref("n0"), expect(ev_seq=["cb:WH"]), unref("n4999"), expect(ev_seq=["cb:WT"]))),
+    Scenario("s32_trashcan_sibling_order", "R.a -> 100-chain, R.b -> B: 3.11 gives R, a0..a47, B, a48.. (s32, E5)", flat(
+        ["chain", "a", 100, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
+        link("R", "b", "B"), unref("a0", "B"), unref("R")), xfail=TRASHCAN),
+    Scenario("s32b_siblings_shallow", "siblings below a 39-deep chain keep depth-first order", flat(
+        ["chain", "a", 39, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
+        link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(39)] + ["del:B"]))),
+    Scenario("s33_field_release_class_key_order", "fields released in the class's first-use key order", flat(
+        new("E1", t="E"), new("q1", True), new("b1", True), link("E1", "q", "q1"), link("E1", "b", "b1"),
+        unref("q1", "b1"), new("E2", t="E"), new("q2", True), new("b2", True), new("n2", True),
+        link("E2", "b", "b2"), link("E2", "q", "q2"), link("E2", "new", "n2"), unref("q2", "b2", "n2"),
+        unref("E2"), expect(ev_seq=["del:q2", "del:b2", "del:n2"]))),
+    Scenario("s33b_alloc_fields_order", "fields given at allocation are first used in the order given", flat(
+        new("x", True), new("y", True), new("z", True),
+        new("H", t="H", fields=[("zz", "z"), ("aa", "x"), ("mm", "y")]),
+        unref("x", "y", "z"), unref("H"), expect(ev_seq=["del:z", "del:x", "del:y"]))),
+    Scenario("s33c_weakref_fields_slot_order", "a weakref's captured fields released in c0, c1, c2 order", flat(
+        new("T"), new("x", True), new("y", True), new("z", True),
+        wref("W", "T", fields=[("c2", "z"), ("c0", "x")]), link("W", "c1", "y"), unref("x", "y", "z"),
+        unref("W"), expect(ev_seq=["del:x", "del:y", "del:z"]))),
+    Scenario("s33d_deleted_field_keeps_key", "a deleted then re-set field keeps its key position", flat(
+        new("P", t="K"), new("u", True), new("v", True), link("P", "u", "u"), link("P", "v", "v"),
+        unlink("P", "u"), link("P", "u", "u"), unref("u", "v"), unref("P"),
+        expect(ev_seq=["del:u", "del:v"]))),
+    Scenario("s34_weakref_sharing", "plain weakref.ref sharing: heapd weakrefs are never shared (weakref.ref subclass "
+             "semantics); nothing to compare", [], skip="not modelled: heapd weakrefs behave as weakref.ref subclasses"),
+    Scenario("s35_weakref_counts_in_collect", "a garbage weakref object counts in collect()", flat(
+        new("A"), link("A", "me", "A"), wref("W", "A", cb=False), link("A", "w", "W"), unref("W", "A"),
+        collect(2, ret=2, dead=["A", "W"]))),
+    Scenario("s36_weakref_not_a_cycle", "A.w = ref(A) is not a cycle: refcount frees both", flat(
+        new("A", True), wref("W", "A", cb=False), link("A", "w", "W"), unref("W"), unref("A"),
+        expect(ev_seq=["del:A"], dead=["A", "W"]), collect(2, ret=0))),
+    Scenario("s37_weakref_to_weakref", "a weakref to a weakref calls back when the inner one dies", flat(
+        new("T"), wref("W1", "T"), wref("W2", "W1"), unref("W1"), expect(ev_seq=["cb:W2"], dead=["W1"]),
+        unref("T"), expect(ev_seq=[]))),
+    Scenario("s37b_weakref_to_weakref_gc", "weakref to a garbage weakref, in a collection", flat(
+        cycle2("A", "B"), wref("W1", "A"), link("B", "w", "W1"), unref("W1"), wref("W2", "W1"),
+        unref("A", "B"), collect(2, ret=3, ev=["cb:W2"]))),
+    Scenario("s38_cascade_with_callbacks", "cascade: del:A, cb(WA), del:B, cb(WB) (§4.1)", flat(
+        new("A", True), new("B", True), link("A", "x", "B"), wref("WA", "A"), wref("WB", "B"), unref("B"),
+        unref("A"), expect(ev_seq=["del:A", "cb:WA", "del:B", "cb:WB"]))),
+    Scenario("s39_roots", "a root is a global variable: cycle through a root, replace, delete", flat(
+        cycle2("A", "B", True), ["root", "g", "A"], unref("A", "B"), collect(2, ret=0), new("C", True),
+        ["root", "g", "C"], unref("C"), collect(2, ret=2), ["root", "g", None], expect(ev_seq=["del:C"]))),
+    Scenario("s39b_root_replace_cascade", "replacing a root releases the old value after binding the new", flat(
+        new("A", True), new("B", True), link("A", "b", "B"), ["root", "r", "A"], unref("B", "A"),
+        ["root", "r", "B"], expect(ev_seq=["del:A"], dead=["A"]), ["root", "r", None],
+        expect(ev_seq=["del:B"]))),
+    Scenario("s40_resurrect_reachable", "objects reachable from a resurrected one survive", [], skip=RESURRECTION),
+    Scenario("s41_resurrected_not_counted", "resurrected objects are not counted by collect()", [], skip=RESURRECTION),
+    Scenario("s42_multiple_session_refs", "several session references: the object dies with the last", flat(
+        new("A", True), ["ref", "A"], ["ref", "A"], unref("A", "A"), expect(dead=[]), unref("A"),
+        expect(ev_seq=["del:A"]))),
+    Scenario("s43_field_replace_cascade", "replacing a field releases the old target at once", flat(
+        new("H"), new("A", True), new("B", True), link("H", "f", "A"), link("A", "g", "B"), unref("A", "B"),
+        link("H", "f", "H"), expect(ev_seq=["del:A", "del:B"]), unref("H"), collect(2, ret=1))),
+    Scenario("s44_garbage_hanger_on", "objects hanging off a garbage cycle are collected with it", flat(
+        cycle2("A", "B", True), new("C", True), new("D", True), link("B", "c", "C"), link("C", "d", "D"),
+        wref("WD", "D"), unref("C", "D", "A", "B"),
+        collect(2, ret=4, ev=["cb:WD", "del:A", "del:B", "del:C", "del:D"]))),
+    Scenario("s45_cycle_referencing_live", "a garbage cycle pointing at a live object releases it", flat(
+        cycle2("A", "B"), new("L", True), link("A", "l", "L"), unref("A", "B"), collect(2, ret=2, dead=["A", "B"]),
+        unref("L"), expect(ev_seq=["del:L"]))),
+    Scenario("s46_reclaim_garbage_by_ref", "taking a reference to unreachable garbage saves it", flat(
+        cycle2("A", "B", True), unref("A", "B"), ["ref", "B"], collect(2, ret=0), unref("B"),
+        collect(2, ret=2))),
+    Scenario("s47_mixed_generations_collect1", "collect(1) merges gen0 into gen1; gen2 holders are roots", flat(
+        new("O"), link("O", "me", "O"), collect(1), cycle2("A", "B", True), link("O", "a", "A"), collect(0),
+        new("C", True), link("C", "me", "C"), link("A", "c", "C"), unref("A", "B", "C", "O"),
+        collect(1, ret=0), collect(2, ret=4))),
+    Scenario("s48_set_on_garbage_cuts_cycle", "setting a field of unreachable garbage: the object is held for the "
+             "step, dies when it ends", flat(
+        cycle2("A", "B", True), wref("WA", "A"), unref("A", "B"), unlink("A", "p"),
+        expect(ev_seq=["del:B", "del:A", "cb:WA"], dead=["A", "B"]), collect(2, ret=0))),
+    Scenario("s49_gc_garbage_entry_edited", "editing an object saved in gc.garbage, then clearing the list", flat(
+        cycle2("A", "B", True), new("C", True), link("B", "c", "C"), unref("C", "A", "B"), ["saveall", True],
+        collect(2, ret=3, garbage_seq=["A", "B", "C"]), ["saveall", False], unlink("B", "c"), expect(dead=[]),
+        ["garbage_clear"], expect(dead=["C"], ev_seq=[]), collect(2, ret=2, dead=["A", "B"]))),
+    Scenario("s50_young_garbage_weakref_to_old_garbage", "a garbage weakref in gen0 to old garbage is cleared by "
+             "collect(0) and never calls back", flat(
+        new("T", True), link("T", "me", "T"), wref("WL", "T"), collect(2), wref("W", "T"),
+        link("W", "c0", "W"), unref("W", "T"), collect(0, ret=1, ev=[], dead=["W"]),
+        collect(2, ret=1, ev_seq=["cb:WL", "del:T"], dead=["T"]))),
+]
