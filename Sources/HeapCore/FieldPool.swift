@@ -13,6 +13,13 @@ struct FieldPool: Sendable {
     /// the next free block's offset in its first entry; UInt32.max ends a list.
     private var freeHeads: [UInt32] = Array(repeating: .max, count: 17)
 
+    var freeListHeads: [UInt32] { freeHeads }
+
+    mutating func restore(entries: [Entry], freeHeads: [UInt32]) {
+        self.entries = entries
+        self.freeHeads = freeHeads.count == 17 ? freeHeads : Array(repeating: .max, count: 17)
+    }
+
     static func pack(key: UInt32, target: Slot) -> Entry { (UInt64(key) << 32) | UInt64(target) }
     static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) }
     static func target(_ e: Entry) -> Slot { UInt32(truncatingIfNeeded: e) }

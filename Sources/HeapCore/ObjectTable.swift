@@ -37,6 +37,18 @@ struct ObjectTable: Sendable {
         }
     }
 
+    // MARK: snapshots
+
+    var freeListState: (top: Slot, count: Int, live: Int) { (freeTop, freeCount, liveCount) }
+
+    mutating func restore(records: [ObjectRecord], freeTop: Slot, freeCount: Int, liveCount: Int) {
+        self.records = records
+        gcRefs = Array(repeating: GCRefs.notCollecting, count: records.count)
+        self.freeTop = freeTop
+        self.freeCount = freeCount
+        self.liveCount = liveCount
+    }
+
     // MARK: ids
 
     func id(of slot: Slot) -> ObjectID {

@@ -1,0 +1,116 @@
+import XCTest
+@testable import HeapCore
+
+final class SnapshotTests: HeapTestCase {
+    func snapshotBytes(_ h: Heap) -> [UInt8] {
+        var out: [UInt8] = []
+        h.writeSnapshot { out.append(contentsOf: $0) }
+        return out
+    }
+
+    func restored(_ bytes: [UInt8]) throws -> Heap {
+        try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            return try Heap(snapshot: &r)
+        }
+    }
+
+    /// A heap with a bit of everything: cycles, weakrefs, data, roots, scopes, generations,
+    /// frozen objects, gc.garbage, freed slots.
+    func buildVariedHeap() {
+        let named = try! heap.openSession(name: "keeper")
+        let a = alloc("Person", finalizer: true, data: "{\"name\":\"Alice\"}")
+        let b = alloc("Person", [("partner", a)])
+        link(a, "partner", b)
+        _ = weak(a)
+        try! heap.setRoot("alice", to: a, events: &events)
+        _ = try! heap.collect(generation: 0, events: &events)
+        let c = alloc("Big")
+        try! heap.set(c, fields: [], size: 1 << 40, events: &events)
+        _ = try! heap.ref(c, session: named)
+        heap.freeze()
+        _ = try! heap.enterScope(session)
+        _ = alloc("Scoped")
+        heap.setDebug(.saveAll)
+        let g = alloc("Garbage"); link(g, "me", g); drop(g)
+        _ = try! heap.collect(events: &events)
+        heap.setDebug([])
+        for _ in 0..<50 { drop(alloc("Temp")) }
+        try! heap.setThresholds([123, 4, 5])
+    }
+
+    func testSnapshotRoundTripIsExact() throws {
+        buildVariedHeap()
+        let bytes = snapshotBytes(heap)
+        let copy = try restored(bytes)
+        XCTAssertEqual(copy.checkInvariants(), [])
+        XCTAssertEqual(snapshotBytes(copy), bytes)
+        XCTAssertEqual(copy.gc, heap.gc)
+        XCTAssertEqual(copy.allObjects(), heap.allObjects())
+        for id in heap.allObjects() { XCTAssertEqual(try copy.inspect(id), try heap.inspect(id)) }
+    }
+
+    func testRestoredHeapContinuesExactlyLikeTheOriginal() throws {
+        buildVariedHeap()
+        var copy = try restored(snapshotBytes(heap))
+        var e1 = HeapEvents(), e2 = HeapEvents()
+        let ops: [HeapOperation] = [
+            .allocate(AllocationSpec(type: "New"), session: session),
+            .collect(generation: 2), .unfreeze, .collect(generation: 2),
+            .closeSession(session),
+        ]
+        for op in ops {
+            let r1 = try heap.apply(op, events: &e1)
+            let r2 = try copy.apply(op, events: &e2)
+            if case .collected(var c1) = r1, case .collected(var c2) = r2 {
+                c1.durationNanoseconds = 0; c2.durationNanoseconds = 0
+                XCTAssertEqual(c1, c2)
+            } else {
+                XCTAssertEqual(r1, r2)
+            }
+        }
+        XCTAssertEqual(e1.freedIDs, e2.freedIDs)
+        XCTAssertEqual(e1.observable, e2.observable)
+        XCTAssertEqual(snapshotBytes(copy), snapshotBytes(heap))
+    }
+
+    func testTruncatedSnapshotIsRefused() {
+        buildVariedHeap()
+        let bytes = snapshotBytes(heap)
+        for cut in [0, 5, 20, bytes.count / 2, bytes.count - 1] {
+            XCTAssertThrowsError(try restored(Array(bytes.prefix(cut))), "cut at \(cut)")
+        }
+    }
+
+    func testOperationsRoundTripThroughTheirBinaryForm() throws {
+        let ops: [HeapOperation] = [
+            .openSession(name: "x"), .openSession(name: nil), .closeSession(SessionID(raw: 7)),
+            .transferReferences(from: SessionID(raw: 1), to: SessionID(raw: 2)),
+            .enterScope(SessionID(raw: 3)), .exitScope(SessionID(raw: 3)),
+            .allocate(AllocationSpec(type: "T", size: 99, data: Array("[1]".utf8),
+                                     fields: [("a", ObjectID(raw: 1)), ("b", ObjectID(raw: 1 << 40))], finalizer: true),
+                      session: SessionID(raw: 1)),
+            .ref(ObjectID(raw: 5), session: SessionID(raw: 1)), .unref(ObjectID(raw: 5), session: SessionID(raw: 1)),
+            .set(ObjectID(raw: 5), fields: [("a", nil), ("b", ObjectID(raw: 6))], data: .some(nil), size: nil),
+            .set(ObjectID(raw: 5), fields: [], data: .some(Array("{}".utf8)), size: 3),
+            .set(ObjectID(raw: 5), fields: [], data: nil, size: nil),
+            .weakref(ObjectID(raw: 5), callback: true, fields: [("c", ObjectID(raw: 2))], session: SessionID(raw: 1)),
+            .collect(generation: 1), .setRoot("r", ObjectID(raw: 3)), .setRoot("r", nil),
+            .configureGC(enabled: false, thresholds: [1, 2], debug: .leak),
+            .configureGC(enabled: nil, thresholds: nil, debug: nil),
+            .freeze, .unfreeze, .clearGarbage,
+        ]
+        var w = BinaryWriter()
+        for op in ops { op.encode(into: &w) }
+        let bytes = w.bytes
+        var decoded: [HeapOperation] = []
+        bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            while !r.isAtEnd { decoded.append(try! HeapOperation.decode(from: &r)) }
+        }
+        var again = BinaryWriter()
+        for op in decoded { op.encode(into: &again) }
+        XCTAssertEqual(decoded.count, ops.count)
+        XCTAssertEqual(again.bytes, bytes)
+    }
+}
