@@ -1,0 +1,321 @@
+;;; heapd-test.el --- ERT tests for heapd.el against a real daemon  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run by test/run.sh, which starts heapd on a temporary socket and
+;; exports HEAPD_SOCKET.  By hand:
+;;   HEAPD_SOCKET=/path/heapd.sock emacs --batch -Q -L Clients/emacs \
+;;     -l Clients/emacs/test/heapd-test.el -f ert-run-tests-batch-and-exit
+
+;;; Code:
+
+(require 'ert)
+(require 'cl-lib)
+(require 'heapd)
+
+(defconst heapd-test-timeout 5.0
+  "Seconds the tests wait for a notification or a refresh.")
+
+(defun heapd-test--wait-for (pred &optional timeout)
+  "Process output until PRED returns non-nil or TIMEOUT seconds pass.
+Return PRED's last value."
+  (let ((deadline (+ (float-time) (or timeout heapd-test-timeout)))
+        value)
+    (while (and (not (setq value (funcall pred)))
+                (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    value))
+
+(defun heapd-test--connect ()
+  "Connect (once) to the daemon named by HEAPD_SOCKET."
+  (unless (getenv "HEAPD_SOCKET")
+    (error "HEAPD_SOCKET is not set; run test/run.sh"))
+  (heapd-connect))
+
+(defun heapd-test--text (buffer)
+  "BUFFER's text without properties."
+  (with-current-buffer buffer
+    (buffer-substring-no-properties (point-min) (point-max))))
+
+(defun heapd-test--messages-since (pos)
+  "Text logged to *Messages* after position POS."
+  (with-current-buffer (messages-buffer)
+    (buffer-substring-no-properties (min pos (point-max)) (point-max))))
+
+(defun heapd-test--messages-end ()
+  "Current end of *Messages*."
+  (with-current-buffer (messages-buffer) (point-max)))
+
+(defun heapd-test--button-for (buffer id &optional after)
+  "Position of the first button for object ID in BUFFER after regexp AFTER."
+  (with-current-buffer buffer
+    (save-excursion
+      (goto-char (point-min))
+      (when after (re-search-forward after))
+      (let (found)
+        (while (and (not found) (forward-button 1 nil nil t))
+          (when (eql (get-char-property (point) 'heapd-id) id)
+            (setq found (point))))
+        found))))
+
+(defun heapd-test--event-index (pred)
+  "Index (oldest first) of the first event log entry satisfying PRED."
+  (cl-position-if pred (heapd-events)))
+
+;;;; Tests
+
+(ert-deftest heapd-test-connect-and-session ()
+  "`heapd-connect' opens the named session emacs-<pid> and subscribes."
+  (let ((conn (heapd-test--connect)))
+    (should (heapd-connected-p))
+    (should (equal (heapd-connection-socket conn)
+                   (expand-file-name (getenv "HEAPD_SOCKET"))))
+    (should (equal (heapd-connection-session conn) (format "emacs-%d" (emacs-pid))))
+    ;; Connecting again reuses the connection.
+    (should (eq (heapd-connect) conn))
+    (let* ((sessions (plist-get (heapd-request "session.list") :sessions))
+           (mine (seq-find (lambda (s) (equal (plist-get s :name)
+                                              (format "emacs-%d" (emacs-pid))))
+                           sessions)))
+      (should mine)
+      (should (eq (plist-get mine :connected) t)))
+    ;; Subscribing again with nothing new reports the current set.
+    (should (equal (sort (append (plist-get (heapd-request "subscribe"
+                                                           (list :events []))
+                                            :events)
+                                 nil)
+                         #'string<)
+                   '("finalize" "freed" "gc.stop")))
+    (should (equal (heapd-request "ping") '(:pong t)))))
+
+(ert-deftest heapd-test-default-socket ()
+  "The default socket follows HEAPD_SOCKET, XDG_RUNTIME_DIR, then /tmp."
+  (let ((process-environment (copy-sequence process-environment)))
+    (setenv "HEAPD_SOCKET" "/x/y.sock")
+    (should (equal (heapd-default-socket) "/x/y.sock"))
+    (setenv "HEAPD_SOCKET" nil)
+    (setenv "XDG_RUNTIME_DIR" "/run/user/7")
+    (should (equal (heapd-default-socket) "/run/user/7/heapd/heapd.sock"))
+    (setenv "XDG_RUNTIME_DIR" nil)
+    (should (equal (heapd-default-socket)
+                   (format "/tmp/heapd-%d/heapd.sock" (user-uid))))
+    (let ((heapd-socket "/custom.sock"))
+      (should (equal (heapd-socket-path) "/custom.sock")))))
+
+(ert-deftest heapd-test-person-cycle ()
+  "The classic Person partner cycle: refcounts, del, gc.collect, events."
+  (heapd-test--connect)
+  (heapd-collect)                       ; start from a heap without garbage
+  (heapd-clear-event-log)
+  (let* ((alice (heapd-allocate "Person" :data '(:name "Alice")))
+         (bob (heapd-allocate "Person" :data '(:name "Bob") :finalizer t))
+         (session (format "emacs-%d" (emacs-pid))))
+    (heapd-set alice :fields `(("partner" . ,bob)))
+    (heapd-set bob :fields `(("partner" . ,alice)))
+    ;; bob: held by this session and by alice.partner.
+    (let ((text (heapd-test--text (heapd-inspect bob))))
+      (message "--- heapd-inspect ---\n%s--- heapd-inspect ---" text)
+      (should (string-match-p (format "\\`Person #%d\n" bob) text))
+      (should (string-match-p "^refcount +2 +(sys.getrefcount: 3)$" text))
+      (should (string-match-p (format "^  field +\\.partner of #%d Person {\"name\":\"Alice\"}$"
+                                      alice)
+                              text))
+      (should (string-match-p (format "^  session +%s (session [0-9]+): 1 reference$"
+                                      (regexp-quote session))
+                              text))
+      (should (string-match-p "^finalizer +yes +(finalized: no)$" text))
+      (should (string-match-p (format "^  partner +#%d Person" alice) text))
+      (should (string-match-p (format "^referrers +#%d$" alice) text)))
+    ;; alice: held by this session and by bob.partner.
+    (let ((text (heapd-test--text (heapd-inspect alice))))
+      (should (string-match-p "^refcount +2 " text))
+      (should (string-match-p (format "^  field +\\.partner of #%d Person" bob) text))
+      (should (string-match-p "^finalizer +no " text)))
+    ;; del alice; del bob: the cycle keeps both alive.
+    (should (equal (plist-get (heapd-unref alice) :refcount) 1))
+    (should (equal (plist-get (heapd-unref bob) :refcount) 1))
+    (let ((text (heapd-test--text (heapd-inspect bob))))
+      (should (string-match-p "^refcount +1 +(sys.getrefcount: 2)$" text))
+      (should-not (string-match-p "^  session " text)))
+    (should-not (heapd-events "freed"))
+    ;; gc.collect() finds both, runs bob's finalizer, frees them.
+    (let ((r (heapd-collect)))
+      (should (equal (plist-get r :collected) 2))
+      (should (equal (plist-get r :unreachable) 2))
+      (should (equal (plist-get r :uncollectable) 0)))
+    (should (heapd-test--wait-for
+             (lambda () (heapd-events "gc.stop"))))
+    (let ((finalize (heapd-events "finalize"))
+          (freed (cl-mapcan (lambda (e) (append (plist-get (plist-get e :params) :ids) nil))
+                            (heapd-events "freed")))
+          (stop (car (heapd-events "gc.stop"))))
+      (should (equal (mapcar (lambda (e) (plist-get e :params)) finalize)
+                     `((:id ,bob :type "Person"))))
+      (should (equal (sort freed #'<) (sort (list alice bob) #'<)))
+      (should (equal (plist-get (plist-get stop :params) :collected) 2))
+      ;; In a collection: finalize, then freed, then gc.stop.
+      (should (< (heapd-test--event-index (lambda (e) (equal (plist-get e :event) "finalize")))
+                 (heapd-test--event-index (lambda (e) (equal (plist-get e :event) "freed")))
+                 (heapd-test--event-index (lambda (e) (equal (plist-get e :event) "gc.stop"))))))
+    ;; Both are gone now.
+    (should (string-match-p (format "\\`Object #%d: was freed" bob)
+                            (heapd-test--text (heapd-inspect bob))))))
+
+(ert-deftest heapd-test-inspect-navigation ()
+  "RET on a field's id in the inspect buffer inspects its target; l goes back."
+  (heapd-test--connect)
+  (let* ((child (heapd-allocate "Leaf" :data '(:n 1)))
+         (parent (heapd-allocate "Node" :fields `(("child" . ,child)))))
+    (unwind-protect
+        (let ((buf (heapd-inspect parent)))
+          (should (string-match-p (format "\\`Node #%d\n" parent) (heapd-test--text buf)))
+          (with-current-buffer buf
+            (should (derived-mode-p 'heapd-inspect-mode))
+            (let ((pos (heapd-test--button-for buf child "^Fields")))
+              (should pos)
+              (goto-char pos)
+              (should (eql (heapd--id-at-point) child))
+              (let ((cmd (key-binding (kbd "RET") nil nil pos)))
+                (should (eq cmd 'push-button))
+                (call-interactively cmd))))
+          (let ((text (heapd-test--text buf)))
+            (should (string-match-p (format "\\`Leaf #%d\n" child) text))
+            ;; The child is held by this session and by parent.child.
+            (should (string-match-p "^refcount +2 " text))
+            (should (string-match-p (format "^  field +\\.child of #%d Node$" parent) text)))
+          ;; Back to the parent, then to the child through its referrer button.
+          (with-current-buffer buf
+            (call-interactively (key-binding "l"))
+            (should (eql heapd-inspect--id parent))
+            (should (string-match-p (format "\\`Node #%d\n" parent) (heapd-test--text buf)))))
+      (heapd-unref parent)
+      (heapd-unref child))))
+
+(ert-deftest heapd-test-referrers ()
+  "`heapd-referrers' shows fields, sessions and roots holding an object."
+  (heapd-test--connect)
+  (let* ((target (heapd-allocate "Target"))
+         (a (heapd-allocate "Holder" :fields `(("left" . ,target))))
+         (b (heapd-allocate "Holder" :fields `(("right" . ,target)))))
+    (unwind-protect
+        (progn
+          (heapd-root-set "emacs-test-root" a)
+          (should (equal (sort (heapd-referrers-of target) #'<) (sort (list a b) #'<)))
+          (let* ((buf (heapd-referrers target))
+                 (text (heapd-test--text buf)))
+            (should (string-match-p (format "^#%d Target, refcount 3$" target) text))
+            (should (string-match-p (format "^  <- #%d \\.left  Holder, refcount 2$" a) text))
+            (should (string-match-p (format "^  <- #%d \\.right  Holder, refcount 1$" b) text))
+            (should (string-match-p "^     <- root emacs-test-root$" text))
+            (should (string-match-p (format "^  <- session emacs-%d: 1 reference$" (emacs-pid))
+                                    text))
+            ;; Its ids are buttons too.
+            (should (heapd-test--button-for buf a))))
+      (heapd-root-set "emacs-test-root" nil)
+      (heapd-unref a)
+      (heapd-unref b)
+      (heapd-unref target))))
+
+(ert-deftest heapd-test-stats-live ()
+  "`heapd-stats' shows the summary and refreshes on freed/gc.stop events."
+  (heapd-test--connect)
+  (heapd-collect)
+  (let* ((buf (heapd-stats))
+         (stats (heapd-fetch-stats))
+         (text (heapd-test--text buf)))
+    (should (string-match-p (format "^objects +%d$" (plist-get stats :objects)) text))
+    (should (string-match-p "^Generation +objects +count/threshold" text))
+    (should (string-match-p "^0 +[0-9]+ +[0-9]+/700 " text))
+    (should (string-match-p "^persistence +memory$" text))
+    (let* ((before (plist-get (heapd-fetch-stats) :objects))
+           (x (heapd-allocate "StatsCycle"))
+           (y (heapd-allocate "StatsCycle" :fields `(("peer" . ,x)))))
+      (heapd-set x :fields `(("peer" . ,y)))
+      (heapd-stats)                     ; shows the two new objects
+      (should (string-match-p "^  StatsCycle +2 objects" (heapd-test--text buf)))
+      (heapd-unref x)
+      (heapd-unref y)
+      (heapd-collect)
+      ;; The buffer refreshes itself from the gc.stop and freed events.
+      (should (heapd-test--wait-for
+               (lambda ()
+                 (let ((text (heapd-test--text buf)))
+                   (and (string-match-p (format "^objects +%d$" before) text)
+                        (not (string-match-p "StatsCycle" text))
+                        (string-match-p "^Last collection: generation 2, collected 2," text)
+                        (string-match-p (format "freed +ids [0-9 ]*\\b%d\\b" x) text))))))
+      (message "--- heapd-stats ---\n%s--- heapd-stats ---" (heapd-test--text buf)))))
+
+(ert-deftest heapd-test-inspect-freed-and-missing ()
+  "Inspecting a dead or unknown id shows a clear message, no error."
+  (heapd-test--connect)
+  (let ((id (heapd-allocate "Ephemeral"))
+        (mark (heapd-test--messages-end)))
+    (should (equal (plist-get (heapd-unref id) :freed) (vector id)))
+    (let ((buf (heapd-inspect id)))
+      (should (bufferp buf))
+      (should (string-match-p (format "\\`Object #%d: was freed\n" id) (heapd-test--text buf)))
+      (should (string-match-p "heapd error -32001" (heapd-test--text buf))))
+    (should (string-match-p (format "heapd: object %d was freed \\[-32001\\]" id)
+                            (heapd-test--messages-since mark)))
+    (should (string-match-p "\\`Object #9007199254740991: never existed"
+                            (heapd-test--text (heapd-inspect 9007199254740991))))
+    (should (string-match-p "was freed"
+                            (heapd-test--text (heapd-referrers id))))
+    ;; The Lisp API signals a structured heapd-error.
+    (let ((err (should-error (heapd-unref id) :type 'heapd-error)))
+      (should (equal (heapd-error-code err) -32001))
+      (should (equal (plist-get (heapd-error-data err) :state) "freed")))
+    ;; The connection is still fine.
+    (should (heapd-connected-p))
+    (should (equal (heapd-request "ping") '(:pong t)))))
+
+(ert-deftest heapd-test-call ()
+  "`heapd-call' sends any method with JSON params and shows the result."
+  (heapd-test--connect)
+  (should (equal (heapd-call "ping" "") '(:pong t)))
+  (should (string-match-p "\"pong\": true" (heapd-test--text heapd--result-buffer-name)))
+  ;; Integers, null, false and non-ASCII text survive the round trip.
+  (let* ((id (plist-get (heapd-call "allocate"
+                                    "{\"type\": \"Blob\", \"data\": {\"big\": 9007199254740991, \"none\": null, \"no\": false, \"name\": \"Zoë\", \"list\": [1, 2.5, null]}}")
+                        :id))
+         (got (heapd-call "get" (format "{\"id\": %d}" id)))
+         (data (plist-get got :data)))
+    (should (integerp id))
+    (should (equal (plist-get data :big) 9007199254740991))
+    (should (null (plist-get data :none)))
+    (should (plist-member data :none))
+    (should (eq (plist-get data :no) :json-false))
+    (should (equal (plist-get data :name) "Zoë"))
+    (should (equal (plist-get data :list) [1 2.5 nil]))
+    (let ((text (heapd-test--text heapd--result-buffer-name)))
+      (should (string-match-p "\"big\": 9007199254740991" text))
+      (should (string-match-p "\"none\": null" text))
+      (should (string-match-p "\"no\": false" text))
+      (should (string-match-p "\"name\": \"Zoë\"" text)))
+    ;; A field set to null through heapd-set deletes it.
+    (let ((other (heapd-allocate "Blob")))
+      (heapd-set id :fields `(("ref" . ,other)))
+      (should (equal (plist-get (heapd-get id) :fields) `(:ref ,other)))
+      (heapd-set id :fields '(("ref")))
+      (should (null (plist-get (heapd-get id) :fields)))
+      (heapd-unref other))
+    (heapd-unref id))
+  ;; Errors are shown, not signalled.
+  (should (null (heapd-call "no.such.method" "{}")))
+  (should (string-match-p "^// error -32601: " (heapd-test--text heapd--result-buffer-name)))
+  (should (null (heapd-call "inspect" "{\"id\": \"x\"}")))
+  (should (string-match-p "^// error -32602: params.id" (heapd-test--text heapd--result-buffer-name)))
+  (should-error (heapd-call "ping" "{not json") :type 'user-error))
+
+(ert-deftest heapd-test-id-at-point ()
+  "The id prompt defaults to the number at point."
+  (with-temp-buffer
+    (insert "see object 42 here")
+    (goto-char 13)
+    (should (eql (heapd--id-at-point) 42))
+    (goto-char 2)
+    (should (null (heapd--id-at-point)))))
+
+(provide 'heapd-test)
+;;; heapd-test.el ends here
