@@ -34,10 +34,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Journal + snapshots + recovery.
+        .target(name: "HeapStore", dependencies: ["HeapCore"]),
         .target(
             name: "HeapServer",
             dependencies: [
-                "HeapCore", "JSONRPC",
+                "HeapCore", "HeapStore", "JSONRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,6 +68,7 @@ let package = Package(
             dependencies: ["HeapCore", "HeapServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
+        .testTarget(name: "HeapStoreTests", dependencies: ["HeapStore", "HeapCore"]),
         .testTarget(name: "JSONRPCTests", dependencies: [
             "JSONRPC",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -66,7 +66,7 @@ public struct BinaryReader {
 
     public var isAtEnd: Bool { offset >= bytes.count }
 
-    mutating func take(_ n: Int) throws(Truncated) -> UnsafeRawBufferPointer {
+    public mutating func take(_ n: Int) throws(Truncated) -> UnsafeRawBufferPointer {
         guard n >= 0, offset + n <= bytes.count else { throw Truncated(offset: offset) }
         defer { offset += n }
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])

@@ -1,0 +1,102 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The data directory: where it is, its files, and the lock that keeps a second daemon off it.
+public struct DataDirectory: Sendable {
+    public let path: String
+
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `--data DIR`, else `$XDG_DATA_HOME/heapd`, else `~/.local/share/heapd`.
+    public static func defaultPath() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/heapd" }
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/heapd"
+    }
+
+    public init(path: String) { self.path = path }
+
+    var snapshotPath: String { path + "/snapshot" }
+    var snapshotTempPath: String { path + "/snapshot.tmp" }
+    var lockPath: String { path + "/lock" }
+
+    func journalPath(_ index: UInt64) -> String { path + "/journal." + String(index) }
+
+    /// Journal indexes present, ascending.
+    func journalIndexes() -> [UInt64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap { $0.hasPrefix("journal.") ? UInt64($0.dropFirst("journal.".count)) : nil }.sorted()
+    }
+
+    /// Creates the directory (0700) and takes an exclusive lock for this process's lifetime.
+    /// Returns the lock's file descriptor (kept open).
+    func createAndLock() throws -> Int32 {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+                throw Problem(description: "cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Problem(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw Problem(description: "another heapd is using the data directory \(path) (its lock is held)")
+        }
+        return fd
+    }
+}
+
+/// Small POSIX file helpers that report errors with the file's name.
+enum Files {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func fail(_ what: String, _ path: String) -> Failure {
+        Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    static func readAll(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw fail("cannot open", path)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw fail("cannot stat", path) }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 { if errno == EINTR { continue }; throw fail("cannot read", path) }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(bytes.prefix(done))
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 { if errno == EINTR { continue }; throw fail("cannot write", path) }
+            done += n
+        }
+    }
+
+    static func fsyncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import HeapCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The heap on disk: snapshot + journal in one data directory.
+///
+/// Startup (`open`) recovers the heap; then every applied operation is `record`ed (under the
+/// heap's lock), replies wait on `whenDurable`, and `compactIfNeeded` folds the journal into a
+/// new snapshot in the background once it has grown past the snapshot's size.
+public final class HeapStore: @unchecked Sendable {
+    public let directory: DataDirectory
+    public let policy: FsyncPolicy
+    private let lockFD: Int32
+    private let writer: JournalWriter
+    private let compaction = NSLock()
+    // Guarded by `compaction`:
+    private var journalIndex: UInt64
+    private var snapshotBytes: Int
+    private var compacting = false
+    private var lastSnapshot: Date?
+    private var lastPause: Duration = .zero
+    private let log: @Sendable (String) -> Void
+    /// Compact once the journal exceeds max(this, the snapshot's size).
+    public var minimumCompactionBytes = 64 << 20
+
+    public struct Recovery: Sendable {
+        public var objects: Int
+        public var snapshotBytes: Int
+        public var replayedOperations: Int
+        public var droppedTornBytes: Int
+        public var seconds: Double
+    }
+
+    public private(set) var recovery: Recovery
+
+    /// Opens (creating if needed) and recovers the data directory. Throws with a message naming
+    /// the file and offset if the journal is damaged anywhere but at its very end.
+    public static func open(_ directory: DataDirectory, policy: FsyncPolicy, limits: HeapLimits,
+                            log: @escaping @Sendable (String) -> Void) throws -> (HeapStore, Heap) {
+        let lockFD = try directory.createAndLock()
+        do {
+            return try recover(directory, lockFD: lockFD, policy: policy, limits: limits, log: log)
+        } catch {
+            Glibc.close(lockFD)   // a refused start leaves the directory free
+            throw error
+        }
+    }
+
+    private static func recover(_ directory: DataDirectory, lockFD: Int32, policy: FsyncPolicy, limits: HeapLimits,
+                                log: @escaping @Sendable (String) -> Void) throws -> (HeapStore, Heap) {
+        let started = ContinuousClock.now
+        var heap = Heap(limits: limits)
+        var snapshotBytes = 0
+        var first: UInt64 = 0
+        if let loaded = try SnapshotFile.read(in: directory, limits: limits) {
+            heap = loaded.heap
+            first = loaded.firstUncoveredJournal
+            snapshotBytes = loaded.bytes
+            log("loaded snapshot: \(heap.objectCount) objects, \(loaded.bytes) bytes")
+        }
+        let indexes = directory.journalIndexes().filter { $0 >= first }
+        var replayed = 0
+        var torn = 0
+        var events = HeapEvents(freedIDLimit: 0)
+        for (n, index) in indexes.enumerated() {
+            let path = directory.journalPath(index)
+            guard let bytes = try Files.readAll(path) else { continue }
+            let isLast = n == indexes.count - 1
+            let (ending, good) = try bytes.withUnsafeBytes { raw in
+                try JournalFormat.scan(raw) { payload, offset in
+                    var r = BinaryReader(payload)
+                    let op: HeapOperation
+                    do { op = try HeapOperation.decode(from: &r) } catch {
+                        throw Files.Failure(description: "\(path): undecodable record at offset \(offset): \(error)")
+                    }
+                    do { _ = try heap.apply(op, events: &events) } catch {
+                        throw Files.Failure(description: "\(path): record at offset \(offset) does not apply (\(error)); the journal does not match the snapshot")
+                    }
+                    events.removeAll()
+                    replayed += 1
+                    if replayed % 1_000_000 == 0 { log("recovery: \(replayed) operations replayed") }
+                }
+            }
+            switch ending {
+            case .clean: break
+            case .tornTail(let offset) where isLast:
+                torn = bytes.count - offset
+                log("journal \(path): dropped a torn last record (\(torn) bytes at offset \(offset))")
+                guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
+            case .tornTail(let offset), .corrupt(let offset, _):
+                let reason: String
+                if case .corrupt(_, let r) = ending { reason = r } else { reason = "incomplete record" }
+                throw Files.Failure(description: """
+                    journal \(path) is damaged at offset \(offset) (\(reason)) with data after it.
+                    heapd will not guess. To keep everything before that point, run:
+                        heapd repair --data \(directory.path)
+                    (it keeps a copy of the file as \(path).damaged and truncates it at \(offset))
+                    """)
+            }
+            _ = good
+        }
+        let index = indexes.last ?? first
+        let path = directory.journalPath(index)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Files.fail("cannot open", path) }
+        var st = stat()
+        fstat(fd, &st)
+        Files.fsyncDirectory(directory.path)
+        let writer = JournalWriter(fd: fd, path: path, size: Int(st.st_size), policy: policy)
+        let d = started.duration(to: .now)
+        let store = HeapStore(directory: directory, policy: policy, lockFD: lockFD, writer: writer,
+                              journalIndex: index, snapshotBytes: snapshotBytes, log: log,
+                              recovery: Recovery(objects: heap.objectCount, snapshotBytes: snapshotBytes,
+                                                 replayedOperations: replayed, droppedTornBytes: torn,
+                                                 seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+        writer.start()
+        return (store, heap)
+    }
+
+    private init(directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
+                 journalIndex: UInt64, snapshotBytes: Int, log: @escaping @Sendable (String) -> Void,
+                 recovery: Recovery) {
+        self.directory = directory
+        self.policy = policy
+        self.lockFD = lockFD
+        self.writer = writer
+        self.journalIndex = journalIndex
+        self.snapshotBytes = snapshotBytes
+        self.log = log
+        self.recovery = recovery
+    }
+
+    /// Appends an applied operation (call under the heap's lock, in the order applied).
+    /// Returns its journal position.
+    @discardableResult
+    public func record(_ op: HeapOperation) -> UInt64 {
+        var w = BinaryWriter()
+        op.encode(into: &w)
+        var framed: [UInt8] = []
+        JournalFormat.frame(w.bytes, into: &framed)
+        return writer.append(framed)
+    }
+
+    /// The position of the newest record.
+    public var position: UInt64 { writer.position }
+
+    /// Calls `done` when everything up to `position` is durable (nil) or failed (the error).
+    public func whenDurable(_ position: UInt64, _ done: @escaping @Sendable (Error?) -> Void) {
+        writer.whenDurable(position, done)
+    }
+
+    /// Whether the journal has outgrown the snapshot (checked under the heap's lock).
+    public var wantsCompaction: Bool {
+        compaction.lock()
+        defer { compaction.unlock() }
+        return !compacting && writer.size > max(minimumCompactionBytes, snapshotBytes)
+    }
+
+    /// Starts a compaction from `heap`, a copy of the heap taken under its lock right now: the
+    /// journal moves to a new file at once (so the copy matches exactly the old files), and the
+    /// snapshot is written in the background. Copying the heap is O(1); the heap's next change
+    /// copies its tables once (the pause this costs is logged).
+    public func compact(_ heap: Heap) {
+        compaction.lock()
+        guard !compacting else { compaction.unlock(); return }
+        compacting = true
+        let next = journalIndex + 1
+        compaction.unlock()
+        let path = directory.journalPath(next)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        do {
+            guard fd >= 0 else { throw Files.fail("cannot create", path) }
+            try writer.rotate(to: fd, path: path)
+            Files.fsyncDirectory(directory.path)
+        } catch {
+            log("compaction not started: \(error)")
+            compaction.lock(); compacting = false; compaction.unlock()
+            return
+        }
+        compaction.lock(); journalIndex = next; compaction.unlock()
+        let directory = self.directory
+        Thread.detachNewThread { [self] in
+            let started = ContinuousClock.now
+            do {
+                let bytes = try SnapshotFile.write(heap, firstUncoveredJournal: next, in: directory)
+                for old in directory.journalIndexes() where old < next { unlink(directory.journalPath(old)) }
+                let d = started.duration(to: .now)
+                log("snapshot written: \(heap.objectCount) objects, \(bytes) bytes in \(d)")
+                compaction.lock()
+                snapshotBytes = bytes
+                lastSnapshot = Date()
+                compacting = false
+                compaction.unlock()
+            } catch {
+                log("snapshot failed: \(error)")
+                compaction.lock(); compacting = false; compaction.unlock()
+            }
+        }
+    }
+
+    public var isCompacting: Bool {
+        compaction.lock()
+        defer { compaction.unlock() }
+        return compacting
+    }
+
+    /// For `stats`: what is on disk.
+    public func state() -> [(String, String)] {
+        compaction.lock()
+        defer { compaction.unlock() }
+        return [
+            ("data_dir", directory.path), ("fsync", policy.rawValue),
+            ("journal_bytes", String(writer.size)), ("journal_file", directory.journalPath(journalIndex)),
+            ("snapshot_bytes", String(snapshotBytes)),
+            ("last_snapshot", lastSnapshot.map { ISO8601DateFormatter().string(from: $0) } ?? "none"),
+            ("compacting", String(compacting)),
+        ]
+    }
+
+    /// Flushes and syncs the journal, stops the writer and releases the directory lock.
+    public func close() {
+        while isCompacting { usleep(10_000) }
+        writer.stop()
+        Glibc.close(lockFD)
+    }
+
+    /// `heapd repair`: keeps a copy of the damaged journal and truncates it at its first bad
+    /// record. Returns a description of what was done.
+    public static func repair(_ directory: DataDirectory) throws -> String {
+        let lockFD = try directory.createAndLock()
+        defer { Glibc.close(lockFD) }
+        var report: [String] = []
+        for index in directory.journalIndexes() {
+            let path = directory.journalPath(index)
+            guard let bytes = try Files.readAll(path) else { continue }
+            let (ending, good) = bytes.withUnsafeBytes { JournalFormat.scan($0) { _, _ in } }
+            guard ending != .clean else { continue }
+            let copy = path + ".damaged"
+            let fd = Glibc.open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Files.fail("cannot create", copy) }
+            try bytes.withUnsafeBytes { try Files.writeAll(fd, $0, path: copy) }
+            fsync(fd)
+            Glibc.close(fd)
+            guard truncate(path, off_t(good)) == 0 else { throw Files.fail("cannot truncate", path) }
+            report.append("\(path): kept \(good) of \(bytes.count) bytes; the original is \(copy)")
+        }
+        Files.fsyncDirectory(directory.path)
+        return report.isEmpty ? "nothing to repair in \(directory.path)" : report.joined(separator: "\n")
+    }
+}

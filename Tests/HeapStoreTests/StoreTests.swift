@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+import HeapCore
+@testable import HeapStore
+
+final class StoreTests: XCTestCase {
+    var dir: DataDirectory!
+
+    override func setUp() {
+        dir = DataDirectory(path: NSTemporaryDirectory() + "heapstore-" + UUID().uuidString)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir.path)
+    }
+
+    func testCRC32CKnownVectors() {
+        // RFC 3720 B.4 and the common check value.
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
+        XCTAssertEqual(CRC32C.checksum(Array(0..<32)), 0x46DD_794E)
+        XCTAssertEqual(CRC32C.checksum([]), 0)
+    }
+
+    func open(_ policy: FsyncPolicy = .always) throws -> (HeapStore, Heap) {
+        try HeapStore.open(dir, policy: policy, limits: HeapLimits(), log: { _ in })
+    }
+
+    /// Applies and records, as the server does.
+    func run(_ ops: [HeapOperation], _ heap: inout Heap, _ store: HeapStore) throws -> [OperationOutcome] {
+        var events = HeapEvents()
+        var out: [OperationOutcome] = []
+        for op in ops {
+            out.append(try heap.apply(op, events: &events))
+            store.record(op)
+        }
+        let done = expectation(description: "durable")
+        store.whenDurable(store.position) { error in
+            XCTAssertNil(error)
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 10)
+        return out
+    }
+
+    func snapshotBytes(_ h: Heap) -> [UInt8] {
+        var out: [UInt8] = []
+        h.writeSnapshot { out.append(contentsOf: $0) }
+        return out
+    }
+
+    func testRestartReplaysTheJournalExactly() throws {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "keep"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "keep"))
+        let out = try run([
+            .allocate(AllocationSpec(type: "A", data: Array("{\"x\":1}".utf8)), session: s),
+            .allocate(AllocationSpec(type: "B", fields: [("a", ObjectID(raw: 1))]), session: s),
+            .weakref(ObjectID(raw: 1), callback: true, fields: [], session: s),
+            .setRoot("b", ObjectID(raw: 2)),
+            .collect(generation: 0),
+        ], &heap, store)
+        XCTAssertEqual(out[0], .object(ObjectID(raw: 1)))
+        store.close()
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertEqual(store2.recovery.replayedOperations, 6)
+        XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
+        XCTAssertEqual(heap2.checkInvariants(), [])
+    }
+
+    var dummy = HeapEvents()
+
+    func testCompactionWritesASnapshotAndDropsOldJournals() throws {
+        var (store, heap) = try open(.no)
+        store.minimumCompactionBytes = 0
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "k"))
+        _ = try run((0..<100).map { _ in .allocate(AllocationSpec(type: "N"), session: s) }, &heap, store)
+        XCTAssertTrue(store.wantsCompaction)
+        store.compact(heap)
+        _ = try run([.allocate(AllocationSpec(type: "After"), session: s)], &heap, store)
+        while store.isCompacting { usleep(1000) }
+        XCTAssertEqual(dir.journalIndexes(), [1])
+        store.close()
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertEqual(store2.recovery.replayedOperations, 1)
+        XCTAssertEqual(heap2.objectCount, 101)
+        XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
+    }
+
+    func testTornTailIsDroppedAndReported() throws {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "k"))
+        _ = try run([.allocate(AllocationSpec(type: "A"), session: s), .allocate(AllocationSpec(type: "B"), session: s)], &heap, store)
+        store.close()
+        let path = dir.journalPath(0)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        XCTAssertEqual(truncate(path, off_t(size - 3)), 0)
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertEqual(store2.recovery.replayedOperations, 2)
+        XCTAssertGreaterThan(store2.recovery.droppedTornBytes, 0)
+        XCTAssertEqual(heap2.objectCount, 1)
+    }
+
+    func testDamageInTheMiddleStopsRecoveryAndRepairKeepsTheGoodPart() throws {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "k"))
+        _ = try run((0..<5).map { _ in .allocate(AllocationSpec(type: "A"), session: s) }, &heap, store)
+        store.close()
+        let path = dir.journalPath(0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[40] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertTrue("\(error)".contains("heapd repair --data \(dir.path)"), "\(error)")
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
+        let report = try HeapStore.repair(dir)
+        XCTAssertTrue(report.contains(".damaged"), report)
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertLessThan(heap2.objectCount, 5)
+        XCTAssertEqual(heap2.checkInvariants(), [])
+    }
+
+    func testASecondOpenOfTheSameDirectoryIsRefused() throws {
+        let (store, _) = try open()
+        defer { store.close() }
+        XCTAssertThrowsError(try open()) { XCTAssertTrue("\($0)".contains("another heapd"), "\($0)") }
+    }
+}
