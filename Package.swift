@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "heapd",
             dependencies: [
-                "HeapServer",
+                "HeapServer", "HeapStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

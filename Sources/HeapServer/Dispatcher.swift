@@ -247,7 +247,7 @@ struct Dispatcher {
         members.append(("requests", .int(Int64(state.requestsServed))))
         members.append(("uptime_s", .double(environment.uptimeSeconds())))
         members.append(("table_bytes", .int(Int64(heap.tableBytes))))
-        members.append(("persistence", ["mode": "memory"]))
+        members.append(("persistence", environment.persistence()))
         return .object(members)
     }
 }

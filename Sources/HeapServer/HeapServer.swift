@@ -1,4 +1,5 @@
 import HeapCore
+import HeapStore
 import JSONRPC
 import Logging
 import NIOCore
@@ -17,6 +18,9 @@ public final class HeapServer: Sendable {
         public var maximumConnections = 1024
         public var limits = HeapLimits()
         public var threads = System.coreCount
+        /// nil: memory only (`--memory`).
+        public var dataDirectory: String?
+        public var fsync = FsyncPolicy.always
 
         public init(socketPath: String) { self.socketPath = socketPath }
     }
@@ -28,15 +32,29 @@ public final class HeapServer: Sendable {
     private let serverChannel = Mutex<Channel?>(nil)
     private let children = Mutex<[ObjectIdentifier: Channel]>([:])
 
-    public init(configuration: Configuration, logger: Logger) {
+    /// Recovers the heap from the data directory (unless memory-only). Throws if the directory
+    /// is locked by another daemon or its journal is damaged (with the repair command).
+    public init(configuration: Configuration, logger: Logger) throws {
         JSONCodec.bootstrap()
         self.configuration = configuration
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
-        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(),
-                                            started: .now)
-        service = HeapService(heap: Heap(limits: configuration.limits), environment: environment,
+        var heap = Heap(limits: configuration.limits)
+        var store: HeapStore?
+        if let path = configuration.dataDirectory {
+            let opened = try HeapStore.open(DataDirectory(path: path), policy: configuration.fsync,
+                                            limits: configuration.limits) { [logger] in logger.info("\($0)") }
+            store = opened.0
+            heap = opened.1
+            let r = opened.0.recovery
+            logger.info("recovered \(r.objects) objects from \(path) (\(r.replayedOperations) journal records) in \(r.seconds) s")
+        }
+        var environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
+        environment.persistence = { [store] in PersistenceReport.json(store) }
+        service = HeapService(heap: heap, store: store, environment: environment,
                               logger: logger, maximumMessageSize: configuration.maximumMessageSize)
+        let freed = service.dropRecoveredAnonymousSessions()
+        if freed > 0 { logger.info("released \(freed) objects held only by sessions of clients that are gone") }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
 
     /// Binds the socket (after checking no other daemon answers there) and starts serving.
@@ -49,6 +67,8 @@ public final class HeapServer: Sendable {
         let shutdown: @Sendable () -> Void = { [weak self] in self?.initiateShutdown() }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // A client that shuts down its sending side (`... | socat`) still gets every reply.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let self, self.trackChild(channel) > maxConnections {
@@ -104,6 +124,7 @@ public final class HeapServer: Sendable {
         for c in open { try? c.closeFuture.wait() }
         unlink(configuration.socketPath)
         try group.syncShutdownGracefully()
+        service.store?.close()
         logger.info("heapd stopped")
     }
 }

@@ -1,4 +1,5 @@
 import HeapCore
+import HeapStore
 import JSONRPC
 import Logging
 import NIOCore
@@ -19,15 +20,33 @@ final class HeapService: Sendable {
     let environment: ServerEnvironment
     let logger: Logger
     let maximumMessageSize: Int
+    /// The heap on disk; nil with `--memory`.
+    let store: HeapStore?
 
-    init(heap: Heap, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
-        state = Mutex(ServerState(heap: heap))
+    init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
+        var initial = ServerState(heap: heap)
+        initial.journal = store
+        state = Mutex(initial)
+        self.store = store
         self.environment = environment
         self.logger = logger
         self.maximumMessageSize = maximumMessageSize
     }
 
-    var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// After recovery: the clients of anonymous sessions are gone, so their references go too
+    /// (journaled, with the usual cascade and collection semantics).
+    func dropRecoveredAnonymousSessions() -> Int {
+        state.withLock { s in
+            var events = HeapEvents(freedIDLimit: 0)
+            var freed = 0
+            for summary in s.heap.sessionSummaries() where summary.name == nil {
+                _ = try? s.apply(.closeSession(summary.id), &events)
+                freed += events.freedCount
+                events.removeAll()
+            }
+            return freed
+        }
+    }
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
@@ -67,7 +86,7 @@ final class HeapService: Sendable {
     /// Runs requests in order, each atomically, and returns one reply per request that has an
     /// id (nil for notifications). Events go to subscribers' outboxes before this returns, so
     /// the caller writes its outbox, then the replies.
-    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> [JSONValue?] {
+    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> (replies: [JSONValue?], journalPosition: UInt64) {
         state.withLock { s in
             var replies: [JSONValue?] = []
             replies.reserveCapacity(batch.count)
@@ -95,7 +114,9 @@ final class HeapService: Sendable {
                 case .failure(let error): replies.append(RPCEnvelope.errorResponse(id: id, error: error))
                 }
             }
-            return replies
+            guard let store else { return (replies, 0) }
+            if store.wantsCompaction { store.compact(s.heap) }
+            return (replies, store.position)
         }
     }
 

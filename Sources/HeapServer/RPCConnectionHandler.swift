@@ -41,6 +41,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private let onShutdownRequest: @Sendable () -> Void
     private var connection: ConnectionID?
     private var framingReported = false
+    /// Replies waiting for their changes to be durable (written in order when they are).
+    private var awaitingDurability = 0
+    /// The client shut down its sending side: close once every reply is out.
+    private var inputClosed = false
 
     init(service: HeapService, framingBox: FramingBox, onShutdownRequest: @escaping @Sendable () -> Void) {
         self.service = service
@@ -56,11 +60,11 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             let error = RPCError(code: .requestTooLarge,
                                  message: "message of \(size) bytes or more exceeds the limit of \(service.maximumMessageSize) bytes",
                                  data: ["limit": .int(Int64(service.maximumMessageSize))])
-            write(RPCEnvelope.errorResponse(id: .null, error: error), context: context)
+            reply(RPCEnvelope.errorResponse(id: .null, error: error), context: context)
         case .brokenHeader(let reason):
-            write(RPCEnvelope.errorResponse(id: .null, error: .parseError("broken header: \(reason)")), context: context)
-            context.flush()
-            context.close(promise: nil)
+            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("broken header: \(reason)")), context: context)
+            inputClosed = true
+            closeIfDone(context)
         case .message(let buffer):
             handle(buffer, context: context)
         }
@@ -71,14 +75,14 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         do {
             parsed = try JSONCodec.withParsed(buffer) { root in ParsedFrame(root) }
         } catch let error as JSONParseError {
-            write(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error.description)")), context: context)
+            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error.description)")), context: context)
             return
         } catch {
-            write(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error)")), context: context)
+            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error)")), context: context)
             return
         }
         if let immediate = parsed.immediateReply {
-            write(immediate, context: context)
+            reply(immediate, context: context)
             return
         }
         let id = connection ?? register(context)
@@ -86,17 +90,85 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             service.setFraming(framing, for: id)
             framingReported = true
         }
-        let replies = service.execute(parsed.requests, from: id)
-        for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+        let (replies, position) = service.execute(parsed.requests, from: id)
         let present = replies.compactMap { $0 }
-        if parsed.isBatch {
-            if !present.isEmpty { write(.array(present), context: context) }
-        } else if let reply = present.first {
-            write(reply, context: context)
+        let message: JSONValue? = parsed.isBatch ? (present.isEmpty ? nil : .array(present)) : present.first
+        guard service.store != nil, position > 0 else {
+            finish(message, shutdown: parsed.requestsShutdown, context: context)
+            return
         }
-        if parsed.requestsShutdown {
+        afterDurable(position, message, shutdown: parsed.requestsShutdown, context: context)
+    }
+
+    /// A reply that needs no heap (a parse error, an oversized message): at once, unless earlier
+    /// replies of this connection still wait for the disk, in which case it queues behind them.
+    private func reply(_ message: JSONValue, context: ChannelHandlerContext) {
+        if awaitingDurability > 0, let store = service.store {
+            afterDurable(store.position, message, shutdown: false, context: context)
+        } else {
+            write(message, context: context)
+        }
+    }
+
+    private func afterDurable(_ position: UInt64, _ message: JSONValue?, shutdown: Bool,
+                              context: ChannelHandlerContext) {
+        guard let store = service.store else { return }
+        // --fsync always: the reply waits until its change is on disk. Replies of later
+        // requests queue behind it (the store releases waiters in order, and each release is a
+        // task on this event loop), so replies stay in request order.
+        awaitingDurability += 1
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        store.whenDurable(position) { error in
+            loopBound.eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.awaitingDurability -= 1
+                var out = message
+                if let error, let m = message {
+                    out = Self.notDurable(m, error)
+                }
+                handler.finish(out, shutdown: shutdown, context: context)
+                context.flush()
+                handler.closeIfDone(context)
+            }
+        }
+    }
+
+    /// Writes this connection's pending events, then the reply (events always precede it).
+    private func finish(_ message: JSONValue?, shutdown: Bool, context: ChannelHandlerContext) {
+        for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+        if let message { write(message, context: context) }
+        if shutdown {
             context.flush()
             onShutdownRequest()
+        }
+    }
+
+    /// A change that could not be made durable: its reply becomes an error (the client must not
+    /// believe it is safe).
+    private static func notDurable(_ message: JSONValue, _ error: Error) -> JSONValue {
+        func replace(_ m: JSONValue) -> JSONValue {
+            guard let id = m["id"].flatMap(RPCID.init(json:)) else { return m }
+            return RPCEnvelope.errorResponse(id: id, error: .internalError("not durable: \(error)"))
+        }
+        if case .array(let items) = message { return .array(items.map(replace)) }
+        return replace(message)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            context.flush()
+            closeIfDone(context)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func closeIfDone(_ context: ChannelHandlerContext) {
+        guard inputClosed, awaitingDurability == 0 else { return }
+        for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 

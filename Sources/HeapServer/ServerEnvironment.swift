@@ -1,9 +1,12 @@
 import Foundation
+import JSONRPC
 
 /// Fixed facts the dispatcher reports: the protocol document and when the daemon started.
 struct ServerEnvironment: Sendable {
     let openRPCDocument: [UInt8]
     let started: ContinuousClock.Instant
+    /// Persistence facts for `stats` (read without the heap's lock).
+    var persistence: @Sendable () -> JSONValue = { ["mode": "memory"] }
 
     func uptimeSeconds() -> Double {
         let d = started.duration(to: .now)

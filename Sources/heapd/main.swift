@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeapCore
 import HeapServer
+import HeapStore
 import JSONRPC
 import Logging
 
@@ -13,13 +14,43 @@ import Glibc
 struct Heapd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heapd",
-        abstract: "A shared, garbage-collected object heap with CPython 3.11's memory model, over JSON-RPC.")
+        abstract: "A shared, garbage-collected object heap with CPython 3.11's memory model, over JSON-RPC.",
+        subcommands: [Serve.self, Repair.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `heapd repair --data DIR`: keeps a copy of a damaged journal and truncates it at the first
+/// bad record, so the daemon can start with everything before it.
+struct Repair: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Truncate a damaged journal at its last good record (a copy is kept).")
+
+    @Option(help: "Data directory (default: $XDG_DATA_HOME/heapd or ~/.local/share/heapd).")
+    var data: String?
+
+    func run() throws {
+        do {
+            print(try HeapStore.repair(DataDirectory(path: data ?? DataDirectory.defaultPath())))
+        } catch {
+            FileHandle.standardError.write(Data("heapd repair: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon (the default).")
 
     @Option(help: "Unix socket path (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or /tmp/heapd-$UID/heapd.sock).")
     var socket: String?
 
-    @Flag(help: "Keep the heap in memory only (the only storage mode so far, and the default).")
+    @Option(help: "Data directory (default: $XDG_DATA_HOME/heapd or ~/.local/share/heapd).")
+    var data: String?
+
+    @Flag(help: "Keep nothing on disk.")
     var memory = false
+
+    @Option(help: "When changes reach the disk: always (a reply waits for its change), everysec, no.")
+    var fsync: FsyncPolicy = .always
 
     @Option(help: "Largest message accepted, in bytes.")
     var maxMessage: Int = 16 << 20
@@ -46,6 +77,7 @@ struct Heapd: ParsableCommand {
         guard maxMessage >= 1024 else { throw ValidationError("--max-message must be at least 1024") }
         guard maxClients >= 1 else { throw ValidationError("--max-clients must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if memory && data != nil { throw ValidationError("--memory and --data exclude each other") }
     }
 
     func run() throws {
@@ -60,6 +92,8 @@ struct Heapd: ParsableCommand {
         config.maximumConnections = maxClients
         config.limits = HeapLimits(maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max)
         if let threads { config.threads = threads }
+        config.dataDirectory = memory ? nil : (data ?? DataDirectory.defaultPath())
+        config.fsync = fsync
         // SIGTERM / SIGINT: blocked in every thread (set before any thread exists, so the
         // event loops inherit it) and taken by one thread with sigwait: no signal is lost or
         // fatal, whenever it arrives.
@@ -68,7 +102,13 @@ struct Heapd: ParsableCommand {
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
-        let server = HeapServer(configuration: config, logger: logger)
+        let server: HeapServer
+        do {
+            server = try HeapServer(configuration: config, logger: logger)
+        } catch {
+            logger.critical("heapd: \(error)")
+            throw ExitCode(1)
+        }
         let blocked = stopSignals
         let waiter = Thread {
             var signals = blocked
@@ -93,4 +133,6 @@ LoggingSystem.bootstrap { label in
     handler.logLevel = .info
     return handler
 }
+extension FsyncPolicy: ExpressibleByArgument {}
+
 Heapd.main()

@@ -27,12 +27,16 @@ def binary(name):
 class Daemon:
     """A heapd process on a private socket; stopped (and checked for a clean exit) on close."""
 
-    def __init__(self, *args):
-        self.dir = tempfile.mkdtemp(prefix="heapd-test-")
+    def __init__(self, *args, directory=None):
+        """Starts heapd with `args`; unless they say --memory or --data, the heap persists in
+        a private data directory (`self.data`), which a later Daemon(directory=...) reuses."""
+        self.dir = directory or tempfile.mkdtemp(prefix="heapd-test-")
         self.socket = os.path.join(self.dir, "heapd.sock")
+        self.data = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "heapd.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([binary("heapd"), "--socket", self.socket, *args],
+        self.log = open(self.log_path, "a")
+        storage = [] if ("--memory" in args or "--data" in args) else ["--data", self.data]
+        self.proc = subprocess.Popen([binary("heapd"), "--socket", self.socket, *storage, *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:

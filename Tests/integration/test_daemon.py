@@ -36,7 +36,7 @@ def test_default_socket_under_xdg_runtime_dir_with_private_directory():
     runtime = tempfile.mkdtemp(prefix="heapd-xdg-")
     env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
     env.pop("HEAPD_SOCKET", None)
-    proc = subprocess.Popen([binary("heapd")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([binary("heapd"), "--memory"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     path = os.path.join(runtime, "heapd", "heapd.sock")
     try:
         assert wait_for_socket(path, proc), proc.stdout.read().decode() if proc.poll() is not None else "no socket"
@@ -54,7 +54,7 @@ def test_default_socket_under_xdg_runtime_dir_with_private_directory():
 def test_heapd_socket_environment_variable():
     path = os.path.join(tempfile.mkdtemp(prefix="heapd-env-"), "s.sock")
     env = dict(os.environ, HEAPD_SOCKET=path)
-    proc = subprocess.Popen([binary("heapd")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([binary("heapd"), "--memory"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_for_socket(path, proc)
     finally:
@@ -65,7 +65,7 @@ def test_heapd_socket_environment_variable():
 def test_second_daemon_on_the_same_socket_is_refused_and_the_first_keeps_serving():
     d = Daemon()
     try:
-        out = subprocess.run([binary("heapd"), "--socket", d.socket], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([binary("heapd"), "--socket", d.socket, "--memory"], capture_output=True, text=True, timeout=30)
         assert out.returncode == 1
         assert "already serving" in out.stderr + out.stdout
         c = d.client()
@@ -82,7 +82,7 @@ def test_stale_socket_file_is_replaced():
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(path)          # a socket file nobody listens on, as a crashed daemon leaves
     stale.close()
-    proc = subprocess.Popen([binary("heapd"), "--socket", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([binary("heapd"), "--socket", path, "--memory"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_for_socket(path, proc)
     finally:
@@ -96,7 +96,7 @@ def test_a_regular_file_at_the_socket_path_is_not_removed():
     path = os.path.join(directory, "heapd.sock")
     with open(path, "w") as f:
         f.write("precious")
-    out = subprocess.run([binary("heapd"), "--socket", path], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([binary("heapd"), "--socket", path, "--memory"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "not a socket" in out.stderr + out.stdout
     assert open(path).read() == "precious"
@@ -105,7 +105,7 @@ def test_a_regular_file_at_the_socket_path_is_not_removed():
 def test_world_writable_directory_is_refused():
     directory = tempfile.mkdtemp(prefix="heapd-open-")
     os.chmod(directory, 0o777)
-    out = subprocess.run([binary("heapd"), "--socket", os.path.join(directory, "s.sock")],
+    out = subprocess.run([binary("heapd"), "--socket", os.path.join(directory, "s.sock"), "--memory"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "others can write" in out.stderr + out.stdout
