@@ -21,6 +21,7 @@ public final class HeapServer: Sendable {
         /// nil: memory only (`--memory`).
         public var dataDirectory: String?
         public var fsync = FsyncPolicy.always
+        public var compactAfterBytes = 64 << 20
 
         public init(socketPath: String) { self.socketPath = socketPath }
     }
@@ -45,6 +46,7 @@ public final class HeapServer: Sendable {
                                             limits: configuration.limits) { [logger] in logger.info("\($0)") }
             store = opened.0
             heap = opened.1
+            opened.0.minimumCompactionBytes = configuration.compactAfterBytes
             let r = opened.0.recovery
             logger.info("recovered \(r.objects) objects from \(path) (\(r.replayedOperations) journal records) in \(r.seconds) s")
         }

@@ -58,6 +58,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most clients connected at once.")
     var maxClients: Int = 1024
 
+    @Option(help: "Compact the journal into a snapshot once it exceeds the larger of this and the snapshot's size.")
+    var compactAfter: Int = 64 << 20
+
     @Option(help: "Heap quota: most live objects.")
     var maxObjects: Int?
 
@@ -94,6 +97,7 @@ struct Serve: ParsableCommand {
         if let threads { config.threads = threads }
         config.dataDirectory = memory ? nil : (data ?? DataDirectory.defaultPath())
         config.fsync = fsync
+        config.compactAfterBytes = compactAfter
         // SIGTERM / SIGINT: blocked in every thread (set before any thread exists, so the
         // event loops inherit it) and taken by one thread with sigwait: no signal is lost or
         // fatal, whenever it arrives.
