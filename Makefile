@@ -6,7 +6,7 @@ BIN := .build/release
 # A 10-million-object chain freed at once (core test; SPEC §7).
 CHAIN := 10000000
 
-.PHONY: deps build run test test-swift test-integration clean
+.PHONY: deps build run test test-swift test-integration test-clients clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -20,7 +20,7 @@ run: build
 	$(BIN)/heapd
 
 test: build
-	$(MAKE) --no-print-directory test-swift test-integration
+	$(MAKE) --no-print-directory test-swift test-clients test-integration
 
 test-swift:
 	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build --disable-swift-testing
@@ -29,6 +29,12 @@ test-swift:
 # suite against this machine's CPython.
 test-integration:
 	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential
+
+# Each client inside its real runtime against the real daemon (Neovim headless, Emacs batch).
+test-clients:
+	HEAPD_BIN=$(BIN)/heapd python3 -m pytest -q Clients/python/tests
+	HEAPD_BIN=$(BIN)/heapd bash Clients/nvim/test/run.sh
+	HEAPD_BIN=$(BIN)/heapd bash Clients/emacs/test/run.sh
 
 clean:
 	rm -rf .build

@@ -65,7 +65,7 @@ let package = Package(
         // The collector benchmark (a command, not a test): heapd's core versus CPython.
         .executableTarget(
             name: "heapd-gcbench",
-            dependencies: ["HeapCore", "HeapServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HeapCore", "HeapServer", "HeapStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
         .testTarget(name: "HeapStoreTests", dependencies: ["HeapStore", "HeapCore"]),

@@ -6,6 +6,8 @@ set -euo pipefail
 need_apt=()
 pkg-config --exists jansson 2>/dev/null || need_apt+=(libjansson-dev pkg-config)
 command -v socat >/dev/null 2>&1 || need_apt+=(socat)
+command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
+command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "ensure-deps: installing ${need_apt[*]}" >&2
     SUDO=""

@@ -33,8 +33,26 @@ struct GlobalOptions: ParsableArguments {
             printError("hint: start the daemon with `heapd --socket \(socketPath) &` (or `make run`)")
             throw ExitCode(3)
         }
-        if !anonymous { _ = try call(connection, "session.open", ["name": .string(sessionName)]) }
+        if !anonymous { try openSession(connection) }
         return connection
+    }
+
+    /// Attaches the named session. The previous heapctl command's connection may not be
+    /// noticed as closed yet (the daemon sees the hang-up asynchronously): a conflict is retried
+    /// for up to two seconds before it is reported.
+    private func openSession(_ connection: HeapConnection) throws {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            do {
+                _ = try connection.call("session.open", ["name": .string(sessionName)])
+                return
+            } catch .rpc(let e) where e.code == .sessionConflict && ContinuousClock.now < deadline {
+                usleep(10_000)
+            } catch {
+                _ = try call(connection, "session.open", ["name": .string(sessionName)])
+                return
+            }
+        }
     }
 
     /// Calls a method, turning errors into heapctl's exit codes.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeapCore
 import HeapServer
+import HeapStore
 
 /// The collector benchmark: the same graphs built in heapd's core and in CPython 3.11
 /// (`Benchmarks/gc_cpython.py`, `__slots__` objects), one full collection each, reported as ns
@@ -17,8 +18,14 @@ struct GCBench: ParsableCommand {
     @Option(help: "Random seed for the live graph's extra edges.") var seed = 42
     @Flag(help: "Skip CPython (heapd numbers only).") var noCPython = false
     @Option(help: .hidden) var single: String?
+    @Flag(help: "Measure persistence instead: snapshot write, recovery time and the copy-on-write pause.") var recovery = false
 
     func run() throws {
+        if recovery {
+            print("objects     snapshot MB  write s  recover s  first-write pause ms")
+            for n in sizes { try measureRecovery(n) }
+            return
+        }
         if let single {
             // One measurement in a fresh process, so resident-memory deltas are not blurred by
             // memory an earlier measurement freed.
@@ -121,6 +128,53 @@ struct GCBench: ParsableCommand {
               let ns = obj["collect_ns"] as? Int, let rss = obj["rss_bytes"] as? Int,
               let unreachable = obj["unreachable"] as? Int else { return nil }
         return Measurement(collectNs: UInt64(ns), rssBytes: rss, unreachable: unreachable)
+    }
+}
+
+extension GCBench {
+    /// Builds a live heap of `n` two-field objects, snapshots it through the store (as compaction
+    /// does), and times recovery from a fresh open.
+    func measureRecovery(_ n: Int) throws {
+        let path = NSTemporaryDirectory() + "heapd-recovery-bench-\(getpid())-\(n)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let dir = DataDirectory(path: path)
+        var (store, heap) = try HeapStore.open(dir, policy: .no, limits: HeapLimits(), log: { _ in })
+        let session = try heap.openSession(name: "bench")
+        var events = HeapEvents(freedIDLimit: 0)
+        var rng = SplitMix(seed: UInt64(seed))
+        var created: [ObjectID] = []
+        created.reserveCapacity(n)
+        var next: ObjectID?
+        for _ in 0..<n {
+            var fields: [(name: String, target: ObjectID)] = []
+            if let next { fields.append(("next", next)) }
+            if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
+            let id = try heap.allocate(AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
+            if let next { _ = try heap.unref(next, session: session, events: &events) }
+            created.append(id)
+            next = id
+        }
+        created = []
+        let clock = ContinuousClock()
+        // The pause a compaction costs the live heap: the first change after the O(1) copy
+        // copies the tables it touches.
+        let copy = heap
+        let t0 = clock.now
+        _ = try heap.ref(next!, session: session)
+        let pause = t0.duration(to: clock.now)
+        let t1 = clock.now
+        store.compact(copy)
+        while store.isCompacting { usleep(1000) }
+        let write = t1.duration(to: clock.now)
+        store.close()
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path + "/snapshot")[.size] as? Int) ?? 0
+        let t2 = clock.now
+        let (store2, recovered) = try HeapStore.open(dir, policy: .no, limits: HeapLimits(), log: { _ in })
+        let recover = t2.duration(to: clock.now)
+        precondition(recovered.objectCount == heap.objectCount)
+        store2.close()
+        func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        print("\(String(n).leftPad(9))  \(String(format: "%11.1f", Double(bytes) / 1e6))  \(String(format: "%7.2f", s(write)))  \(String(format: "%9.2f", s(recover)))  \(String(format: "%20.1f", s(pause) * 1000))")
     }
 }
 
