@@ -59,6 +59,7 @@ let package = Package(
             name: "heapctl",
             dependencies: [
                 "HeapClient", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
