@@ -23,7 +23,7 @@ test: build
 	$(MAKE) --no-print-directory test-swift test-clients test-integration
 
 test-swift:
-	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --skip-build --disable-swift-testing
+	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --disable-swift-testing
 
 # The real daemon on temp sockets: protocol, sessions, heapctl, and the differential parity
 # suite against this machine's CPython.

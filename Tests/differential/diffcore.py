@@ -23,8 +23,15 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from heapd_harness import Daemon, RPCError  # noqa: E402
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+# The daemon process is started and stopped by the integration harness; every request goes
+# through the project's Python client library (Clients/python).
+sys.path.insert(0, os.path.join(ROOT, "Tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "Clients", "python"))
+import heapd  # noqa: E402
+from heapd_harness import Daemon  # noqa: E402
+
+SUBSCRIBED = ["finalize", "weakref.callback", "freed"]
 
 WREF_FIELDS = ("c0", "c1", "c2")
 COLLECTING_OPS = {"collect"}
@@ -109,8 +116,12 @@ def start_daemon(attempts=60):
 class HeapdSide:
     def __init__(self):
         self.daemon = start_daemon()
-        self.c = self.daemon.client()
+        # No handles are used (raw calls by id), so nothing is released behind our back.
+        self.c = heapd.Heap(self.daemon.socket, autorelease=False)
         c = self.c
+        # The library dispatches the notifications a request causes before returning its
+        # reply, so this list holds exactly the events of the requests since the last take.
+        self.notes = []
         c.call("gc.set", enabled=False)
         # First-use order of the weakref type's fields = CPython's slot order c0, c1, c2.
         t = c.call("allocate", type="_setup")["id"]
@@ -119,8 +130,8 @@ class HeapdSide:
             c.call("set", id=w, fields={f: t})
         c.call("unref", id=w)
         c.call("unref", id=t)
-        c.call("subscribe", events=["finalize", "weakref.callback", "freed"])
-        c.take_notifications()
+        c.subscribe(SUBSCRIBED, callback=self.notes.append)
+        self.take_notifications()
         self.ids = {}        # name -> id
         self.names = {}      # id -> name
         self.target = {}     # weakref name -> referent name
@@ -138,28 +149,16 @@ class HeapdSide:
         self.ids[name] = oid
         self.names[oid] = name
 
-    def pipeline(self, requests, chunk=256):
-        """Sends requests in chunks without waiting for each reply; returns the results."""
-        out = []
-        c = self.c
-        for i in range(0, len(requests), chunk):
-            part = requests[i:i + chunk]
-            ids = []
-            buf = []
-            for method, params in part:
-                rid = c.next_id
-                c.next_id += 1
-                ids.append(rid)
-                buf.append(c.frame(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
-                                               "params": params}).encode()))
-            c.send_raw(b"".join(buf))
-            for rid in ids:
-                reply = c.read_reply()
-                assert reply.get("id") == rid, (reply, rid)
-                if "error" in reply:
-                    raise RPCError(reply["error"])
-                out.append(reply["result"])
+    def take_notifications(self):
+        """The events received since the last take (as heapd.Event), oldest first."""
+        out = list(self.notes)
+        del self.notes[:]
         return out
+
+    def pipeline(self, requests):
+        """Sends the requests one after another; returns the results (raises the first error)."""
+        call = self.c.call
+        return [call(method, **params) for method, params in requests]
 
     def run(self, op):
         c = self.c
@@ -242,8 +241,8 @@ class HeapdSide:
         else:
             raise ValueError("unknown op %r" % (op,))
         ev, dead = [], []
-        for n in c.take_notifications():
-            m, p = n["method"], n["params"]
+        for n in self.take_notifications():
+            m, p = n.kind, n.params
             if m == "finalize":
                 ev.append("del:" + self.names.get(p["id"], "#%d" % p["id"]))
             elif m == "weakref.callback":
