@@ -244,6 +244,7 @@ struct Dispatcher {
         members.append(("roots", .int(Int64(heap.rootCount))))
         members.append(("sessions", .int(Int64(heap.sessionCount))))
         members.append(("connections", .int(Int64(state.connections.count))))
+        members.append(("subscribers", .int(Int64(state.subscribers.count))))
         members.append(("requests", .int(Int64(state.requestsServed))))
         members.append(("uptime_s", .double(environment.uptimeSeconds())))
         members.append(("table_bytes", .int(Int64(heap.tableBytes))))
