@@ -122,6 +122,7 @@ class HeapdSide:
         # The library dispatches the notifications a request causes before returning its
         # reply, so this list holds exactly the events of the requests since the last take.
         self.notes = []
+        self.batch_id = 0
         c.call("gc.set", enabled=False)
         # First-use order of the weakref type's fields = CPython's slot order c0, c1, c2.
         t = c.call("allocate", type="_setup")["id"]
@@ -155,10 +156,28 @@ class HeapdSide:
         del self.notes[:]
         return out
 
-    def pipeline(self, requests):
-        """Sends the requests one after another; returns the results (raises the first error)."""
-        call = self.c.call
-        return [call(method, **params) for method, params in requests]
+    def pipeline(self, requests, chunk=256):
+        """Sends requests in chunks without waiting for each reply (one JSON-RPC batch per chunk,
+        executed in order like separate requests, Protocol/README.md §2); returns the results
+        and raises the first error. heapd.Heap has no pipelining of its own: send_raw is its
+        way to send a batch, and it dispatches the notifications read before the reply."""
+        out = []
+        for i in range(0, len(requests), chunk):
+            part = requests[i:i + chunk]
+            ids = []
+            batch = []
+            for method, params in part:
+                self.batch_id += 1
+                rid = "p%d" % self.batch_id
+                ids.append(rid)
+                batch.append({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+            replies = self.c.send_raw(json.dumps(batch))
+            assert isinstance(replies, list) and [r.get("id") for r in replies] == ids, (replies, ids)
+            for reply in replies:
+                if "error" in reply:
+                    raise heapd.error_from_response(reply["error"])
+                out.append(reply["result"])
+        return out
 
     def run(self, op):
         c = self.c
