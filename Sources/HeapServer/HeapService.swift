@@ -123,6 +123,7 @@ final class HeapService: Sendable {
     /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
     /// logs debug lines, and sends `session.closed`.
     private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?) {
+        if events.isEmpty && s.closedSessions.isEmpty { return }   // the common case: nothing to say
         for case .debug(let line) in events.events { logger.info("\(line)") }
         let closed = s.closedSessions
         s.closedSessions.removeAll()
