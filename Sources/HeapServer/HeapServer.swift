@@ -22,6 +22,8 @@ public final class HeapServer: Sendable {
         public var dataDirectory: String?
         public var fsync = FsyncPolicy.always
         public var compactAfterBytes = 64 << 20
+        /// A group whose members may connect besides the daemon's user and root.
+        public var allowedGroup: String?
 
         public init(socketPath: String) { self.socketPath = socketPath }
     }
@@ -62,7 +64,13 @@ public final class HeapServer: Sendable {
     /// Binds the socket (after checking no other daemon answers there) and starts serving.
     public func start() throws {
         let path = configuration.socketPath
-        try SocketPath.prepare(path)
+        var access = AccessPolicy()
+        if let name = configuration.allowedGroup {
+            guard let gid = AccessPolicy.group(named: name) else { throw SocketPath.Problem.unknownGroup(name) }
+            access.allowedGroup = gid
+        }
+        try SocketPath.prepare(path, sharedWithGroup: access.allowedGroup)
+        let logger = self.logger
         let service = self.service
         let maxMessage = configuration.maximumMessageSize
         let maxConnections = configuration.maximumConnections
@@ -72,13 +80,17 @@ public final class HeapServer: Sendable {
             // A client that shuts down its sending side (`... | socat`) still gets every reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [weak self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Only the daemon's user, root and the allowed group: checked on every accept,
+                // besides the socket's mode.
+                PeerCredentials.of(channel).flatMapThrowing { peer in
+                    guard access.admits(peer) else {
+                        logger.warning("refused a connection from uid \(peer.uid) gid \(peer.gid) pid \(peer.pid)")
+                        Self.refuse(channel, RPCError(code: .accessDenied,
+                                                      message: "uid \(peer.uid) may not use this heapd (it serves uid \(access.ownUID))"))
+                        return
+                    }
                     if let self, self.trackChild(channel) > maxConnections {
-                        var b = channel.allocator.buffer(capacity: 160)
-                        let error = RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))")
-                        RPCFrameEncoder.frame(JSONCodec.encode(RPCEnvelope.errorResponse(id: .null, error: error)),
-                                              framing: .ndjson, into: &b)
-                        channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
+                        Self.refuse(channel, RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
                         return
                     }
                     let box = FramingBox()
@@ -90,10 +102,22 @@ public final class HeapServer: Sendable {
                 }
             }
         let channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).wait()
-        chmod(path, 0o600)
+        if let gid = access.allowedGroup {
+            chown(path, getuid(), gid)
+            chmod(path, 0o660)
+        } else {
+            chmod(path, 0o600)
+        }
         serverChannel.withLock { $0 = channel }
         logger.info("heapd serving on \(path)")
         if service.isShuttingDown { initiateShutdown() }   // a signal arrived while binding
+    }
+
+    /// One error reply (NDJSON: the framing is not known yet), then close.
+    private static func refuse(_ channel: Channel, _ error: RPCError) {
+        var b = channel.allocator.buffer(capacity: 160)
+        RPCFrameEncoder.frame(JSONCodec.encode(RPCEnvelope.errorResponse(id: .null, error: error)), framing: .ndjson, into: &b)
+        channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Counts a new child channel and forgets it when it closes; returns the count.

@@ -12,6 +12,7 @@ enum SocketPath {
         case unsafeDirectory(String, String)
         case alreadyServing(String)
         case notASocket(String)
+        case unknownGroup(String)
 
         var description: String {
             switch self {
@@ -20,16 +21,25 @@ enum SocketPath {
             case .unsafeDirectory(let d, let why): return "refusing to use \(d): \(why)"
             case .alreadyServing(let p): return "another heapd is already serving \(p) (stop it first, or pass --socket)"
             case .notASocket(let p): return "\(p) exists and is not a socket; remove it or pass --socket"
+            case .unknownGroup(let g): return "no group named \(g) (--allow-group)"
             }
         }
     }
 
     /// Creates the socket's directory (0700, like `$XDG_RUNTIME_DIR`) and checks that no one else
     /// can write to it; removes a stale socket file, refusing if a daemon still answers on it.
-    static func prepare(_ path: String) throws {
+    static func prepare(_ path: String, sharedWithGroup group: UInt32? = nil) throws {
         guard path.utf8.count <= 107 else { throw Problem.tooLong(path) }
         let dir = directory(of: path)
         try makeDirectories(dir)
+        if let group {
+            // The group must reach the socket: the directory becomes group-searchable (0710).
+            var st = stat()
+            if stat(dir, &st) == 0 && st.st_uid == getuid() {
+                chown(dir, getuid(), group)
+                chmod(dir, (st.st_mode & 0o7777) | 0o010)
+            }
+        }
         var st = stat()
         guard stat(dir, &st) == 0 else { throw Problem.cannotCreateDirectory(dir, errno) }
         if st.st_uid != getuid() && st.st_uid != 0 {

@@ -41,6 +41,8 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
     public static let noSuchRoot = RPCErrorCode(rawValue: -32009)
     /// The daemon serves its maximum number of clients; the connection is closed.
     public static let tooManyClients = RPCErrorCode(rawValue: -32010)
+    /// The peer's credentials (SO_PEERCRED) are not admitted; the connection is closed.
+    public static let accessDenied = RPCErrorCode(rawValue: -32011)
 
     /// The code's name for logs and CLI output (`"invalidParams"`), or `nil` for unknown codes.
     public var name: String? {
@@ -55,6 +57,7 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
         .sessionConflict: "sessionConflict", .requestTooLarge: "requestTooLarge",
         .shuttingDown: "shuttingDown", .noSuchSession: "noSuchSession",
         .scopeError: "scopeError", .noSuchRoot: "noSuchRoot", .tooManyClients: "tooManyClients",
+        .accessDenied: "accessDenied",
     ]
 }
 

@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Compact the journal into a snapshot once it exceeds the larger of this and the snapshot's size.")
     var compactAfter: Int = 64 << 20
 
+    @Option(help: "Also admit members of this group (the socket becomes 0660, its directory group-searchable).")
+    var allowGroup: String?
+
     @Option(help: "Heap quota: most live objects.")
     var maxObjects: Int?
 
@@ -98,6 +101,7 @@ struct Serve: ParsableCommand {
         config.dataDirectory = memory ? nil : (data ?? DataDirectory.defaultPath())
         config.fsync = fsync
         config.compactAfterBytes = compactAfter
+        config.allowedGroup = allowGroup
         // SIGTERM / SIGINT: blocked in every thread (set before any thread exists, so the
         // event loops inherit it) and taken by one thread with sigwait: no signal is lost or
         // fatal, whenever it arrives.

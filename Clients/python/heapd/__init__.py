@@ -22,7 +22,7 @@ and references.
 
 from .client import EVENT_KINDS, Event, Heap, Record, Roots, Scope, connect
 from .connection import Connection, default_socket_path
-from .errors import (ConnectionLost, DaemonUnreachable, HandleClosed, HeapdError,
+from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, HandleClosed, HeapdError,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, ParseError, QuotaExceeded, ReferenceNotHeld,
                      RequestTooLarge, ScopeError, SessionConflict, ShuttingDown, TooManyClients,
@@ -38,6 +38,6 @@ __all__ = [
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "DaemonUnreachable", "ConnectionLost", "HandleClosed",
+    "TooManyClients", "AccessDenied", "DaemonUnreachable", "ConnectionLost", "HandleClosed",
     "error_from_response", "__version__",
 ]

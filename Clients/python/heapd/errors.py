@@ -31,6 +31,7 @@ __all__ = [
     "ScopeError",
     "NoSuchRoot",
     "TooManyClients",
+    "AccessDenied",
     "DaemonUnreachable",
     "ConnectionLost",
     "HandleClosed",
@@ -198,6 +199,12 @@ class TooManyClients(HeapdError, ConnectionError):
     CODE = -32010
 
 
+class AccessDenied(HeapdError, PermissionError):
+    """-32011: this process's user (SO_PEERCRED) may not use the daemon; it closed the connection."""
+
+    CODE = -32011
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -233,7 +240,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     cls.CODE: cls
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
-                ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients)
+                ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied)
     if cls.CODE is not None
 }
 
