@@ -79,6 +79,8 @@ public final class HeapServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             // A client that shuts down its sending side (`... | socat`) still gets every reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Past 1 MiB of unsent replies a connection stops being read (see channelWritabilityChanged).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
             .childChannelInitializer { [weak self] channel in
                 // Only the daemon's user, root and the allowed group: checked on every accept,
                 // besides the socket's mode.

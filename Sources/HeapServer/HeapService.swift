@@ -147,13 +147,21 @@ final class HeapService: Sendable {
                 RPCFrameEncoder.frame(bytes, framing: c.framing, into: &buffer)
             }
             guard buffer.readableBytes > 0 else { continue }
-            if c.outbox.append(buffer) && id != requester {
-                let channel = c.channel
+            let channel = c.channel
+            switch c.outbox.append(buffer) {
+            case .appendedToEmpty where id != requester:
                 let outbox = c.outbox
                 channel.eventLoop.execute {
+                    // A peer that does not read keeps its events here, not in the channel.
+                    guard channel.isWritable else { return }
                     for b in outbox.drain() { channel.write(b, promise: nil) }
                     channel.flush()
                 }
+            case .overflowed:
+                logger.warning("connection \(id) does not read its events: \(Outbox.limit) bytes pending; disconnecting it")
+                channel.close(promise: nil)
+            default:
+                break
             }
         }
     }

@@ -184,6 +184,19 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.write(NIOAny(buffer), promise: nil)
     }
 
+    /// Back-pressure: while the peer does not read (the channel is over its high watermark),
+    /// stop reading its requests; once it drains, resume and pass on the events that waited.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenComplete { _ in }
+        if writable {
+            for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+            context.flush()
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     /// Registered on connect (so stats count it); the framing is set by the first message.
     func channelActive(context: ChannelHandlerContext) {
         _ = register(context)
