@@ -52,6 +52,22 @@ extension Heap {
         return sessions[id]!.frames.count - 1
     }
 
+    /// Sets or removes a session's lease (only named sessions outlive their connection).
+    public mutating func setLease(_ id: SessionID, seconds: Double?) throws(HeapError) {
+        try checkSession(id)
+        if let seconds, !(seconds > 0 && seconds <= 1e9) {
+            throw .invalidArgument("params.lease_s: must be a number of seconds above 0, got \(seconds)")
+        }
+        sessions[id]!.leaseSeconds = seconds
+    }
+
+    public func lease(of id: SessionID) -> Double? { sessions[id]?.leaseSeconds }
+
+    /// Sessions that have a lease, with its length.
+    public var leasedSessions: [(SessionID, Double)] {
+        sessions.compactMap { id, s in s.leaseSeconds.map { (id, $0) } }.sorted { $0.0 < $1.0 }
+    }
+
     public func scopeDepth(_ id: SessionID) -> Int { (sessions[id]?.frames.count ?? 1) - 1 }
 
     public struct SessionSummary: Sendable, Equatable {
@@ -61,6 +77,7 @@ extension Heap {
         public var distinctObjects: Int
         public var bytes: UInt64
         public var scopeDepth: Int
+        public var leaseSeconds: Double?
     }
 
     public func sessionSummaries() -> [SessionSummary] {
@@ -71,7 +88,7 @@ extension Heap {
             return SessionSummary(id: id, name: s.name, references: s.totalReferences,
                                   distinctObjects: distinct.count,
                                   bytes: distinct.reduce(0) { $0 + table.size($1) },
-                                  scopeDepth: s.frames.count - 1)
+                                  scopeDepth: s.frames.count - 1, leaseSeconds: s.leaseSeconds)
         }
     }
 

@@ -64,6 +64,7 @@ extension Heap {
         for (id, s) in sessions.sorted(by: { $0.key < $1.key }) {
             w.varint(id.raw)
             w.optional(s.name) { $0.string($1) }
+            w.optional(s.leaseSeconds) { $0.u64($1.bitPattern) }
             w.varint(UInt64(s.frames.count))
             for f in s.frames {
                 w.varint(UInt64(f.count))
@@ -114,6 +115,7 @@ extension Heap {
             for _ in 0..<(try r.varint()) {
                 let id = SessionID(raw: try r.varint())
                 var s = SessionRefs(name: try r.optional { r throws(BinaryReader.Truncated) in try r.string() })
+                s.leaseSeconds = try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) }
                 s.frames = []
                 for _ in 0..<(try r.varint()) {
                     var f: [Slot: UInt32] = [:]

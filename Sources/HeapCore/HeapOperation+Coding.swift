@@ -45,6 +45,8 @@ extension HeapOperation {
         case .freeze: w.u8(14)
         case .unfreeze: w.u8(15)
         case .clearGarbage: w.u8(16)
+        case .setLease(let s, let seconds):
+            w.u8(17); w.varint(s.raw); w.optional(seconds) { $0.u64($1.bitPattern) }
         }
     }
 
@@ -111,6 +113,9 @@ extension HeapOperation {
         case 14: return .freeze
         case 15: return .unfreeze
         case 16: return .clearGarbage
+        case 17:
+            let s = try session(&r)
+            return .setLease(s, seconds: try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) })
         default: throw DecodingError(reason: "unknown operation tag \(tag)")
         }
     }

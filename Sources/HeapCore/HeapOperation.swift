@@ -20,6 +20,8 @@ public enum HeapOperation: Sendable {
     case freeze
     case unfreeze
     case clearGarbage
+    /// Gives a named session a lease (nil removes it).
+    case setLease(SessionID, seconds: Double?)
 }
 
 /// What an applied operation returns.
@@ -77,6 +79,9 @@ extension Heap {
             return .done
         case .clearGarbage:
             return .cleared(clearGarbage(events: &events))
+        case .setLease(let s, let seconds):
+            try setLease(s, seconds: seconds)
+            return .done
         }
     }
 }

@@ -14,6 +14,9 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
 struct SessionRefs: Sendable {
     var name: String?
     var frames: [[Slot: UInt32]] = [[:]]
+    /// Seconds of inactivity after which the daemon closes the session (as Java RMI's DGC
+    /// leases); nil: it lives until closed.
+    var leaseSeconds: Double?
 
     func count(_ slot: Slot) -> UInt32 {
         frames.reduce(0) { $0 + ($1[slot] ?? 0) }

@@ -71,13 +71,26 @@ struct Dispatcher {
             return ["name": .string(name), "id": id.json]
         case .rootList:
             return ["roots": .array(state.heap.rootList().map { ["name": .string($0.name), "id": $0.id.json] })]
-        case .sessionOpen(let name):
-            return try openSession(name, &state, &events)
+        case .sessionOpen(let name, let lease):
+            var result = try openSession(name, &state, &events)
+            let session = state.connections[connection]!.session
+            if let lease {
+                _ = try state.apply(.setLease(session, seconds: lease), &events)
+            }
+            if let seconds = state.heap.lease(of: session) {
+                state.leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+                if case .object(var members) = result {
+                    members.append(("lease_s", .double(seconds)))
+                    result = .object(members)
+                }
+            }
+            return result
         case .sessionClose(let name):
             return try closeSession(name, &state, &events)
         case .sessionList:
             let list = state.heap.sessionSummaries().map { s in
-                Results.session(s, connected: s.name == nil || state.attached[s.id] != nil)
+                Results.session(s, connected: s.name == nil || state.attached[s.id] != nil,
+                                leaseLeft: state.leaseDeadlines[s.id].map { ContinuousClock.now.duration(to: $0) })
             }
             return ["sessions": .array(list)]
         case .scopeEnter:

@@ -17,7 +17,7 @@ enum HeapRequest: Sendable {
     case rootSet(name: String, id: ObjectID?)
     case rootGet(name: String)
     case rootList
-    case sessionOpen(name: String)
+    case sessionOpen(name: String, leaseSeconds: Double?)
     case sessionClose(name: String?)
     case sessionList
     case scopeEnter

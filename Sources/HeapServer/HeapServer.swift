@@ -34,6 +34,7 @@ public final class HeapServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel = Mutex<Channel?>(nil)
     private let children = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let leaseTimer = Mutex<RepeatedTask?>(nil)
 
     /// Recovers the heap from the data directory (unless memory-only). Throws if the directory
     /// is locked by another daemon or its journal is damaged (with the repair command).
@@ -56,6 +57,7 @@ public final class HeapServer: Sendable {
         environment.persistence = { [store] in PersistenceReport.json(store) }
         service = HeapService(heap: heap, store: store, environment: environment,
                               logger: logger, maximumMessageSize: configuration.maximumMessageSize)
+        service.startRecoveredLeases()
         let freed = service.dropRecoveredAnonymousSessions()
         if freed > 0 { logger.info("released \(freed) objects held only by sessions of clients that are gone") }
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
@@ -111,6 +113,11 @@ public final class HeapServer: Sendable {
             chmod(path, 0o600)
         }
         serverChannel.withLock { $0 = channel }
+        leaseTimer.withLock {
+            $0 = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+                service.expireLeases()
+            }
+        }
         logger.info("heapd serving on \(path)")
         if service.isShuttingDown { initiateShutdown() }   // a signal arrived while binding
     }
@@ -147,6 +154,7 @@ public final class HeapServer: Sendable {
     public func wait() throws {
         let channel = serverChannel.withLock { $0 }
         try channel?.closeFuture.wait()
+        leaseTimer.withLock { $0?.cancel(); $0 = nil }
         let open = children.withLock { Array($0.values) }
         for c in open { c.close(promise: nil) }
         for c in open { try? c.closeFuture.wait() }

@@ -102,6 +102,7 @@ final class HeapService: Sendable {
                     } else if s.connections[connection] == nil {
                         outcome = .failure(.internalError("connection is closed"))
                     } else {
+                        s.renewLease(of: s.connections[connection]!.session)
                         var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : Results.freedListLimit)
                         outcome = Result { () throws(RPCError) in try dispatcher.run(request, on: &s, events: &events) }
                         deliver(events, in: &s, requester: connection)
@@ -117,6 +118,38 @@ final class HeapService: Sendable {
             guard let store else { return (replies, 0) }
             if store.wantsCompaction { store.compact(s.heap) }
             return (replies, store.position)
+        }
+    }
+
+    /// Closes the named sessions whose lease ran out (their references go, `session.closed` is
+    /// sent), as Java RMI's DGC does for clients that stopped renewing. Runs every 100 ms.
+    func expireLeases() {
+        state.withLock { s in
+            let now = ContinuousClock.now
+            let expired = s.leaseDeadlines.filter { $0.value <= now }.map(\.key).sorted()
+            guard !expired.isEmpty else { return }
+            var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
+            for session in expired {
+                s.leaseDeadlines[session] = nil
+                guard let name = s.heap.sessionName(session) else { continue }
+                let holder = s.attached.removeValue(forKey: session)
+                if let holder, case .session(let fresh)? = try? s.apply(.openSession(name: nil), &events) {
+                    s.connections[holder]?.session = fresh
+                }
+                _ = try? s.apply(.closeSession(session), &events)
+                s.closedSessions.append((name, holder))
+                logger.info("session \(name): lease expired, \(events.freedCount) objects freed")
+            }
+            deliver(events, in: &s, requester: nil)
+        }
+    }
+
+    /// After recovery every leased session gets a full lease from now.
+    func startRecoveredLeases() {
+        state.withLock { s in
+            for (session, seconds) in s.heap.leasedSessions {
+                s.leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+            }
         }
     }
 

@@ -32,10 +32,7 @@ enum MethodRegistry {
         "root.get": { p throws(RPCError) in .rootGet(name: try p.string("name")) },
         "root.list": { _ throws(RPCError) in .rootList },
         "session.open": { p throws(RPCError) in
-            if p.has("lease_s") {
-                throw .invalidParams("params.lease_s: leases are not supported yet; omit it")
-            }
-            return .sessionOpen(name: try p.string("name"))
+            .sessionOpen(name: try p.string("name"), leaseSeconds: try p.optionalSeconds("lease_s"))
         },
         "session.close": { p throws(RPCError) in .sessionClose(name: try p.optionalString("name")) },
         "session.list": { _ throws(RPCError) in .sessionList },

@@ -136,6 +136,12 @@ struct ParamsReader {
         return Int(g)
     }
 
+    func optionalSeconds(_ name: String) throws(RPCError) -> Double? {
+        guard let v = value(name), !v.isNull else { return nil }
+        guard let d = v.double, d > 0, d <= 1e9 else { throw wrong(name, "a number of seconds above 0", v) }
+        return d
+    }
+
     func optionalLimit(_ name: String) throws(RPCError) -> Int? {
         guard let v = value(name), !v.isNull else { return nil }
         guard let n = v.int64, (1...100_000).contains(n) else { throw wrong(name, "an integer from 1 to 100000", v) }

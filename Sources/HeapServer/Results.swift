@@ -91,10 +91,18 @@ enum Results {
         ]
     }
 
-    static func session(_ s: Heap.SessionSummary, connected: Bool) -> JSONValue {
-        ["id": .int(Int64(s.id.raw)), "name": s.name.map { .string($0) } ?? .null,
-         "connected": .bool(connected), "references": .int(Int64(s.references)),
-         "objects": .int(Int64(s.distinctObjects)), "bytes": .int(Int64(s.bytes)),
-         "scope_depth": .int(Int64(s.scopeDepth))]
+    static func session(_ s: Heap.SessionSummary, connected: Bool, leaseLeft: Duration?) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .int(Int64(s.id.raw))), ("name", s.name.map { .string($0) } ?? .null),
+            ("connected", .bool(connected)), ("references", .int(Int64(s.references))),
+            ("objects", .int(Int64(s.distinctObjects))), ("bytes", .int(Int64(s.bytes))),
+            ("scope_depth", .int(Int64(s.scopeDepth))),
+        ]
+        if let lease = s.leaseSeconds {
+            members.append(("lease_s", .double(lease)))
+            let left = leaseLeft.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? lease
+            members.append(("lease_left_s", .double(Double.binaryRounded(max(0, left)))))
+        }
+        return .object(members)
     }
 }

@@ -22,6 +22,8 @@ struct ServerState: Sendable {
     /// Named sessions closed by the current request, with the connection they were attached to
     /// (it gets `session.closed` whether subscribed or not).
     var closedSessions: [(name: String, holder: ConnectionID?)] = []
+    /// When each leased session expires unless a request renews it.
+    var leaseDeadlines: [SessionID: ContinuousClock.Instant] = [:]
     /// Requests answered since start (for stats).
     var requestsServed: UInt64 = 0
 
@@ -29,6 +31,12 @@ struct ServerState: Sendable {
     var journal: (any OperationJournal)?
 
     init(heap: Heap) { self.heap = heap }
+
+    /// Any request renews the lease of the session it runs in.
+    mutating func renewLease(of session: SessionID) {
+        guard leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
+        leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+    }
 
     /// Applies a heap operation and, once it succeeded, records it for persistence. Every
     /// change to the heap goes through here.

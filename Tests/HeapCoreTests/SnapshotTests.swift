@@ -19,6 +19,7 @@ final class SnapshotTests: HeapTestCase {
     /// frozen objects, gc.garbage, freed slots.
     func buildVariedHeap() {
         let named = try! heap.openSession(name: "keeper")
+        try! heap.setLease(named, seconds: 30)
         let a = alloc("Person", finalizer: true, data: "{\"name\":\"Alice\"}")
         let b = alloc("Person", [("partner", a)])
         link(a, "partner", b)
@@ -99,6 +100,7 @@ final class SnapshotTests: HeapTestCase {
             .configureGC(enabled: false, thresholds: [1, 2], debug: .leak),
             .configureGC(enabled: nil, thresholds: nil, debug: nil),
             .freeze, .unfreeze, .clearGarbage,
+            .setLease(SessionID(raw: 2), seconds: 1.5), .setLease(SessionID(raw: 2), seconds: nil),
         ]
         var w = BinaryWriter()
         for op in ops { op.encode(into: &w) }

@@ -369,7 +369,9 @@ def test_real_session_validates(daemon, client, protocol):
     s.call("allocate", type="Owned")
     assert s.call("session.close")["released"] == 1
     s.error("session.close", -32007)
-    s.error("session.open", -32602, name="x", lease_s=5)
+    s.error("session.open", -32602, name="x", lease_s=0)
+    assert s.call("session.open", name="doc-leased", lease_s=30)["lease_s"] == 30
+    assert s.call("session.close")["name"] == "doc-leased"
 
     assert s.call("unsubscribe", events=["freed"])["events"] == [
         k for k in protocol.doc["components"]["schemas"]["EventKind"]["enum"] if k != "freed"]
