@@ -115,7 +115,7 @@ def test_a_client_that_stalls_mid_message_blocks_no_one(daemon, client):
     stalled_nd = daemon.client()
     stalled_nd.send_raw(b'{"jsonrpc":"2.0","id":1,"meth')
     stalled_lsp = daemon.client("lsp")
-    stalled_lsp.send_raw(b'Content-Length: 41\r\n\r\n{"jsonrpc":"2.0",')
+    stalled_lsp.send_raw(b'Content-Length: 40\r\n\r\n{"jsonrpc":"2.0",')
     others = [daemon.client() for _ in range(20)]
     for c in others:
         assert c.call("ping") == {"pong": True}
