@@ -94,7 +94,11 @@ struct Session: ParsableCommand {
                 (r["sessions"]?.arrayValue ?? []).map {
                     let name = $0["name"]?.stringValue ?? "(anonymous #\(Pretty.int($0["id"])))"
                     let state = $0["connected"]?.boolValue == true ? "connected" : "detached"
-                    return "\(name)  \(state)  references=\(Pretty.int($0["references"])) objects=\(Pretty.int($0["objects"])) bytes=\(Pretty.int($0["bytes"])) scope_depth=\(Pretty.int($0["scope_depth"]))"
+                    var lease = ""
+                    if let seconds = $0["lease_s"]?.doubleValue {
+                        lease = "  lease=\(seconds)s left=\($0["lease_left_s"]?.doubleValue ?? 0)s"
+                    }
+                    return "\(name)  \(state)  references=\(Pretty.int($0["references"])) objects=\(Pretty.int($0["objects"])) bytes=\(Pretty.int($0["bytes"])) scope_depth=\(Pretty.int($0["scope_depth"]))\(lease)"
                 }.joined(separator: "\n")
             }
         }
