@@ -6,7 +6,7 @@ BIN := .build/release
 # A 10-million-object chain freed at once (core test; SPEC §7).
 CHAIN := 10000000
 
-.PHONY: deps build run test test-swift test-integration test-clients clean
+.PHONY: deps build run test test-swift test-integration test-clients test-fuzz clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -20,7 +20,7 @@ run: build
 	$(BIN)/heapd
 
 test: build
-	$(MAKE) --no-print-directory test-swift test-clients test-integration
+	$(MAKE) --no-print-directory test-swift test-clients test-fuzz test-integration
 
 test-swift:
 	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --disable-swift-testing
@@ -28,13 +28,19 @@ test-swift:
 # The real daemon on temp sockets: protocol, sessions, heapctl, and the differential parity
 # suite against this machine's CPython.
 test-integration:
-	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential
+	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential Tests/fuzz
 
 # Each client inside its real runtime against the real daemon (Neovim headless, Emacs batch).
 test-clients:
 	HEAPD_BIN=$(BIN)/heapd python3 -m pytest -q Clients/python/tests
 	HEAPD_BIN=$(BIN)/heapd bash Clients/nvim/test/run.sh
 	HEAPD_BIN=$(BIN)/heapd bash Clients/emacs/test/run.sh
+
+# libFuzzer over framing + decoding + dispatch for a bounded time (its own ASan build in
+# .build-fuzz); prints executions and coverage, fails on any crash or broken invariant.
+FUZZ_SECONDS := 60
+test-fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

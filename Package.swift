@@ -68,6 +68,15 @@ let package = Package(
             name: "heapd-gcbench",
             dependencies: ["HeapCore", "HeapServer", "HeapStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The libFuzzer target (SPEC §8): scripts/fuzz.sh builds it with -sanitize=fuzzer,address.
+        .executableTarget(
+            name: "heapd-fuzz",
+            dependencies: [
+                "HeapServer", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
         .testTarget(name: "HeapStoreTests", dependencies: ["HeapStore", "HeapCore"]),
         .testTarget(name: "JSONRPCTests", dependencies: [
