@@ -15,12 +15,16 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from heapd_harness import ROOT, Client, Daemon, RPCError  # noqa: E402
+
+# Replies may nest as deep as Jansson parses (2048 levels); Python's json recurses per level.
+sys.setrecursionlimit(20000)
 
 MAX_MESSAGE = 4096   # FuzzHarness.maximumMessageSize in Sources/HeapServer/FuzzEntry.swift
 
@@ -116,8 +120,15 @@ def test_input_keeps_daemon_and_heap_sound(slot, path):
         assert daemon.alive(), "heapd died"
         c = daemon.client()
         try:
-            check = c.call("check")
-            stats = c.call("stats")
+            # The replay's connection is unregistered on its event loop right after its socket
+            # closes, which may be a moment after the client saw EOF.
+            deadline = time.time() + 10
+            while True:
+                check = c.call("check")
+                stats = c.call("stats")
+                if stats["connections"] == 1 or time.time() > deadline:
+                    break
+                time.sleep(0.01)
         finally:
             c.close()
     except (AssertionError, OSError, RPCError) as e:
