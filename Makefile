@@ -6,10 +6,13 @@ BIN := .build/release
 # A 10-million-object chain freed at once (core test; SPEC §7).
 CHAIN := 10000000
 
-.PHONY: deps build run test test-swift test-integration test-clients test-fuzz clean
+.PHONY: deps test-deps build run test test-swift test-integration test-clients test-fuzz clean
 
 deps:
-	@scripts/ensure-deps.sh
+	@scripts/ensure-deps.sh build
+
+test-deps:
+	@scripts/ensure-deps.sh test
 
 build: deps
 	swift build $(SWIFT_FLAGS)
@@ -19,7 +22,7 @@ build: deps
 run: build
 	$(BIN)/heapd
 
-test: build
+test: test-deps build
 	$(MAKE) --no-print-directory test-swift test-clients test-fuzz test-integration
 
 test-swift:

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks to build heapd and run its tests. Idempotent and quiet
-# when everything is there. Runs apt-get only when a package is missing.
+# Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson);
+# `test`: also what the tests need (socat, Neovim, Emacs, pytest, jsonschema). Idempotent and
+# quiet when everything is there; runs apt-get only when a package is missing.
 set -euo pipefail
+what="${1:-build}"
 
 need_apt=()
 pkg-config --exists jansson 2>/dev/null || need_apt+=(libjansson-dev pkg-config)
-command -v socat >/dev/null 2>&1 || need_apt+=(socat)
-command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
-command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
+if [ "$what" = test ]; then
+    command -v socat >/dev/null 2>&1 || need_apt+=(socat)
+    command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
+    command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "ensure-deps: installing ${need_apt[*]}" >&2
     SUDO=""
@@ -16,7 +20,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import pytest, jsonschema' 2>/dev/null; then
+if [ "$what" = test ] && ! python3 -c 'import pytest, jsonschema' 2>/dev/null; then
     echo "ensure-deps: installing pytest and jsonschema" >&2
     python3 -m pip install -q pytest jsonschema
 fi
