@@ -29,13 +29,10 @@ test-swift:
 	HEAPD_CHAIN_LENGTH=$(CHAIN) swift test $(SWIFT_FLAGS) --disable-swift-testing
 
 # The real daemon on temp sockets: protocol, sessions, heapctl, and the differential parity
-# suite against this machine's CPython. The fuzz corpus runs in-process through the fuzz
-# target's checks. Its socket replay (test_input_keeps_daemon_and_heap_sound) failed once in CI
-# in a version that checked `connections == 1` without waiting for the daemon to notice the
-# hang-up; the test now polls. Re-enable it here once a CI run shows it green.
+# suite against this machine's CPython, and the fuzz corpus and regressions replayed both
+# in-process (the fuzz target's checks) and over a real socket.
 test-integration:
-	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential Tests/fuzz \
-		-k "not test_input_keeps_daemon_and_heap_sound"
+	HEAPD_BIN=$(BIN)/heapd HEAPCTL_BIN=$(BIN)/heapctl python3 -m pytest -q Tests/integration Tests/differential Tests/fuzz
 
 # Each client inside its real runtime against the real daemon (Neovim headless, Emacs batch).
 test-clients:
