@@ -24,6 +24,8 @@ let package = Package(
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
+        // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
+        .systemLibrary(name: "CEpoll"),
         // The heap and the collector: pure Swift, no I/O, no threads.
         .target(name: "HeapCore"),
         // JSON-RPC 2.0 over Jansson: codec, framing, error codes.
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "heapctl",
             dependencies: [
-                "HeapClient", "JSONRPC",
+                "HeapClient", "JSONRPC", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

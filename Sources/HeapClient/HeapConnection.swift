@@ -21,27 +21,10 @@ public final class HeapConnection {
     public init(socketPath: String) throws(HeapClientError) {
         JSONCodec.bootstrap()
         self.socketPath = socketPath
-        guard socketPath.utf8.count < 108 else {
-            throw .unreachable(path: socketPath, reason: "socket path longer than 107 bytes")
+        switch UnixSocket.connect(path: socketPath) {
+        case .success(let fd): self.fd = fd
+        case .failure(let error): throw .unreachable(path: socketPath, reason: error.description)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .unreachable(path: socketPath, reason: String(cString: strerror(errno))) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in socketPath.utf8.enumerated() { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard rc == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw .unreachable(path: socketPath, reason: reason)
-        }
-        self.fd = fd
     }
 
     deinit { close(fd) }

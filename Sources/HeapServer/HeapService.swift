@@ -73,6 +73,7 @@ final class HeapService: Sendable {
     func disconnect(_ id: ConnectionID) {
         state.withLock { s in
             guard let c = s.connections.removeValue(forKey: id) else { return }
+            if c.subscriptions.contains(.freed) { s.refreshFreedSubscription() }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             if s.heap.sessionName(c.session) == nil {
                 _ = try? s.apply(.closeSession(c.session), &events)
@@ -99,13 +100,14 @@ final class HeapService: Sendable {
                 case .success(let request):
                     if s.shuttingDown {
                         outcome = .failure(RPCError(code: .shuttingDown, message: "the daemon is shutting down"))
-                    } else if s.connections[connection] == nil {
-                        outcome = .failure(.internalError("connection is closed"))
-                    } else {
-                        s.renewLease(of: s.connections[connection]!.session)
+                    } else if let session = s.connections[connection]?.session {
+                        s.renewLease(of: session)
                         var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : Results.freedListLimit)
                         outcome = Result { () throws(RPCError) in try dispatcher.run(request, on: &s, events: &events) }
+                        if request.changesSubscriptions { s.refreshFreedSubscription() }
                         deliver(events, in: &s, requester: connection)
+                    } else {
+                        outcome = .failure(.internalError("connection is closed"))
                     }
                 }
                 s.requestsServed += 1
@@ -201,6 +203,20 @@ final class HeapService: Sendable {
 }
 
 extension ServerState {
-    /// Whether anyone subscribed to `freed` (then cascades keep every freed id).
-    var wantsFreedIDs: Bool { connections.values.contains { $0.subscriptions.contains(.freed) } }
+    /// Whether anyone subscribed to `freed` (then cascades keep every freed id). Cached: asked
+    /// before every request, changed only by (un)subscribing and disconnecting.
+    var wantsFreedIDs: Bool { freedSubscribed }
+
+    mutating func refreshFreedSubscription() {
+        freedSubscribed = connections.values.contains { $0.subscriptions.contains(.freed) }
+    }
+}
+
+extension HeapRequest {
+    var changesSubscriptions: Bool {
+        switch self {
+        case .subscribe, .unsubscribe: return true
+        default: return false
+        }
+    }
 }

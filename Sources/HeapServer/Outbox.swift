@@ -44,7 +44,9 @@ final class Outbox: Sendable {
 
     func drain() -> [ByteBuffer] {
         pending.withLock { p in
-            defer { p.buffers.removeAll(keepingCapacity: true); p.bytes = 0 }
+            // The common case, nothing pending, must not allocate (it runs before every reply).
+            guard !p.buffers.isEmpty else { return [] }
+            defer { p.buffers = []; p.bytes = 0 }
             return p.buffers
         }
     }

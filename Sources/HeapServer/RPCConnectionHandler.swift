@@ -45,6 +45,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private var awaitingDurability = 0
     /// The client shut down its sending side: close once every reply is out.
     private var inputClosed = false
+    /// Replies of the current read, framed back to back and written as one buffer when the read
+    /// completes (one write, one syscall, for a pipelined burst). Events go out before it only
+    /// after it has been handed over, so the order on the wire stays the order of the heap.
+    private var pendingOutput: ByteBuffer?
 
     init(service: HeapService, framingBox: FramingBox, onShutdownRequest: @escaping @Sendable () -> Void) {
         self.service = service
@@ -127,7 +131,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
                     out = Self.notDurable(m, error)
                 }
                 handler.finish(out, shutdown: shutdown, context: context)
-                context.flush()
+                handler.flushPending(context)
                 handler.closeIfDone(context)
             }
         }
@@ -135,12 +139,31 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     /// Writes this connection's pending events, then the reply (events always precede it).
     private func finish(_ message: JSONValue?, shutdown: Bool, context: ChannelHandlerContext) {
-        for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+        writeEvents(context)
         if let message { write(message, context: context) }
         if shutdown {
-            context.flush()
+            flushPending(context)
             onShutdownRequest()
         }
+    }
+
+    /// Hands this connection's pending events to the channel, after the replies before them.
+    private func writeEvents(_ context: ChannelHandlerContext) {
+        let events = outbox.drain()
+        guard !events.isEmpty else { return }
+        writePending(context)
+        for b in events { context.write(NIOAny(b), promise: nil) }
+    }
+
+    private func writePending(_ context: ChannelHandlerContext) {
+        guard let buffer = pendingOutput else { return }
+        pendingOutput = nil
+        context.write(NIOAny(buffer), promise: nil)
+    }
+
+    private func flushPending(_ context: ChannelHandlerContext) {
+        writePending(context)
+        context.flush()
     }
 
     /// A change that could not be made durable: its reply becomes an error (the client must not
@@ -157,7 +180,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            context.flush()
+            flushPending(context)
             closeIfDone(context)
             return
         }
@@ -166,7 +189,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     private func closeIfDone(_ context: ChannelHandlerContext) {
         guard inputClosed, awaitingDurability == 0 else { return }
-        for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
+        writeEvents(context)
+        writePending(context)
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             context.close(promise: nil)
         }
@@ -179,9 +203,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func write(_ message: JSONValue, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        RPCFrameEncoder.frame(JSONCodec.encode(message), framing: framing, into: &buffer)
-        context.write(NIOAny(buffer), promise: nil)
+        var buffer = pendingOutput ?? context.channel.allocator.buffer(capacity: 256)
+        pendingOutput = nil   // uniquely referenced while appending: no copy
+        RPCFrameEncoder.frame(encoding: message, framing: framing, into: &buffer)
+        pendingOutput = buffer
     }
 
     /// Back-pressure: while the peer does not read (the channel is over its high watermark),
@@ -190,8 +215,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         let writable = context.channel.isWritable
         context.channel.setOption(ChannelOptions.autoRead, value: writable).whenComplete { _ in }
         if writable {
-            for b in outbox.drain() { context.write(NIOAny(b), promise: nil) }
-            context.flush()
+            writeEvents(context)
+            flushPending(context)
             context.read()
         }
         context.fireChannelWritabilityChanged()
@@ -204,7 +229,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flushPending(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -26,6 +26,8 @@ struct ServerState: Sendable {
     var leaseDeadlines: [SessionID: ContinuousClock.Instant] = [:]
     /// Requests answered since start (for stats).
     var requestsServed: UInt64 = 0
+    /// Some connection subscribed to `freed` (see `wantsFreedIDs`).
+    var freedSubscribed = false
 
     /// Where applied operations are recorded (nil: memory only).
     var journal: (any OperationJournal)?
@@ -34,7 +36,7 @@ struct ServerState: Sendable {
 
     /// Any request renews the lease of the session it runs in.
     mutating func renewLease(of session: SessionID) {
-        guard leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
+        guard !leaseDeadlines.isEmpty, leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
         leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JSONRPC
 
 /// Preparing the socket's directory and finding out whether a daemon already answers there.
 enum SocketPath {
@@ -51,7 +52,7 @@ enum SocketPath {
         var sst = stat()
         if lstat(path, &sst) == 0 {
             guard (sst.st_mode & S_IFMT) == S_IFSOCK else { throw Problem.notASocket(path) }
-            if answers(path) { throw Problem.alreadyServing(path) }
+            if UnixSocket.answers(path: path) { throw Problem.alreadyServing(path) }
             unlink(path)
         }
     }
@@ -70,23 +71,5 @@ enum SocketPath {
                 throw Problem.cannotCreateDirectory(current, errno)
             }
         }
-    }
-
-    /// Whether something accepts connections on the socket.
-    static func answers(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
-        }
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return ok == 0
     }
 }

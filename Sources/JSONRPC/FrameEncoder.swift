@@ -21,8 +21,15 @@ public struct RPCFrameEncoder {
     }
 
     /// Encodes `value` with ``JSONCodec/encode(_:)`` and frames it. Labelled so that an array
-    /// literal argument is not silently taken as bytes by the overload above.
+    /// literal argument is not silently taken as bytes by the overload above. NDJSON, the common
+    /// case, is dumped straight into `buffer`.
     public static func frame(encoding value: JSONValue, framing: Framing, into buffer: inout ByteBuffer) {
-        frame(JSONCodec.encode(value), framing: framing, into: &buffer)
+        switch framing {
+        case .ndjson:
+            JSONCodec.encode(value, appendingTo: &buffer)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        case .contentLength:
+            frame(JSONCodec.encode(value), framing: framing, into: &buffer)
+        }
     }
 }

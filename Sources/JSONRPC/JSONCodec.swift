@@ -103,6 +103,18 @@ public enum JSONCodec {
         return JanssonTree.dump(root)
     }
 
+    /// ``encode(_:)`` appended to `buffer` without an intermediate array: the path replies take.
+    public static func encode(_ value: JSONValue, appendingTo buffer: inout ByteBuffer) {
+        let root: JSONPointer
+        do {
+            root = try JanssonTree.build(value, maximumDepth: maximumEncodingDepth)
+        } catch {
+            preconditionFailure("JSONCodec.encode: \(error)")
+        }
+        defer { json_decref(root) }
+        JanssonTree.dump(root, appendingTo: &buffer)
+    }
+
     /// ``encode(_:)`` as a `String` (for logs, tests and the CLI).
     public static func encodeString(_ value: JSONValue) -> String {
         String(decoding: encode(value), as: UTF8.self)

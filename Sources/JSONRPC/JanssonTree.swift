@@ -1,4 +1,5 @@
 import CJansson
+import NIOCore
 
 /// A Jansson node pointer. Every tree this target creates is owned by exactly one caller, which
 /// releases it with `json_decref` (see ``JanssonTree``).
@@ -55,6 +56,26 @@ enum JanssonTree {
             precondition(status == 0, "json_dump_callback failed")
         }
         return output
+    }
+
+    /// Appends `node` as compact JSON text to `buffer`, dumped by Jansson straight into the
+    /// buffer's free space (`json_dumpb`): no intermediate array, no callback per token. If the
+    /// text does not fit, Jansson says how long it is and the dump is repeated into enough room.
+    static func dump(_ node: JSONPointer, appendingTo buffer: inout ByteBuffer) {
+        var room = Swift.max(buffer.writableBytes, 256)
+        while true {
+            buffer.reserveCapacity(minimumWritableBytes: room)
+            let needed = buffer.withUnsafeMutableWritableBytes { free in
+                json_dumpb(node, free.baseAddress!.assumingMemoryBound(to: CChar.self), free.count, dumpFlags)
+            }
+            // 0 means failure: only allocation failure or a cycle, which built trees cannot hold.
+            precondition(needed > 0, "json_dumpb failed")
+            if needed <= buffer.writableBytes {
+                buffer.moveWriterIndex(forwardBy: needed)
+                return
+            }
+            room = needed
+        }
     }
 
     /// The JSON type of `node`.

@@ -2,257 +2,127 @@ import ArgumentParser
 import Foundation
 import HeapClient
 import JSONRPC
-import NIOCore
 
-/// `heapctl bench`: load in the style of redis-benchmark. Each client is a thread with its own
-/// connection that sends pre-encoded requests (`-P` at a time) and counts replies without
-/// parsing them, so the load generator stays cheap; its CPU per request is printed so a slow
-/// generator is visible.
+/// `heapctl bench`: load in the style of redis-benchmark, driven by one epoll thread
+/// (`LoadDriver`) so the generator stays cheap; its CPU per request is printed so that a slow
+/// generator is visible. `--redis SOCKET` drives a Redis server with the same generator, for
+/// a comparison in which both sides get the same client.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark the daemon: requests/s and latency percentiles per workload.",
         discussion: """
-            Workloads: ping; refunref (ref then unref one object per client: the analogue of \
-            Redis INCR); allocate (allocate then unref); set (set a field of the client's object).
+            heapd workloads: ping; refunref (ref, then unref, one object per client: the analogue \
+            of Redis INCR; each counts as a request); allocate (objects stay in the client's \
+            session until the run ends); set (a field of the client's object); apply (--ops \
+            operations per request, ref/unref pairs; operations/s is printed too). With \
+            --redis SOCKET: ping and incr against Redis.
             """)
 
     @OptionGroup var options: GlobalOptions
     @Option(name: .short, help: "Clients (connections) at once.") var c: Int = 50
     @Option(name: .short, help: "Requests in all, per workload.") var n: Int = 100_000
     @Option(name: [.customShort("P")], help: "Requests pipelined per client.") var pipeline: Int = 1
-    @Option(name: .short, help: "Workloads, comma-separated.") var t: String = "ping,refunref,allocate,set"
+    @Option(name: .short, help: "Workloads, comma-separated.") var t: String?
+    @Option(help: "Operations per apply request.") var ops: Int = 16
     @Option(help: "ndjson or lsp.") var framing: String = "ndjson"
+    @Option(help: "Drive the Redis server on this Unix socket instead of heapd.") var redis: String?
+
+    var workloads: [String] {
+        (t ?? (redis == nil ? "ping,refunref,allocate,set,apply" : "ping,incr")).split(separator: ",").map(String.init)
+    }
 
     func validate() throws {
-        guard c >= 1, n >= c, pipeline >= 1 else { throw ValidationError("need -c ≥ 1, -n ≥ -c, -P ≥ 1") }
+        guard c >= 1, n >= c, pipeline >= 1, ops >= 1 else { throw ValidationError("need -c ≥ 1, -n ≥ -c, -P ≥ 1, --ops ≥ 1") }
         guard ["ndjson", "lsp"].contains(framing) else { throw ValidationError("--framing is ndjson or lsp") }
-        for w in t.split(separator: ",") where !["ping", "refunref", "allocate", "set"].contains(String(w)) {
-            throw ValidationError("unknown workload '\(w)'")
+        let known = redis == nil ? BenchWorkload.heapdNames : BenchWorkload.redisNames
+        for w in workloads where !known.contains(w) {
+            throw ValidationError("unknown workload '\(w)' (known: \(known.joined(separator: ", ")))")
         }
     }
 
     func run() throws {
-        let path = options.socketPath
-        for workload in t.split(separator: ",").map(String.init) {
-            let result = try runWorkload(workload, path: path)
-            if options.json {
-                output(JSONCodec.encodeString(result.json(workload)))
-            } else {
-                output(result.describe(workload, clients: c, pipeline: pipeline, framing: framing))
-            }
+        let path = redis ?? options.socketPath
+        for name in workloads {
+            // Each workload gets fresh connections (and, on heapd, fresh sessions).
+            let setup = redis == nil ? try options.connect(anonymous: true) : nil
+            let workload = try redis == nil
+                ? BenchWorkload.heapd(name, clients: c, lsp: framing == "lsp", opsPerApply: ops, setup: setup!)
+                : BenchWorkload.redis(name, clients: c)
+            let report = try measure(workload, path: path)
+            output(options.json ? JSONCodec.encodeString(report.json) : report.text)
+            _ = setup
         }
     }
 
-    struct Result {
-        var requests: Int
-        var seconds: Double
-        var latenciesMs: [Double]
-        var errors: Int
-        var cpuSeconds: Double
-
-        func percentile(_ p: Double) -> Double {
-            guard !latenciesMs.isEmpty else { return 0 }
-            return latenciesMs[min(latenciesMs.count - 1, Int(Double(latenciesMs.count) * p))]
-        }
-
-        func describe(_ w: String, clients: Int, pipeline: Int, framing: String) -> String {
-            let rps = Double(requests) / seconds
-            return """
-                \(w): \(requests) requests, \(clients) clients, pipeline \(pipeline), \(framing)
-                  \(String(format: "%.0f", rps)) requests/s  p50 \(String(format: "%.3f", percentile(0.5))) ms  p99 \(String(format: "%.3f", percentile(0.99))) ms  max \(String(format: "%.3f", latenciesMs.last ?? 0)) ms
-                  load generator CPU \(String(format: "%.2f", cpuSeconds / Double(requests) * 1e6)) µs/request\(errors > 0 ? "  ERRORS \(errors)" : "")
-                """
-        }
-
-        func json(_ w: String) -> JSONValue {
-            ["workload": .string(w), "requests": .int(Int64(requests)), "seconds": .double(seconds),
-             "requests_per_s": .double(Double(requests) / seconds), "p50_ms": .double(percentile(0.5)),
-             "p99_ms": .double(percentile(0.99)), "max_ms": .double(latenciesMs.last ?? 0),
-             "errors": .int(Int64(errors)), "client_cpu_us_per_request": .double(cpuSeconds / Double(requests) * 1e6)]
-        }
-    }
-
-    func runWorkload(_ workload: String, path: String) throws -> Result {
-        let perClient = n / c
-        let clients = try (0..<c).map { _ in try BenchClient(path: path, lsp: framing == "lsp") }
-        // Per-client setup: an object of its own for refunref and set.
-        var batches: [[UInt8]] = []
-        var perBatchRequests = 0
-        for client in clients {
-            var requests: [JSONValue] = []
-            switch workload {
-            case "ping":
-                requests = [req("ping", nil)]
-            case "refunref", "set":
-                let id = try client.call(req("allocate", ["type": "Bench"]))
-                requests = workload == "refunref"
-                    ? [req("ref", ["id": id]), req("unref", ["id": id])]
-                    : [req("set", ["id": id, "fields": ["self": id]])]
-            default:
-                requests = [req("allocate", ["type": "Bench"])]
-            }
-            perBatchRequests = requests.count
-            var batch: [UInt8] = []
-            for _ in 0..<pipeline {
-                for r in requests {
-                    var buffer = ByteBuffer()
-                    RPCFrameEncoder.frame(JSONCodec.encode(r), framing: framing == "lsp" ? .contentLength : .ndjson, into: &buffer)
-                    batch += buffer.readableBytesView
-                }
-            }
-            batches.append(batch)
-        }
-        // `allocate` leaves objects behind in each client's session: closing the connections at
-        // the end frees them, as a benchmark client would.
-        let repliesPerBatch = pipeline * perBatchRequests
-        let rounds = max(1, perClient / repliesPerBatch)
-        let cpu0 = cpuTime()
-        let start = ContinuousClock.now
-        let results = ConcurrentResults(count: c)
-        let threads = (0..<c).map { i in
-            Thread { [batches] in
-                results.store(i, clients[i].drive(batch: batches[i], replies: repliesPerBatch, rounds: rounds))
+    private func measure(_ workload: BenchWorkload, path: String) throws -> BenchReport {
+        let fds = try (0..<c).map { _ -> Int32 in
+            switch UnixSocket.connect(path: path) {
+            case .success(let fd): return fd
+            case .failure(let error):
+                printError("cannot connect to \(path): \(error)")
+                throw ExitCode(3)
             }
         }
-        threads.forEach { $0.start() }
-        results.waitAll()
-        let elapsed = start.duration(to: .now)
-        let cpu = cpuTime() - cpu0
-        clients.forEach { $0.close() }
-        var latencies: [Double] = []
-        var errors = 0
-        for r in results.all { latencies += r.latenciesMs; errors += r.errors }
-        latencies.sort()
-        return Result(requests: rounds * repliesPerBatch * c,
-                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                      latenciesMs: latencies, errors: errors, cpuSeconds: cpu)
-    }
-
-    func req(_ method: String, _ params: JSONValue?) -> JSONValue {
-        RPCEnvelope.request(id: .number(1), method: method, params: params)
-    }
-
-    func cpuTime() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        defer { fds.forEach { close($0) } }
+        // Every round has the same number of requests; a cycle of two alternates two rounds.
+        let roundsPerClient = max(1, n / (c * pipeline))
+        let connections = fds.enumerated().map { i, fd in
+            (rounds: workload.rounds(client: i, pipeline: pipeline), fd: fd)
+        }
+        let outcome = LoadDriver.run(
+            connections.map { LoadDriver.Connection(fd: $0.fd, rounds: $0.rounds, repliesPerRound: pipeline,
+                                                    counter: ReplyCounter(framing: workload.framing)) },
+            rounds: roundsPerClient)
+        if outcome.brokenConnections > 0 {
+            printError("\(outcome.brokenConnections) connection(s) closed by the server during the run")
+        }
+        return BenchReport(workload: workload.name, target: redis == nil ? "heapd" : "redis",
+                           clients: c, pipeline: pipeline, framing: redis == nil ? framing : "resp",
+                           operationsPerRequest: workload.operationsPerRequest, outcome: outcome)
     }
 }
 
-/// Collects each client thread's measurements.
-final class ConcurrentResults: @unchecked Sendable {
-    struct One { var latenciesMs: [Double] = []; var errors = 0 }
-    private let condition = NSCondition()
-    private var results: [One?]
+/// What one workload measured, as text or JSON.
+struct BenchReport {
+    let workload: String
+    let target: String
+    let clients: Int
+    let pipeline: Int
+    let framing: String
+    let operationsPerRequest: Int
+    let outcome: LoadDriver.Outcome
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    var requests: Int { outcome.rounds * pipeline }
+    var requestsPerSecond: Double { Double(requests) / outcome.seconds }
+    var generatorMicrosecondsPerRequest: Double { outcome.cpuSeconds / Double(max(1, requests)) * 1e6 }
 
-    func store(_ i: Int, _ r: One) {
-        condition.lock()
-        results[i] = r
-        condition.broadcast()
-        condition.unlock()
+    /// Latency of a round (`-P` requests), in milliseconds.
+    func percentile(_ p: Double) -> Double {
+        let l = outcome.latencies
+        guard !l.isEmpty else { return 0 }
+        return Double(l[min(l.count - 1, Int(Double(l.count) * p))]) / 1e6
     }
 
-    func waitAll() {
-        condition.lock()
-        while results.contains(where: { $0 == nil }) { condition.wait() }
-        condition.unlock()
+    var text: String {
+        var lines = ["\(workload): \(requests) requests, \(clients) clients, pipeline \(pipeline), \(framing), \(target)"]
+        var rate = String(format: "  %.0f requests/s", requestsPerSecond)
+        if operationsPerRequest > 1 {
+            rate += String(format: "  %.0f operations/s (%d per request)", requestsPerSecond * Double(operationsPerRequest), operationsPerRequest)
+        }
+        lines.append(rate + String(format: "  p50 %.3f ms  p99 %.3f ms  max %.3f ms", percentile(0.5), percentile(0.99), percentile(1)))
+        lines.append(String(format: "  load generator CPU %.2f µs/request", generatorMicrosecondsPerRequest)
+                     + (outcome.errors > 0 ? "  ERRORS \(outcome.errors)" : ""))
+        return lines.joined(separator: "\n")
     }
 
-    var all: [One] { results.compactMap { $0 } }
-}
-
-/// One benchmark connection on a raw socket.
-final class BenchClient: @unchecked Sendable {
-    let fd: Int32
-    let lsp: Bool
-    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
-
-    init(path: String, lsp: Bool) throws {
-        self.lsp = lsp
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
-            printError("cannot connect to heapd at \(path): \(String(cString: strerror(errno)))")
-            throw ExitCode(3)
-        }
-    }
-
-    func close() { Glibc.close(fd) }
-
-    /// One request, one parsed reply (setup only): returns the result's `id`.
-    func call(_ request: JSONValue) throws -> JSONValue {
-        var out = ByteBuffer()
-        RPCFrameEncoder.frame(JSONCodec.encode(request), framing: lsp ? .contentLength : .ndjson, into: &out)
-        let bytes = Array(out.readableBytesView)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var decoder = RPCFrameDecoder(maximumMessageSize: 1 << 24, framing: lsp ? .contentLength : .ndjson)
-        var inbound = ByteBuffer()
-        while true {
-            if case .message(let frame)? = decoder.next(from: &inbound) {
-                let reply = try JSONCodec.parse(frame)
-                guard let id = reply["result"]?["id"] else { throw ValidationError("setup failed: \(reply)") }
-                return id
-            }
-            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard got > 0 else { throw ValidationError("daemon closed the connection during setup") }
-            inbound.writeBytes(buffer[0..<got])
-        }
-    }
-
-    /// Sends `batch` and waits for `replies` replies, `rounds` times; replies are counted by
-    /// their terminators, not parsed.
-    func drive(batch: [UInt8], replies: Int, rounds: Int) -> ConcurrentResults.One {
-        var result = ConcurrentResults.One()
-        result.latenciesMs.reserveCapacity(rounds)
-        let clock = ContinuousClock()
-        let marker: [UInt8] = lsp ? Array("Content-Length".utf8) : [UInt8(ascii: "\n")]
-        for _ in 0..<rounds {
-            let t0 = clock.now
-            var sent = 0
-            while sent < batch.count {
-                let n = batch.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-                if n <= 0 { return result }
-                sent += n
-            }
-            var seen = 0
-            var carry: [UInt8] = []
-            while seen < replies {
-                let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if got <= 0 { return result }
-                let chunk = carry + buffer[0..<got]
-                seen += count(marker, in: chunk)
-                result.errors += count(Array("\"error\"".utf8), in: chunk)
-                carry = Array(chunk.suffix(marker.count - 1))
-            }
-            let d = t0.duration(to: clock.now)
-            result.latenciesMs.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
-        }
-        return result
-    }
-
-    private func count(_ needle: [UInt8], in hay: [UInt8]) -> Int {
-        guard needle.count <= hay.count else { return 0 }
-        var n = 0
-        var i = 0
-        let first = needle[0]
-        while i <= hay.count - needle.count {
-            if hay[i] == first && (needle.count == 1 || Array(hay[i..<i + needle.count]) == needle) {
-                n += 1
-                i += needle.count
-            } else {
-                i += 1
-            }
-        }
-        return n
+    var json: JSONValue {
+        ["workload": .string(workload), "target": .string(target), "clients": .int(Int64(clients)),
+         "pipeline": .int(Int64(pipeline)), "framing": .string(framing),
+         "requests": .int(Int64(requests)), "seconds": .double(outcome.seconds),
+         "requests_per_s": .double(requestsPerSecond),
+         "operations_per_s": .double(requestsPerSecond * Double(operationsPerRequest)),
+         "p50_ms": .double(percentile(0.5)), "p99_ms": .double(percentile(0.99)), "max_ms": .double(percentile(1)),
+         "errors": .int(Int64(outcome.errors)),
+         "client_cpu_us_per_request": .double(generatorMicrosecondsPerRequest)]
     }
 }
