@@ -50,7 +50,10 @@ struct BenchWorkload {
                 case "refunref":
                     cycles.append([encode("ref", ["id": id]), encode("unref", ["id": id])])
                 case "set":
-                    cycles.append([encode("set", ["id": id, "fields": ["self": id]])])
+                    // Points a field at a second object (re-setting it each time): no cycle,
+                    // so both go when the run ends.
+                    let target = try setup.call("allocate", ["type": "Bench"])["id"]!
+                    cycles.append([encode("set", ["id": id, "fields": ["next": target]])])
                 default:
                     let pairs = (0..<opsPerApply).map { k -> JSONValue in .array([.string(k % 2 == 0 ? "ref" : "unref"), id]) }
                     cycles.append([encode("apply", ["ops": .array(pairs)])])

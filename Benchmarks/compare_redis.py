@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""heapd against Redis over Unix sockets on this machine, in one run (SPEC §7, issue 7).
+
+Starts a private redis-server and a private heapd on temp sockets, then alternates, round by
+round, the same loads on both:
+
+  single     50 clients, one request at a time: heapd `refunref` against Redis `INCR`
+  bulk       50 clients: heapd `apply` with 16 ops per request against `INCR` pipelined 16 deep
+             (compared in operations per second)
+  latency    1 client, one request at a time: p50
+
+Redis is driven twice: by redis-benchmark (what users quote) and by `heapctl bench --redis`,
+the same lean epoll generator that drives heapd, so both servers face the same client. The
+goals are against the stronger (higher) Redis figure. For every run the CPU that the load
+generator and the server spent per request is printed, so a slow client or a busy server on
+either side is visible. Medians over the rounds; ratios are heapd / Redis.
+
+Usage: Benchmarks/compare_redis.py [--rounds 3] [--requests 300000] [--persistence]
+       (build first: `make build`; installs redis-server with apt-get if it is missing)
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("HEAPD_BIN_DIR", os.path.join(ROOT, ".build", "release"))
+HEAPD = os.path.join(BIN, "heapd")
+HEAPCTL = os.path.join(BIN, "heapctl")
+
+
+def ensure_redis():
+    if shutil.which("redis-server") and shutil.which("redis-benchmark"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("redis-server and redis-benchmark are missing: apt-get install redis-server")
+    subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_socket(path, proc, what):
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if os.path.exists(path):
+            return
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited at start (status {proc.returncode})")
+        time.sleep(0.05)
+    sys.exit(f"{what} did not create {path}")
+
+
+class Servers:
+    def __init__(self, tmp, persistence):
+        self.redis_sock = os.path.join(tmp, "redis.sock")
+        self.heapd_sock = os.path.join(tmp, "heapd", "heapd.sock")
+        redis_args = ["redis-server", "--port", "0", "--unixsocket", self.redis_sock,
+                      "--unixsocketperm", "700", "--save", "", "--dir", tmp,
+                      "--logfile", os.path.join(tmp, "redis.log")]
+        heapd_args = [HEAPD, "--socket", self.heapd_sock, "--log-level", "warning"]
+        if persistence:
+            # Both append every change to a log and fsync it once a second.
+            redis_args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            heapd_args += ["--data", os.path.join(tmp, "heapd-data"), "--fsync", "everysec"]
+        else:
+            redis_args += ["--appendonly", "no"]
+            heapd_args += ["--memory"]
+        self.redis = subprocess.Popen(redis_args, stdout=subprocess.DEVNULL)
+        self.heapd = subprocess.Popen(heapd_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_socket(self.redis_sock, self.redis, "redis-server")
+        wait_for_socket(self.heapd_sock, self.heapd, "heapd")
+
+    def stop(self):
+        for p in (self.redis, self.heapd):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in (self.redis, self.heapd):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def run_measured(cmd, server_pid):
+    """Runs a load generator; returns (stdout, generator CPU s, server CPU s)."""
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = cpu_seconds(server_pid)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    server_after = cpu_seconds(server_pid)
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    generator = (after_children.ru_utime - before_children.ru_utime) + (after_children.ru_stime - before_children.ru_stime)
+    return out, generator, server_after - server_before
+
+
+def heapctl_bench(socket_args, server_pid, clients, requests, pipeline, workload, extra=()):
+    cmd = [HEAPCTL, "bench", *socket_args, "-c", str(clients), "-n", str(requests),
+           "-P", str(pipeline), "-t", workload, "--json", *extra]
+    out, gen_cpu, server_cpu = run_measured(cmd, server_pid)
+    r = json.loads(out.strip().splitlines()[-1])
+    if r["errors"]:
+        sys.exit(f"{' '.join(cmd)}: {r['errors']} error replies")
+    ops = r["operations_per_s"]
+    return {"rps": r["requests_per_s"], "ops": ops, "p50": r["p50_ms"], "p99": r["p99_ms"],
+            "gen_us": gen_cpu / r["requests"] * 1e6, "server_us": server_cpu / r["requests"] * 1e6,
+            "server_us_per_op": server_cpu / (r["requests"] * ops / r["requests_per_s"]) * 1e6}
+
+
+def redis_benchmark(sock, server_pid, clients, requests, pipeline):
+    cmd = ["redis-benchmark", "-s", sock, "-c", str(clients), "-n", str(requests),
+           "-P", str(pipeline), "-t", "incr", "--csv"]
+    out, gen_cpu, server_cpu = run_measured(cmd, server_pid)
+    row = next(r for r in csv.DictReader(io.StringIO(out)) if r["test"] == "INCR")
+    rps = float(row["rps"])
+    return {"rps": rps, "ops": rps, "p50": float(row["p50_latency_ms"]), "p99": float(row["p99_latency_ms"]),
+            "gen_us": gen_cpu / requests * 1e6, "server_us": server_cpu / requests * 1e6,
+            "server_us_per_op": server_cpu / requests * 1e6}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=300_000, help="requests per single-request run")
+    parser.add_argument("--persistence", action="store_true",
+                        help="heapd --fsync everysec against Redis appendonly + appendfsync everysec")
+    args = parser.parse_args()
+    for b in (HEAPD, HEAPCTL):
+        if not os.access(b, os.X_OK):
+            sys.exit(f"{b} is missing: run `make build` first")
+    ensure_redis()
+    n = args.requests
+    tmp = tempfile.mkdtemp(prefix="heapd-vs-redis-")
+    servers = Servers(tmp, args.persistence)
+    heapd = ["--socket", servers.heapd_sock]
+    redis = ["--redis", servers.redis_sock]
+    rp, hp = servers.redis.pid, servers.heapd.pid
+    # (row, side, what, thunk): the rows are run in this order every round, so both servers
+    # see the same machine conditions.
+    plan = [
+        ("single: 50 clients", "redis-benchmark", "INCR", lambda: redis_benchmark(servers.redis_sock, rp, 50, n, 1)),
+        ("single: 50 clients", "redis (heapctl bench)", "INCR", lambda: heapctl_bench(redis, rp, 50, n, 1, "incr")),
+        ("single: 50 clients", "heapd", "refunref", lambda: heapctl_bench(heapd, hp, 50, n, 1, "refunref")),
+        ("bulk: 50 clients x 16", "redis-benchmark", "INCR -P 16", lambda: redis_benchmark(servers.redis_sock, rp, 50, 8 * n, 16)),
+        ("bulk: 50 clients x 16", "redis (heapctl bench)", "INCR -P 16", lambda: heapctl_bench(redis, rp, 50, 8 * n, 16, "incr")),
+        ("bulk: 50 clients x 16", "heapd", "apply 16 ops", lambda: heapctl_bench(heapd, hp, 50, n // 2, 1, "apply", ("--ops", "16"))),
+        ("bulk: 50 clients x 16", "heapd", "refunref -P 16", lambda: heapctl_bench(heapd, hp, 50, 4 * n, 16, "refunref")),
+        ("latency: 1 client", "redis (heapctl bench)", "INCR", lambda: heapctl_bench(redis, rp, 1, n // 4, 1, "incr")),
+        ("latency: 1 client", "heapd", "refunref", lambda: heapctl_bench(heapd, hp, 1, n // 4, 1, "refunref")),
+    ]
+    results = {}
+    try:
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
+            for row, side, what, thunk in plan:
+                results.setdefault((row, side, what), []).append(thunk())
+    finally:
+        servers.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def median(key, field):
+        return statistics.median(x[field] for x in results[key])
+
+    mode = "heapd --fsync everysec vs Redis appendfsync everysec" if args.persistence else "heapd --memory vs Redis without persistence"
+    print(f"heapd vs Redis, Unix sockets, {os.cpu_count()} cores, {mode}; median of {args.rounds} rounds")
+    print(f"{'load':24} {'server':22} {'workload':16} {'req/s':>10} {'ops/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'gen µs/req':>10} {'srv µs/op':>10}")
+    rows = []
+    for row, side, what, _ in plan:
+        key = (row, side, what)
+        if key in rows:
+            continue
+        rows.append(key)
+        print(f"{row:24} {side:22} {what:16} {median(key, 'rps'):10.0f} {median(key, 'ops'):10.0f} "
+              f"{median(key, 'p50'):8.3f} {median(key, 'p99'):8.3f} {median(key, 'gen_us'):10.2f} {median(key, 'server_us_per_op'):10.2f}")
+
+    def best_redis(row, what):
+        keys = [k for k in rows if k[0] == row and k[1] != "heapd" and k[2] == what]
+        return max(keys, key=lambda k: median(k, "ops"))
+
+    print()
+    single_r = best_redis("single: 50 clients", "INCR")
+    single_h = ("single: 50 clients", "heapd", "refunref")
+    bulk_r = best_redis("bulk: 50 clients x 16", "INCR -P 16")
+    bulk_h = ("bulk: 50 clients x 16", "heapd", "apply 16 ops")
+    lat_r = ("latency: 1 client", "redis (heapctl bench)", "INCR")
+    lat_h = ("latency: 1 client", "heapd", "refunref")
+    print(f"ratio single requests (heapd refunref / Redis INCR, {single_r[1]}): "
+          f"{median(single_h, 'ops') / median(single_r, 'ops'):.2f}x   (goal >= 1.0x)")
+    print(f"ratio bulk (heapd apply 16 ops / Redis INCR -P 16, {bulk_r[1]}), operations/s: "
+          f"{median(bulk_h, 'ops') / median(bulk_r, 'ops'):.2f}x   (goal >= 1.0x)")
+    print(f"ratio latency p50, 1 client (heapd / Redis): "
+          f"{median(lat_h, 'p50') / median(lat_r, 'p50'):.2f}x   (goal <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()
