@@ -3,6 +3,7 @@
 Used by every integration test: no mocks, the daemon is the one `swift build` produced
 (HEAPD_BIN overrides the path).
 """
+import contextlib
 import json
 import os
 import socket
@@ -172,3 +173,38 @@ class Client:
         out = [n for n in self.notifications if method is None or n["method"] == method]
         self.notifications = [n for n in self.notifications if not (method is None or n["method"] == method)]
         return out
+
+
+@contextlib.contextmanager
+def daemon_with(*args):
+    """A daemon with extra flags, checked like the `daemon` fixture afterwards: alive, its heap
+    passes `check`, and SIGTERM stops it with status 0."""
+    d = Daemon(*args)
+    try:
+        yield d
+        assert d.alive(), "heapd died:\n" + d.read_log()
+        deadline = time.time() + 10
+        while True:  # a client slot may take a moment to free (--max-clients)
+            c = d.client()
+            try:
+                check = c.call("check")
+                break
+            except (ConnectionError, OSError, AssertionError):
+                assert time.time() < deadline
+                time.sleep(0.05)
+            finally:
+                c.close()
+        assert check["ok"], check["problems"]
+    finally:
+        code = d.stop()
+    assert code == 0, d.read_log()
+
+
+def is_alive(c, oid):
+    """Whether object `oid` is still live (`get` answers -32001 for a freed one)."""
+    try:
+        c.call("get", id=oid)
+        return True
+    except RPCError as e:
+        assert e.code == -32001, e
+        return False

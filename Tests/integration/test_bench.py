@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from heapd_harness import Daemon, binary
+from heapd_harness import binary, daemon_with
 
 
 def bench(socket_args, *args):
@@ -58,13 +58,10 @@ def test_bench_leaves_no_references_behind(daemon, client):
 def test_error_replies_are_counted():
     """With --max-objects 10, 40 allocations by 2 clients give 30 quota errors: bench must
     count error replies, not just replies."""
-    d = Daemon("--max-objects", "10", "--memory")
-    try:
+    with daemon_with("--max-objects", "10") as d:
         [r] = bench(["--socket", d.socket], "-c", "2", "-n", "40", "-t", "allocate")
         assert r["requests"] == 40
         assert r["errors"] == 30
-    finally:
-        assert d.stop() == 0
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")

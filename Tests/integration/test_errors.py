@@ -5,13 +5,12 @@ Each malformed-input test first builds a small heap (`world`), sends the bad inp
 checks that the daemon still answers on the same connection and that the heap (object count,
 bytes, a pre-existing object, gc settings, roots) is exactly as before.
 """
-import contextlib
 import json
 import time
 
 import pytest
 
-from heapd_harness import Daemon
+from heapd_harness import Daemon, daemon_with
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -71,29 +70,6 @@ def expect_error(c, method, params, code):
 def raw_reply(c, line: bytes):
     c.send_raw(line + b"\n")
     return c.read_message()
-
-
-@contextlib.contextmanager
-def daemon_with(*args):
-    d = Daemon(*args)
-    try:
-        yield d
-        assert d.alive(), "heapd died:\n" + d.read_log()
-        deadline = time.time() + 10
-        while True:  # a client slot may take a moment to free (--max-clients)
-            c = d.client()
-            try:
-                check = c.call("check")
-                break
-            except (ConnectionError, OSError, AssertionError):
-                assert time.time() < deadline
-                time.sleep(0.05)
-            finally:
-                c.close()
-        assert check["ok"], check["problems"]
-    finally:
-        code = d.stop()
-    assert code == 0, d.read_log()
 
 
 def wait_until(fn, timeout=10):

@@ -5,14 +5,13 @@ anything else: NDJSON) and replies use the connection's framing. Oversized messa
 -32005 reply with id null and cost only themselves; a broken LSP header closes only its
 connection.
 """
-import contextlib
 import json
 import socket
 import time
 
 import pytest
 
-from heapd_harness import Client, Daemon
+from heapd_harness import Client, daemon_with
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -75,22 +74,6 @@ def assert_closed_by_daemon(client, timeout=10):
         if not chunk:
             return
     raise AssertionError("connection still open")
-
-
-@contextlib.contextmanager
-def daemon_with(*args):
-    """A daemon with extra flags, checked like the `daemon` fixture afterwards."""
-    d = Daemon(*args)
-    try:
-        yield d
-        assert d.alive(), "heapd died:\n" + d.read_log()
-        c = d.client()
-        check = c.call("check")
-        c.close()
-        assert check["ok"], check["problems"]
-    finally:
-        code = d.stop()
-    assert code == 0, d.read_log()
 
 
 # -- both framings ----------------------------------------------------------------------------

@@ -1,12 +1,7 @@
 """heapctl against the real daemon: the README's session, exit codes, --json, script, watch,
 tour, and a reader that goes away (SPEC §6)."""
 import json
-import os
 import subprocess
-import tempfile
-import threading
-
-import pytest
 
 from heapd_harness import binary
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from heapd_harness import RPCError
+from heapd_harness import RPCError, is_alive
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -24,15 +24,6 @@ def error_code(c, method, **params):
     with pytest.raises(RPCError) as e:
         c.call(method, **params)
     return e.value.code
-
-
-def is_alive(c, oid):
-    try:
-        c.call("get", id=oid)
-        return True
-    except RPCError as e:
-        assert e.code == -32001, e
-        return False
 
 
 def freed_ids(notes):

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from heapd_harness import Daemon, RPCError, binary
+from heapd_harness import Daemon, binary
 
 
 def everything(c):

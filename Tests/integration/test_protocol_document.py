@@ -17,7 +17,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 import heapd_harness
-from heapd_harness import RPCError
 
 DOC_PATH = os.path.join(heapd_harness.ROOT, "Protocol", "heapd.openrpc.json")
 RESOURCE_PATH = os.path.join(heapd_harness.ROOT, "Sources", "HeapServer", "Resources", "heapd.openrpc.json")

@@ -8,22 +8,13 @@ import time
 
 import pytest
 
-from heapd_harness import RPCError
+from heapd_harness import RPCError, is_alive
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 def alloc(c, type="T", **kw):
     return c.call("allocate", type=type, **kw)["id"]
-
-
-def is_alive(c, oid):
-    try:
-        c.call("get", id=oid)
-        return True
-    except RPCError as e:
-        assert e.code == -32001, e
-        return False
 
 
 def wait_until(fn, timeout=10, what="condition"):
