@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 
 /// The fuzz target's way into the daemon (Sources/heapd-fuzz, Tests/fuzz/README.md): one input
-/// runs through the real connection pipeline (`FramingSniffer`, `RPCFrameDecoder`,
-/// `RPCConnectionHandler`) around an in-memory `HeapService`, then the heap must pass its
+/// runs through the real connection pipeline (`RPCConnectionHandler` with its
+/// `RPCFrameDecoder`) around an in-memory `HeapService`, then the heap must pass its
 /// invariant check. Not used by the daemon itself.
 public enum FuzzEntry {
     /// Feeds `data` to a fresh connection on `channel` in 1 to 3 chunks (split where the input's
@@ -62,11 +62,8 @@ private final class FuzzHarness {
         }
         inputs += 1
 
-        let box = FramingBox()
         let sync = channel.pipeline.syncOperations
-        try! sync.addHandler(FramingSniffer(box: box))
-        try! sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maximumMessageSize: Self.maximumMessageSize)))
-        try! sync.addHandler(RPCConnectionHandler(service: service, framingBox: box, onShutdownRequest: {}))
+        try! sync.addHandler(RPCConnectionHandler(service: service, onShutdownRequest: {}))
         channel.connect(to: address, promise: nil)   // channelActive: the connection registers
 
         // FNV-1a of the input picks the chunk boundaries and how the client leaves.

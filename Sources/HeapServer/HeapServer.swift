@@ -74,7 +74,6 @@ public final class HeapServer: Sendable {
         try SocketPath.prepare(path, sharedWithGroup: access.allowedGroup)
         let logger = self.logger
         let service = self.service
-        let maxMessage = configuration.maximumMessageSize
         let maxConnections = configuration.maximumConnections
         let shutdown: @Sendable () -> Void = { [weak self] in self?.initiateShutdown() }
         let bootstrap = ServerBootstrap(group: group)
@@ -97,12 +96,8 @@ public final class HeapServer: Sendable {
                         Self.refuse(channel, RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
                         return
                     }
-                    let box = FramingBox()
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(FramingSniffer(box: box))
-                    try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maximumMessageSize: maxMessage)))
-                    try sync.addHandler(RPCConnectionHandler(service: service, framingBox: box,
-                                                             onShutdownRequest: shutdown))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RPCConnectionHandler(service: service, onShutdownRequest: shutdown))
                 }
             }
         let channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).wait()

@@ -2,41 +2,21 @@ import HeapCore
 import JSONRPC
 import NIOCore
 
-/// Records the connection's framing from its first byte, for the replies' framing.
-final class FramingSniffer: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    let box: FramingBox
-
-    init(box: FramingBox) { self.box = box }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        guard box.framing == nil, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else {
-            context.fireChannelRead(data)
-            return
-        }
-        box.framing = (first == UInt8(ascii: "C") || first == UInt8(ascii: "c")) ? .contentLength : .ndjson
-        context.fireChannelRead(data)
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    }
-}
-
-/// The framing a connection uses; set once by `FramingSniffer`, read by the RPC handler on the
-/// same event loop.
-final class FramingBox {
-    var framing: Framing?
-}
-
-/// One client connection: parses frames with Jansson on this event loop, decodes them into typed
-/// requests, hands them to the heap's owner in one batch, and writes the outbox (events) and
-/// then the replies.
+/// One client connection: cuts the bytes it reads into frames, parses each with Jansson on this
+/// event loop, decodes it into typed requests, hands them to the heap's owner in one batch, and
+/// writes the outbox (events) and then the replies.
+///
+/// Framing is done here rather than by a `ByteToMessageHandler` in front: frames then reach the
+/// parser straight from the read buffer, without a channel hop and an `NIOAny` box each.
 final class RPCConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let service: HeapService
-    private let framingBox: FramingBox
+    /// Detects the framing from the first byte, then cuts frames (and skips oversized ones).
+    private var decoder: RPCFrameDecoder
+    /// Bytes read and not yet cut into frames (a partial frame between reads).
+    private var inbound: ByteBuffer?
     private let outbox = Outbox()
     private let onShutdownRequest: @Sendable () -> Void
     private var connection: ConnectionID?
@@ -50,16 +30,40 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     /// after it has been handed over, so the order on the wire stays the order of the heap.
     private var pendingOutput: ByteBuffer?
 
-    init(service: HeapService, framingBox: FramingBox, onShutdownRequest: @escaping @Sendable () -> Void) {
+    init(service: HeapService, onShutdownRequest: @escaping @Sendable () -> Void) {
         self.service = service
-        self.framingBox = framingBox
+        self.decoder = RPCFrameDecoder(maximumMessageSize: service.maximumMessageSize)
         self.onShutdownRequest = onShutdownRequest
     }
 
-    private var framing: Framing { framingBox.framing ?? .ndjson }
+    /// The connection's framing (NDJSON until its first byte says otherwise).
+    private var framing: Framing { decoder.framing ?? .ndjson }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        var read = unwrapInboundIn(data)
+        if var pending = inbound, pending.readableBytes > 0 {
+            inbound = nil
+            pending.writeBuffer(&read)
+            read = pending
+        }
+        decodeFrames(from: &read, atEOF: false, context: context)
+    }
+
+    private func decodeFrames(from buffer: inout ByteBuffer, atEOF: Bool, context: ChannelHandlerContext) {
+        while !inputClosed || atEOF, let frame = decoder.next(from: &buffer, atEOF: atEOF) {
+            frameArrived(frame, context: context)
+        }
+        // Keep only an unfinished frame; a fully consumed buffer goes back to NIO's pool.
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            inbound = buffer
+        } else {
+            inbound = nil
+        }
+    }
+
+    private func frameArrived(_ frame: InboundFrame, context: ChannelHandlerContext) {
+        switch frame {
         case .oversized(let size):
             let error = RPCError(code: .requestTooLarge,
                                  message: "message of \(size) bytes or more exceeds the limit of \(service.maximumMessageSize) bytes",
@@ -179,6 +183,11 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
+            // A last NDJSON line without its newline is still a request.
+            if var rest = inbound {
+                inbound = nil
+                decodeFrames(from: &rest, atEOF: true, context: context)
+            }
             inputClosed = true
             flushPending(context)
             closeIfDone(context)
