@@ -6,7 +6,7 @@ BIN := .build/release
 # A 10-million-object chain freed at once (core test; SPEC §7).
 CHAIN := 10000000
 
-.PHONY: deps test-deps build run test test-swift test-integration test-clients test-fuzz clean
+.PHONY: deps test-deps build run test test-swift test-integration test-clients test-fuzz bench clean
 
 deps:
 	@scripts/ensure-deps.sh build
@@ -45,6 +45,13 @@ test-clients:
 FUZZ_SECONDS := 60
 test-fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Benchmarks (never part of `make test`): heapd against Redis over Unix sockets, then the
+# collector against CPython 3.11. Each prints ratios measured in the same run.
+bench: build
+	@scripts/ensure-deps.sh bench
+	python3 Benchmarks/compare_redis.py
+	$(BIN)/heapd-gcbench
 
 clean:
 	rm -rf .build

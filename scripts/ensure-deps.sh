@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson);
-# `test`: also what the tests need (socat, Neovim, Emacs, pytest, jsonschema). Idempotent and
+# `test`: also what the tests need (socat, Neovim, Emacs, redis-server for the benchmark
+# client's RESP test, pytest, jsonschema); `bench`: redis-server and redis-benchmark. Idempotent and
 # quiet when everything is there; runs apt-get only when a package is missing.
 set -euo pipefail
 what="${1:-build}"
@@ -11,6 +12,9 @@ if [ "$what" = test ]; then
     command -v socat >/dev/null 2>&1 || need_apt+=(socat)
     command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
     command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
+fi
+if [ "$what" = test ] || [ "$what" = bench ]; then
+    command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "ensure-deps: installing ${need_apt[*]}" >&2
