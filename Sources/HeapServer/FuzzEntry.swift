@@ -47,8 +47,7 @@ private final class FuzzHarness {
     }
 
     private static func makeService() -> HeapService {
-        var environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
-        environment.persistence = { ["mode": "memory"] }
+        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
         let logger = Logger(label: "heapd-fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
         return HeapService(heap: Heap(limits: HeapLimits(maxObjects: 200_000, maxBytes: 1 << 40)),
                            store: nil, environment: environment, logger: logger,

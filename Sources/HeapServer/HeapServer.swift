@@ -53,8 +53,8 @@ public final class HeapServer: Sendable {
             let r = opened.0.recovery
             logger.info("recovered \(r.objects) objects from \(path) (\(r.replayedOperations) journal records) in \(r.seconds) s")
         }
-        var environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
-        environment.persistence = { [store] in PersistenceReport.json(store) }
+        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now,
+                                            persistence: { [store] in PersistenceReport.json(store) })
         service = HeapService(heap: heap, store: store, environment: environment,
                               logger: logger, maximumMessageSize: configuration.maximumMessageSize)
         service.startRecoveredLeases()

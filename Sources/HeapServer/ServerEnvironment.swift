@@ -2,11 +2,20 @@ import Foundation
 import JSONRPC
 
 /// Fixed facts the dispatcher reports: the protocol document and when the daemon started.
-struct ServerEnvironment: Sendable {
+/// A class: the dispatcher of every request refers to it, and copying a struct that holds an
+/// array and a closure cost retains and releases on each request.
+final class ServerEnvironment: Sendable {
     let openRPCDocument: [UInt8]
     let started: ContinuousClock.Instant
     /// Persistence facts for `stats` (read without the heap's lock).
-    var persistence: @Sendable () -> JSONValue = { ["mode": "memory"] }
+    let persistence: @Sendable () -> JSONValue
+
+    init(openRPCDocument: [UInt8], started: ContinuousClock.Instant,
+         persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] }) {
+        self.openRPCDocument = openRPCDocument
+        self.started = started
+        self.persistence = persistence
+    }
 
     func uptimeSeconds() -> Double {
         let d = started.duration(to: .now)
