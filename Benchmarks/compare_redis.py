@@ -131,6 +131,22 @@ def redis_benchmark(sock, server_pid, clients, requests, pipeline):
             "server_us_per_op": server_cpu / requests * 1e6}
 
 
+def jansson_floor():
+    """Jansson's own cost per request (Benchmarks/jansson_cost.c), or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    exe = os.path.join(tempfile.mkdtemp(prefix="heapd-jansson-"), "jansson_cost")
+    try:
+        subprocess.run([cc, "-O2", os.path.join(ROOT, "Benchmarks", "jansson_cost.c"), "-ljansson", "-o", exe],
+                       check=True, capture_output=True)
+        return json.loads(subprocess.run([exe], check=True, capture_output=True, text=True).stdout)
+    except (subprocess.CalledProcessError, ValueError):
+        return None
+    finally:
+        shutil.rmtree(os.path.dirname(exe), ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -203,6 +219,15 @@ def main():
           f"{median(bulk_h, 'ops') / median(bulk_r, 'ops'):.2f}x   (goal >= 1.0x)")
     print(f"ratio latency p50, 1 client (heapd / Redis): "
           f"{median(lat_h, 'p50') / median(lat_r, 'p50'):.2f}x   (goal <= 1.2x)")
+    floor = jansson_floor()
+    if floor:
+        # Every request is parsed, and every reply written, by Jansson: its cost alone, per
+        # request, next to what heapd spent in all and what Redis spent per operation.
+        print()
+        print(f"Jansson alone (Benchmarks/jansson_cost.c): {floor['single_us']:.2f} µs per single request, "
+              f"{floor['apply16_us']:.2f} µs per 16-op apply ({floor['apply16_us'] / 16:.2f} µs per op); "
+              f"heapd spent {median(single_h, 'server_us'):.2f} and {median(bulk_h, 'server_us'):.2f}; "
+              f"Redis {median(single_r, 'server_us_per_op'):.2f} per INCR, {median(bulk_r, 'server_us_per_op'):.2f} per pipelined INCR")
 
 
 if __name__ == "__main__":

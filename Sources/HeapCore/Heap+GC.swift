@@ -4,9 +4,27 @@ extension Heap {
     /// inside the allocation, before the new object exists (as 3.11 does; 3.12 defers it).
     mutating func trackAllocation(_ events: inout HeapEvents) {
         gc.counts[0] += 1
-        if gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] > gc.thresholds[0] && !gc.collecting {
-            collectGenerations(&events)
-        }
+        guard automaticCollectionDue else { return }
+        if gc.deferringCollection { gc.collectionDeferred = true } else { collectGenerations(&events) }
+    }
+
+    private var automaticCollectionDue: Bool {
+        gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] > gc.thresholds[0] && !gc.collecting
+    }
+
+    /// Holds automatic collection back until `endCollectionDeferral` (an `apply` batch).
+    mutating func beginCollectionDeferral() {
+        gc.deferringCollection = true
+        gc.collectionDeferred = false
+    }
+
+    /// A collection that fell due while deferred runs now, once, if it is still due (frees
+    /// since may have brought count0 back under the threshold), as 3.12 runs a scheduled one.
+    mutating func endCollectionDeferral(_ events: inout HeapEvents) {
+        let due = gc.collectionDeferred
+        gc.deferringCollection = false
+        gc.collectionDeferred = false
+        if due && automaticCollectionDue { collectGenerations(&events) }
     }
 
     /// `gc_collect_generations`: the oldest generation over its threshold, except that a full

@@ -11,6 +11,8 @@ public enum HeapError: Error, Equatable, Sendable {
     case noSuchRoot(String)
     /// A parameter that the core itself checks (the message names it).
     case invalidArgument(String)
+    /// An atomic `apply` batch refused as a whole because op `op` (named `name`) would fail.
+    indirect case batchOpFailed(op: Int, name: String, HeapError)
 
     public var message: String {
         switch self {
@@ -21,6 +23,7 @@ public enum HeapError: Error, Equatable, Sendable {
              .invalidArgument(let m):
             return m
         case .noSuchRoot(let name): return "no root named '\(name)'"
+        case .batchOpFailed(let op, let name, let error): return "ops[\(op)] (\(name)): \(error.message)"
         }
     }
 }

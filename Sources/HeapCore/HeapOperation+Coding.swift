@@ -47,6 +47,10 @@ extension HeapOperation {
         case .clearGarbage: w.u8(16)
         case .setLease(let s, let seconds):
             w.u8(17); w.varint(s.raw); w.optional(seconds) { $0.u64($1.bitPattern) }
+        case .batch(let ops, let atomic, let s):
+            w.u8(18); w.varint(s.raw); w.bool(atomic)
+            w.varint(UInt64(ops.count))
+            for op in ops { op.encode(into: &w) }
         }
     }
 
@@ -116,6 +120,12 @@ extension HeapOperation {
         case 17:
             let s = try session(&r)
             return .setLease(s, seconds: try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) })
+        case 18:
+            let s = try session(&r)
+            let atomic = try r.bool()
+            var ops: [BatchOp] = []
+            for _ in 0..<(try count(&r)) { ops.append(try BatchOp.decode(from: &r)) }
+            return .batch(ops, atomic: atomic, session: s)
         default: throw DecodingError(reason: "unknown operation tag \(tag)")
         }
     }

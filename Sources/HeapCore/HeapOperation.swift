@@ -22,6 +22,9 @@ public enum HeapOperation: Sendable {
     case clearGarbage
     /// Gives a named session a lease (nil removes it).
     case setLease(SessionID, seconds: Double?)
+    /// An `apply` batch, journaled whole (with its `$k` arguments as given): replay runs it
+    /// through the same code, with the same deferred collection.
+    case batch([BatchOp], atomic: Bool, session: SessionID)
 }
 
 /// What an applied operation returns.
@@ -34,6 +37,13 @@ public enum OperationOutcome: Sendable, Equatable {
     case collected(CollectResult)
     case previousRoot(ObjectID?)
     case cleared(Int)
+    case batch(BatchOutcome)
+
+    /// Whether the heap may have changed (else the operation needs no journal record).
+    public var changedHeap: Bool {
+        if case .batch(let b) = self { return b.successes > 0 }
+        return true
+    }
 }
 
 extension Heap {
@@ -82,6 +92,8 @@ extension Heap {
         case .setLease(let s, let seconds):
             try setLease(s, seconds: seconds)
             return .done
+        case .batch(let ops, let atomic, let s):
+            return .batch(try applyBatch(ops, atomic: atomic, session: s, events: &events))
         }
     }
 }

@@ -47,6 +47,17 @@ struct Dispatcher {
             return Results.object(try state.heap.snapshot(id))
         case .weakref(let id, let callback, let fields):
             return ["id": try state.apply(.weakref(id, callback: callback, fields: fields, session: me), &events).objectID.json]
+        case .apply(let ops, let atomic):
+            guard case .batch(let outcome) = try state.apply(.batch(ops, atomic: atomic, session: me), &events) else {
+                throw HeapError.invalidArgument("apply")
+            }
+            if let broken = outcome.brokenPrediction {
+                // A dry-run bug (logged through the events): the ops before it were applied.
+                var error = HeapError.batchOpFailed(op: broken.op, name: ops[broken.op].name, broken.error).rpcError
+                if case .object(var data)? = error.data { data.append(("applied", .int(Int64(broken.op)))); error.data = .object(data) }
+                throw error
+            }
+            return Results.apply(outcome)
         case .collect(let g):
             guard case .collected(let r) = try state.apply(.collect(generation: g), &events) else { throw HeapError.invalidArgument("collect") }
             return Results.collect(r)

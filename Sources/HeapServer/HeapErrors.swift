@@ -16,6 +16,12 @@ extension HeapError {
         case .scope: return RPCError(code: .scopeError, message: message)
         case .noSuchRoot(let name): return RPCError(code: .noSuchRoot, message: message, data: ["name": .string(name)])
         case .invalidArgument(let m): return .invalidParams(m)
+        case .batchOpFailed(let op, _, let error):
+            // The failing op's own error, its message prefixed and `op` added to its data.
+            let inner = error.rpcError
+            var data: [(String, JSONValue)] = [("op", .int(Int64(op)))]
+            if case .object(let members)? = inner.data { data += members }
+            return RPCError(code: inner.code, message: message, data: .object(data))
         }
     }
 }

@@ -9,6 +9,7 @@ enum HeapRequest: Sendable {
     case set(ObjectID, fields: [(name: String, target: ObjectID?)], data: [UInt8]??, size: UInt64?)
     case get(ObjectID)
     case weakref(ObjectID, callback: Bool, fields: [(name: String, target: ObjectID)])
+    case apply([BatchOp], atomic: Bool)
     case collect(generation: Int)
     case inspect(ObjectID)
     case stats

@@ -23,6 +23,7 @@ enum MethodRegistry {
             .weakref(try p.objectID("id"), callback: try p.optionalBool("callback") ?? false,
                      fields: try p.fieldTargets("fields"))
         },
+        "apply": { p throws(RPCError) in .apply(try p.batchOps("ops"), atomic: try p.optionalBool("atomic") ?? false) },
         "collect": { p throws(RPCError) in .collect(generation: try p.optionalGeneration("generation") ?? 2) },
         "inspect": { p throws(RPCError) in .inspect(try p.objectID("id")) },
         "stats": { _ throws(RPCError) in .stats },

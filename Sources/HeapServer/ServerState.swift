@@ -40,11 +40,12 @@ struct ServerState: Sendable {
         leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
     }
 
-    /// Applies a heap operation and, once it succeeded, records it for persistence. Every
-    /// change to the heap goes through here.
+    /// Applies a heap operation and, once it succeeded, records it for persistence (unless it
+    /// changed nothing: an `apply` batch whose every op failed). Every change to the heap goes
+    /// through here.
     mutating func apply(_ op: HeapOperation, _ events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
         let outcome = try heap.apply(op, events: &events)
-        journal?.record(op)
+        if outcome.changedHeap { journal?.record(op) }
         return outcome
     }
 

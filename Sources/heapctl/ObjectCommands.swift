@@ -150,3 +150,35 @@ struct Objects: ParsableCommand {
         }
     }
 }
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run many ops in one request: heapctl apply '[[\"alloc\",\"Node\"],[\"set\",\"$0\",\"next\",7]]'.",
+        discussion: """
+            Ops: ["alloc", TYPE, SIZE?], ["ref", ID], ["unref", ID], ["set", ID, FIELD, ID or null], \
+            ["weakref", ID, CALLBACK?]; "$k" in place of an ID names op k's new object. Prints one \
+            line per op (a failed op changed nothing; the others ran). With --atomic, all or \
+            nothing: a failing op fails the whole request (exit 1).
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The ops, as a JSON array of arrays.") var ops: String
+    @Flag(help: "All or nothing.") var atomic = false
+
+    func run() throws {
+        let parsed = try parseJSON(ops, what: "ops")
+        let names = (parsed.arrayValue ?? []).map { $0[0]?.stringValue ?? "?" }
+        var params: [(String, JSONValue)] = [("ops", parsed)]
+        if atomic { params.append(("atomic", true)) }
+        try options.run("apply", .object(params)) { r in
+            var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
+                let name = i < names.count ? names[i] : "?"
+                if let n = v.intValue { return "\(i) \(name): \(n)" }
+                return "\(i) \(name): error \(Pretty.int(v["code"])): \(v["message"]?.stringValue ?? "")"
+            }
+            var summary = "\(lines.count) ops, \(Pretty.int(r["errors"])) failed"
+            if let freed = r["freed"] { summary += ", \(Pretty.int(freed)) freed" }
+            lines.append(summary)
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -61,7 +61,7 @@ struct GCBench: ParsableCommand {
         heap.setEnabled(false)
         let session = try! heap.openSession()
         var events = HeapEvents(freedIDLimit: 0)
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         // The ids, to pick random older nodes: made resident before measuring, so not counted.
         var created = [ObjectID](repeating: ObjectID(raw: 0), count: kind == "live" ? n : 0)
         created.removeAll(keepingCapacity: true)
@@ -141,7 +141,7 @@ extension GCBench {
         var (store, heap) = try HeapStore.open(dir, policy: .no, limits: HeapLimits(), log: { _ in })
         let session = try heap.openSession(name: "bench")
         var events = HeapEvents(freedIDLimit: 0)
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         var created: [ObjectID] = []
         created.reserveCapacity(n)
         var next: ObjectID?
@@ -183,18 +183,6 @@ func residentBytes() -> Int {
     guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
     let parts = s.split(separator: " ")
     return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 func fmt(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : "%.1f", x) }

@@ -155,3 +155,15 @@ def test_roots(daemon):
     assert ok(daemon, "root", "get", "config").strip() == a
     assert f"config = {a}" in ok(daemon, "root", "list")
     assert "freed 1" in ok(daemon, "root", "set", "config", "null")
+
+
+def test_apply_subcommand(daemon):
+    out = ok(daemon, "apply", '[["alloc","Node"],["alloc","Node"],["set","$0","next","$1"],["unref",424242],["unref","$1"]]')
+    assert out.splitlines() == ["0 alloc: 1", "1 alloc: 2", "2 set: 1",
+                                "3 unref: error -32001: object 424242 does not exist", "4 unref: 1",
+                                "5 ops, 1 failed"]
+    raw = json.loads(ok(daemon, "apply", "--atomic", '[["alloc","T"],["unref","$0"]]', "--json"))
+    assert raw == {"results": [3, 0], "errors": 0, "freed": 1}
+    refused = heapctl(daemon, "apply", "--atomic", '[["alloc","T"],["unref",424242]]')
+    assert refused.returncode == 1 and "ops[1] (unref): object 424242 does not exist" in refused.stderr
+    assert heapctl(daemon, "apply", "not json").returncode == 64

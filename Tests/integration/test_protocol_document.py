@@ -316,6 +316,16 @@ def test_real_session_validates(daemon, client, protocol):
     assert err["data"]["state"] == "freed"
     s.call("collect", generation=0)
 
+    # Bulk: `$k` builds a cycle in one request; a failing op; all or nothing.
+    applied = s.call("apply", ops=[["alloc", "Node"], ["alloc", "Node"], ["set", "$0", "next", "$1"],
+                                   ["set", "$1", "next", "$0"], ["unref", "$0"], ["unref", "$1"], ["ref", 999999]])
+    assert applied["errors"] == 1 and applied["results"][6]["code"] == -32001, applied
+    assert s.call("collect")["collected"] == 2
+    assert s.call("apply", ops=[["alloc", "Temp", 8], ["unref", "$0"]], atomic=True)["freed"] == 1
+    err = s.error("apply", -32001, ops=[["alloc", "Temp"], ["unref", 999999]], atomic=True)
+    assert err["data"]["op"] == 1 and err["message"].startswith("ops[1] (unref): "), err
+    s.error("apply", -32602, ops=[["unref", 1, 2]])
+
     # Immediate deallocation with a finalizer and a weakref callback.
     obj = s.call("allocate", type="Temp", finalizer=True)["id"]
     weak2 = s.call("weakref", id=obj, callback=True)["id"]

@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import MutableMapping
-from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from .connection import Connection, default_socket_path, encode_json
 from .errors import (ConnectionLost, HandleClosed, HeapdError, NoSuchObject, NoSuchRoot,
@@ -886,12 +886,6 @@ class Heap:
         """``rpc.discover``: the daemon's OpenRPC document."""
         return self._request("rpc.discover")
 
-    def apply(self, ops: Any, atomic: bool = False) -> Any:
-        """``apply`` (bulk operations). Not implemented: the daemon does not offer ``apply``
-        yet. Always raises :class:`NotImplementedError`."""
-        raise NotImplementedError("heapd does not implement the 'apply' method yet; "
-                                  "use Heap.call('apply', ...) once it does")
-
     # ========================================================================== scopes
     def scope(self) -> Scope:
         """A new (not yet entered) :class:`Scope`: ``with heap.scope(): ...``."""
@@ -976,6 +970,29 @@ class Heap:
         """``session.list``: ``[{id, name, connected, references, objects, bytes,
         scope_depth}]``."""
         return self._request("session.list")["sessions"]
+
+    # ============================================================================ bulk
+    def apply(self, ops: Iterable[Sequence[Any]], atomic: bool = False) -> Record:
+        """``apply``: many small operations in one request, in order. Each op is a sequence
+        such as ``("alloc", "Node")``, ``("ref", h)``, ``("unref", 7)``, ``("set", a, "next",
+        b)`` (``None`` deletes the field) or ``("weakref", h, True)``; wherever an id goes, a
+        Handle is sent as its id and ``"$k"`` names the object op ``k`` made. Returns
+        ``{results, errors, freed?}``: one entry per op, a number (new id or refcount) or the
+        error object ``{code, message, data?}`` the single method would have given. With
+        ``atomic=True`` all of it applies or nothing does, and a failing op raises its typed
+        error (message ``ops[i] (name): ...``, ``data["op"] == i``).
+
+        Like :meth:`call`, it bypasses the handle bookkeeping: ids it allocates are raw
+        references of this session (wrap one with :meth:`adopt`), and unref'ing a handle's
+        reference here leaves that handle stale.
+        """
+        def arg(value: Any) -> Any:
+            return value.id if isinstance(value, Handle) else value
+        wire = [[op[0], *(arg(v) for v in op[1:])] for op in ops]
+        params: Dict[str, Any] = {"ops": wire}
+        if atomic:
+            params["atomic"] = True
+        return self._request("apply", params)
 
     # ============================================================================= raw
     def call(self, method: str, /, **params: Any) -> Any:

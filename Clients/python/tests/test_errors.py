@@ -66,7 +66,7 @@ def test_invalid_params_method_not_found_scope_root_session(heap):
     with pytest.raises(heapd.InvalidParams):
         heap.allocate("weakref")
     with pytest.raises(heapd.MethodNotFound):
-        heap.call("apply", ops=[])
+        heap.call("no.such.method")
     with pytest.raises(heapd.ScopeError):
         heap.call("scope.exit")
     with pytest.raises(heapd.NoSuchRoot):

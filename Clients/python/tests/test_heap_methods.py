@@ -129,11 +129,6 @@ def test_raw_call_and_notify(heap):
     a.close()
 
 
-def test_apply_is_not_implemented(heap):
-    with pytest.raises(NotImplementedError):
-        heap.apply([["ref", 1]])
-
-
 def test_record_attribute_access():
     r = heapd.Record({"a": 1, "items": 2})
     assert r.a == 1 and r["items"] == 2 and callable(r.items)

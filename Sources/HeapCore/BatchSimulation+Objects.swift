@@ -1,0 +1,133 @@
+/// The dry run's object overlay: loading objects from the heap, fields, slots, type keys and
+/// the refcount cascade, each mirroring the heap's own code closely enough to give the same
+/// ids, the same field order and the same frees.
+extension BatchSimulation {
+    /// Copies a heap object into the overlay on first touch.
+    mutating func load(_ slot: Slot) {
+        guard objects[slot] == nil else { return }
+        let r = heap.table.records[Int(slot)]
+        objects[slot] = SimObject(
+            live: r.flags.contains(.live), refcount: r.refcount, reuse: r.reuse, type: r.type,
+            size: heap.table.size(slot),
+            fields: heap.fieldEntries(slot).map { (FieldPool.key($0), FieldPool.target($0)) })
+    }
+
+    mutating func incref(_ slot: Slot) {
+        load(slot)
+        objects[slot]!.refcount += 1
+    }
+
+    mutating func decref(_ slot: Slot) {
+        load(slot)
+        objects[slot]!.refcount -= 1
+        if objects[slot]!.refcount == 0 { deallocate(slot) }
+    }
+
+    /// `Heap.deallocate`: depth-first in key order, each object's slot released when its last
+    /// field is (before that field's target dies), so slots return to the free stack in the
+    /// same order.
+    private mutating func deallocate(_ root: Slot) {
+        var stack: [(slot: Slot, fields: [(key: UInt32, target: Slot)], next: Int)] = []
+        stack.append((root, beginDeallocation(root), 0))
+        while let (slot, fields, next) = stack.last {
+            guard next < fields.count else {
+                stack.removeLast()
+                finishDeallocation(slot)
+                continue
+            }
+            if next + 1 == fields.count {
+                stack.removeLast()
+                finishDeallocation(slot)
+            } else {
+                stack[stack.count - 1].next = next + 1
+            }
+            let target = fields[next].target
+            load(target)
+            objects[target]!.refcount -= 1
+            if objects[target]!.refcount == 0 { stack.append((target, beginDeallocation(target), 0)) }
+        }
+    }
+
+    /// The object is dead from here on; returns the fields it still has to release.
+    private mutating func beginDeallocation(_ slot: Slot) -> [(key: UInt32, target: Slot)] {
+        objects[slot]!.live = false
+        freed += 1
+        totalBytes -= objects[slot]!.size
+        return objects[slot]!.fields
+    }
+
+    /// `ObjectTable.releaseSlot`: a slot whose reuse count ran out is retired.
+    private mutating func finishDeallocation(_ slot: Slot) {
+        objects[slot]!.fields = []
+        objects[slot]!.size = 0
+        liveCount -= 1
+        guard objects[slot]!.reuse < ObjectID.maxReuse else { return }
+        freedSlots.append(slot)
+        freeCount += 1
+    }
+
+    /// `Heap.makeObject` over `ObjectTable.allocateSlot`: a free slot once enough wait, else a
+    /// new one at the end of the table.
+    mutating func makeObject(type: TypeID, size: UInt64) -> Slot {
+        liveCount += 1
+        totalBytes += size
+        let slot: Slot
+        var reuse: UInt32 = 0
+        if freeCount >= ObjectTable.reuseThreshold {
+            if let s = freedSlots.popLast() {
+                slot = s
+            } else {
+                slot = nextFreeSlot
+                nextFreeSlot = heap.table.records[Int(slot)].gcNext
+            }
+            freeCount -= 1
+            reuse = (objects[slot]?.reuse ?? heap.table.records[Int(slot)].reuse) + 1
+        } else {
+            slot = Slot(recordCount)
+            recordCount += 1
+        }
+        objects[slot] = SimObject(live: true, refcount: 1, reuse: reuse, type: type, size: size, fields: [])
+        return slot
+    }
+
+    // MARK: fields, sorted by key
+
+    mutating func storeField(_ slot: Slot, key: UInt32, target: Slot) -> Slot? {
+        let fields = objects[slot]!.fields
+        let i = fields.firstIndex { $0.key >= key } ?? fields.count
+        if i < fields.count && fields[i].key == key {
+            let old = fields[i].target
+            objects[slot]!.fields[i].target = target
+            return old
+        }
+        objects[slot]!.fields.insert((key, target), at: i)
+        return nil
+    }
+
+    mutating func removeField(_ slot: Slot, key: UInt32) -> Slot? {
+        guard let i = objects[slot]!.fields.firstIndex(where: { $0.key == key }) else { return nil }
+        return objects[slot]!.fields.remove(at: i).target
+    }
+
+    // MARK: types and field keys (`TypeRegistry`), with what the batch added
+
+    mutating func internType(_ name: String) -> TypeID {
+        if let t = heap.types.lookup(name) ?? addedTypes[name] { return t }
+        let t = TypeID(heap.types.entries.count + addedTypes.count)
+        addedTypes[name] = t
+        return t
+    }
+
+    func key(_ name: String, of type: TypeID) -> UInt32? {
+        if Int(type) < heap.types.entries.count, let k = heap.types.key(name, of: type) { return k }
+        return addedKeys[type]?[name]
+    }
+
+    mutating func internKey(_ name: String, of type: TypeID) -> UInt32 {
+        if let k = key(name, of: type) { return k }
+        let existing = Int(type) < heap.types.entries.count ? heap.types.entries[Int(type)].keys.count : 0
+        let k = UInt32(existing + addedKeys[type, default: [:]].count)
+        addedKeys[type, default: [:]][name] = k
+        return k
+    }
+}
