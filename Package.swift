@@ -24,6 +24,8 @@ let package = Package(
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
+        // Per-thread free lists for Jansson's small blocks (Sources/CJanssonAllocator/allocator.c).
+        .target(name: "CJanssonAllocator", dependencies: ["CJansson"]),
         // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
         .systemLibrary(name: "CEpoll"),
         // The heap and the collector: pure Swift, no I/O, no threads.
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "JSONRPC",
             dependencies: [
-                "CJansson",
+                "CJansson", "CJanssonAllocator",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -138,7 +138,9 @@ def jansson_floor():
         return None
     exe = os.path.join(tempfile.mkdtemp(prefix="heapd-jansson-"), "jansson_cost")
     try:
-        subprocess.run([cc, "-O2", os.path.join(ROOT, "Benchmarks", "jansson_cost.c"), "-ljansson", "-o", exe],
+        allocator = os.path.join(ROOT, "Sources", "CJanssonAllocator")
+        subprocess.run([cc, "-O2", "-I", os.path.join(allocator, "include"), os.path.join(ROOT, "Benchmarks", "jansson_cost.c"),
+                        os.path.join(allocator, "allocator.c"), "-ljansson", "-o", exe],
                        check=True, capture_output=True)
         return json.loads(subprocess.run([exe], check=True, capture_output=True, text=True).stdout)
     except (subprocess.CalledProcessError, ValueError):

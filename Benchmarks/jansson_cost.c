@@ -2,12 +2,15 @@
  * request, since every request is parsed by Jansson and every reply written by it (SPEC).
  *
  * Parses the exact bytes `heapctl bench` sends for `refunref` (a `ref`) and for `apply` with 16
- * ops, with the flags the daemon uses (duplicate keys rejected), and builds and dumps the
- * matching replies. Prints microseconds per request. Run by Benchmarks/compare_redis.py.
+ * ops, with the flags the daemon uses (duplicate keys rejected) and the daemon's allocator for
+ * Jansson (Sources/CJanssonAllocator), and builds and dumps the matching replies. Prints
+ * microseconds per request. Run by Benchmarks/compare_redis.py.
  *
- *   cc -O2 Benchmarks/jansson_cost.c -ljansson -o /tmp/jansson_cost && /tmp/jansson_cost
+ *   cc -O2 -ISources/CJanssonAllocator/include Benchmarks/jansson_cost.c \
+ *       Sources/CJanssonAllocator/allocator.c -ljansson -o /tmp/jansson_cost && /tmp/jansson_cost
  */
 #include <jansson.h>
+#include "CJanssonAllocator.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -56,6 +59,7 @@ static double reply_us(int ops, int rounds) {
 }
 
 int main(void) {
+    heapd_jansson_use_thread_caches();
     json_object_seed(0);
     const char *ref = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ref\",\"params\":{\"id\":4294967301}}";
     char apply[2048] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"apply\",\"params\":{\"ops\":[";

@@ -1,4 +1,5 @@
 import CJansson
+import CJanssonAllocator
 import NIOCore
 
 /// Parsing and writing JSON text with Jansson. No JSON is parsed or printed by hand anywhere in
@@ -19,9 +20,14 @@ public enum JSONCodec {
     /// limit, so any parsed value still encodes after being wrapped in a reply.
     public static let maximumEncodingDepth = 4096
 
-    private static let seeded: Void = { json_object_seed(0) }()
+    private static let seeded: Void = {
+        // Before anything else: Jansson must free every block with the allocator that made it.
+        heapd_jansson_use_thread_caches()
+        json_object_seed(0)
+    }()
 
-    /// Seeds Jansson's hash function (`json_object_seed(0)`) exactly once. Idempotent and cheap;
+    /// Installs Jansson's per-thread block caches (Sources/CJanssonAllocator) and seeds its hash
+    /// function (`json_object_seed(0)`), exactly once. Idempotent and cheap;
     /// every entry point of this target calls it. Servers should still call it on the main thread
     /// before starting any threads: Jansson wants the seed set before the first object exists,
     /// and a one-time call there keeps the seeding off the request path.
