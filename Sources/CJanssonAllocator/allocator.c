@@ -21,8 +21,11 @@ typedef struct Header {
     struct Header *next;  // while on a free list
 } Header;
 
-static __thread Header *free_lists[kClasses];
-static __thread uint32_t cached[kClasses];
+// initial-exec: the lists live in the executable's static TLS block, so reaching them is one
+// %fs-relative load rather than a call to __tls_get_addr (this file is compiled as PIC).
+#define HEAPD_TLS __thread __attribute__((tls_model("initial-exec")))
+static HEAPD_TLS Header *free_lists[kClasses];
+static HEAPD_TLS uint32_t cached[kClasses];
 
 static int class_of(size_t size) {
     if (size <= 32) return 0;

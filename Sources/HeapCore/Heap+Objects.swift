@@ -101,20 +101,20 @@ extension Heap {
 
     /// Takes one more reference for `session`. Returns the new refcount.
     public mutating func ref(_ id: ObjectID, session: SessionID) throws(HeapError) -> Int {
-        try checkSession(session)
+        let holder = try sessionIndex(session)
         let slot = try resolveLive(id)
         try checkRefcountRoom(slot, id)
         incref(slot)
-        sessions[session]!.take(slot)
+        sessions.values[holder].take(slot)
         return Int(table.records[Int(slot)].refcount)
     }
 
     /// Drops one reference `session` holds. Returns the refcount after (0: freed).
     public mutating func unref(_ id: ObjectID, session: SessionID,
                                events: inout HeapEvents) throws(HeapError) -> Int {
-        try checkSession(session)
+        let holder = try sessionIndex(session)
         let slot = try resolveLive(id)
-        guard sessions[session]!.drop(slot) else { throw .referenceNotHeld(id) }
+        guard sessions.values[holder].drop(slot) else { throw .referenceNotHeld(id) }
         let after = Int(table.records[Int(slot)].refcount) - 1
         decref(slot, &events)
         return after

@@ -18,6 +18,13 @@ extension Heap {
         if sessions[id] == nil { throw .noSuchSession("session \(id) is closed") }
     }
 
+    /// `checkSession` that also returns where the session is, so that ref and unref (the hot
+    /// path of `apply`) hash the session id once, not twice.
+    func sessionIndex(_ id: SessionID) throws(HeapError) -> [SessionID: SessionRefs].Index {
+        guard let index = sessions.index(forKey: id) else { throw .noSuchSession("session \(id) is closed") }
+        return index
+    }
+
     /// Drops every reference the session holds (in ascending id order, for determinism) and
     /// forgets it.
     public mutating func closeSession(_ id: SessionID, events: inout HeapEvents) throws(HeapError) {
