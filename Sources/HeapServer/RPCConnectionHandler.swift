@@ -1,4 +1,5 @@
 import HeapCore
+import HeapStore
 import JSONRPC
 import NIOCore
 
@@ -101,8 +102,16 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         let (replies, position) = service.execute(parsed.requests, from: id)
         let present = replies.compactMap { $0 }
         let message: JSONValue? = parsed.isBatch ? (present.isEmpty ? nil : .array(present)) : present.first
-        guard service.store != nil, position > 0 else {
+        guard let store = service.store, position > 0 else {
             finish(message, shutdown: parsed.requestsShutdown, context: context)
+            return
+        }
+        guard store.policy == .always else {
+            // everysec / no: the reply needs the change written, not fsynced; this thread writes
+            // it (with whatever else is pending) rather than waiting for the writer thread.
+            let error = store.writeThrough(position)
+            let out = error.flatMap { e in message.map { Self.notDurable($0, e) } } ?? message
+            finish(out, shutdown: parsed.requestsShutdown, context: context)
             return
         }
         afterDurable(position, message, shutdown: parsed.requestsShutdown, context: context)

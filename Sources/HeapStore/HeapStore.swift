@@ -152,6 +152,12 @@ public final class HeapStore: @unchecked Sendable {
         writer.whenDurable(position, done)
     }
 
+    /// `everysec` / `no`: writes the journal up to `position` from the calling thread; nil once
+    /// written (a reply may go: the kernel has the change), else why not.
+    public func writeThrough(_ position: UInt64) -> Error? {
+        writer.writeThrough(position)
+    }
+
     /// Whether the journal has outgrown the snapshot (checked under the heap's lock).
     public var wantsCompaction: Bool {
         compaction.lock()

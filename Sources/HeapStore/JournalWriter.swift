@@ -5,12 +5,17 @@ import HeapCore
 import Glibc
 #endif
 
-/// Appends journal records on a thread of its own, with group commit.
+/// Appends journal records, with group commit.
 ///
 /// `append` (called under the heap's lock, so records are in heap order) only copies bytes into
-/// a pending buffer and numbers them. The writer thread takes everything pending at once, writes
-/// it, and under `--fsync always` fsyncs once for the whole group; then every request waiting on
-/// a position up to there is released. So N concurrent requests cost one fsync, not N.
+/// a pending buffer and numbers them. Under `--fsync always` the writer thread takes everything
+/// pending at once, writes it, fsyncs once for the whole group, and releases every request
+/// waiting on a position up to there: N concurrent requests cost one fsync, not N. Under
+/// `everysec` and `no` a reply needs only the write (the kernel then has the change), so the
+/// request's own thread writes everything pending (`writeThrough`), as Redis writes its AOF
+/// buffer before replying: no hop to the writer thread and back per request. The writer thread
+/// then only fsyncs, once a second for `everysec`. One batch is written at a time (`writing`),
+/// so the file stays in heap order whoever writes.
 final class JournalWriter: @unchecked Sendable {
     typealias Waiter = (position: UInt64, done: @Sendable (Error?) -> Void)
 
@@ -18,7 +23,15 @@ final class JournalWriter: @unchecked Sendable {
     // Guarded by `condition`:
     private var pending: [UInt8] = []
     private var appended: UInt64 = 0
+    /// Written (and, under `always`, fsynced): what `whenDurable` and `writeThrough` wait for.
     private var durable: UInt64 = 0
+    /// Fsynced (everysec: the writer thread catches up once a second, also when idle).
+    private var synced: UInt64 = 0
+    /// Some thread is writing a batch outside the lock; others wait for it.
+    private var writing = false
+    /// The writer thread is in fdatasync (everysec); writes may go on meanwhile, but the file
+    /// must not be closed under it.
+    private var syncing = false
     private var waiters: [Waiter] = []
     private var failure: Error?
     private var stopping = false
@@ -50,7 +63,7 @@ final class JournalWriter: @unchecked Sendable {
         defer { condition.unlock() }
         pending.append(contentsOf: framed)
         appended += 1
-        condition.signal()
+        if policy == .always { condition.broadcast() }
         return appended
     }
 
@@ -69,9 +82,12 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     /// Calls `done` once everything up to `position` is durable under the policy (nil), or
-    /// could not be written (the error). Callbacks run in the order positions became durable,
-    /// while this writer's lock is held: they must only hand work to another thread.
+    /// could not be written (the error). Under `always`, callbacks run in the order positions
+    /// became durable, while this writer's lock is held: they must only hand work to another
+    /// thread. Under `everysec` and `no`, the caller's thread writes and calls `done` at once.
     func whenDurable(_ position: UInt64, _ done: @escaping @Sendable (Error?) -> Void) {
+        // everysec / no: durable means written, which the caller's thread does right away.
+        guard policy == .always else { done(writeThrough(position)); return }
         condition.lock()
         defer { condition.unlock() }
         if let failure { done(failure); return }
@@ -79,11 +95,25 @@ final class JournalWriter: @unchecked Sendable {
         waiters.append((position, done))
     }
 
+    /// `everysec` / `no`: writes everything pending up to `position` from the calling thread (or
+    /// waits for the thread already writing it). nil once it is written; the error otherwise.
+    func writeThrough(_ position: UInt64) -> Error? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let failure { return failure }
+            if durable >= position { return nil }
+            if writing { condition.wait(); continue }
+            do { try writeAndSync(force: false) } catch { return error }
+        }
+    }
+
     /// Makes everything appended so far durable, then continues in a new file (compaction).
     /// Called under the heap's lock; blocks for one write and fsync.
     func rotate(to newFD: Int32, path newPath: String) throws {
         condition.lock()
         defer { condition.unlock() }
+        while writing || syncing { condition.wait() }
         try writeAndSync(force: true)
         close(fd)
         fd = newFD
@@ -94,10 +124,11 @@ final class JournalWriter: @unchecked Sendable {
     func stop() {
         condition.lock()
         stopping = true
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
         while let t = thread, !t.isFinished { usleep(1000) }
         condition.lock()
+        while writing || syncing { condition.wait() }
         try? writeAndSync(force: true)
         close(fd)
         condition.unlock()
@@ -105,27 +136,51 @@ final class JournalWriter: @unchecked Sendable {
 
     private func run() {
         condition.lock()
-        while true {
-            while pending.isEmpty && !stopping {
-                if policy == .everysec && durable < appended {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
-                    if pending.isEmpty { try? writeAndSync(force: true) }
-                } else {
-                    condition.wait()
+        while !stopping {
+            switch policy {
+            case .always:
+                // Group commit: whatever is pending, one write and one fsync.
+                if pending.isEmpty || writing { condition.wait(); continue }
+                do { try writeAndSync(force: false) } catch {}
+            case .everysec:
+                // Requests write; this thread fsyncs what they wrote, a second after.
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                if stopping { break }
+                if synced < durable && ContinuousClock.now - lastSync >= .seconds(1) {
+                    syncWritten()
                 }
+            case .no:
+                condition.wait()
             }
-            if stopping { break }
-            do { try writeAndSync(force: false) } catch {}
         }
         condition.unlock()
         Thread.current.name = nil
     }
 
-    /// Writes what is pending and syncs as the policy says; releases waiters. Lock held.
+    /// everysec: fsyncs what has been written, outside the lock and without holding up writers.
+    /// Lock held.
+    private func syncWritten() {
+        let upTo = durable
+        let file = fd
+        syncing = true
+        condition.unlock()
+        fdatasync(file)
+        condition.lock()
+        syncing = false
+        synced = max(synced, upTo)
+        lastSync = .now
+        condition.broadcast()
+    }
+
+    /// Writes what is pending and syncs as the policy says; releases waiters. Lock held, and no
+    /// other thread is writing (callers wait for `writing` to clear).
     private func writeAndSync(force: Bool) throws {
         let batch = pending
         let upTo = appended
-        pending.removeAll(keepingCapacity: true)
+        pending = []
+        pending.reserveCapacity(Swift.min(batch.count, 1 << 20))
+        writing = true
+        defer { writing = false; condition.broadcast() }
         do {
             if !batch.isEmpty {
                 // Write outside the lock so appends continue meanwhile (group commit).
@@ -137,11 +192,8 @@ final class JournalWriter: @unchecked Sendable {
                 fdatasync(fd)
             }
             bytesInFile += batch.count
-            if policy == .everysec && !force && ContinuousClock.now - lastSync > .seconds(1) {
-                fdatasync(fd)
-                lastSync = .now
-            }
             durable = max(durable, upTo)
+            if policy == .always || force { synced = durable }
             release(error: nil)
         } catch {
             failure = error

@@ -91,6 +91,58 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
     }
 
+    /// everysec and no: requests write the journal from their own threads (`writeThrough`).
+    /// Records must still reach the file in heap order, each exactly once, whichever thread
+    /// writes them, and be in the file (not only in memory) when `writeThrough` returns.
+    func testWriteThroughFromManyThreadsKeepsHeapOrder() throws {
+        for policy in [FsyncPolicy.everysec, .no] {
+            setUp()
+            let (store, initial) = try open(policy)
+            var heap = initial
+            guard case .session(let s) = try heap.apply(.openSession(name: "w"), events: &dummy) else { return XCTFail() }
+            store.record(.openSession(name: "w"))
+            let shared = LockedHeap(heap)
+            DispatchQueue.concurrentPerform(iterations: 4) { t in
+                for i in 0..<500 {
+                    // As the server does: apply and record under the heap's lock, write after.
+                    let position = shared.withLock { h -> UInt64 in
+                        var events = HeapEvents()
+                        let op = HeapOperation.allocate(AllocationSpec(type: "T\(t)", size: UInt64(i)), session: s)
+                        _ = try! h.apply(op, events: &events)
+                        return store.record(op)
+                    }
+                    XCTAssertNil(store.writeThrough(position))
+                }
+            }
+            heap = shared.heap
+            // Every writeThrough returned, so nothing is left only in memory.
+            let written = fileSize(dir.journalPath(0))
+            XCTAssertEqual(written, store.state().first { $0.0 == "journal_bytes" }.flatMap { Int($0.1) })
+            store.close()
+            let (store2, heap2) = try open(policy)
+            XCTAssertEqual(store2.recovery.replayedOperations, 2001)
+            XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
+            store2.close()
+            tearDown()
+        }
+    }
+
+    /// The server's `Mutex<ServerState>`, reduced to what the test needs.
+    final class LockedHeap: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var heap: Heap
+        init(_ heap: Heap) { self.heap = heap }
+        func withLock<R>(_ body: (inout Heap) -> R) -> R {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&heap)
+        }
+    }
+
+    func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1
+    }
+
     func testTornTailIsDroppedAndReported() throws {
         var (store, heap) = try open()
         guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
