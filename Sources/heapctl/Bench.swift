@@ -22,7 +22,8 @@ struct Bench: ParsableCommand {
     @Option(name: .short, help: "Clients (connections) at once.") var c: Int = 50
     @Option(name: .short, help: "Requests in all, per workload.") var n: Int = 100_000
     @Option(name: [.customShort("P")], help: "Requests pipelined per client.") var pipeline: Int = 1
-    @Option(name: .short, help: "Workloads, comma-separated.") var t: String?
+    @Option(name: .short, help: "Workloads, comma-separated (default: ping,refunref,allocate,set,apply; with --redis: ping,incr).")
+    var t: String?
     @Option(help: "Operations per apply request.") var ops: Int = 16
     @Option(help: "ndjson or lsp.") var framing: String = "ndjson"
     @Option(help: "Drive the Redis server on this Unix socket instead of heapd.") var redis: String?
