@@ -18,14 +18,8 @@ command -v "$EMACS" >/dev/null || { echo "run.sh: $EMACS not found" >&2; exit 2;
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/heapd-emacs-test.XXXXXX")"
 SOCK="$TMP/heapd.sock"
-DAEMON_PID=""
-cleanup() {
-  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -KILL "$DAEMON_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=../../test-support/with-heapd.sh
+. "$HERE/../../test-support/with-heapd.sh"
 
 cd "$ROOT" || exit 2
 "$EMACS" --version | head -n 1
@@ -44,18 +38,7 @@ fi
 echo "byte-compile: ok (no warnings)"
 
 # 2. Start the daemon on a private socket.
-"$HEAPD_BIN" --socket "$SOCK" --memory >"$TMP/heapd.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 100); do
-  [ -S "$SOCK" ] && break
-  kill -0 "$DAEMON_PID" 2>/dev/null || break
-  sleep 0.05
-done
-if [ ! -S "$SOCK" ]; then
-  echo "run.sh: heapd did not create $SOCK" >&2
-  cat "$TMP/heapd.log" >&2
-  exit 1
-fi
+heapd_start "$SOCK"
 echo "== heapd $DAEMON_PID on $SOCK"
 
 # 3. The tests.
@@ -64,24 +47,11 @@ HEAPD_SOCKET="$SOCK" "$EMACS" --batch -Q -L Clients/emacs \
 test_rc=$?
 
 # 4. Stop the daemon: SIGTERM must end it with status 0.
-kill -TERM "$DAEMON_PID"
-daemon_rc=""
-for _ in $(seq 1 100); do
-  if ! kill -0 "$DAEMON_PID" 2>/dev/null; then break; fi
-  sleep 0.05
-done
-if kill -0 "$DAEMON_PID" 2>/dev/null; then
-  echo "run.sh: heapd did not exit within 5 s of SIGTERM" >&2
-  daemon_rc=timeout
-else
-  wait "$DAEMON_PID"
-  daemon_rc=$?
-fi
-DAEMON_PID=""
-echo "== heapd exit status after SIGTERM: $daemon_rc"
-if [ "$daemon_rc" != "0" ]; then
+heapd_stop
+echo "== heapd exit status after SIGTERM: $DAEMON_RC"
+if [ "$DAEMON_RC" != "0" ]; then
   echo "--- heapd log ---" >&2
   cat "$TMP/heapd.log" >&2
 fi
 
-[ $test_rc -eq 0 ] && [ "$daemon_rc" = "0" ]
+[ $test_rc -eq 0 ] && [ "$DAEMON_RC" = "0" ]

@@ -24,32 +24,10 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/heapd-nvim-test.XXXXXX")
 SOCK="$TMP/run/heapd.sock"
-DAEMON_PID=
-cleanup() {
-  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -TERM "$DAEMON_PID" 2>/dev/null
-    wait "$DAEMON_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=../../test-support/with-heapd.sh
+. "$HERE/../../test-support/with-heapd.sh"
 
-"$HEAPD_BIN" --socket "$SOCK" --memory >"$TMP/heapd.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 200); do
-  [ -S "$SOCK" ] && break
-  if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-    echo "run.sh: heapd exited early:" >&2
-    cat "$TMP/heapd.log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-if [ ! -S "$SOCK" ]; then
-  echo "run.sh: heapd did not create $SOCK" >&2
-  cat "$TMP/heapd.log" >&2
-  exit 1
-fi
+heapd_start "$SOCK"
 
 # The test prints to stdout; Neovim's own messages (the plugin's echoes) go
 # to stderr, kept in a log shown on failure.
@@ -64,11 +42,8 @@ if [ "$NVIM_RC" -ne 0 ]; then
   tail -n 40 "$TMP/nvim.log" >&2
 fi
 
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID"
-DAEMON_RC=$?
-DAEMON_PID=
-if [ "$DAEMON_RC" -ne 0 ]; then
+heapd_stop
+if [ "$DAEMON_RC" != 0 ]; then
   echo "run.sh: heapd exited $DAEMON_RC after SIGTERM (expected 0); its log:" >&2
   tail -n 40 "$TMP/heapd.log" >&2
   exit 1

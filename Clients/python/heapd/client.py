@@ -20,8 +20,8 @@ from collections.abc import MutableMapping
 from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from .connection import Connection, default_socket_path, encode_json
-from .errors import (ConnectionLost, HandleClosed, HeapdError, NoSuchObject, NoSuchRoot,
-                     ReferenceNotHeld, error_from_response)
+from .errors import (ConnectionLost, NoSuchObject, NoSuchRoot, ReferenceNotHeld,
+                     error_from_response)
 from .handles import MISSING, Handle, WeakRef, _as_id, _field_value, _Frame, _Slot, _warn_unclosed
 
 __all__ = ["Heap", "Scope", "Roots", "Event", "Record", "EVENT_KINDS", "connect"]

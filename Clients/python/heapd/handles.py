@@ -18,7 +18,7 @@ including when references are released without ``close()``.
 import warnings
 from typing import Any, Dict, List, Optional
 
-from .errors import HandleClosed, HeapdError, NoSuchObject
+from .errors import HandleClosed
 
 __all__ = ["Handle", "WeakRef", "MISSING"]
 

@@ -39,6 +39,13 @@ local function close_window_or_buffer()
   end
 end
 
+-- A function map(lhs, fn, desc) that sets a normal-mode mapping local to buf.
+local function buf_mapper(buf)
+  return function(lhs, fn, desc)
+    vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
+  end
+end
+
 local function create_buf(name, kind)
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_name(buf, name)
@@ -55,9 +62,7 @@ local function create_buf(name, kind)
       M.views[buf] = nil
     end,
   })
-  local function map(lhs, fn, desc)
-    vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
-  end
+  local map = buf_mapper(buf)
   map('q', close_window_or_buffer, 'heapd: close')
   map('R', function()
     M.refresh(buf)
@@ -196,6 +201,11 @@ local function fetch_objects(ids, callback)
     end
     callback(out)
   end)
+end
+
+-- The name of a holder session {session, name, count} from inspect's holders.
+local function session_name(s)
+  return is_null(s.name) and ('anonymous session ' .. tostring(s.session)) or tostring(s.name)
 end
 
 local function describe(id, info)
@@ -405,8 +415,8 @@ local function field_children(fields, objects, parent)
   return children
 end
 
-local function describe_field(node)
-  local text = node.field .. ' = ' .. describe(node.id, node.info)
+-- TEXT followed by the node's refcount (when known) and a cycle mark.
+local function with_node_suffix(text, node)
   if node.info and not node.info.error and node.info.refcount then
     text = text .. '  refcount ' .. tostring(node.info.refcount)
   end
@@ -414,6 +424,10 @@ local function describe_field(node)
     text = text .. '  (cycle)'
   end
   return text
+end
+
+local function describe_field(node)
+  return with_node_suffix(node.field .. ' = ' .. describe(node.id, node.info), node)
 end
 
 local function render_inspect(view)
@@ -453,7 +467,7 @@ local function render_inspect(view)
       nh = nh + 1
     end
     for _, s in ipairs(type(h.sessions) == 'table' and h.sessions or {}) do
-      local name = is_null(s.name) and ('anonymous session ' .. tostring(s.session)) or tostring(s.name)
+      local name = session_name(s)
       lines[#lines + 1] = string.format('  session  %s ×%s', name, tostring(s.count))
       nh = nh + 1
     end
@@ -589,9 +603,7 @@ function M.inspect(id)
   local buf, view = get_view('heapd://inspect', 'inspect')
   if not view.history then
     view.history = {}
-    local function map(lhs, fn, desc)
-      vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
-    end
+    local map = buf_mapper(buf)
     map('<CR>', function()
       local target = cursor_id()
       if not target then
@@ -630,24 +642,14 @@ end
 -- Referrers ---------------------------------------------------------------
 
 local function describe_referrer(node)
-  if node.kind == 'session' then
-    return node.label
-  elseif node.kind == 'root' then
-    return node.label
-  elseif node.kind == 'garbage' then
+  if node.kind == 'session' or node.kind == 'root' or node.kind == 'garbage' then
     return node.label
   end
   local text = describe(node.id, node.info)
   if node.via then
     text = text .. ' ' .. node.via
   end
-  if node.info and not node.info.error and node.info.refcount then
-    text = text .. '  refcount ' .. tostring(node.info.refcount)
-  end
-  if node.cycle then
-    text = text .. '  (cycle)'
-  end
-  return text
+  return with_node_suffix(text, node)
 end
 
 local function render_referrers(view)
@@ -704,7 +706,7 @@ local function load_referrers(view, node, done)
         children[#children + 1] = child
       end
       for _, s in ipairs(type(h.sessions) == 'table' and h.sessions or {}) do
-        local name = is_null(s.name) and ('anonymous session ' .. tostring(s.session)) or tostring(s.name)
+        local name = session_name(s)
         children[#children + 1] = { kind = 'session', label = string.format('session %s ×%s', name, tostring(s.count)) }
       end
       for _, root in ipairs(type(h.roots) == 'table' and h.roots or {}) do
@@ -764,9 +766,7 @@ function M.referrers(id)
   local buf, view = get_view('heapd://referrers', 'referrers')
   if not view.mapped then
     view.mapped = true
-    local function map(lhs, fn, desc)
-      vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
-    end
+    local map = buf_mapper(buf)
     map('<CR>', function()
       local target = cursor_id()
       if not target then
