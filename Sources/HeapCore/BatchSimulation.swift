@@ -163,19 +163,11 @@ struct BatchSimulation {
     }
 
     private func checkRefcountRoom(_ slot: Slot, _ id: ObjectID) throws(HeapError) {
-        if UInt64(objects[slot]!.refcount) + 1 > UInt64(Heap.maxRefcount) {
-            throw .quotaExceeded("object \(id) has the most references it can hold")
-        }
+        try Heap.checkRefcountRoom(objects[slot]!.refcount, id)
     }
 
     private func checkQuota(adding bytes: UInt64) throws(HeapError) {
-        let limits = heap.limits
-        if liveCount >= limits.maxObjects {
-            throw .quotaExceeded("heap quota exceeded: \(liveCount) objects of at most \(limits.maxObjects)")
-        }
-        if bytes > limits.maxBytes || totalBytes > limits.maxBytes - bytes {
-            throw .quotaExceeded("heap quota exceeded: \(totalBytes) + \(bytes) bytes is over \(limits.maxBytes)")
-        }
+        try heap.limits.check(objects: liveCount, total: totalBytes, adding: bytes, newObject: true)
     }
 
     private func held(_ slot: Slot) -> Int {

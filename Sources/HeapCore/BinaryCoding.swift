@@ -4,6 +4,12 @@ public struct BinaryWriter: Sendable {
 
     public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
+    /// The bytes written, handed over without a copy (the writer is left empty).
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
+
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
     public mutating func u32(_ v: UInt32) {

@@ -39,10 +39,10 @@ extension Heap {
 
         // Find what is unreachable from outside the young generation.
         let unreachable = ListHead.unreachable
-        let youngFlags = updateRefs(young)
+        updateRefs(young)
         subtractRefs(young)
         // Survivors are promoted now, before any finalizer runs.
-        let survivors = moveUnreachable(young, into: unreachable, survivorGeneration: oldGeneration)
+        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, survivorGeneration: oldGeneration)
         if g == 2 {
             gc.longLivedPending = 0
             gc.longLivedTotal = survivors
@@ -57,13 +57,13 @@ extension Heap {
                 events.append(.debug("gc: collectable <\(h.typeName(s)) \(h.table.id(of: s))>"))
             }
         }
-        // Each of these two passes walks the whole unreachable list; when no young object is or
-        // has a weakref, or has a finalizer, the pass would do nothing (a heap of plain garbage
-        // cycles spent a quarter of its collection in them).
-        if !youngFlags.isDisjoint(with: [.isWeakref, .hasWeakrefs]) {
+        // Each of these two passes walks the whole unreachable list; when no object that was set
+        // aside is or has a weakref, or has a finalizer, the pass would do nothing (a heap of
+        // plain garbage cycles spent a quarter of its collection in them).
+        if !setAsideFlags.isDisjoint(with: [.isWeakref, .hasWeakrefs]) {
             handleWeakrefs(unreachable, old: old, oldGeneration: oldGeneration, &events)
         }
-        if youngFlags.contains(.hasFinalizer) {
+        if setAsideFlags.contains(.hasFinalizer) {
             finalizeGarbage(unreachable, &events)
         }
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
@@ -84,18 +84,14 @@ extension Heap {
     }
 
     /// `update_refs`: gc_refs = refcount for every object of `young` (which marks it collecting).
-    /// Returns the union of their flags (read from the record this pass loads anyway).
-    private mutating func updateRefs(_ young: Slot) -> ObjectFlags {
+    private mutating func updateRefs(_ young: Slot) {
         withRecordView { v in
-            var union = ObjectFlags()
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
                 v.refs[Int(s)] = Int32(truncatingIfNeeded: Int(r.pointee.refcount))
-                union.formUnion(r.pointee.flags)
                 s = r.pointee.gcNext
             }
-            return union
         }
     }
 
@@ -121,9 +117,14 @@ extension Heap {
     /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
     /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
     /// order, still marked collecting; survivors are no longer collecting. Returns the survivors.
-    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot, survivorGeneration: Int) -> Int {
+    /// Returns the survivors' count and the union of the flags of every object set aside (a
+    /// superset of the unreachable list's: some move back), which tells which later passes
+    /// over the unreachable list can have anything to do.
+    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot,
+                                          survivorGeneration: Int) -> (survivors: Int, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = 0
+            var setAsideFlags = ObjectFlags()
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
@@ -138,12 +139,13 @@ extension Heap {
                     next = r.pointee.gcNext
                 } else {
                     next = r.pointee.gcNext
+                    setAsideFlags.formUnion(r.pointee.flags)
                     v.move(s, to: unreachable)
                     v.refs[Int(s)] = GCRefs.tentativelyUnreachable
                 }
                 s = next
             }
-            return survivors
+            return (survivors, setAsideFlags)
         }
     }
 

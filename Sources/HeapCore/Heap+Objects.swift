@@ -203,12 +203,7 @@ extension Heap {
     }
 
     func checkQuota(adding bytes: UInt64, newObject: Bool = true) throws(HeapError) {
-        if newObject && table.liveCount >= limits.maxObjects {
-            throw .quotaExceeded("heap quota exceeded: \(table.liveCount) objects of at most \(limits.maxObjects)")
-        }
-        if bytes > limits.maxBytes || totalBytes > limits.maxBytes - bytes {
-            throw .quotaExceeded("heap quota exceeded: \(totalBytes) + \(bytes) bytes is over \(limits.maxBytes)")
-        }
+        try limits.check(objects: table.liveCount, total: totalBytes, adding: bytes, newObject: newObject)
     }
 
     /// A new live object, tracked at the tail of generation 0 (`_PyObject_GC_TRACK`), refcount 1.

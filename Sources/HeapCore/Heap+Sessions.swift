@@ -15,7 +15,7 @@ extension Heap {
     public func sessionName(_ id: SessionID) -> String? { sessions[id]?.name }
 
     func checkSession(_ id: SessionID) throws(HeapError) {
-        if sessions[id] == nil { throw .noSuchSession("session \(id) is closed") }
+        _ = try sessionIndex(id)
     }
 
     /// `checkSession` that also returns where the session is, so that ref and unref (the hot

@@ -6,6 +6,18 @@ public struct HeapLimits: Sendable, Equatable {
         self.maxObjects = maxObjects
         self.maxBytes = maxBytes
     }
+
+    /// Whether `bytes` more (and, for a new object, one more object) fit a heap that holds
+    /// `objects` objects of `total` bytes. Shared by the heap and `apply`'s dry run, so both
+    /// refuse with the same words.
+    func check(objects: Int, total: UInt64, adding bytes: UInt64, newObject: Bool) throws(HeapError) {
+        if newObject && objects >= maxObjects {
+            throw .quotaExceeded("heap quota exceeded: \(objects) objects of at most \(maxObjects)")
+        }
+        if bytes > maxBytes || total > maxBytes - bytes {
+            throw .quotaExceeded("heap quota exceeded: \(total) + \(bytes) bytes is over \(maxBytes)")
+        }
+    }
 }
 
 /// The shared object heap: CPython 3.11's memory model over a compact object table.
@@ -83,7 +95,12 @@ public struct Heap: Sendable {
     static let maxRefcount = UInt32.max - 1
 
     func checkRefcountRoom(_ slot: Slot, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
-        if UInt64(table.records[Int(slot)].refcount) + UInt64(n) > UInt64(Self.maxRefcount) {
+        try Self.checkRefcountRoom(table.records[Int(slot)].refcount, id, adding: n)
+    }
+
+    /// Shared with `apply`'s dry run (the same limit and words).
+    static func checkRefcountRoom(_ refcount: UInt32, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
+        if UInt64(refcount) + UInt64(n) > UInt64(maxRefcount) {
             throw .quotaExceeded("object \(id) has the most references it can hold")
         }
     }

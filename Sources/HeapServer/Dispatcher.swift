@@ -66,13 +66,9 @@ struct Dispatcher {
         case .stats:
             return statsResult(state)
         case .subscribe(let kinds):
-            state.connections[connection]!.subscriptions.formUnion(kinds)
-            return ["events": eventList(state.connections[connection]!.subscriptions)]
+            return ["events": eventList(state.changeSubscriptions(of: connection) { $0.formUnion(kinds) })]
         case .unsubscribe(let kinds):
-            if let kinds { state.connections[connection]!.subscriptions.subtract(kinds) } else {
-                state.connections[connection]!.subscriptions.removeAll()
-            }
-            return ["events": eventList(state.connections[connection]!.subscriptions)]
+            return ["events": eventList(state.changeSubscriptions(of: connection) { $0.subtract(kinds ?? Set(EventKind.allCases)) })]
         case .rootSet(let name, let id):
             guard case .previousRoot(let previous) = try state.apply(.setRoot(name, id), &events) else { throw HeapError.invalidArgument("root.set") }
             return Results.withFreed([("name", .string(name)), ("id", id?.json ?? .null),
@@ -89,7 +85,7 @@ struct Dispatcher {
                 _ = try state.apply(.setLease(session, seconds: lease), &events)
             }
             if let seconds = state.heap.lease(of: session) {
-                state.leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+                state.startLease(of: session, seconds: seconds)
                 if case .object(var members) = result {
                     members.append(("lease_s", .double(seconds)))
                     result = .object(members)

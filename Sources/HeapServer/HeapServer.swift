@@ -120,7 +120,7 @@ public final class HeapServer: Sendable {
     /// One error reply (NDJSON: the framing is not known yet), then close.
     private static func refuse(_ channel: Channel, _ error: RPCError) {
         var b = channel.allocator.buffer(capacity: 160)
-        RPCFrameEncoder.frame(JSONCodec.encode(RPCEnvelope.errorResponse(id: .null, error: error)), framing: .ndjson, into: &b)
+        RPCFrameEncoder.frame(encoding: RPCEnvelope.errorResponse(id: .null, error: error), framing: .ndjson, into: &b)
         channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
     }
 

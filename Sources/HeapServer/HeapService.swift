@@ -73,7 +73,7 @@ final class HeapService: Sendable {
     func disconnect(_ id: ConnectionID) {
         state.withLock { s in
             guard let c = s.connections.removeValue(forKey: id) else { return }
-            if c.subscriptions.contains(.freed) { s.refreshFreedSubscription() }
+            if c.subscriptions.contains(.freed) { s.refreshWantsFreedIDs() }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             if s.heap.sessionName(c.session) == nil {
                 _ = try? s.apply(.closeSession(c.session), &events)
@@ -104,7 +104,6 @@ final class HeapService: Sendable {
                         s.renewLease(of: session)
                         var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : Results.freedListLimit)
                         outcome = Result { () throws(RPCError) in try dispatcher.run(request, on: &s, events: &events) }
-                        if request.changesSubscriptions { s.refreshFreedSubscription() }
                         deliver(events, in: &s, requester: connection)
                     } else {
                         outcome = .failure(.internalError("connection is closed"))
@@ -150,7 +149,7 @@ final class HeapService: Sendable {
     func startRecoveredLeases() {
         state.withLock { s in
             for (session, seconds) in s.heap.leasedSessions {
-                s.leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+                s.startLease(of: session, seconds: seconds)
             }
         }
     }
@@ -202,21 +201,4 @@ final class HeapService: Sendable {
     }
 }
 
-extension ServerState {
-    /// Whether anyone subscribed to `freed` (then cascades keep every freed id). Cached: asked
-    /// before every request, changed only by (un)subscribing and disconnecting.
-    var wantsFreedIDs: Bool { freedSubscribed }
 
-    mutating func refreshFreedSubscription() {
-        freedSubscribed = connections.values.contains { $0.subscriptions.contains(.freed) }
-    }
-}
-
-extension HeapRequest {
-    var changesSubscriptions: Bool {
-        switch self {
-        case .subscribe, .unsubscribe: return true
-        default: return false
-        }
-    }
-}

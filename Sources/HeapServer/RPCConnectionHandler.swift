@@ -102,16 +102,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         let (replies, position) = service.execute(parsed.requests, from: id)
         let present = replies.compactMap { $0 }
         let message: JSONValue? = parsed.isBatch ? (present.isEmpty ? nil : .array(present)) : present.first
-        guard let store = service.store, position > 0 else {
+        guard service.store != nil, position > 0 else {
             finish(message, shutdown: parsed.requestsShutdown, context: context)
-            return
-        }
-        guard store.policy == .always else {
-            // everysec / no: the reply needs the change written, not fsynced; this thread writes
-            // it (with whatever else is pending) rather than waiting for the writer thread.
-            let error = store.writeThrough(position)
-            let out = error.flatMap { e in message.map { Self.notDurable($0, e) } } ?? message
-            finish(out, shutdown: parsed.requestsShutdown, context: context)
             return
         }
         afterDurable(position, message, shutdown: parsed.requestsShutdown, context: context)
@@ -130,6 +122,12 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     private func afterDurable(_ position: UInt64, _ message: JSONValue?, shutdown: Bool,
                               context: ChannelHandlerContext) {
         guard let store = service.store else { return }
+        // Known at once (everysec / no: this thread writes the journal; always: already
+        // fsynced) and nothing queued before it: the reply goes with this read's replies.
+        if awaitingDurability == 0, let now = store.durableNow(position) {
+            finish(Self.reply(message, after: now), shutdown: shutdown, context: context)
+            return
+        }
         // --fsync always: the reply waits until its change is on disk. Replies of later
         // requests queue behind it (the store releases waiters in order, and each release is a
         // task on this event loop), so replies stay in request order.
@@ -139,11 +137,8 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             loopBound.eventLoop.execute {
                 let (handler, context) = loopBound.value
                 handler.awaitingDurability -= 1
-                var out = message
-                if let error, let m = message {
-                    out = Self.notDurable(m, error)
-                }
-                handler.finish(out, shutdown: shutdown, context: context)
+                handler.finish(Self.reply(message, after: error.map { .failure($0) } ?? .success(())),
+                               shutdown: shutdown, context: context)
                 handler.flushPending(context)
                 handler.closeIfDone(context)
             }
@@ -179,9 +174,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
-    /// A change that could not be made durable: its reply becomes an error (the client must not
-    /// believe it is safe).
-    private static func notDurable(_ message: JSONValue, _ error: Error) -> JSONValue {
+    /// The reply once durability is settled: as it is, or, for a change that could not be made
+    /// durable, an error (the client must not believe it is safe).
+    private static func reply(_ message: JSONValue?, after durability: Result<Void, Error>) -> JSONValue? {
+        guard let message, case .failure(let error) = durability else { return message }
         func replace(_ m: JSONValue) -> JSONValue {
             guard let id = m["id"].flatMap(RPCID.init(json:)) else { return m }
             return RPCEnvelope.errorResponse(id: id, error: .internalError("not durable: \(error)"))

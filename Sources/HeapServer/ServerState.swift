@@ -26,8 +26,10 @@ struct ServerState: Sendable {
     var leaseDeadlines: [SessionID: ContinuousClock.Instant] = [:]
     /// Requests answered since start (for stats).
     var requestsServed: UInt64 = 0
-    /// Some connection subscribed to `freed` (see `wantsFreedIDs`).
-    var freedSubscribed = false
+    /// Whether anyone subscribed to `freed` (then cascades keep every freed id). Asked before
+    /// every request, so kept rather than derived: `changeSubscriptions` and disconnecting
+    /// (`refreshWantsFreedIDs`) keep it true.
+    private(set) var wantsFreedIDs = false
 
     /// Where applied operations are recorded (nil: memory only).
     var journal: (any OperationJournal)?
@@ -37,7 +39,24 @@ struct ServerState: Sendable {
     /// Any request renews the lease of the session it runs in.
     mutating func renewLease(of session: SessionID) {
         guard !leaseDeadlines.isEmpty, leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
+        startLease(of: session, seconds: seconds)
+    }
+
+    /// The session now expires `seconds` from now unless a request renews it.
+    mutating func startLease(of session: SessionID, seconds: Double) {
         leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Changes what a connection subscribed to; returns its subscriptions after.
+    mutating func changeSubscriptions(of connection: ConnectionID,
+                                      _ change: (inout Set<EventKind>) -> Void) -> Set<EventKind> {
+        change(&connections[connection]!.subscriptions)
+        refreshWantsFreedIDs()
+        return connections[connection]!.subscriptions
+    }
+
+    mutating func refreshWantsFreedIDs() {
+        wantsFreedIDs = connections.values.contains { $0.subscriptions.contains(.freed) }
     }
 
     /// Applies a heap operation and, once it succeeded, records it for persistence (unless it

@@ -21,7 +21,6 @@ public final class HeapStore: @unchecked Sendable {
     private var snapshotBytes: Int
     private var compacting = false
     private var lastSnapshot: Date?
-    private var lastPause: Duration = .zero
     private let log: @Sendable (String) -> Void
     /// Compact once the journal exceeds max(this, the snapshot's size).
     public var minimumCompactionBytes = 64 << 20
@@ -137,11 +136,7 @@ public final class HeapStore: @unchecked Sendable {
     /// Returns its journal position.
     @discardableResult
     public func record(_ op: HeapOperation) -> UInt64 {
-        var w = BinaryWriter()
-        op.encode(into: &w)
-        var framed: [UInt8] = []
-        JournalFormat.frame(w.bytes, into: &framed)
-        return writer.append(framed)
+        writer.append(JournalFormat.record(encoding: op))
     }
 
     /// The position of the newest record.
@@ -150,6 +145,12 @@ public final class HeapStore: @unchecked Sendable {
     /// Calls `done` when everything up to `position` is durable (nil) or failed (the error).
     public func whenDurable(_ position: UInt64, _ done: @escaping @Sendable (Error?) -> Void) {
         writer.whenDurable(position, done)
+    }
+
+    /// Whether everything up to `position` is durable without waiting (writing it from the
+    /// calling thread under `everysec` and `no`); nil if `whenDurable` must wait for an fsync.
+    public func durableNow(_ position: UInt64) -> Result<Void, Error>? {
+        writer.durableNow(position)
     }
 
     /// `everysec` / `no`: writes the journal up to `position` from the calling thread; nil once

@@ -7,12 +7,20 @@ public enum JournalFormat {
     /// No operation encodes larger than this (a message is at most 16 MiB by default).
     public static let maximumPayload = 1 << 30
 
-    public static func frame(_ payload: [UInt8], into out: inout [UInt8]) {
-        var w = BinaryWriter(capacity: payload.count + headerSize)
-        w.u32(UInt32(payload.count))
-        w.u32(CRC32C.checksum(payload))
-        out.append(contentsOf: w.bytes)
-        out.append(contentsOf: payload)
+    /// One record: the payload with its header in front.
+    public static func record(encoding op: HeapOperation) -> [UInt8] {
+        // Encoded after room for the header, which is then filled in: the record is built in
+        // one array, with no copy of the payload (this runs under the heap's lock).
+        var w = BinaryWriter()
+        w.u64(0)
+        op.encode(into: &w)
+        var record = w.takeBytes()
+        record.withUnsafeMutableBytes { r in
+            let payload = UnsafeRawBufferPointer(rebasing: r[headerSize...])
+            r.storeBytes(of: UInt32(payload.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+            r.storeBytes(of: CRC32C.checksum(payload).littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
+        return record
     }
 
     /// How a scan of a journal ended.

@@ -90,9 +90,29 @@ final class JournalWriter: @unchecked Sendable {
         guard policy == .always else { done(writeThrough(position)); return }
         condition.lock()
         defer { condition.unlock() }
-        if let failure { done(failure); return }
-        if durable >= position && waiters.isEmpty { done(nil); return }
-        waiters.append((position, done))
+        switch settled(position) {
+        case .success?: done(nil)
+        case .failure(let error)?: done(error)
+        case nil: waiters.append((position, done))
+        }
+    }
+
+    /// Whether `position` is durable without waiting: under `everysec` and `no` once the
+    /// calling thread has written it; under `always` if its fsync already happened (nil while
+    /// it is still to come: then `whenDurable`).
+    func durableNow(_ position: UInt64) -> Result<Void, Error>? {
+        guard policy == .always else { return writeThrough(position).map { .failure($0) } ?? .success(()) }
+        condition.lock()
+        defer { condition.unlock() }
+        return settled(position)
+    }
+
+    /// `always`: the outcome for `position` if it is known (lock held). Earlier waiters go
+    /// first, so a position is settled only once none is left.
+    private func settled(_ position: UInt64) -> Result<Void, Error>? {
+        if let failure { return .failure(failure) }
+        if durable >= position && waiters.isEmpty { return .success(()) }
+        return nil
     }
 
     /// `everysec` / `no`: writes everything pending up to `position` from the calling thread (or

@@ -44,14 +44,16 @@ struct Bench: ParsableCommand {
     func run() throws {
         let path = redis ?? options.socketPath
         for name in workloads {
-            // Each workload gets fresh connections (and, on heapd, fresh sessions).
+            // Each workload gets fresh connections (and, on heapd, fresh sessions). The setup
+            // connection's session owns the clients' objects: it must outlive the run.
             let setup = redis == nil ? try options.connect(anonymous: true) : nil
-            let workload = try redis == nil
-                ? BenchWorkload.heapd(name, clients: c, lsp: framing == "lsp", opsPerApply: ops, setup: setup!)
-                : BenchWorkload.redis(name, clients: c)
-            let report = try measure(workload, path: path)
+            let report = try withExtendedLifetime(setup) {
+                let workload = try setup.map {
+                    try BenchWorkload.heapd(name, clients: c, lsp: framing == "lsp", opsPerApply: ops, setup: $0)
+                } ?? BenchWorkload.redis(name, clients: c)
+                return try measure(workload, path: path)
+            }
             output(options.json ? JSONCodec.encodeString(report.json) : report.text)
-            _ = setup
         }
     }
 

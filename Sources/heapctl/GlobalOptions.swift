@@ -49,8 +49,7 @@ struct GlobalOptions: ParsableArguments {
             } catch .rpc(let e) where e.code == .sessionConflict && ContinuousClock.now < deadline {
                 usleep(10_000)
             } catch {
-                _ = try call(connection, "session.open", ["name": .string(sessionName)])
-                return
+                throw Self.exit(for: error)
             }
         }
     }
@@ -59,13 +58,19 @@ struct GlobalOptions: ParsableArguments {
     func call(_ c: HeapConnection, _ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
         do {
             return try c.call(method, params)
-        } catch .rpc(let e) {
-            printError("error \(e.code.rawValue): \(e.message)")
-            throw ExitCode(1)
         } catch {
-            printError("\(error)")
-            throw ExitCode(3)
+            throw Self.exit(for: error)
         }
+    }
+
+    /// Prints why a call failed and gives the exit code: 1 the daemon refused, 3 unreachable.
+    static func exit(for error: HeapClientError) -> ExitCode {
+        if case .rpc(let e) = error {
+            printError("error \(e.code.rawValue): \(e.message)")
+            return ExitCode(1)
+        }
+        printError("\(error)")
+        return ExitCode(3)
     }
 
     /// Runs one method in the session and prints the result with `human` (or as JSON).
