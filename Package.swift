@@ -30,27 +30,43 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // The heap and the collector: pure Swift, no I/O, no threads.
         .target(name: "HeapCore"),
-        // JSON-RPC 2.0 over Jansson: codec, framing, error codes.
+        // JSON-RPC 2.0 over Jansson: codec, envelopes, standard error codes. No NIO.
+        .target(name: "JSONRPC", dependencies: ["CJansson", "CJanssonAllocator"]),
+        // Framing (NDJSON and LSP Content-Length) on NIO's ByteBuffer.
         .target(
-            name: "JSONRPC",
-            dependencies: [
-                "CJansson", "CJanssonAllocator",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            name: "JSONRPCNIO",
+            dependencies: ["JSONRPC", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // heapd's protocol: one file per method (params, typed result, contract), the method
+        // list, error codes, notifications. Used by the server and the clients alike. No NIO.
+        .target(name: "HeapProtocol", dependencies: ["HeapCore", "JSONRPC"]),
         // Journal + snapshots + recovery.
         .target(name: "HeapStore", dependencies: ["HeapCore"]),
         .target(
             name: "HeapServer",
             dependencies: [
-                "HeapCore", "HeapStore", "JSONRPC",
+                "HeapCore", "HeapStore", "HeapProtocol", "JSONRPC", "JSONRPCNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/heapd.openrpc.json")]
         ),
-        .target(name: "HeapClient", dependencies: ["JSONRPC", .product(name: "NIOCore", package: "swift-nio")]),
+        // Test support (not the daemon's API): drives the real connection pipeline on an
+        // EmbeddedChannel, for the fuzz target and the server's tests.
+        .target(
+            name: "HeapServerTesting",
+            dependencies: [
+                "HeapServer", "HeapProtocol", "HeapCore", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HeapClient",
+            dependencies: ["JSONRPC", "JSONRPCNIO", "HeapProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "heapd",
             dependencies: [
@@ -62,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "heapctl",
             dependencies: [
-                "HeapClient", "JSONRPC", "CEpoll",
+                "HeapClient", "HeapProtocol", "JSONRPC", "JSONRPCNIO", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -70,21 +86,29 @@ let package = Package(
         // The collector benchmark (a command, not a test): heapd's core versus CPython.
         .executableTarget(
             name: "heapd-gcbench",
-            dependencies: ["HeapCore", "HeapServer", "HeapStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HeapCore", "HeapServer", "HeapStore", "HeapProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The libFuzzer target (SPEC §8): scripts/fuzz.sh builds it with -sanitize=fuzzer,address.
         .executableTarget(
             name: "heapd-fuzz",
             dependencies: [
-                "HeapServer", "JSONRPC",
+                "HeapServerTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "HeapCoreTests", dependencies: ["HeapCore"]),
         .testTarget(name: "HeapStoreTests", dependencies: ["HeapStore", "HeapCore"]),
+        .testTarget(
+            name: "HeapServerTests",
+            dependencies: [
+                "HeapServer", "HeapServerTesting", "HeapProtocol", "HeapCore", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "JSONRPCTests", dependencies: [
-            "JSONRPC",
+            "JSONRPC", "JSONRPCNIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

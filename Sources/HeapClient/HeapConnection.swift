@@ -1,4 +1,5 @@
 import JSONRPC
+import JSONRPCNIO
 import NIOCore
 
 #if canImport(Glibc)

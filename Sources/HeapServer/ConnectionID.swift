@@ -1,5 +1,5 @@
 /// Identifies one client connection for the lifetime of the daemon.
-struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+package struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     let raw: UInt64
-    var description: String { "#\(raw)" }
+    package var description: String { "#\(raw)" }
 }

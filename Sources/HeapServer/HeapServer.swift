@@ -1,6 +1,8 @@
 import HeapCore
 import HeapStore
+import HeapProtocol
 import JSONRPC
+import JSONRPCNIO
 import Logging
 import NIOCore
 import NIOPosix
@@ -162,5 +164,5 @@ public final class HeapServer: Sendable {
 
 extension HeapServer {
     /// Every method the server dispatches (what `rpc.discover` must document).
-    public static var methodNames: [String] { MethodRegistry.methodNames }
+    public static var methodNames: [String] { HeapMethods.names }
 }

@@ -1,21 +1,30 @@
 import HeapCore
+import HeapProtocol
 import HeapStore
 import JSONRPC
+import JSONRPCNIO
 import Logging
 import NIOCore
 import Synchronization
 
 /// One request as decoded on the connection's thread: its id (nil for a notification) and
-/// either the typed request or the error its envelope or params produced.
+/// either the decoded method or the error its envelope or params produced.
 struct DecodedRequest: Sendable {
     var id: RPCID?
-    var request: Result<HeapRequest, RPCError>
+    var method: Result<any ServerMethod, RPCError>
+}
+
+/// One reply, typed: encoded by the connection after the heap's lock is released.
+struct Reply: Sendable {
+    var id: RPCID
+    var outcome: Result<any HeapResult, RPCError>
 }
 
 /// The heap's single owner. Requests from every connection run one at a time under one lock,
 /// so each is atomic and sees all earlier ones (linearizable); parsing and encoding happen on
-/// the connections' event loops, outside it.
-final class HeapService: Sendable {
+/// the connections' event loops, outside it. The lock guards no channel: events go into
+/// outboxes under it, and connections are woken or closed after it is released.
+package final class HeapService: Sendable {
     private let state: Mutex<ServerState>
     let environment: ServerEnvironment
     let logger: Logger
@@ -23,7 +32,7 @@ final class HeapService: Sendable {
     /// The heap on disk; nil with `--memory`.
     let store: HeapStore?
 
-    init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
+    package init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
         var initial = ServerState(heap: heap)
         initial.journal = store
         state = Mutex(initial)
@@ -40,7 +49,7 @@ final class HeapService: Sendable {
             var events = HeapEvents(freedIDLimit: 0)
             var freed = 0
             for summary in s.heap.sessionSummaries() where summary.name == nil {
-                _ = try? s.apply(.closeSession(summary.id), &events)
+                try? s.closeSession(summary.id, &events)
                 freed += events.freedCount
                 events.removeAll()
             }
@@ -48,101 +57,100 @@ final class HeapService: Sendable {
         }
     }
 
-    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    package var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     func beginShutdown() { state.withLock { $0.shuttingDown = true } }
 
-    /// Registers a connection with a fresh anonymous session.
-    func connect(channel: Channel, outbox: Outbox, framing: Framing) -> ConnectionID {
-        state.withLock { s in
-            let id = ConnectionID(raw: s.nextConnection)
-            s.nextConnection += 1
-            var none = HeapEvents()
-            guard case .session(let session) = try! s.apply(.openSession(name: nil), &none) else { fatalError() }
-            s.connections[id] = .init(session: session, framing: framing, outbox: outbox, channel: channel)
-            return id
-        }
+    /// Registers a connection with a fresh anonymous session; nil if none can be opened.
+    package func connect(outbox: Outbox, framing: Framing) -> ConnectionID? {
+        state.withLock { s in try? s.connect(outbox: outbox, framing: framing) }
     }
 
     func setFraming(_ framing: Framing, for id: ConnectionID) {
         state.withLock { $0.connections[id]?.framing = framing }
     }
 
-    /// The connection is gone: an anonymous session's references are dropped (with events to
-    /// subscribers); a named session stays for a later resume.
-    func disconnect(_ id: ConnectionID) {
-        state.withLock { s in
-            guard let c = s.connections.removeValue(forKey: id) else { return }
-            if c.subscriptions.contains(.freed) { s.refreshWantsFreedIDs() }
+    /// The heap's invariant check and the number of registered connections (for test support).
+    package func check() -> (problems: [String], objects: Int, connections: Int) {
+        state.withLock { ($0.heap.checkInvariants(), $0.heap.objectCount, $0.connections.count) }
+    }
+
+    /// The connection is gone: its anonymous session's references are dropped, with events.
+    package func disconnect(_ id: ConnectionID) {
+        let actions = state.withLock { s in
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
-            if s.heap.sessionName(c.session) == nil {
-                _ = try? s.apply(.closeSession(c.session), &events)
-            } else {
-                s.attached[c.session] = nil
-            }
-            deliver(events, in: &s, requester: nil)
+            s.disconnect(id, &events)
+            return deliver(events, in: &s, requester: nil)
         }
+        perform(actions)
     }
 
     /// Runs requests in order, each atomically, and returns one reply per request that has an
-    /// id (nil for notifications). Events go to subscribers' outboxes before this returns, so
-    /// the caller writes its outbox, then the replies.
-    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> (replies: [JSONValue?], journalPosition: UInt64) {
-        state.withLock { s in
-            var replies: [JSONValue?] = []
+    /// id. Events go to subscribers' outboxes before this returns, so the caller writes its
+    /// outbox, then the replies.
+    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> (replies: [Reply], journalPosition: UInt64) {
+        var actions: [OutboxAction] = []
+        let result = state.withLock { s -> ([Reply], UInt64) in
+            let started = ContinuousClock.now
+            var replies: [Reply] = []
             replies.reserveCapacity(batch.count)
-            let dispatcher = Dispatcher(connection: connection, environment: environment)
             for item in batch {
-                let outcome: Result<JSONValue, RPCError>
-                switch item.request {
-                case .failure(let e):
-                    outcome = .failure(e)
-                case .success(let request):
-                    if s.shuttingDown {
-                        outcome = .failure(RPCError(code: .shuttingDown, message: "the daemon is shutting down"))
-                    } else if let session = s.connections[connection]?.session {
-                        s.renewLease(of: session)
-                        var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : Results.freedListLimit)
-                        outcome = Result { () throws(RPCError) in try dispatcher.run(request, on: &s, events: &events) }
-                        deliver(events, in: &s, requester: connection)
-                    } else {
-                        outcome = .failure(.internalError("connection is closed"))
-                    }
-                }
+                let outcome = run(item.method, from: connection, on: &s, &actions)
                 s.requestsServed += 1
-                guard let id = item.id else { replies.append(nil); continue }
-                switch outcome {
-                case .success(let result): replies.append(RPCEnvelope.response(id: id, result: result))
-                case .failure(let error): replies.append(RPCEnvelope.errorResponse(id: id, error: error))
-                }
+                guard let id = item.id else { continue }
+                replies.append(Reply(id: id, outcome: outcome))
             }
-            guard let store else { return (replies, 0) }
-            if store.wantsCompaction { store.compact(s.heap) }
-            return (replies, store.position)
+            var position: UInt64 = 0
+            if let store {
+                if store.wantsCompaction { store.compact(s.heap) }
+                position = store.position
+            }
+            let elapsed = started.duration(to: .now).components
+            s.serialNanoseconds &+= UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+            return (replies, position)
         }
+        perform(actions)
+        return result
+    }
+
+    private func run(_ decoded: Result<any ServerMethod, RPCError>, from connection: ConnectionID,
+                     on s: inout ServerState, _ actions: inout [OutboxAction]) -> Result<any HeapResult, RPCError> {
+        let method: any ServerMethod
+        switch decoded {
+        case .failure(let error): return .failure(error)
+        case .success(let decoded): method = decoded
+        }
+        if s.shuttingDown { return .failure(ServerError.shuttingDown.rpcError) }
+        guard let session = s.connections[connection]?.session else {
+            return .failure(ServerError.connectionClosed.rpcError)
+        }
+        s.renewLease(of: session)
+        var request = RequestContext(connection: connection, session: session, environment: environment,
+                                     events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit))
+        let outcome: Result<any HeapResult, RPCError>
+        do {
+            outcome = .success(try method.execute(&s, &request))
+        } catch let error as any RPCErrorConvertible {
+            outcome = .failure(error.rpcError)
+        } catch {
+            outcome = .failure(.internalError("\(error)"))
+        }
+        actions += deliver(request.events, in: &s, requester: connection)
+        return outcome
     }
 
     /// Closes the named sessions whose lease ran out (their references go, `session.closed` is
-    /// sent), as Java RMI's DGC does for clients that stopped renewing. Runs every 100 ms.
+    /// sent). Runs every 100 ms.
     func expireLeases() {
-        state.withLock { s in
-            let now = ContinuousClock.now
-            let expired = s.leaseDeadlines.filter { $0.value <= now }.map(\.key).sorted()
-            guard !expired.isEmpty else { return }
+        let actions = state.withLock { s -> [OutboxAction] in
+            guard !s.leaseDeadlines.isEmpty else { return [] }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
-            for session in expired {
-                s.leaseDeadlines[session] = nil
-                guard let name = s.heap.sessionName(session) else { continue }
-                let holder = s.attached.removeValue(forKey: session)
-                if let holder, case .session(let fresh)? = try? s.apply(.openSession(name: nil), &events) {
-                    s.connections[holder]?.session = fresh
-                }
-                _ = try? s.apply(.closeSession(session), &events)
-                s.closedSessions.append((name, holder))
-                logger.info("session \(name): lease expired, \(events.freedCount) objects freed")
-            }
-            deliver(events, in: &s, requester: nil)
+            let closed = s.expireLeases(now: .now, &events)
+            guard !closed.isEmpty else { return [] }
+            for name in closed { logger.info("session \(name): lease expired") }
+            return deliver(events, in: &s, requester: nil)
         }
+        perform(actions)
     }
 
     /// After recovery every leased session gets a full lease from now.
@@ -154,51 +162,49 @@ final class HeapService: Sendable {
         }
     }
 
+    /// What a connection must be told after the lock is released.
+    typealias OutboxAction = (outbox: Outbox, signal: Outbox.Signal)
+
+    private func perform(_ actions: [OutboxAction]) {
+        for action in actions { action.outbox.signal(action.signal) }
+    }
+
     /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
-    /// logs debug lines, and sends `session.closed`.
-    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?) {
-        if events.isEmpty && s.closedSessions.isEmpty { return }   // the common case: nothing to say
+    /// logs debug lines, and sends `session.closed`. Returns the connections to wake or close.
+    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?) -> [OutboxAction] {
+        if events.isEmpty && s.closedSessions.isEmpty { return [] }   // the common case: nothing to say
         for case .debug(let line) in events.events { logger.info("\(line)") }
         let closed = s.closedSessions
         s.closedSessions.removeAll()
-        let subscribers = s.subscribers
-        guard !subscribers.isEmpty || !closed.isEmpty else { return }
-        let wanted = subscribers.reduce(into: Set<EventKind>()) { $0.formUnion($1.1.subscriptions) }
-        var notes = events.isEmpty ? [] : Notifications.make(from: events, wanted: wanted)
-        for (name, _) in closed { notes.append((.sessionClosed, Notifications.sessionClosed(name))) }
-        guard !notes.isEmpty else { return }
-        let encoded = notes.map { ($0.0, JSONCodec.encode($0.1)) }
-        let allocator = ByteBufferAllocator()
-        var targets = subscribers
+        var targets = s.subscribers
         for (_, holder) in closed {
             if let holder, let c = s.connections[holder], c.subscriptions.isEmpty { targets.append((holder, c)) }
         }
+        guard !targets.isEmpty else { return [] }
+        let wanted = targets.reduce(into: Set<EventKind>()) { $0.formUnion($1.1.subscriptions) }
+        var notes = events.isEmpty ? [] : Notification.encode(events, wanted: wanted)
+        for (name, _) in closed { notes.append((.sessionClosed, Notification.sessionClosed(name))) }
+        guard !notes.isEmpty else { return [] }
+        let allocator = ByteBufferAllocator()
+        var actions: [OutboxAction] = []
         for (id, c) in targets {
             var buffer = allocator.buffer(capacity: 256)
-            for (kind, bytes) in encoded {
+            for (kind, bytes) in notes {
                 let forced = kind == .sessionClosed && closed.contains { $0.holder == id }
                 guard c.subscriptions.contains(kind) || forced else { continue }
                 RPCFrameEncoder.frame(bytes, framing: c.framing, into: &buffer)
             }
             guard buffer.readableBytes > 0 else { continue }
-            let channel = c.channel
             switch c.outbox.append(buffer) {
             case .appendedToEmpty where id != requester:
-                let outbox = c.outbox
-                channel.eventLoop.execute {
-                    // A peer that does not read keeps its events here, not in the channel.
-                    guard channel.isWritable else { return }
-                    for b in outbox.drain() { channel.write(b, promise: nil) }
-                    channel.flush()
-                }
+                actions.append((c.outbox, .wake))
             case .overflowed:
                 logger.warning("connection \(id) does not read its events: \(Outbox.limit) bytes pending; disconnecting it")
-                channel.close(promise: nil)
+                actions.append((c.outbox, .overflowed))
             default:
                 break
             }
         }
+        return actions
     }
 }
-
-

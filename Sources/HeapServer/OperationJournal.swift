@@ -9,20 +9,3 @@ protocol OperationJournal: Sendable {
 extension HeapStore: OperationJournal {
     func record(_ op: HeapOperation) { _ = (record(op) as UInt64) }
 }
-
-extension OperationOutcome {
-    var objectID: ObjectID {
-        if case .object(let id) = self { return id }
-        preconditionFailure("expected an object id, got \(self)")
-    }
-    var count: Int {
-        switch self {
-        case .refcount(let n), .depth(let n), .cleared(let n): return n
-        default: preconditionFailure("expected a count, got \(self)")
-        }
-    }
-    var sessionID: SessionID {
-        if case .session(let id) = self { return id }
-        preconditionFailure("expected a session, got \(self)")
-    }
-}

@@ -1,37 +1,42 @@
 import HeapCore
+import HeapProtocol
 import HeapStore
 import JSONRPC
+import JSONRPCNIO
 import NIOCore
 
 /// One client connection: cuts the bytes it reads into frames, parses each with Jansson on this
 /// event loop, decodes it into typed requests, hands them to the heap's owner in one batch, and
-/// writes the outbox (events) and then the replies.
+/// writes the outbox (events) and then the replies. `ConnectionStateMachine` decides when frames
+/// may run and when the connection closes; this handler performs what it says.
 ///
 /// Framing is done here rather than by a `ByteToMessageHandler` in front: frames then reach the
 /// parser straight from the read buffer, without a channel hop and an `NIOAny` box each.
-final class RPCConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class RPCConnectionHandler: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
+
+    /// Replies of one read are collected into one buffer and written when the read completes;
+    /// past this many bytes they are handed to the channel at once, so that its writability
+    /// (the peer reads) is known before more frames run.
+    static let outputChunk = 256 << 10
 
     private let service: HeapService
     /// Detects the framing from the first byte, then cuts frames (and skips oversized ones).
     private var decoder: RPCFrameDecoder
-    /// Bytes read and not yet cut into frames (a partial frame between reads).
+    /// Bytes read and not yet cut into frames: a partial frame, or frames that wait.
     private var inbound: ByteBuffer?
-    private let outbox = Outbox()
+    private var outbox: Outbox?
+    private var machine = ConnectionStateMachine()
     private let onShutdownRequest: @Sendable () -> Void
     private var connection: ConnectionID?
     private var framingReported = false
-    /// Replies waiting for their changes to be durable (written in order when they are).
-    private var awaitingDurability = 0
-    /// The client shut down its sending side: close once every reply is out.
-    private var inputClosed = false
-    /// Replies of the current read, framed back to back and written as one buffer when the read
-    /// completes (one write, one syscall, for a pipelined burst). Events go out before it only
-    /// after it has been handed over, so the order on the wire stays the order of the heap.
+    /// Replies framed back to back, written as one buffer when the read completes (one write,
+    /// one syscall, for a pipelined burst). Events go out before it only after it has been
+    /// handed over, so the order on the wire stays the order of the heap.
     private var pendingOutput: ByteBuffer?
 
-    init(service: HeapService, onShutdownRequest: @escaping @Sendable () -> Void) {
+    package init(service: HeapService, onShutdownRequest: @escaping @Sendable () -> Void) {
         self.service = service
         self.decoder = RPCFrameDecoder(maximumMessageSize: service.maximumMessageSize)
         self.onShutdownRequest = onShutdownRequest
@@ -40,40 +45,99 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     /// The connection's framing (NDJSON until its first byte says otherwise).
     private var framing: Framing { decoder.framing ?? .ndjson }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var read = unwrapInboundIn(data)
-        if var pending = inbound, pending.readableBytes > 0 {
-            inbound = nil
-            pending.writeBuffer(&read)
-            read = pending
+    // MARK: Connection life
+
+    /// Registered on connect (so stats count it); the framing is set by the first message.
+    package func channelActive(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(WeakHandler(handler: self, context: context), eventLoop: context.eventLoop)
+        let outbox = Outbox { signal in
+            bound.eventLoop.execute {
+                guard let handler = bound.value.handler, let context = bound.value.context else { return }
+                handler.outboxSignaled(signal, context: context)
+            }
         }
-        decodeFrames(from: &read, atEOF: false, context: context)
+        self.outbox = outbox
+        connection = service.connect(outbox: outbox, framing: framing)
+        if connection == nil {
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            let error = RPCError(code: .quotaExceeded, message: "no session can be opened for this connection")
+            ReplyEncoder.frame(error: error, id: .null, framing: .ndjson, into: &buffer)
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+        context.fireChannelActive()
     }
 
-    private func decodeFrames(from buffer: inout ByteBuffer, atEOF: Bool, context: ChannelHandlerContext) {
-        while !inputClosed || atEOF, let frame = decoder.next(from: &buffer, atEOF: atEOF) {
-            frameArrived(frame, context: context)
+    package func channelInactive(context: ChannelHandlerContext) {
+        machine.channelClosed()
+        if let connection { service.disconnect(connection) }
+        connection = nil
+        outbox = nil
+        context.fireChannelInactive()
+    }
+
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
+        service.logger.debug("connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else { return context.fireUserInboundEventTriggered(event) }
+        machine.inputClosed()
+        // A last NDJSON line without its newline is still a request.
+        runFrames(context)
+        flushPending(context)
+        perform(machine.closeIfDone(), context)
+    }
+
+    // MARK: Reading
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var read = unwrapInboundIn(data)
+        if var pending = inbound, pending.readableBytes > 0 {
+            pending.writeBuffer(&read)
+            inbound = pending
+        } else {
+            inbound = read
         }
-        // Keep only an unfinished frame; a fully consumed buffer goes back to NIO's pool.
+        runFrames(context)
+    }
+
+    package func channelReadComplete(context: ChannelHandlerContext) {
+        flushPending(context)
+    }
+
+    /// Runs the complete frames in `inbound` while the state machine allows it; the rest waits.
+    private func runFrames(_ context: ChannelHandlerContext) {
+        guard var buffer = inbound else { return }
+        inbound = nil
+        let atEOF = machine.state == .inputClosed
+        while machine.mayRunFrames, let frame = decoder.next(from: &buffer, atEOF: atEOF) {
+            frameArrived(frame, context: context)
+            if let output = pendingOutput, output.readableBytes >= Self.outputChunk {
+                writePending(context)   // lets the channel say whether the peer keeps up
+            }
+        }
+        // Keep only what waits; a fully consumed buffer goes back to NIO's pool.
         if buffer.readableBytes > 0 {
             buffer.discardReadBytes()
             inbound = buffer
-        } else {
-            inbound = nil
         }
     }
 
     private func frameArrived(_ frame: InboundFrame, context: ChannelHandlerContext) {
         switch frame {
         case .oversized(let size):
+            let limit = service.maximumMessageSize
             let error = RPCError(code: .requestTooLarge,
-                                 message: "message of \(size) bytes or more exceeds the limit of \(service.maximumMessageSize) bytes",
-                                 data: ["limit": .int(Int64(service.maximumMessageSize))])
-            reply(RPCEnvelope.errorResponse(id: .null, error: error), context: context)
+                                 message: "message of \(size) bytes or more exceeds the limit of \(limit) bytes",
+                                 data: ["limit": .int(Int64(limit))])
+            replyAtOnce(error: error, context: context)
         case .brokenHeader(let reason):
-            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("broken header: \(reason)")), context: context)
-            inputClosed = true
-            closeIfDone(context)
+            replyAtOnce(error: .parseError("broken header: \(reason)"), context: context)
+            inbound = nil
+            machine.inputClosed()
+            perform(machine.closeIfDone(), context)
         case .message(let buffer):
             handle(buffer, context: context)
         }
@@ -83,73 +147,103 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         let parsed: ParsedFrame
         do {
             parsed = try JSONCodec.withParsed(buffer) { root in ParsedFrame(root) }
-        } catch let error as JSONParseError {
-            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error.description)")), context: context)
-            return
         } catch {
-            reply(RPCEnvelope.errorResponse(id: .null, error: .parseError("parse error: \(error)")), context: context)
-            return
+            let reason = (error as? JSONParseError)?.description ?? "\(error)"
+            return replyAtOnce(error: .parseError("parse error: \(reason)"), context: context)
         }
-        if let immediate = parsed.immediateReply {
-            reply(immediate, context: context)
-            return
+        if let immediate = parsed.immediateError { return replyAtOnce(error: immediate, context: context) }
+        guard let id = connection else {
+            return replyAtOnce(error: ServerError.connectionClosed.rpcError, context: context)
         }
-        let id = connection ?? register(context)
         if !framingReported {
             service.setFraming(framing, for: id)
             framingReported = true
         }
         let (replies, position) = service.execute(parsed.requests, from: id)
-        let present = replies.compactMap { $0 }
-        let message: JSONValue? = parsed.isBatch ? (present.isEmpty ? nil : .array(present)) : present.first
-        guard service.store != nil, position > 0 else {
-            finish(message, shutdown: parsed.requestsShutdown, context: context)
-            return
+        var bytes = context.channel.allocator.buffer(capacity: 256)
+        ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &bytes)
+        let answer = Answer(bytes: bytes, ids: replies.map(\.id), isBatch: parsed.isBatch,
+                            shutdown: parsed.requestsShutdown)
+        if service.store != nil, position > 0 {
+            afterDurable(position, answer, context: context)
+        } else {
+            finish(answer, context: context)
         }
-        afterDurable(position, message, shutdown: parsed.requestsShutdown, context: context)
     }
 
     /// A reply that needs no heap (a parse error, an oversized message): at once, unless earlier
-    /// replies of this connection still wait for the disk, in which case it queues behind them.
-    private func reply(_ message: JSONValue, context: ChannelHandlerContext) {
-        if awaitingDurability > 0, let store = service.store {
-            afterDurable(store.position, message, shutdown: false, context: context)
+    /// replies of this connection wait for the disk, in which case it queues behind them.
+    private func replyAtOnce(error: RPCError, context: ChannelHandlerContext) {
+        var bytes = context.channel.allocator.buffer(capacity: 128)
+        ReplyEncoder.frame(error: error, id: .null, framing: framing, into: &bytes)
+        let answer = Answer(bytes: bytes, ids: [], isBatch: false, shutdown: false)
+        if machine.repliesWaitForDisk, let store = service.store {
+            afterDurable(store.position, answer, context: context)
         } else {
-            write(message, context: context)
+            finish(answer, context: context)
         }
     }
 
-    private func afterDurable(_ position: UInt64, _ message: JSONValue?, shutdown: Bool,
-                              context: ChannelHandlerContext) {
-        guard let store = service.store else { return }
+    // MARK: Durability
+
+    /// The encoded reply to one frame, and what is needed to replace it by an error.
+    private struct Answer {
+        var bytes: ByteBuffer
+        var ids: [RPCID]
+        var isBatch: Bool
+        var shutdown: Bool
+
+        /// The same replies as "not durable" errors: the client must not believe them safe.
+        func notDurable(_ error: Error, framing: Framing) -> Answer {
+            var copy = self
+            copy.bytes.clear()
+            let failure = RPCError.internalError("not durable: \(error)")
+            let replies = ids.map { Reply(id: $0, outcome: .failure(failure)) }
+            ReplyEncoder.frame(replies, isBatch: isBatch, framing: framing, into: &copy.bytes)
+            return copy
+        }
+    }
+
+    private func afterDurable(_ position: UInt64, _ answer: Answer, context: ChannelHandlerContext) {
+        guard let store = service.store else { return finish(answer, context: context) }
         // Known at once (everysec / no: this thread writes the journal; always: already
         // fsynced) and nothing queued before it: the reply goes with this read's replies.
-        if awaitingDurability == 0, let now = store.durableNow(position) {
-            finish(Self.reply(message, after: now), shutdown: shutdown, context: context)
-            return
+        if !machine.repliesWaitForDisk, let now = store.durableNow(position) {
+            return finish(settled(answer, now), context: context)
         }
         // --fsync always: the reply waits until its change is on disk. Replies of later
         // requests queue behind it (the store releases waiters in order, and each release is a
         // task on this event loop), so replies stay in request order.
-        awaitingDurability += 1
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let size = answer.bytes.readableBytes
+        machine.awaitDurability(bytes: size)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         store.whenDurable(position) { error in
-            loopBound.eventLoop.execute {
-                let (handler, context) = loopBound.value
-                handler.awaitingDurability -= 1
-                handler.finish(Self.reply(message, after: error.map { .failure($0) } ?? .success(())),
-                               shutdown: shutdown, context: context)
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.finish(handler.settled(answer, error.map { .failure($0) } ?? .success(())), context: context)
                 handler.flushPending(context)
-                handler.closeIfDone(context)
+                handler.perform(handler.machine.durabilitySettled(bytes: size), context)
             }
         }
     }
 
+    private func settled(_ answer: Answer, _ durability: Result<Void, Error>) -> Answer {
+        guard case .failure(let error) = durability else { return answer }
+        return answer.notDurable(error, framing: framing)
+    }
+
+    // MARK: Writing
+
     /// Writes this connection's pending events, then the reply (events always precede it).
-    private func finish(_ message: JSONValue?, shutdown: Bool, context: ChannelHandlerContext) {
+    private func finish(_ answer: Answer, context: ChannelHandlerContext) {
         writeEvents(context)
-        if let message { write(message, context: context) }
-        if shutdown {
+        var bytes = answer.bytes
+        if pendingOutput == nil {
+            pendingOutput = bytes
+        } else {
+            pendingOutput!.writeBuffer(&bytes)
+        }
+        if answer.shutdown {
             flushPending(context)
             onShutdownRequest()
         }
@@ -157,8 +251,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
 
     /// Hands this connection's pending events to the channel, after the replies before them.
     private func writeEvents(_ context: ChannelHandlerContext) {
-        let events = outbox.drain()
-        guard !events.isEmpty else { return }
+        guard let events = outbox?.drain(), !events.isEmpty else { return }
         writePending(context)
         for b in events { context.write(NIOAny(b), promise: nil) }
     }
@@ -174,123 +267,90 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
-    /// The reply once durability is settled: as it is, or, for a change that could not be made
-    /// durable, an error (the client must not believe it is safe).
-    private static func reply(_ message: JSONValue?, after durability: Result<Void, Error>) -> JSONValue? {
-        guard let message, case .failure(let error) = durability else { return message }
-        func replace(_ m: JSONValue) -> JSONValue {
-            guard let id = m["id"].flatMap(RPCID.init(json:)) else { return m }
-            return RPCEnvelope.errorResponse(id: id, error: .internalError("not durable: \(error)"))
-        }
-        if case .array(let items) = message { return .array(items.map(replace)) }
-        return replace(message)
-    }
+    // MARK: Back-pressure and actions
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            // A last NDJSON line without its newline is still a request.
-            if var rest = inbound {
-                inbound = nil
-                decodeFrames(from: &rest, atEOF: true, context: context)
-            }
-            inputClosed = true
-            flushPending(context)
-            closeIfDone(context)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    private func closeIfDone(_ context: ChannelHandlerContext) {
-        guard inputClosed, awaitingDurability == 0 else { return }
-        writeEvents(context)
-        writePending(context)
-        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-
-    private func register(_ context: ChannelHandlerContext) -> ConnectionID {
-        let id = service.connect(channel: context.channel, outbox: outbox, framing: framing)
-        connection = id
-        return id
-    }
-
-    private func write(_ message: JSONValue, context: ChannelHandlerContext) {
-        var buffer = pendingOutput ?? context.channel.allocator.buffer(capacity: 256)
-        pendingOutput = nil   // uniquely referenced while appending: no copy
-        RPCFrameEncoder.frame(encoding: message, framing: framing, into: &buffer)
-        pendingOutput = buffer
-    }
-
-    /// Back-pressure: while the peer does not read (the channel is over its high watermark),
-    /// stop reading its requests; once it drains, resume and pass on the events that waited.
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable
-        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenComplete { _ in }
-        if writable {
-            writeEvents(context)
-            flushPending(context)
-            context.read()
-        }
+    /// While the peer does not read (the channel is over its high watermark), stop reading and
+    /// running its requests; once it drains, resume and pass on the events that waited.
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
+        perform(machine.writabilityChanged(to: context.channel.isWritable), context)
         context.fireChannelWritabilityChanged()
     }
 
-    /// Registered on connect (so stats count it); the framing is set by the first message.
-    func channelActive(context: ChannelHandlerContext) {
-        _ = register(context)
-        context.fireChannelActive()
+    private func outboxSignaled(_ signal: Outbox.Signal, context: ChannelHandlerContext) {
+        switch signal {
+        case .wake:
+            // A peer that does not read keeps its events in the outbox, not in the channel.
+            guard machine.writable else { return }
+            writeEvents(context)
+            context.flush()
+        case .overflowed:
+            service.logger.warning("connection does not read its events; closing it")
+            perform(machine.outboxOverflowed(), context)
+        }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        flushPending(context)
+    private func perform(_ action: ConnectionStateMachine.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .pauseReading:
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        case .resume:
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            writeEvents(context)
+            runFrames(context)
+            flushPending(context)
+            perform(machine.closeIfDone(), context)
+            context.read()
+        case .close:
+            writeEvents(context)
+            writePending(context)
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
     }
+}
 
-    func channelInactive(context: ChannelHandlerContext) {
-        if let connection { service.disconnect(connection) }
-        connection = nil
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        service.logger.debug("connection error: \(error)")
-        context.close(promise: nil)
-    }
+/// The handler as the outbox's signal reaches it: weak, so the outbox (which the heap's state
+/// also holds) does not keep a closed connection's handler alive.
+private struct WeakHandler {
+    weak var handler: RPCConnectionHandler?
+    weak var context: ChannelHandlerContext?
 }
 
 /// What one frame held, decoded on the parsing thread into values that may cross to the owner.
 struct ParsedFrame {
     var requests: [DecodedRequest] = []
     var isBatch = false
-    /// A reply that needs no heap: empty batch, a scalar at the top level.
-    var immediateReply: JSONValue?
-
-    var requestsShutdown: Bool {
-        requests.contains { if case .success(.shutdown) = $0.request { return true } else { return false } }
-    }
+    /// An error that needs no heap: empty batch, a scalar at the top level.
+    var immediateError: RPCError?
+    var requestsShutdown = false
 
     init(_ root: JanssonNode) {
         switch RPCEnvelope.classify(root) {
         case .single(let node):
-            requests = [Self.decode(node)]
+            requests = [decode(node)]
         case .batch(let nodes):
             isBatch = true
-            requests = nodes.map(Self.decode)
+            for node in nodes { requests.append(decode(node)) }
         case .emptyBatch:
-            immediateReply = RPCEnvelope.errorResponse(id: .null, error: .invalidRequest("empty batch: a batch must hold at least one request"))
+            immediateError = .invalidRequest("empty batch: a batch must hold at least one request")
         case .notStructured:
-            immediateReply = RPCEnvelope.errorResponse(
-                id: .null, error: .invalidRequest("a message must be a request object or a batch array, got \(root.kind.rawValue)"))
+            immediateError = .invalidRequest(
+                "a message must be a request object or a batch array, got \(root.kind.rawValue)")
         }
     }
 
-    static func decode(_ node: JanssonNode) -> DecodedRequest {
+    private mutating func decode(_ node: JanssonNode) -> DecodedRequest {
         switch RPCEnvelope.decodeEnvelope(node) {
         case .invalid(let id, let error):
-            return DecodedRequest(id: id ?? .null, request: .failure(error))
+            return DecodedRequest(id: id ?? .null, method: .failure(error))
         case .request(let id, let method, let params):
-            return DecodedRequest(id: id, request: Result { () throws(RPCError) in
-                try MethodRegistry.decode(method: method, params: params)
+            if method == ShutdownRequest.name { requestsShutdown = true }
+            return DecodedRequest(id: id, method: Result { () throws(RPCError) in
+                try ServerMethods.decode(method: method, params: params)
             })
         }
     }

@@ -1,16 +1,17 @@
 import Foundation
+import HeapProtocol
 import JSONRPC
 
 /// Fixed facts the dispatcher reports: the protocol document and when the daemon started.
 /// A class: the dispatcher of every request refers to it, and copying a struct that holds an
 /// array and a closure cost retains and releases on each request.
-final class ServerEnvironment: Sendable {
+package final class ServerEnvironment: Sendable {
     let openRPCDocument: [UInt8]
     let started: ContinuousClock.Instant
     /// Persistence facts for `stats` (read without the heap's lock).
     let persistence: @Sendable () -> JSONValue
 
-    init(openRPCDocument: [UInt8], started: ContinuousClock.Instant,
+    package init(openRPCDocument: [UInt8], started: ContinuousClock.Instant,
          persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] }) {
         self.openRPCDocument = openRPCDocument
         self.started = started
@@ -23,7 +24,7 @@ final class ServerEnvironment: Sendable {
     }
 
     /// The OpenRPC document shipped with the server (Protocol/heapd.openrpc.json).
-    static func bundledOpenRPCDocument() -> [UInt8] {
+    package static func bundledOpenRPCDocument() -> [UInt8] {
         guard let url = Bundle.module.url(forResource: "heapd.openrpc", withExtension: "json"),
               let data = try? Data(contentsOf: url) else {
             return Array(#"{"openrpc":"1.2.6","info":{"title":"heapd","version":"0"},"methods":[]}"#.utf8)

@@ -1,16 +1,16 @@
 import HeapCore
+import HeapProtocol
 import JSONRPC
-import NIOCore
 
 /// Everything the heap's single owner guards: the heap, and which connection holds which session
-/// and wants which events. Only touched inside `HeapService`'s lock.
+/// and wants which events. Only touched inside `HeapService`'s lock, and it holds no channel:
+/// what must happen on a connection afterwards is returned as a `DeliveryAction`.
 struct ServerState: Sendable {
     struct Connection: Sendable {
         var session: SessionID
         var subscriptions: Set<EventKind> = []
         var framing: Framing
         let outbox: Outbox
-        let channel: Channel
     }
 
     var heap: Heap
@@ -24,11 +24,12 @@ struct ServerState: Sendable {
     var closedSessions: [(name: String, holder: ConnectionID?)] = []
     /// When each leased session expires unless a request renews it.
     var leaseDeadlines: [SessionID: ContinuousClock.Instant] = [:]
-    /// Requests answered since start (for stats).
+    /// Requests answered since start, and the time spent running them under the lock (stats).
     var requestsServed: UInt64 = 0
+    var serialNanoseconds: UInt64 = 0
     /// Whether anyone subscribed to `freed` (then cascades keep every freed id). Asked before
-    /// every request, so kept rather than derived: `changeSubscriptions` and disconnecting
-    /// (`refreshWantsFreedIDs`) keep it true.
+    /// every request, so kept rather than derived: `changeSubscriptions` and `disconnect` keep
+    /// it true.
     private(set) var wantsFreedIDs = false
 
     /// Where applied operations are recorded (nil: memory only).
@@ -36,20 +37,10 @@ struct ServerState: Sendable {
 
     init(heap: Heap) { self.heap = heap }
 
-    /// Any request renews the lease of the session it runs in.
-    mutating func renewLease(of session: SessionID) {
-        guard !leaseDeadlines.isEmpty, leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
-        startLease(of: session, seconds: seconds)
-    }
-
-    /// The session now expires `seconds` from now unless a request renews it.
-    mutating func startLease(of session: SessionID, seconds: Double) {
-        leaseDeadlines[session] = .now + .milliseconds(Int64(seconds * 1000))
-    }
-
     /// Changes what a connection subscribed to; returns its subscriptions after.
     mutating func changeSubscriptions(of connection: ConnectionID,
                                       _ change: (inout Set<EventKind>) -> Void) -> Set<EventKind> {
+        guard connections[connection] != nil else { return [] }
         change(&connections[connection]!.subscriptions)
         refreshWantsFreedIDs()
         return connections[connection]!.subscriptions
@@ -59,17 +50,17 @@ struct ServerState: Sendable {
         wantsFreedIDs = connections.values.contains { $0.subscriptions.contains(.freed) }
     }
 
-    /// Applies a heap operation and, once it succeeded, records it for persistence (unless it
-    /// changed nothing: an `apply` batch whose every op failed). Every change to the heap goes
-    /// through here.
-    mutating func apply(_ op: HeapOperation, _ events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
-        let outcome = try heap.apply(op, events: &events)
-        if outcome.changedHeap { journal?.record(op) }
-        return outcome
-    }
-
-    /// The subscribers of any of `kinds`.
+    /// The connections subscribed to anything, in connection order.
     var subscribers: [(ConnectionID, Connection)] {
         connections.filter { !$0.value.subscriptions.isEmpty }.sorted { $0.key.raw < $1.key.raw }
+    }
+
+    /// Runs one change of the heap and, once it succeeded, records it for persistence: every
+    /// change goes through here. `op` is only built when there is a journal.
+    mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
+                                      _ body: (inout Heap) throws(E) -> R) throws(E) -> R {
+        let result = try body(&heap)
+        journal?.record(op())
+        return result
     }
 }

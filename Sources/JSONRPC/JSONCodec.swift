@@ -1,6 +1,5 @@
 import CJansson
 import CJanssonAllocator
-import NIOCore
 
 /// Parsing and writing JSON text with Jansson. No JSON is parsed or printed by hand anywhere in
 /// this target; this type is the door to Jansson.
@@ -56,14 +55,6 @@ public enum JSONCodec {
         try parse(Array(string.utf8))
     }
 
-    /// Parses the readable bytes of `buffer` without consuming them.
-    public static func parse(_ buffer: ByteBuffer) throws(JSONParseError) -> JSONValue {
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONParseError) in try parse(bytes) }
-        }
-        return try result.get()
-    }
-
     // MARK: Borrowed parsing
 
     /// Parses `bytes` and lends the root to `body`; the tree is freed when `body` returns or
@@ -76,11 +67,6 @@ public enum JSONCodec {
         let root = try JanssonTree.load(bytes, flags: JanssonTree.parseFlags)
         defer { json_decref(root) }
         return try body(JanssonNode(root))
-    }
-
-    /// ``withParsed(_:_:)-(UnsafeRawBufferPointer,_)`` over the readable bytes of a frame.
-    public static func withParsed<R>(_ buffer: ByteBuffer, _ body: (JanssonNode) throws -> R) throws -> R {
-        try buffer.withUnsafeReadableBytes { bytes in try withParsed(bytes, body) }
     }
 
     // MARK: Encoding
@@ -107,18 +93,6 @@ public enum JSONCodec {
         let root = try JanssonTree.build(value, maximumDepth: maximumEncodingDepth)
         defer { json_decref(root) }
         return JanssonTree.dump(root)
-    }
-
-    /// ``encode(_:)`` appended to `buffer` without an intermediate array: the path replies take.
-    public static func encode(_ value: JSONValue, appendingTo buffer: inout ByteBuffer) {
-        let root: JSONPointer
-        do {
-            root = try JanssonTree.build(value, maximumDepth: maximumEncodingDepth)
-        } catch {
-            preconditionFailure("JSONCodec.encode: \(error)")
-        }
-        defer { json_decref(root) }
-        JanssonTree.dump(root, appendingTo: &buffer)
     }
 
     /// ``encode(_:)`` as a `String` (for logs, tests and the CLI).

@@ -1,5 +1,4 @@
 import CJansson
-import NIOCore
 
 /// A Jansson node pointer. Every tree this target creates is owned by exactly one caller, which
 /// releases it with `json_decref` (see ``JanssonTree``).
@@ -58,23 +57,17 @@ enum JanssonTree {
         return output
     }
 
-    /// Appends `node` as compact JSON text to `buffer`, dumped by Jansson straight into the
-    /// buffer's free space (`json_dumpb`): no intermediate array, no callback per token. If the
-    /// text does not fit, Jansson says how long it is and the dump is repeated into enough room.
-    static func dump(_ node: JSONPointer, appendingTo buffer: inout ByteBuffer) {
-        var room = Swift.max(buffer.writableBytes, 256)
-        while true {
-            buffer.reserveCapacity(minimumWritableBytes: room)
-            let needed = buffer.withUnsafeMutableWritableBytes { free in
-                json_dumpb(node, free.baseAddress!.assumingMemoryBound(to: CChar.self), free.count, dumpFlags)
-            }
-            // 0 means failure: only allocation failure or a cycle, which built trees cannot hold.
-            precondition(needed > 0, "json_dumpb failed")
-            if needed <= buffer.writableBytes {
-                buffer.moveWriterIndex(forwardBy: needed)
-                return
-            }
-            room = needed
+    /// A string node; Swift strings are valid UTF-8, so Jansson's check is skipped.
+    static func string(_ text: String) -> JSONPointer {
+        withUTF8(text) { json_stringn_nocheck($0, $1) }
+    }
+
+    /// The UTF-8 bytes of `text` as a C pointer and a length, without copying a native string.
+    static func withUTF8<R>(_ text: String, _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return "".withCString { body($0, 0) } }
+            return base.withMemoryRebound(to: CChar.self, capacity: utf8.count) { body($0, utf8.count) }
         }
     }
 

@@ -1,4 +1,5 @@
-/// A JSON-RPC error code: the standard ones (-32700 … -32603) and heapd's own (-32001 …).
+/// A JSON-RPC error code. This target defines the standard ones (-32700 … -32603); heapd's own
+/// (-32001 …) live with the protocol (`HeapProtocol`'s `RPCErrorCode` extension).
 ///
 /// A struct with static members rather than an enum so clients can hold codes this version does
 /// not know yet and servers can add codes without breaking exhaustive switches elsewhere.
@@ -21,30 +22,7 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
     public static let invalidParams = RPCErrorCode(rawValue: -32602)
     public static let internalError = RPCErrorCode(rawValue: -32603)
 
-    // MARK: heapd
-
-    /// The object id does not exist (never existed or was collected).
-    public static let noSuchObject = RPCErrorCode(rawValue: -32001)
-    /// The session tried to use or release a reference it does not hold.
-    public static let referenceNotHeld = RPCErrorCode(rawValue: -32002)
-    /// A limit (objects, bytes, sessions) would be exceeded.
-    public static let quotaExceeded = RPCErrorCode(rawValue: -32003)
-    /// The session is already attached elsewhere or in a conflicting state.
-    public static let sessionConflict = RPCErrorCode(rawValue: -32004)
-    /// The message exceeded the connection's maximum message size and was skipped.
-    public static let requestTooLarge = RPCErrorCode(rawValue: -32005)
-    /// The daemon is shutting down and accepts no new work.
-    public static let shuttingDown = RPCErrorCode(rawValue: -32006)
-    public static let noSuchSession = RPCErrorCode(rawValue: -32007)
-    /// An operation referred to something outside the caller's scope.
-    public static let scopeError = RPCErrorCode(rawValue: -32008)
-    public static let noSuchRoot = RPCErrorCode(rawValue: -32009)
-    /// The daemon serves its maximum number of clients; the connection is closed.
-    public static let tooManyClients = RPCErrorCode(rawValue: -32010)
-    /// The peer's credentials (SO_PEERCRED) are not admitted; the connection is closed.
-    public static let accessDenied = RPCErrorCode(rawValue: -32011)
-
-    /// The code's name for logs and CLI output (`"invalidParams"`), or `nil` for unknown codes.
+    /// The standard code's name for logs (`"invalidParams"`), or `nil` for other codes.
     public var name: String? {
         Self.names[self]
     }
@@ -52,12 +30,7 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
     private static let names: [RPCErrorCode: String] = [
         .parseError: "parseError", .invalidRequest: "invalidRequest",
         .methodNotFound: "methodNotFound", .invalidParams: "invalidParams",
-        .internalError: "internalError", .noSuchObject: "noSuchObject",
-        .referenceNotHeld: "referenceNotHeld", .quotaExceeded: "quotaExceeded",
-        .sessionConflict: "sessionConflict", .requestTooLarge: "requestTooLarge",
-        .shuttingDown: "shuttingDown", .noSuchSession: "noSuchSession",
-        .scopeError: "scopeError", .noSuchRoot: "noSuchRoot", .tooManyClients: "tooManyClients",
-        .accessDenied: "accessDenied",
+        .internalError: "internalError",
     ]
 }
 

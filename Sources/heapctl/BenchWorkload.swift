@@ -1,5 +1,6 @@
 import HeapClient
 import JSONRPC
+import JSONRPCNIO
 import NIOCore
 
 /// What one benchmark workload sends: per connection, a cycle of pre-encoded requests (sent in

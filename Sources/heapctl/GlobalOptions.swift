@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeapClient
+import HeapProtocol
 import JSONRPC
 
 /// Options every subcommand takes.

@@ -8,8 +8,9 @@
 //   symbol of this file's top-level code, so neither `-parse-as-library` nor an empty main works.)
 // - the ordinary `swift build` makes a replayer: `heapd-fuzz FILE|DIR...` runs each input
 //   once through the same checks and stops with a trap at the first failure.
-import HeapServer
+import HeapServerTesting
 import JSONRPC
+import JSONRPCNIO
 import NIOCore
 import NIOEmbedded
 

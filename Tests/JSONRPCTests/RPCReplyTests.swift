@@ -11,7 +11,7 @@ final class RPCReplyTests: XCTestCase {
             #"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#)
         XCTAssertEqual(
             JSONCodec.encodeString(RPCEnvelope.errorResponse(
-                id: .string("q"), error: RPCError(code: .noSuchObject, message: "no object 7", data: ["id": 7]))),
+                id: .string("q"), error: RPCError(code: RPCErrorCode(rawValue: -32001), message: "no object 7", data: ["id": 7]))),
             #"{"jsonrpc":"2.0","id":"q","error":{"code":-32001,"message":"no object 7","data":{"id":7}}}"#)
         XCTAssertEqual(
             JSONCodec.encodeString(RPCEnvelope.notification(method: "collected", params: ["ids": [1]])),
@@ -29,8 +29,7 @@ final class RPCReplyTests: XCTestCase {
         XCTAssertEqual(RPCError.methodNotFound("frob").code, .methodNotFound)
         XCTAssertEqual(RPCError.invalidParams("x").code.rawValue, -32602)
         XCTAssertEqual(RPCError.invalidRequest("x").code.rawValue, -32600)
-        XCTAssertEqual(RPCErrorCode.noSuchRoot.rawValue, -32009)
-        XCTAssertEqual(RPCErrorCode.requestTooLarge.name, "requestTooLarge")
+        XCTAssertEqual(RPCErrorCode.invalidParams.name, "invalidParams")
         XCTAssertNil(RPCErrorCode(rawValue: 5).name)
     }
 

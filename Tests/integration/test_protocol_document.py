@@ -20,7 +20,9 @@ import heapd_harness
 
 DOC_PATH = os.path.join(heapd_harness.ROOT, "Protocol", "heapd.openrpc.json")
 RESOURCE_PATH = os.path.join(heapd_harness.ROOT, "Sources", "HeapServer", "Resources", "heapd.openrpc.json")
-ERROR_CODES_SWIFT = os.path.join(heapd_harness.ROOT, "Sources", "JSONRPC", "RPCErrorCode.swift")
+# The standard codes (JSONRPC) and heapd's own (HeapProtocol).
+ERROR_CODES_SWIFT = [os.path.join(heapd_harness.ROOT, "Sources", "JSONRPC", "RPCErrorCode.swift"),
+                     os.path.join(heapd_harness.ROOT, "Sources", "HeapProtocol", "HeapErrorCode.swift")]
 BASE_URI = "urn:heapd:openrpc"
 
 # What the OpenRPC 1.2.6 meta-schema allows (its objects forbid other keys except `x-…`).
@@ -192,8 +194,10 @@ def test_document_structure(protocol):
 
 
 def test_every_error_code_is_documented(protocol):
-    with open(ERROR_CODES_SWIFT, encoding="utf-8") as f:
-        swift = f.read()
+    swift = ""
+    for path in ERROR_CODES_SWIFT:
+        with open(path, encoding="utf-8") as f:
+            swift += f.read()
     defined = {int(c) for c in re.findall(r"RPCErrorCode\(rawValue:\s*(-\d+)\)", swift)}
     assert defined, "no codes found in RPCErrorCode.swift"
     errors = protocol.doc["components"]["errors"]

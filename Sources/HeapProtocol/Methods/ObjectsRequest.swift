@@ -1,0 +1,70 @@
+import HeapCore
+import JSONRPC
+
+/// `objects {generation?, type?, after?, limit?}` → `{objects: [{id, type, size, refcount,
+/// generation}], next}`: live objects ascending by id (`gc.get_objects(generation)` with a type
+/// filter), `limit` (default 1000, at most 100,000) per page; pass `next` as `after` for the
+/// following page (null on the last).
+public struct ObjectsRequest: HeapMethod {
+    public static let name = "objects"
+    /// 0, 1, 2, or 3 for the permanent generation.
+    public var generation: Int?
+    public var type: String?
+    public var after: ObjectID?
+    public var limit: Int
+
+    public init(generation: Int? = nil, type: String? = nil, after: ObjectID? = nil, limit: Int = 1000) {
+        self.generation = generation
+        self.type = type
+        self.after = after
+        self.limit = limit
+    }
+
+    public init(params p: ParamsReader) throws(RPCError) {
+        generation = try p.optionalGenerationOrPermanent("generation")
+        type = try p.optionalString("type")
+        after = try p.nullableObjectID("after")
+        limit = try p.optionalLimit("limit") ?? 1000
+    }
+
+    public struct Result: HeapResult {
+        public struct Entry: Sendable {
+            public var id: ObjectID
+            public var type: String
+            public var size: UInt64
+            public var refcount: Int
+            public var generation: Int
+
+            public init(id: ObjectID, type: String, size: UInt64, refcount: Int, generation: Int) {
+                self.id = id
+                self.type = type
+                self.size = size
+                self.refcount = refcount
+                self.generation = generation
+            }
+        }
+
+        public var objects: [Entry]
+        public var next: ObjectID?
+
+        public init(objects: [Entry], next: ObjectID?) {
+            self.objects = objects
+            self.next = next
+        }
+
+        public func write(to o: JSONObjectWriter) {
+            o.array("objects") { a in
+                for e in objects {
+                    a.appendObject { m in
+                        m.set("id", e.id)
+                        m.set("type", e.type)
+                        m.set("size", e.size)
+                        m.set("refcount", e.refcount)
+                        m.set("generation", generation: e.generation)
+                    }
+                }
+            }
+            o.set("next", next)
+        }
+    }
+}

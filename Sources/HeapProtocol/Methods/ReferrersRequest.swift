@@ -1,0 +1,28 @@
+import HeapCore
+import JSONRPC
+
+/// `referrers {id}` → `{id, referrers}`: the objects whose fields hold it
+/// (`gc.get_referrers`), ascending by id.
+public struct ReferrersRequest: HeapMethod {
+    public static let name = "referrers"
+    public var id: ObjectID
+
+    public init(id: ObjectID) { self.id = id }
+    public init(params p: ParamsReader) throws(RPCError) { id = try p.objectID("id") }
+    public var params: JSONValue? { ["id": id.json] }
+
+    public struct Result: HeapResult {
+        public var id: ObjectID
+        public var referrers: [ObjectID]
+
+        public init(id: ObjectID, referrers: [ObjectID]) {
+            self.id = id
+            self.referrers = referrers
+        }
+
+        public func write(to o: JSONObjectWriter) {
+            o.set("id", id)
+            o.array("referrers", ids: referrers)
+        }
+    }
+}

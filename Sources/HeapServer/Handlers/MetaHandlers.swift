@@ -1,0 +1,40 @@
+import HeapCore
+import HeapProtocol
+
+extension StatsRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        Result(heap: server.heap, connections: server.connections.count, subscribers: server.subscribers.count,
+               requests: server.requestsServed, serialRequests: server.requestsServed,
+               serialNanoseconds: server.serialNanoseconds, uptimeSeconds: request.environment.uptimeSeconds(),
+               persistence: request.environment.persistence())
+    }
+}
+
+extension SubscribeRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        Result(events: server.changeSubscriptions(of: request.connection) { $0.formUnion(events) })
+    }
+}
+
+extension UnsubscribeRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        Result(events: server.changeSubscriptions(of: request.connection) { $0.subtract(events ?? Set(EventKind.allCases)) })
+    }
+}
+
+extension PingRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result { Result() }
+}
+
+extension ShutdownRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        server.shuttingDown = true
+        return Result()
+    }
+}
+
+extension DiscoverRequest: ServerMethod {
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        Result(json: request.environment.openRPCDocument)
+    }
+}

@@ -1,0 +1,57 @@
+@testable import HeapServer
+import XCTest
+
+final class ConnectionStateMachineTests: XCTestCase {
+    func testFramesWaitWhileThePeerDoesNotRead() {
+        var machine = ConnectionStateMachine()
+        XCTAssertTrue(machine.mayRunFrames)
+        XCTAssertEqual(machine.writabilityChanged(to: false), .pauseReading)
+        XCTAssertFalse(machine.mayRunFrames)
+        XCTAssertEqual(machine.writabilityChanged(to: false), .none, "no second pause")
+        XCTAssertEqual(machine.writabilityChanged(to: true), .resume)
+        XCTAssertTrue(machine.mayRunFrames)
+    }
+
+    func testInputClosedClosesOnceRepliesAreOut() {
+        var machine = ConnectionStateMachine()
+        machine.awaitDurability(bytes: 10)
+        machine.inputClosed()
+        XCTAssertEqual(machine.state, .inputClosed)
+        XCTAssertTrue(machine.mayRunFrames, "frames read before the end still run")
+        XCTAssertEqual(machine.closeIfDone(), .none, "a reply still waits for the disk")
+        XCTAssertEqual(machine.durabilitySettled(bytes: 10), .close)
+        XCTAssertEqual(machine.state, .closed)
+        XCTAssertFalse(machine.mayRunFrames)
+    }
+
+    func testInputClosedWaitsForAPeerThatDoesNotRead() {
+        var machine = ConnectionStateMachine()
+        _ = machine.writabilityChanged(to: false)
+        machine.inputClosed()
+        XCTAssertEqual(machine.closeIfDone(), .none, "frames wait: closing now would drop them")
+        XCTAssertEqual(machine.writabilityChanged(to: true), .resume)
+        XCTAssertEqual(machine.closeIfDone(), .close)
+    }
+
+    func testRepliesWaitingForTheDiskAreBounded() {
+        var machine = ConnectionStateMachine()
+        let half = ConnectionStateMachine.pendingReplyLimit / 2
+        machine.awaitDurability(bytes: half)
+        XCTAssertTrue(machine.mayRunFrames)
+        XCTAssertTrue(machine.repliesWaitForDisk)
+        machine.awaitDurability(bytes: half)
+        XCTAssertFalse(machine.mayRunFrames, "over the limit: no more frames run")
+        XCTAssertEqual(machine.durabilitySettled(bytes: half), .resume, "under it again: the waiting frames run")
+        XCTAssertEqual(machine.durabilitySettled(bytes: half), .none)
+        XCTAssertFalse(machine.repliesWaitForDisk)
+    }
+
+    func testAnOverflowingSubscriberIsClosedOnce() {
+        var machine = ConnectionStateMachine()
+        XCTAssertEqual(machine.outboxOverflowed(), .close)
+        XCTAssertEqual(machine.outboxOverflowed(), .none)
+        XCTAssertEqual(machine.writabilityChanged(to: false), .none)
+        machine.inputClosed()
+        XCTAssertEqual(machine.state, .closed)
+    }
+}
