@@ -1,13 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: the daemon relies on SO_PEERCRED, /proc, epoll, fallocate and glibc's mallopt.
+//
 // Dependencies, each for one job (see README "Design"):
 // - swift-nio: the Unix-socket server (event loops, channels, back-pressure).
 // - swift-argument-parser: the CLIs' flags and exit code 64 on usage errors.
 // - swift-log: the daemon's structured log.
 let package = Package(
     name: "heapd",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "heapd", targets: ["heapd"]),
         .executable(name: "heapctl", targets: ["heapctl"]),
@@ -26,6 +27,8 @@ let package = Package(
         ),
         // Per-thread free lists for Jansson's small blocks (Sources/CJanssonAllocator/allocator.c).
         .target(name: "CJanssonAllocator", dependencies: ["CJansson"]),
+        // `struct ucred` (SO_PEERCRED) and `mallopt`, from the system's own headers.
+        .target(name: "CHeapdSystem"),
         // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
         .systemLibrary(name: "CEpoll"),
         // The heap and the collector: pure Swift, no I/O, no threads.
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "HeapServer",
             dependencies: [
-                "HeapCore", "HeapStore", "HeapProtocol", "JSONRPC", "JSONRPCNIO",
+                "HeapCore", "HeapStore", "HeapProtocol", "JSONRPC", "JSONRPCNIO", "CHeapdSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

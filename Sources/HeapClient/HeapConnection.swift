@@ -2,11 +2,7 @@ import JSONRPC
 import JSONRPCNIO
 import NIOCore
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A blocking JSON-RPC connection to heapd over its Unix socket (NDJSON framing), for the CLI
 /// and tests. Notifications that arrive while waiting for a reply are queued in order.

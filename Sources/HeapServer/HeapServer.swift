@@ -8,9 +8,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The daemon: a Unix-socket JSON-RPC server around one heap.
 public final class HeapServer: Sendable {

@@ -1,32 +1,47 @@
-import NIOCore
-
-#if canImport(Glibc)
+import CHeapdSystem
+import Foundation
 import Glibc
-#endif
+import NIOCore
 
 /// Who is on the other end of a Unix socket (`SO_PEERCRED`: the connecting process's pid, uid
 /// and gid, as the kernel recorded them at connect time).
 struct PeerCredentials: Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
 
-    /// The kernel's `struct ucred` (not exported by the Glibc module): three 32-bit integers.
+    /// The peer's credentials, read as the kernel's own `struct ucred`.
     static func of(_ channel: Channel) -> EventLoopFuture<PeerCredentials> {
         guard let provider = channel as? SocketOptionProvider else {
             return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
         }
-        return provider.unsafeGetSocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
+        let credentials: EventLoopFuture<heapd_ucred> =
+            provider.unsafeGetSocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
+        return credentials.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+    }
+
+    /// The peer process's supplementary groups (`Groups:` in /proc/PID/status); empty if the
+    /// process is already gone.
+    func supplementaryGroups() -> [UInt32] {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [] }
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return [] }
+        return line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap {
+            UInt32($0)
+        }
     }
 }
 
-/// Who may connect: the daemon's own user, root, and optionally one group (`--allow-group`).
+/// Who may connect: the daemon's own user, root, and optionally the members of one group
+/// (`--allow-group`), whether it is their primary group or a supplementary one (as `usermod -aG`
+/// makes it) — the socket file's mode already lets both kinds in.
 struct AccessPolicy: Sendable {
     var ownUID = getuid()
     var allowedGroup: UInt32?
 
     func admits(_ peer: PeerCredentials) -> Bool {
-        peer.uid == ownUID || peer.uid == 0 || (allowedGroup.map { $0 == peer.gid } ?? false)
+        if peer.uid == ownUID || peer.uid == 0 { return true }
+        guard let allowedGroup else { return false }
+        return peer.gid == allowedGroup || peer.supplementaryGroups().contains(allowedGroup)
     }
 
     /// Looks up a group by name (or number).

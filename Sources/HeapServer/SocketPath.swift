@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import JSONRPC
 
 /// Preparing the socket's directory and finding out whether a daemon already answers there.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where heapd listens, by the same rule for the daemon and every client (SPEC §2.1):
 /// `--socket`, else `$HEAPD_SOCKET`, else `$XDG_RUNTIME_DIR/heapd/heapd.sock`, else

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Connecting to a Unix stream socket by path: the one copy of the `sockaddr_un` dance that
 /// the daemon (is another heapd there?), the client library and the benchmark share.

@@ -14,9 +14,7 @@ import JSONRPCNIO
 import NIOCore
 import NIOEmbedded
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One input: the bytes a client sends on one connection. Besides the checks FuzzEntry makes
 /// (heap invariants, the connection unregistered), everything the daemon wrote back must be

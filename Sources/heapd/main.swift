@@ -6,9 +6,7 @@ import HeapStore
 import JSONRPC
 import Logging
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `heapd`: the shared, garbage-collected object heap daemon.
 struct Heapd: ParsableCommand {
