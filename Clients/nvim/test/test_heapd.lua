@@ -542,6 +542,62 @@ test('the named session survives :HeapDisconnect / :HeapConnect', function()
   expect_has(text, '  session  ' .. SESSION .. ' ×1')
 end)
 
+test(':HeapCall completes exactly the methods of rpc.discover, fetched once per connection', function()
+  check(heapd.is_connected(), 'not connected')
+  -- The daemon's list, fetched by the test on a connection of its own.
+  local other = rpc.connect(SOCKET, {})
+  local err, doc = other:request_sync('rpc.discover', nil, 5000)
+  other:close()
+  check(err == nil and type(doc.methods) == 'table', 'rpc.discover: ' .. vim.inspect(err))
+  local expected, known = {}, {}
+  for _, m in ipairs(doc.methods) do
+    expected[#expected + 1] = m.name
+    known[m.name] = true
+  end
+  table.sort(expected)
+  check(#expected >= 20, 'too few methods: ' .. #expected)
+  -- Count the rpc.discover requests the plugin makes on this connection.
+  local conn, fetches = heapd.state.conn, 0
+  local request = conn.request
+  conn.request = function(self, method, ...)
+    if method == 'rpc.discover' then
+      fetches = fetches + 1
+    end
+    return request(self, method, ...)
+  end
+  heapd.state.methods, heapd.state.methods_conn = nil, nil
+  local got = vim.fn.getcompletion('HeapCall ', 'cmdline')
+  check(vim.deep_equal(got, expected), 'completion ' .. vim.inspect(got) .. '\nexpected ' .. vim.inspect(expected))
+  local gc = vim.fn.getcompletion('HeapCall gc.', 'cmdline')
+  local want_gc = vim.tbl_filter(function(m)
+    return m:sub(1, 3) == 'gc.'
+  end, expected)
+  check(#want_gc > 0 and vim.deep_equal(gc, want_gc), 'gc. completion: ' .. vim.inspect(gc))
+  eq(#vim.fn.getcompletion('HeapCall no.such', 'cmdline'), 0, 'completions of no.such')
+  -- Methods the old hard-coded list offered although the daemon has none of them.
+  for _, m in ipairs({ 'path', 'cycles', 'dominators', 'histogram', 'snapshot.save', 'snapshot.diff', 'graph' }) do
+    if not known[m] then
+      check(not vim.tbl_contains(got, m), m .. ' offered but the daemon has no such method')
+    end
+  end
+  eq(fetches, 1, 'rpc.discover requests for three completions on one connection')
+  conn.request = nil -- back to the class method
+  -- Not connected: nothing is offered, no error, no connection attempt.
+  vim.cmd('HeapDisconnect')
+  local ok, none = pcall(vim.fn.getcompletion, 'HeapCall ', 'cmdline')
+  check(ok, 'completion while disconnected raised: ' .. tostring(none))
+  eq(#none, 0, 'completions while disconnected')
+  check(heapd.state.conn == nil, 'completion opened a connection')
+  -- A new connection fetches the list again.
+  vim.cmd('HeapConnect')
+  wait_for(function()
+    return heapd.is_connected()
+  end, 'reconnection')
+  got = vim.fn.getcompletion('HeapCall ', 'cmdline')
+  check(vim.deep_equal(got, expected), 'completion after reconnecting: ' .. vim.inspect(got))
+  check(heapd.state.methods_conn == heapd.state.conn, 'list not fetched on the new connection')
+end)
+
 test('closing the session on exit drops its references', function()
   local x = heapcall('allocate', { type = 'Dropped' }).id
   heapd._on_exit()
