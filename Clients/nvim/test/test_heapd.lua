@@ -376,8 +376,21 @@ test(':HeapCollect frees the cycle: finalize, freed and gc.stop arrive before th
   function()
     local refreshes = tonumber(buf_text(stats_buf):match('%(refresh (%d+)%)'))
     local seq0 = heapd.state.event_seq
-    local at_reply
-    vim.cmd('HeapCollect')
+    local at_reply, at_first_reply
+    -- Note how many events had arrived when :HeapCollect's own reply came in
+    -- (the command calls require('heapd').collect without a callback).
+    local collect = heapd.collect
+    heapd.collect = function(g, cb)
+      return collect(g, function(err, r)
+        at_first_reply = heapd.state.event_seq
+        if cb then
+          cb(err, r)
+        end
+      end)
+    end
+    local ok, cmd_err = pcall(vim.cmd, 'HeapCollect')
+    heapd.collect = collect
+    check(ok, cmd_err)
     heapd.collect(nil, function(err, r)
       check(err == nil, 'collect error')
       at_reply = { seq = heapd.state.event_seq, result = r }
@@ -409,6 +422,11 @@ test(':HeapCollect frees the cycle: finalize, freed and gc.stop arrive before th
     end
     local ks = table.concat(kinds, ',')
     check(ks:match('^finalize,freed,gc%.stop,gc%.stop'), 'event order: ' .. ks)
+    -- Each collection's events came in before its reply, and no later: the
+    -- first reply after finalize, freed, gc.stop (seq0+3), the second after
+    -- its own gc.stop (seq0+4).
+    eq(at_first_reply and at_first_reply - seq0, 3, 'events received when the first collect replied')
+    eq(at_reply.seq - seq0, 4, 'events received when the second collect replied')
     check(freed_ids[alice] and freed_ids[bob], 'freed ids: ' .. vim.inspect(freed_ids))
     check(finalized[bob] and not finalized[alice], 'finalize: ' .. vim.inspect(finalized))
     eq(at_reply.result.unreachable, 0, 'second collect finds nothing')
