@@ -34,6 +34,7 @@ __all__ = [
     "AccessDenied",
     "DaemonUnreachable",
     "ConnectionLost",
+    "ReplyTimeout",
     "HandleClosed",
     "error_from_response",
     "ERROR_CLASSES",
@@ -228,6 +229,24 @@ class ConnectionLost(HeapdError, ConnectionError):
 
     def __init__(self, message: str) -> None:
         super().__init__(None, message, None)
+
+
+class ReplyTimeout(ConnectionLost, TimeoutError):
+    """No reply within the connection's ``timeout`` (see :class:`heapd.Heap`). The client then
+    closes the connection: a reply that came later could not be told from the next one's, and
+    the request may still have taken effect (an anonymous session's references go with the
+    connection; a named session keeps its own, so reconnect and resume it).
+
+    Attributes:
+        method: the request that got no reply.
+        timeout: the seconds waited.
+    """
+
+    def __init__(self, method: str, timeout: float) -> None:
+        self.method = method
+        self.timeout = timeout
+        super().__init__("no reply to %r from heapd within %g s; the connection was closed (the "
+                         "request may still have taken effect)" % (method, timeout))
 
 
 class HandleClosed(ValueError):
