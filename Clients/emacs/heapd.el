@@ -23,6 +23,9 @@
 ;;                       and subscribe to gc.stop, freed and finalize
 ;;   `heapd-disconnect'  disconnect (with a prefix argument, close the
 ;;                       session first, dropping its references)
+;;
+;; When Emacs exits, the session is closed (`heapd-close-session-on-exit');
+;; `heapd-session-lease' gives it a lease for an Emacs that dies instead.
 ;;   `heapd-stats'       heap summary, refreshed live from notifications
 ;;   `heapd-inspect'     one object: type, refcount and its holders,
 ;;                       fields; ids are buttons (RET inspects them)
@@ -153,7 +156,7 @@ At most `heapd-event-log-size' entries are kept.")
   (nth 1 err))
 
 (defun heapd-error-code (err)
-  "The JSON-RPC error code in heapd-error ERR (nil for a timeout)."
+  "The JSON-RPC error code in heapd-error ERR (nil: a client-side error, no reply)."
   (nth 2 err))
 
 (defun heapd-error-data (err)
@@ -436,12 +439,22 @@ Errors from the daemon signal `heapd-error' with data
             (jsonrpc-request conn method (heapd--to-object params)
                              :timeout heapd-request-timeout)
           (jsonrpc-error
-           (let ((info (cdr err)))
+           (let* ((info (cdr err))
+                  (code (alist-get 'jsonrpc-error-code info))
+                  (text (alist-get 'jsonrpc-error-message info)))
+             ;; jsonrpc's own failures (no daemon code) are said in heapd's words.
              (signal 'heapd-error
-                     (list (or (alist-get 'jsonrpc-error-message info)
-                               (format "%s" info))
-                           (alist-get 'jsonrpc-error-code info)
-                           (alist-get 'jsonrpc-error-data info))))))
+                     (cond
+                      ((and (null code) (equal text "Timed out"))
+                       (list (format "no reply to %s from heapd within %s s" method
+                                     heapd-request-timeout)
+                             nil nil))
+                      ((and (eql code -1) (not (jsonrpc-running-p conn)))
+                       (list (format "the connection to heapd at %s closed before the reply to %s"
+                                     (heapd-connection-socket conn) method)
+                             nil nil))
+                      (t (list (or text (format "%s" info)) code
+                               (alist-get 'jsonrpc-error-data info))))))))
       (heapd--drain conn))))
 
 ;;;; Notifications and the event log
@@ -1074,8 +1087,10 @@ the result."
         (erase-buffer)
         (insert (format "// %s %s\n" method (heapd--json obj)))
         (if failure
-            (insert (format "// error %s: %s\n" (heapd-error-code failure)
-                            (heapd-error-message failure))
+            (insert (if (heapd-error-code failure)
+                        (format "// error %s: %s\n" (heapd-error-code failure)
+                                (heapd-error-message failure))
+                      (format "// error: %s\n" (heapd-error-message failure)))
                     (if (heapd-error-data failure)
                         (concat (heapd--json-pretty (heapd-error-data failure)) "\n")
                       ""))

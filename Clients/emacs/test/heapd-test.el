@@ -451,5 +451,37 @@ with `heapd-session-lease' the daemon still ends it once the lease runs out."
       (when info (should (equal (plist-get info :lease_s) 0.5))))
     (should (heapd-test--wait-for (lambda () (not (heapd-test--session-info name))) 10))))
 
+(ert-deftest heapd-test-lost-daemon-errors-readable ()
+  "A daemon that stops answering, or dies mid-request, is reported in words."
+  (let* ((dir (make-temp-file "heapd-test-" t))
+         (sock (expand-file-name "private.sock" dir))
+         (daemon (make-process :name "heapd-private" :noquery t :connection-type 'pipe
+                               :command (list (getenv "HEAPD_BIN") "--socket" sock "--memory")
+                               :buffer nil :stderr nil)))
+    (unwind-protect
+        (progn
+          (should (heapd-test--wait-for (lambda () (file-exists-p sock)) 10))
+          (heapd-disconnect)
+          (let ((heapd-socket sock) (heapd-request-timeout 0.5))
+            (heapd-connect)
+            (signal-process daemon 'SIGSTOP)
+            (let ((err (should-error (heapd-request "ping") :type 'heapd-error)))
+              (should (equal (heapd-error-message err)
+                             "no reply to ping from heapd within 0.5 s"))
+              (should-not (heapd-error-code err)))
+            ;; Still stopped; it dies while the next request waits.
+            (run-at-time 0.3 nil (lambda () (signal-process daemon 'SIGKILL)))
+            (let* ((heapd-request-timeout 10)
+                   (err (should-error (heapd-request "ping") :type 'heapd-error)))
+              (should (equal (heapd-error-message err)
+                             (format "the connection to heapd at %s closed before the reply to ping"
+                                     sock)))
+              (should-not (heapd-error-code err)))
+            (should-not (heapd-connected-p))))
+      (when (process-live-p daemon) (signal-process daemon 'SIGKILL))
+      (delete-directory dir t)
+      (heapd-disconnect)
+      (heapd-test--connect))))
+
 (provide 'heapd-test)
 ;;; heapd-test.el ends here

@@ -42,7 +42,7 @@ heapd_start "$SOCK"
 echo "== heapd $DAEMON_PID on $SOCK"
 
 # 3. The tests.
-HEAPD_SOCKET="$SOCK" "$EMACS" --batch -Q -L Clients/emacs \
+HEAPD_SOCKET="$SOCK" HEAPD_BIN="$HEAPD_BIN" "$EMACS" --batch -Q -L Clients/emacs \
   -l Clients/emacs/test/heapd-test.el -f ert-run-tests-batch-and-exit
 test_rc=$?
 
