@@ -215,6 +215,20 @@ test(':HeapConnect to a missing socket says how to start heapd', function()
   expect_has(msg, 'cannot connect to ' .. TMP .. '/nope.sock', 'message')
   expect_has(msg, 'is heapd running?', 'message')
   check(not heapd.is_connected(), 'should not be connected')
+  -- A file that is no socket: starting heapd there is no advice.
+  local plain = TMP .. '/plain-file'
+  vim.fn.writefile({ 'x' }, plain)
+  done = false
+  heapd.connect(plain, function()
+    done = true
+  end)
+  wait_for(function()
+    return done
+  end, 'the second failed connect')
+  msg = heapd.last_message()
+  expect_has(msg, 'cannot connect to ' .. plain, 'message')
+  expect_has(msg, 'it is not a socket', 'message')
+  expect_lacks(msg, 'start it with', 'message')
 end)
 
 test(':HeapConnect (default socket from $HEAPD_SOCKET) opens the named session and subscribes', function()

@@ -12,6 +12,8 @@ Errors that do not come from the daemon (it could not be reached, the connection
 :class:`DaemonUnreachable` and :class:`ConnectionLost`; both are also :class:`ConnectionError`.
 """
 
+import os
+import stat
 from typing import Any, Dict, Optional, Type
 
 __all__ = [
@@ -218,8 +220,20 @@ class DaemonUnreachable(HeapdError, ConnectionError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        self.hint = ("start the daemon with `heapd --socket %s &` "
-                     "(or `make run` in the heapd checkout), or set HEAPD_SOCKET" % path)
+        # Starting a daemon "there" only helps where a socket could be: not on an existing
+        # file that is no socket (heapd would refuse it), nor when access is what failed.
+        try:
+            is_other_file = os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode)
+        except (OSError, ValueError):
+            is_other_file = False
+        if is_other_file:
+            self.hint = ("%s is not a socket: set HEAPD_SOCKET (or pass the path) to heapd's "
+                         "socket" % path)
+        elif "denied" in reason or "not permitted" in reason:
+            self.hint = "heapd admits only the user it runs as (and root)"
+        else:
+            self.hint = ("start the daemon with `heapd --socket %s &` "
+                         "(or `make run` in the heapd checkout), or set HEAPD_SOCKET" % path)
         super().__init__(None, "cannot connect to heapd at %s: %s\nhint: %s"
                          % (path, reason, self.hint), {"path": path})
 

@@ -309,12 +309,18 @@ function M.connect(socket, callback)
         if state.conn == conn then
           state.conn = nil
         end
-        local e = rpc.error(rpc.NOT_CONNECTED, string.format(
-          'cannot connect to %s: %s (is heapd running? start it with: heapd --socket %s)',
-          path,
-          tostring(err),
-          path
-        ))
+        -- Suggest starting heapd there only where a socket could be.
+        local st = vim.loop.fs_stat(path)
+        local hint
+        if st and st.type ~= 'socket' then
+          hint = 'it is not a socket; set $HEAPD_SOCKET or the socket option to heapd\'s socket'
+        elseif tostring(err):find('EACCES') or tostring(err):find('EPERM') then
+          hint = 'heapd admits only the user it runs as'
+        else
+          hint = 'is heapd running? start it with: heapd --socket ' .. path
+        end
+        local e = rpc.error(rpc.NOT_CONNECTED,
+          string.format('cannot connect to %s: %s (%s)', path, tostring(err), hint))
         M.message('heapd: ' .. e.message, vim.log.levels.ERROR)
         run_waiters(nil, e)
         return
