@@ -9,6 +9,8 @@ import sys
 import textwrap
 import time
 
+from .conftest import HEAPD_BIN
+
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -19,10 +21,13 @@ def run_inner(tmp_path, body: str):
         from tests.conftest import *  # noqa: F401,F403  (the fixtures under test)
         """ % PACKAGE_ROOT))
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(body))
+    # The inner run starts in tmp_path: a relative HEAPD_BIN must not change meaning.
+    env = dict(os.environ, HEAPD_BIN=os.path.abspath(HEAPD_BIN))
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-p", "no:randomly", str(tmp_path)],
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                          timeout=120)
     return proc, proc.stdout + proc.stderr, time.monotonic() - start
 
 
