@@ -73,11 +73,15 @@ else /tmp/heapd-UID/heapd.sock, as for the daemon."
 A named session's references survive disconnects until it is closed."
   :type '(choice (const :tag "emacs-<pid>" nil) string))
 
-(defcustom heapd-close-session-on-exit t
-  "Non-nil: close the named session when Emacs exits, dropping its references.
-The default session name holds the pid, so no later Emacs could resume
-it: left open, it would hold its objects for ever."
-  :type 'boolean)
+(defcustom heapd-close-session-on-exit 'default-name
+  "Whether to close the named session when Emacs exits, dropping its references.
+`default-name': only the default emacs-<pid> session (no later Emacs
+could resume it: left open, it would hold its objects for ever), not
+one named by `heapd-session-name', which is kept for later.  t: always.
+nil: never."
+  :type '(choice (const :tag "Only the default emacs-<pid> session" default-name)
+                 (const :tag "Always" t)
+                 (const :tag "Never" nil)))
 
 (defcustom heapd-session-lease nil
   "Lease of the named session in seconds, or nil for none.
@@ -401,8 +405,12 @@ The named session keeps its references; with CLOSE-SESSION
 (defun heapd--on-kill-emacs ()
   "Close the named session as Emacs exits (see `heapd-close-session-on-exit').
 Bounded wait, errors ignored: exiting must never hang or fail on heapd."
-  (when (and heapd-close-session-on-exit (heapd-connected-p)
-             (heapd-connection-session heapd--connection))
+  (when (and (heapd-connected-p)
+             (heapd-connection-session heapd--connection)
+             (or (eq heapd-close-session-on-exit t)
+                 (and heapd-close-session-on-exit
+                      (equal (heapd-connection-session heapd--connection)
+                             (format "emacs-%d" (emacs-pid))))))
     (let ((heapd-request-timeout 2))
       (ignore-errors (heapd-request "session.close"))))
   (when heapd--connection

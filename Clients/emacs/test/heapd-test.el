@@ -440,6 +440,14 @@ with `heapd-session-lease' the daemon still ends it once the lease runs out."
                                          :result)
                               :released)
                    1)))
+  ;; A session named by the user is kept for a later Emacs (unless the option is t).
+  (let* ((name (format "emacs-test-kept-%d" (emacs-pid))))
+    (heapd-test--child-emacs `(setq heapd-session-name ,name) '(heapd-connect)
+                             '(heapd-allocate "Kept"))
+    (should (equal (plist-get (heapd-test--session-info name) :references) 1))
+    (heapd-test--child-emacs `(setq heapd-session-name ,name heapd-close-session-on-exit t)
+                             '(heapd-connect))
+    (should-not (heapd-test--session-info name)))
   (let* ((out (heapd-test--child-emacs
                '(setq heapd-close-session-on-exit nil heapd-session-lease 0.5)
                '(heapd-connect)
