@@ -20,8 +20,8 @@ from collections.abc import MutableMapping
 from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from .connection import Connection, default_socket_path, encode_json
-from .errors import (ConnectionLost, HeapdError, NoSuchObject, NoSuchRoot, ReferenceNotHeld,
-                     ReplyTimeout, error_from_response)
+from .errors import (ConnectionLost, NoSuchObject, NoSuchRoot, ReferenceNotHeld, ReplyTimeout,
+                     error_from_response)
 from .handles import MISSING, Handle, WeakRef, _as_id, _field_value, _Frame, _Slot, _warn_unclosed
 
 __all__ = ["Heap", "Pipeline", "Pending", "Scope", "Roots", "Event", "Record", "EVENT_KINDS",
@@ -1049,7 +1049,10 @@ class Heap:
         handle bookkeeping."""
         p = Pipeline(self, raise_on_error)
         for c in calls:
-            method, params = (c, None) if isinstance(c, str) else (c[0], c[1] if len(c) > 1 else None)
+            if isinstance(c, str):
+                method, params = c, None
+            else:
+                method, params = c[0], (c[1] if len(c) > 1 else None)
             p.call(method, **(params or {}))
         p.execute()
         return [q._error if q._error is not None else q._value for q in p.pending]
@@ -1091,9 +1094,11 @@ class Heap:
                             self._mark_closed()
                         q._settle(None, error)
                     else:
+                        # A failed conversion is that request's error; the rest still
+                        # read their replies, so the stream stays in step.
                         try:
                             q._settle(q._convert(_record(reply.get("result"))), None)
-                        except HeapdError as exc:
+                        except Exception as exc:
                             q._settle(None, exc)
 
     # ============================================================================= raw
