@@ -23,6 +23,9 @@
 ;;                       and subscribe to gc.stop, freed and finalize
 ;;   `heapd-disconnect'  disconnect (with a prefix argument, close the
 ;;                       session first, dropping its references)
+;;
+;; When Emacs exits, the session is closed (`heapd-close-session-on-exit');
+;; `heapd-session-lease' gives it a lease for an Emacs that dies instead.
 ;;   `heapd-stats'       heap summary, refreshed live from notifications
 ;;   `heapd-inspect'     one object: type, refcount and its holders,
 ;;                       fields; ids are buttons (RET inspects them)
@@ -69,6 +72,23 @@ else /tmp/heapd-UID/heapd.sock, as for the daemon."
   "Name of the heapd session `heapd-connect' opens, or nil for emacs-<pid>.
 A named session's references survive disconnects until it is closed."
   :type '(choice (const :tag "emacs-<pid>" nil) string))
+
+(defcustom heapd-close-session-on-exit 'default-name
+  "Whether to close the named session when Emacs exits, dropping its references.
+`default-name': only the default emacs-<pid> session (no later Emacs
+could resume it: left open, it would hold its objects for ever), not
+one named by `heapd-session-name', which is kept for later.  t: always.
+nil: never."
+  :type '(choice (const :tag "Only the default emacs-<pid> session" default-name)
+                 (const :tag "Always" t)
+                 (const :tag "Never" nil)))
+
+(defcustom heapd-session-lease nil
+  "Lease of the named session in seconds, or nil for none.
+With a lease the daemon closes the session once no request has renewed
+it for that long: a safety net for an Emacs that dies without running
+`kill-emacs-hook' (a crash, SIGKILL).  Any request renews it."
+  :type '(choice (const :tag "No lease" nil) number))
 
 (defcustom heapd-subscribe-events '("gc.stop" "freed" "finalize")
   "Notification kinds `heapd-connect' subscribes to."
@@ -124,16 +144,7 @@ At most `heapd-event-log-size' entries are kept.")
   "Pending timer refreshing the stats buffer.")
 
 (defvar heapd--methods-cache nil
-  "Method names from rpc.discover, for completion.")
-
-(defconst heapd--known-methods
-  '("allocate" "ref" "unref" "set" "get" "weakref" "collect" "inspect"
-    "stats" "subscribe" "unsubscribe" "root.set" "root.get" "root.list"
-    "session.open" "session.close" "session.list" "scope.enter"
-    "scope.exit" "gc.get" "gc.set" "gc.freeze" "gc.unfreeze"
-    "gc.garbage.clear" "referrers" "referents" "objects" "check" "ping"
-    "rpc.discover")
-  "Fallback method names for `heapd-call' completion.")
+  "(CONNECTION . NAMES): method names from rpc.discover on CONNECTION.")
 
 (defconst heapd--inspect-buffer-name "*heapd inspect*")
 (defconst heapd--stats-buffer-name "*heapd stats*")
@@ -149,7 +160,7 @@ At most `heapd-event-log-size' entries are kept.")
   (nth 1 err))
 
 (defun heapd-error-code (err)
-  "The JSON-RPC error code in heapd-error ERR (nil for a timeout)."
+  "The JSON-RPC error code in heapd-error ERR (nil: a client-side error, no reply)."
   (nth 2 err))
 
 (defun heapd-error-data (err)
@@ -296,6 +307,24 @@ In an alist ((NAME . VALUE) ...) a nil VALUE is sent as null."
           heapd--methods-cache nil)
     (message "heapd: disconnected from %s" (heapd-connection-socket conn))))
 
+(defun heapd--connect-error-text (socket err)
+  "A readable message for ERR, a `file-error' connecting to SOCKET.
+The error's data ends with the process's property list, which is
+noise to a user; keep only the system's reason, and suggest starting
+the daemon only when that could help."
+  (let* ((reason (or (seq-find #'stringp (cddr err)) (nth 1 err) "unknown error"))
+         (hint (cond
+                ((and (file-exists-p socket)
+                      (not (eq (string-to-char (file-attribute-modes
+                                                (file-attributes socket)))
+                               ?s)))
+                 "it is not a socket; set `heapd-socket' or $HEAPD_SOCKET to heapd's socket")
+                ((string-match-p "denied\\|not permitted" reason)
+                 "heapd admits only the user it runs as")
+                (t (format "is heapd running?  Start it with: heapd --socket %s &"
+                           (shell-quote-argument socket))))))
+    (format "heapd: cannot connect to %s: %s; %s" socket reason hint)))
+
 (defun heapd--make-connection (socket)
   "Open a `heapd-connection' to SOCKET."
   (let ((proc (condition-case err
@@ -303,9 +332,7 @@ In an alist ((NAME . VALUE) ...) a nil VALUE is sent as null."
                    :name "heapd" :family 'local :service socket
                    :coding 'utf-8-emacs-unix :noquery t)
                 (file-error
-                 (user-error "heapd: cannot connect to %s (%s); is the daemon running?  \
-Start it with `heapd --socket %s'"
-                             socket (error-message-string err) socket)))))
+                 (user-error "%s" (heapd--connect-error-text socket err))))))
     (apply #'make-instance 'heapd-connection
            :name "heapd"
            :process proc
@@ -341,7 +368,10 @@ default emacs-<pid>, resumed if it exists); the subscriptions are
             (name (heapd--session-name)))
         (setq heapd--connection conn)
         (condition-case err
-            (let ((session (heapd-request "session.open" (heapd--obj "name" name)))
+            (let ((session (heapd-request "session.open"
+                                          (if heapd-session-lease
+                                              (heapd--obj "name" name "lease_s" heapd-session-lease)
+                                            (heapd--obj "name" name))))
                   (events (heapd-request "subscribe"
                                          (heapd--obj "events"
                                                      (vconcat heapd-subscribe-events)))))
@@ -372,6 +402,22 @@ The named session keeps its references; with CLOSE-SESSION
       (when (eq heapd--connection conn) (setq heapd--connection nil))))
   (setq heapd--connection nil))
 
+(defun heapd--on-kill-emacs ()
+  "Close the named session as Emacs exits (see `heapd-close-session-on-exit').
+Bounded wait, errors ignored: exiting must never hang or fail on heapd."
+  (when (and (heapd-connected-p)
+             (heapd-connection-session heapd--connection)
+             (or (eq heapd-close-session-on-exit t)
+                 (and heapd-close-session-on-exit
+                      (equal (heapd-connection-session heapd--connection)
+                             (format "emacs-%d" (emacs-pid))))))
+    (let ((heapd-request-timeout 2))
+      (ignore-errors (heapd-request "session.close"))))
+  (when heapd--connection
+    (ignore-errors (jsonrpc-shutdown heapd--connection))))
+
+(add-hook 'kill-emacs-hook #'heapd--on-kill-emacs)
+
 (defun heapd--ensure-connection ()
   "The live connection, connecting first if needed."
   (if (heapd-connected-p) heapd--connection (heapd-connect)))
@@ -401,12 +447,22 @@ Errors from the daemon signal `heapd-error' with data
             (jsonrpc-request conn method (heapd--to-object params)
                              :timeout heapd-request-timeout)
           (jsonrpc-error
-           (let ((info (cdr err)))
+           (let* ((info (cdr err))
+                  (code (alist-get 'jsonrpc-error-code info))
+                  (text (alist-get 'jsonrpc-error-message info)))
+             ;; jsonrpc's own failures (no daemon code) are said in heapd's words.
              (signal 'heapd-error
-                     (list (or (alist-get 'jsonrpc-error-message info)
-                               (format "%s" info))
-                           (alist-get 'jsonrpc-error-code info)
-                           (alist-get 'jsonrpc-error-data info))))))
+                     (cond
+                      ((and (null code) (equal text "Timed out"))
+                       (list (format "no reply to %s from heapd within %s s" method
+                                     heapd-request-timeout)
+                             nil nil))
+                      ((and (eql code -1) (not (jsonrpc-running-p conn)))
+                       (list (format "the connection to heapd at %s closed before the reply to %s"
+                                     (heapd-connection-socket conn) method)
+                             nil nil))
+                      (t (list (or text (format "%s" info)) code
+                               (alist-get 'jsonrpc-error-data info))))))))
       (heapd--drain conn))))
 
 ;;;; Notifications and the event log
@@ -994,13 +1050,20 @@ Report the result in the echo area and return it."
   "Major mode showing the result of `heapd-call'.")
 
 (defun heapd--method-names ()
-  "Method names for completion: from rpc.discover, else a fixed list."
-  (or heapd--methods-cache
-      (setq heapd--methods-cache
-            (or (ignore-errors
-                  (mapcar (lambda (m) (plist-get m :name))
-                          (plist-get (heapd-request "rpc.discover") :methods)))
-                heapd--known-methods))))
+  "Method names for completion: the daemon's own, from rpc.discover.
+Fetched once per connection, so nothing is offered that this daemon
+lacks.  Not connected and unable to connect: nil (any name can still
+be typed)."
+  (let ((conn (ignore-errors (heapd--ensure-connection))))
+    (cond
+     ((null conn) nil)
+     ((eq (car heapd--methods-cache) conn) (cdr heapd--methods-cache))
+     (t (let ((names (ignore-errors
+                       (sort (mapcar (lambda (m) (plist-get m :name))
+                                     (plist-get (heapd-request "rpc.discover") :methods))
+                             #'string<))))
+          (when names (setq heapd--methods-cache (cons conn names)))
+          names)))))
 
 (defun heapd--parse-params (json)
   "Parse JSON text (params of `heapd-call') into what jsonrpc sends."
@@ -1032,8 +1095,10 @@ the result."
         (erase-buffer)
         (insert (format "// %s %s\n" method (heapd--json obj)))
         (if failure
-            (insert (format "// error %s: %s\n" (heapd-error-code failure)
-                            (heapd-error-message failure))
+            (insert (if (heapd-error-code failure)
+                        (format "// error %s: %s\n" (heapd-error-code failure)
+                                (heapd-error-message failure))
+                      (format "// error: %s\n" (heapd-error-message failure)))
                     (if (heapd-error-data failure)
                         (concat (heapd--json-pretty (heapd-error-data failure)) "\n")
                       ""))

@@ -317,5 +317,179 @@ Return PRED's last value."
     (goto-char 2)
     (should (null (heapd--id-at-point)))))
 
+;;;; Method completion, connection errors, leaving Emacs
+
+(defun heapd-test--socat (method &optional params-json)
+  "Call METHOD with PARAMS-JSON on a connection of its own, through socat.
+Independent of heapd.el and jsonrpc.el; return the reply as a plist."
+  (with-temp-buffer
+    (insert (format "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":%S%s}\n" method
+                    (if params-json (concat ",\"params\":" params-json) "")))
+    (let ((rc (call-process-region (point-min) (point-max) "socat" t t nil
+                                   "-t" "5" "-" (concat "UNIX-CONNECT:" (getenv "HEAPD_SOCKET")))))
+      (unless (eql rc 0) (error "socat exited %s: %s" rc (buffer-string))))
+    (json-parse-string (buffer-string) :object-type 'plist :array-type 'list
+                       :null-object nil :false-object :json-false)))
+
+(defun heapd-test--session-info (name)
+  "The daemon's session.list entry for NAME (through socat), or nil."
+  (seq-find (lambda (s) (equal (plist-get s :name) name))
+            (plist-get (plist-get (heapd-test--socat "session.list") :result) :sessions)))
+
+(defun heapd-test--child-emacs (&rest forms)
+  "Run FORMS in a new `emacs --batch' with heapd loaded; return its stdout.
+The child inherits HEAPD_SOCKET and exits normally (running `kill-emacs-hook')."
+  (with-temp-buffer
+    (let ((rc (call-process (expand-file-name invocation-name invocation-directory)
+                            nil '(t nil) nil "--batch" "-Q" "-L"
+                            (file-name-directory (locate-library "heapd"))
+                            "--eval" (format "%S" `(progn (require 'heapd) ,@forms)))))
+      (should (eql rc 0))
+      (buffer-string))))
+
+(ert-deftest heapd-test-method-completion ()
+  "`heapd-call' completes exactly the daemon's rpc.discover names, once per connection."
+  (let* ((doc (plist-get (heapd-test--socat "rpc.discover") :result))
+         (expected (sort (mapcar (lambda (m) (plist-get m :name)) (plist-get doc :methods))
+                         #'string<))
+         (conn (heapd-test--connect))
+         offered)
+    (should (> (length expected) 20))
+    (setq heapd--methods-cache nil)
+    ;; The completion table `heapd-call' hands to `completing-read'.
+    (let ((completing-read-function
+           (lambda (_prompt collection &rest _)
+             (setq offered (all-completions "" collection))
+             "ping")))
+      (cl-letf (((symbol-function 'read-string) (lambda (&rest _) "{}")))
+        (should (equal (call-interactively #'heapd-call) '(:pong t)))))
+    (should (equal (sort offered #'string<) expected))
+    (should-not (all-completions "no.such" offered))
+    ;; The old hard-coded lists offered these though the daemon has none.
+    (dolist (m '("path" "cycles" "dominators" "histogram" "snapshot.save" "snapshot.diff" "graph"))
+      (unless (member m expected)
+        (should-not (member m offered))))
+    ;; Fetched once for this connection: the same list again, no new request.
+    (should (eq (car heapd--methods-cache) conn))
+    (let ((first (heapd--method-names)))
+      (cl-letf (((symbol-function 'heapd-request)
+                 (lambda (&rest _) (error "rpc.discover fetched again"))))
+        (should (eq (heapd--method-names) first))))
+    ;; No daemon to reach: no names, no error.
+    (heapd-disconnect)
+    (let ((heapd-socket (make-temp-name "/tmp/heapd-test-none-")))
+      (should (null (heapd--method-names))))
+    ;; A new connection fetches again.
+    (let ((again (heapd-test--connect)))
+      (should-not (eq again conn))
+      (should (equal (heapd--method-names) expected))
+      (should (eq (car heapd--methods-cache) again)))))
+
+(ert-deftest heapd-test-connect-errors-readable ()
+  "Connection failures say what is wrong in words, not as a process plist."
+  (let* ((dir (make-temp-file "heapd-test-" t))
+         (missing (expand-file-name "none.sock" dir))
+         (plain (expand-file-name "plain-file" dir)))
+    (unwind-protect
+        (progn
+          (heapd-disconnect)
+          (write-region "" nil plain)
+          (let ((err (should-error (heapd-connect missing) :type 'user-error)))
+            (should (equal (cadr err)
+                           (format "heapd: cannot connect to %s: No such file or directory; \
+is heapd running?  Start it with: heapd --socket %s &" missing missing))))
+          (let ((msg (cadr (should-error (heapd-connect plain) :type 'user-error))))
+            (should (string-match-p (format "\\`heapd: cannot connect to %s: " (regexp-quote plain)) msg))
+            (should (string-match-p "it is not a socket" msg))
+            ;; Starting heapd on a path that is not a socket is no advice.
+            (should-not (string-match-p "Start it" msg))
+            (should-not (string-match-p ":family\\|:service\\|:name" msg)))
+          (should-not (heapd-connected-p)))
+      (delete-directory dir t)
+      (heapd-test--connect))))
+
+(ert-deftest heapd-test-session-closed-on-exit ()
+  "An Emacs that exits closes its emacs-<pid> session: the daemon drops its references."
+  (let* ((out (heapd-test--child-emacs
+               '(heapd-connect)
+               '(princ (format "%d %d\n" (emacs-pid) (heapd-allocate "ExitTest")))))
+         (pid (string-to-number (car (split-string out))))
+         (id (string-to-number (cadr (split-string out)))))
+    (should (> pid 0))
+    (should (> id 0))
+    (should-not (heapd-test--session-info (format "emacs-%d" pid)))
+    (let ((err (plist-get (heapd-test--socat "get" (format "{\"id\":%d}" id)) :error)))
+      (should (equal (plist-get err :code) -32001))
+      (should (equal (plist-get (plist-get err :data) :state) "freed")))))
+
+(ert-deftest heapd-test-session-kept-or-leased-on-exit ()
+  "Without closing on exit the session stays (what the exit test rules out);
+with `heapd-session-lease' the daemon still ends it once the lease runs out."
+  (let* ((out (heapd-test--child-emacs
+               '(setq heapd-close-session-on-exit nil)
+               '(heapd-connect)
+               '(heapd-allocate "Kept")
+               '(princ (format "%d\n" (emacs-pid)))))
+         (name (format "emacs-%d" (string-to-number out)))
+         (info (heapd-test--session-info name)))
+    (should info)
+    (should (equal (plist-get info :references) 1))
+    (should-not (plist-get info :lease_s))
+    (should (equal (plist-get (plist-get (heapd-test--socat "session.close"
+                                                            (format "{\"name\":%S}" name))
+                                         :result)
+                              :released)
+                   1)))
+  ;; A session named by the user is kept for a later Emacs (unless the option is t).
+  (let* ((name (format "emacs-test-kept-%d" (emacs-pid))))
+    (heapd-test--child-emacs `(setq heapd-session-name ,name) '(heapd-connect)
+                             '(heapd-allocate "Kept"))
+    (should (equal (plist-get (heapd-test--session-info name) :references) 1))
+    (heapd-test--child-emacs `(setq heapd-session-name ,name heapd-close-session-on-exit t)
+                             '(heapd-connect))
+    (should-not (heapd-test--session-info name)))
+  (let* ((out (heapd-test--child-emacs
+               '(setq heapd-close-session-on-exit nil heapd-session-lease 0.5)
+               '(heapd-connect)
+               '(heapd-allocate "Leased")
+               '(princ (format "%d\n" (emacs-pid)))))
+         (name (format "emacs-%d" (string-to-number out))))
+    ;; Listed with its lease right after exit (or already expired on a slow machine).
+    (let ((info (heapd-test--session-info name)))
+      (when info (should (equal (plist-get info :lease_s) 0.5))))
+    (should (heapd-test--wait-for (lambda () (not (heapd-test--session-info name))) 10))))
+
+(ert-deftest heapd-test-lost-daemon-errors-readable ()
+  "A daemon that stops answering, or dies mid-request, is reported in words."
+  (let* ((dir (make-temp-file "heapd-test-" t))
+         (sock (expand-file-name "private.sock" dir))
+         (daemon (make-process :name "heapd-private" :noquery t :connection-type 'pipe
+                               :command (list (getenv "HEAPD_BIN") "--socket" sock "--memory")
+                               :buffer nil :stderr nil)))
+    (unwind-protect
+        (progn
+          (should (heapd-test--wait-for (lambda () (file-exists-p sock)) 10))
+          (heapd-disconnect)
+          (let ((heapd-socket sock) (heapd-request-timeout 0.5))
+            (heapd-connect)
+            (signal-process daemon 'SIGSTOP)
+            (let ((err (should-error (heapd-request "ping") :type 'heapd-error)))
+              (should (equal (heapd-error-message err)
+                             "no reply to ping from heapd within 0.5 s"))
+              (should-not (heapd-error-code err)))
+            ;; Still stopped; it dies while the next request waits.
+            (run-at-time 0.3 nil (lambda () (signal-process daemon 'SIGKILL)))
+            (let* ((heapd-request-timeout 10)
+                   (err (should-error (heapd-request "ping") :type 'heapd-error)))
+              (should (equal (heapd-error-message err)
+                             (format "the connection to heapd at %s closed before the reply to ping"
+                                     sock)))
+              (should-not (heapd-error-code err)))
+            (should-not (heapd-connected-p))))
+      (when (process-live-p daemon) (signal-process daemon 'SIGKILL))
+      (delete-directory dir t)
+      (heapd-disconnect)
+      (heapd-test--connect))))
+
 (provide 'heapd-test)
 ;;; heapd-test.el ends here

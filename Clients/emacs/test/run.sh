@@ -15,6 +15,8 @@ if [ ! -x "$HEAPD_BIN" ]; then
   exit 2
 fi
 command -v "$EMACS" >/dev/null || { echo "run.sh: $EMACS not found" >&2; exit 2; }
+# Absolute: the tests start private daemons from another directory.
+HEAPD_BIN="$(cd "$(dirname "$HEAPD_BIN")" && pwd)/$(basename "$HEAPD_BIN")"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/heapd-emacs-test.XXXXXX")"
 SOCK="$TMP/heapd.sock"
@@ -42,7 +44,7 @@ heapd_start "$SOCK"
 echo "== heapd $DAEMON_PID on $SOCK"
 
 # 3. The tests.
-HEAPD_SOCKET="$SOCK" "$EMACS" --batch -Q -L Clients/emacs \
+HEAPD_SOCKET="$SOCK" HEAPD_BIN="$HEAPD_BIN" "$EMACS" --batch -Q -L Clients/emacs \
   -l Clients/emacs/test/heapd-test.el -f ert-run-tests-batch-and-exit
 test_rc=$?
 

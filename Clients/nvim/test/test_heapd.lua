@@ -215,6 +215,20 @@ test(':HeapConnect to a missing socket says how to start heapd', function()
   expect_has(msg, 'cannot connect to ' .. TMP .. '/nope.sock', 'message')
   expect_has(msg, 'is heapd running?', 'message')
   check(not heapd.is_connected(), 'should not be connected')
+  -- A file that is no socket: starting heapd there is no advice.
+  local plain = TMP .. '/plain-file'
+  vim.fn.writefile({ 'x' }, plain)
+  done = false
+  heapd.connect(plain, function()
+    done = true
+  end)
+  wait_for(function()
+    return done
+  end, 'the second failed connect')
+  msg = heapd.last_message()
+  expect_has(msg, 'cannot connect to ' .. plain, 'message')
+  expect_has(msg, 'it is not a socket', 'message')
+  expect_lacks(msg, 'start it with', 'message')
 end)
 
 test(':HeapConnect (default socket from $HEAPD_SOCKET) opens the named session and subscribes', function()
@@ -376,8 +390,21 @@ test(':HeapCollect frees the cycle: finalize, freed and gc.stop arrive before th
   function()
     local refreshes = tonumber(buf_text(stats_buf):match('%(refresh (%d+)%)'))
     local seq0 = heapd.state.event_seq
-    local at_reply
-    vim.cmd('HeapCollect')
+    local at_reply, at_first_reply
+    -- Note how many events had arrived when :HeapCollect's own reply came in
+    -- (the command calls require('heapd').collect without a callback).
+    local collect = heapd.collect
+    heapd.collect = function(g, cb)
+      return collect(g, function(err, r)
+        at_first_reply = heapd.state.event_seq
+        if cb then
+          cb(err, r)
+        end
+      end)
+    end
+    local ok, cmd_err = pcall(vim.cmd, 'HeapCollect')
+    heapd.collect = collect
+    check(ok, cmd_err)
     heapd.collect(nil, function(err, r)
       check(err == nil, 'collect error')
       at_reply = { seq = heapd.state.event_seq, result = r }
@@ -409,6 +436,11 @@ test(':HeapCollect frees the cycle: finalize, freed and gc.stop arrive before th
     end
     local ks = table.concat(kinds, ',')
     check(ks:match('^finalize,freed,gc%.stop,gc%.stop'), 'event order: ' .. ks)
+    -- Each collection's events came in before its reply, and no later: the
+    -- first reply after finalize, freed, gc.stop (seq0+3), the second after
+    -- its own gc.stop (seq0+4).
+    eq(at_first_reply and at_first_reply - seq0, 3, 'events received when the first collect replied')
+    eq(at_reply.seq - seq0, 4, 'events received when the second collect replied')
     check(freed_ids[alice] and freed_ids[bob], 'freed ids: ' .. vim.inspect(freed_ids))
     check(finalized[bob] and not finalized[alice], 'finalize: ' .. vim.inspect(finalized))
     eq(at_reply.result.unreachable, 0, 'second collect finds nothing')
@@ -540,6 +572,62 @@ test('the named session survives :HeapDisconnect / :HeapConnect', function()
   eq(heapd.state.session, SESSION, 'session after quick reconnects')
   _, text = inspect(x)
   expect_has(text, '  session  ' .. SESSION .. ' ×1')
+end)
+
+test(':HeapCall completes exactly the methods of rpc.discover, fetched once per connection', function()
+  check(heapd.is_connected(), 'not connected')
+  -- The daemon's list, fetched by the test on a connection of its own.
+  local other = rpc.connect(SOCKET, {})
+  local err, doc = other:request_sync('rpc.discover', nil, 5000)
+  other:close()
+  check(err == nil and type(doc.methods) == 'table', 'rpc.discover: ' .. vim.inspect(err))
+  local expected, known = {}, {}
+  for _, m in ipairs(doc.methods) do
+    expected[#expected + 1] = m.name
+    known[m.name] = true
+  end
+  table.sort(expected)
+  check(#expected >= 20, 'too few methods: ' .. #expected)
+  -- Count the rpc.discover requests the plugin makes on this connection.
+  local conn, fetches = heapd.state.conn, 0
+  local request = conn.request
+  conn.request = function(self, method, ...)
+    if method == 'rpc.discover' then
+      fetches = fetches + 1
+    end
+    return request(self, method, ...)
+  end
+  heapd.state.methods, heapd.state.methods_conn = nil, nil
+  local got = vim.fn.getcompletion('HeapCall ', 'cmdline')
+  check(vim.deep_equal(got, expected), 'completion ' .. vim.inspect(got) .. '\nexpected ' .. vim.inspect(expected))
+  local gc = vim.fn.getcompletion('HeapCall gc.', 'cmdline')
+  local want_gc = vim.tbl_filter(function(m)
+    return m:sub(1, 3) == 'gc.'
+  end, expected)
+  check(#want_gc > 0 and vim.deep_equal(gc, want_gc), 'gc. completion: ' .. vim.inspect(gc))
+  eq(#vim.fn.getcompletion('HeapCall no.such', 'cmdline'), 0, 'completions of no.such')
+  -- Methods the old hard-coded list offered although the daemon has none of them.
+  for _, m in ipairs({ 'path', 'cycles', 'dominators', 'histogram', 'snapshot.save', 'snapshot.diff', 'graph' }) do
+    if not known[m] then
+      check(not vim.tbl_contains(got, m), m .. ' offered but the daemon has no such method')
+    end
+  end
+  eq(fetches, 1, 'rpc.discover requests for three completions on one connection')
+  conn.request = nil -- back to the class method
+  -- Not connected: nothing is offered, no error, no connection attempt.
+  vim.cmd('HeapDisconnect')
+  local ok, none = pcall(vim.fn.getcompletion, 'HeapCall ', 'cmdline')
+  check(ok, 'completion while disconnected raised: ' .. tostring(none))
+  eq(#none, 0, 'completions while disconnected')
+  check(heapd.state.conn == nil, 'completion opened a connection')
+  -- A new connection fetches the list again.
+  vim.cmd('HeapConnect')
+  wait_for(function()
+    return heapd.is_connected()
+  end, 'reconnection')
+  got = vim.fn.getcompletion('HeapCall ', 'cmdline')
+  check(vim.deep_equal(got, expected), 'completion after reconnecting: ' .. vim.inspect(got))
+  check(heapd.state.methods_conn == heapd.state.conn, 'list not fetched on the new connection')
 end)
 
 test('closing the session on exit drops its references', function()

@@ -20,11 +20,13 @@ Standard library only; synchronous; Python >= 3.9. See the README for the rules 
 and references.
 """
 
-from .client import EVENT_KINDS, Event, Heap, Record, Roots, Scope, connect
+from .client import (EVENT_KINDS, Event, Heap, Pending, Pipeline, Record, Roots, Scope,
+                     connect)
 from .connection import Connection, default_socket_path
 from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, HandleClosed, HeapdError,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, ParseError, QuotaExceeded, ReferenceNotHeld,
+                     ReplyTimeout,
                      RequestTooLarge, ScopeError, SessionConflict, ShuttingDown, TooManyClients,
                      error_from_response)
 from .framing import LSPFraming, NDJSONFraming
@@ -33,11 +35,13 @@ from .handles import MISSING, Handle, WeakRef
 __version__ = "0.1.0"
 
 __all__ = [
-    "Heap", "connect", "Handle", "WeakRef", "Scope", "Roots", "Event", "Record", "EVENT_KINDS",
+    "Heap", "connect", "Pipeline", "Pending", "Handle", "WeakRef", "Scope", "Roots", "Event",
+    "Record", "EVENT_KINDS",
     "MISSING", "Connection", "default_socket_path", "NDJSONFraming", "LSPFraming",
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "AccessDenied", "DaemonUnreachable", "ConnectionLost", "HandleClosed",
+    "TooManyClients", "AccessDenied", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
+    "HandleClosed",
     "error_from_response", "__version__",
 ]

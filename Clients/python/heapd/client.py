@@ -20,11 +20,15 @@ from collections.abc import MutableMapping
 from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from .connection import Connection, default_socket_path, encode_json
-from .errors import (ConnectionLost, NoSuchObject, NoSuchRoot, ReferenceNotHeld,
+from .errors import (ConnectionLost, NoSuchObject, NoSuchRoot, ReferenceNotHeld, ReplyTimeout,
                      error_from_response)
 from .handles import MISSING, Handle, WeakRef, _as_id, _field_value, _Frame, _Slot, _warn_unclosed
 
-__all__ = ["Heap", "Scope", "Roots", "Event", "Record", "EVENT_KINDS", "connect"]
+__all__ = ["Heap", "Pipeline", "Pending", "Scope", "Roots", "Event", "Record", "EVENT_KINDS",
+           "connect"]
+
+#: Requests a pipeline writes before reading their replies: bounds what either side buffers.
+_PIPELINE_CHUNK = 1000
 
 #: Every notification kind the daemon sends.
 EVENT_KINDS = ("finalize", "weakref.callback", "freed", "gc.start", "gc.stop", "session.closed")
@@ -225,11 +229,15 @@ class Heap:
         framing: ``"ndjson"`` (newline-delimited JSON, default) or ``"lsp"``
             (``Content-Length`` frames).
         session: open (or resume) this named session right away (:meth:`open_session`).
+        lease_s: with ``session``, its lease in seconds (see :meth:`open_session`).
         autorelease: release handles that Python garbage-collects without ``close()``
             (queued by ``__del__`` without I/O, sent before the next request). With ``False``
             such handles keep their reference until the session ends and a
             :class:`ResourceWarning` is issued.
         connect_timeout: seconds to wait for the socket connection.
+        timeout: seconds to wait for each reply (``None``: for ever). When it passes, the
+            call raises :class:`heapd.ReplyTimeout` and the connection is closed. Settable
+            later as :attr:`timeout`.
 
     Raises:
         DaemonUnreachable: no daemon listens on ``path`` (the message says how to start one).
@@ -240,9 +248,14 @@ class Heap:
     """
 
     def __init__(self, path: Optional[str] = None, *, framing: str = "ndjson",
-                 session: Optional[str] = None, autorelease: bool = True,
-                 connect_timeout: Optional[float] = 5.0) -> None:
+                 session: Optional[str] = None, lease_s: Optional[float] = None,
+                 autorelease: bool = True, connect_timeout: Optional[float] = 5.0,
+                 timeout: Optional[float] = None) -> None:
+        if lease_s is not None and session is None:
+            raise TypeError("lease_s is the lease of a named session: give session= too")
         self.path = default_socket_path(path)
+        #: Seconds to wait for each reply (``None``: for ever); see :class:`ReplyTimeout`.
+        self.timeout = timeout
         self._lock = threading.RLock()
         self._conn = Connection(self.path, framing, connect_timeout)
         self.framing = self._conn.framing.name
@@ -266,7 +279,7 @@ class Heap:
         self.roots = Roots(self)
         if session is not None:
             try:
-                self.open_session(session)
+                self.open_session(session, lease_s=lease_s)
             except BaseException:
                 self.close()
                 raise
@@ -342,7 +355,7 @@ class Heap:
             body = encode_json(message)
             bodies = self._drain_releases()
             bodies.append(body)
-            reply = self._exchange(bodies, rid)
+            reply = self._exchange(bodies, rid, method)
             if "error" in reply:
                 error = error_from_response(reply["error"])
                 if error.code == -32010:  # the daemon closes the connection after it
@@ -357,7 +370,7 @@ class Heap:
         if not self._outstanding:
             self._pump(0)
 
-    def _exchange(self, bodies: List[bytes], token: Any) -> Any:
+    def _exchange(self, bodies: List[bytes], token: Any, what: str = "request") -> Any:
         """Send ``bodies`` (the last one expecting the reply ``token``), then read until it."""
         self._outstanding.append(token)
         try:
@@ -366,16 +379,24 @@ class Heap:
             # The daemon may have said why before it closed (TooManyClients, ShuttingDown):
             # read what is buffered; _await raises ConnectionLost if there is nothing.
             pass
-        return self._await(token)
+        return self._await(token, what)
 
-    def _await(self, token: Any) -> Any:
-        """Read (dispatching notifications) until the reply for ``token`` is in."""
+    def _await(self, token: Any, what: str = "request") -> Any:
+        """Read (dispatching notifications) until the reply for ``token`` is in; at most
+        :attr:`timeout` seconds (then close and raise :class:`ReplyTimeout` about ``what``)."""
+        timeout = self.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while token not in self._replies:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                message = self._conn.receive(None)
+                message = self._conn.receive(remaining)
             except ConnectionLost:
                 self._mark_closed()
                 raise
+            if message is None:  # only with a deadline: it passed
+                # A late reply would be taken for the next request's: the stream is unusable.
+                self._mark_closed()
+                raise ReplyTimeout(what, timeout)
             self._incoming(message)
         return self._replies.pop(token)
 
@@ -919,9 +940,17 @@ class Heap:
             return result
 
     # ======================================================================== sessions
-    def open_session(self, name: str) -> Record:
+    def open_session(self, name: str, lease_s: Optional[float] = None) -> Record:
         """Attach this connection to the named session ``name`` (``session.open``; created
-        if new, resumed otherwise). Returns ``{name, resumed}``.
+        if new, resumed otherwise). Returns ``{name, resumed}`` (and ``lease_s`` if it has
+        one).
+
+        With ``lease_s`` (seconds, > 0) the session gets a lease, as in Java RMI's distributed
+        GC: any request in it renews the lease, and once none has for ``lease_s`` seconds the
+        daemon closes the session (its references are dropped, even while this connection is
+        attached; the library then closes every handle and goes on anonymous). A safety net
+        for a program that dies without :meth:`close_session`. Resuming with ``lease_s`` sets
+        the lease anew.
 
         Coming from the anonymous session, the references it held (and their handles) move
         into the named session. Coming from another named session, that session keeps its
@@ -931,8 +960,11 @@ class Heap:
         Raises:
             SessionConflict: another connection holds that session.
         """
+        params: Dict[str, Any] = {"name": name}
+        if lease_s is not None:
+            params["lease_s"] = lease_s
         with self._lock:
-            result = self._request("session.open", {"name": name})
+            result = self._request("session.open", params)
             previous = self._session_name
             if previous == name:
                 return result
@@ -994,6 +1026,81 @@ class Heap:
             params["atomic"] = True
         return self._request("apply", params)
 
+    # ======================================================================= pipelining
+    def pipeline(self, raise_on_error: bool = True) -> "Pipeline":
+        """A :class:`Pipeline`: queue requests, then send them together and read the replies
+        together (one write and one read loop instead of a round trip each)::
+
+            with heap.pipeline() as p:
+                nodes = [p.allocate("Node", data=i) for i in range(1000)]
+                total = p.stats()
+            nodes = [n.result() for n in nodes]      # Handles
+            print(total.result().objects)
+
+        Leaving the block runs it (an exception in the block sends nothing); see
+        :class:`Pipeline` for errors."""
+        return Pipeline(self, raise_on_error)
+
+    def call_many(self, calls: Iterable[Any], raise_on_error: bool = True) -> List[Any]:
+        """Send many raw calls pipelined and return their results in order. Each call is
+        ``(method, params)`` (params a dict or ``None``) or a method name alone. With
+        ``raise_on_error`` the first failed call's error is raised once all replies are in;
+        without it, a failed call's place holds its exception. Raw like :meth:`call`: no
+        handle bookkeeping."""
+        p = Pipeline(self, raise_on_error)
+        for c in calls:
+            if isinstance(c, str):
+                method, params = c, None
+            else:
+                method, params = c[0], (c[1] if len(c) > 1 else None)
+            p.call(method, **(params or {}))
+        p.execute()
+        return [q._error if q._error is not None else q._value for q in p.pending]
+
+    def _run_pipeline(self, queued: List["Pending"]) -> None:
+        """Send the queued requests in chunks of one write each, read each chunk's replies in
+        order, and settle every :class:`Pending` (results converted in reply order, under the
+        lock, so handle bookkeeping sees them as if sent one by one)."""
+        with self._lock:
+            self._ensure_open()
+            self._take_in()
+            for start in range(0, len(queued), _PIPELINE_CHUNK):
+                chunk = queued[start:start + _PIPELINE_CHUNK]
+                bodies = self._drain_releases()
+                tokens = []
+                for q in chunk:
+                    self._next_id += 1
+                    message: Dict[str, Any] = {"jsonrpc": "2.0", "id": self._next_id,
+                                               "method": q.method}
+                    if q._params is not None:
+                        message["params"] = q._params
+                    bodies.append(encode_json(message))
+                    tokens.append(self._next_id)
+                self._outstanding.extend(tokens)
+                try:
+                    self._conn.send_bodies(bodies)
+                except ConnectionLost:
+                    pass  # as in _exchange: read what the daemon said before it closed
+                for token, q in zip(tokens, chunk):
+                    try:
+                        reply = self._await(token, q.method)
+                    except ConnectionLost as exc:
+                        for rest in queued[queued.index(q):]:
+                            rest._settle(None, exc)
+                        raise
+                    if "error" in reply:
+                        error = error_from_response(reply["error"])
+                        if error.code == -32010:
+                            self._mark_closed()
+                        q._settle(None, error)
+                    else:
+                        # A failed conversion is that request's error; the rest still
+                        # read their replies, so the stream stays in step.
+                        try:
+                            q._settle(q._convert(_record(reply.get("result"))), None)
+                        except Exception as exc:
+                            q._settle(None, exc)
+
     # ============================================================================= raw
     def call(self, method: str, /, **params: Any) -> Any:
         """Send any request with params by name and return its result (a :class:`Record`)
@@ -1036,6 +1143,180 @@ class Heap:
         if check and isinstance(reply, dict) and "error" in reply:
             raise error_from_response(reply["error"])
         return _record(reply)
+
+
+class Pending:
+    """The result-to-be of one request queued in a :class:`Pipeline`.
+
+    After the pipeline ran: :meth:`result` returns the value (or raises the request's typed
+    error), :attr:`error` is that error or ``None``. Before: :attr:`done` is False and
+    :meth:`result` raises :class:`RuntimeError`.
+    """
+
+    __slots__ = ("method", "_params", "_convert", "_done", "_value", "_error")
+
+    def __init__(self, method: str, params: Optional[Dict[str, Any]],
+                 convert: Callable[[Any], Any]) -> None:
+        self.method = method
+        self._params = params
+        self._convert = convert
+        self._done = False
+        self._value: Any = None
+        self._error: Optional[BaseException] = None
+
+    def _settle(self, value: Any, error: Optional[BaseException]) -> None:
+        self._done, self._value, self._error = True, value, error
+
+    @property
+    def done(self) -> bool:
+        """Whether the reply is in (or the request failed)."""
+        return self._done
+
+    @property
+    def error(self) -> Optional[BaseException]:
+        """The request's error, or ``None``."""
+        return self._error
+
+    def result(self) -> Any:
+        """The request's result (a :class:`Record`, a :class:`Handle`, ...)."""
+        if not self._done:
+            raise RuntimeError("the pipeline has not run yet: read results after its block")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __repr__(self) -> str:
+        state = ("error %r" % self._error if self._error is not None else repr(self._value)) \
+            if self._done else "pending"
+        return "<heapd.Pending %s: %s>" % (self.method, state)
+
+
+class Pipeline:
+    """Requests queued on a :class:`Heap`, sent together and answered together
+    (:meth:`Heap.pipeline`). The daemon answers in order, and the events each request causes
+    are dispatched before its result is settled, as for single calls.
+
+    Methods mirror the Heap's (``allocate`` and ``ref`` give Handles, ``close`` releases a
+    handle) and return :class:`Pending` results; :meth:`call` sends anything raw. Running it
+    (leaving the ``with`` block, or :meth:`execute`) reads every reply, then, with
+    ``raise_on_error``, raises the first failed request's error; the others keep their
+    results. A pipeline runs once.
+    """
+
+    def __init__(self, heap: Heap, raise_on_error: bool = True) -> None:
+        self._heap = heap
+        self.raise_on_error = raise_on_error
+        #: The queued requests' :class:`Pending` results, in order.
+        self.pending: List[Pending] = []
+        self._ran = False
+
+    def _add(self, method: str, params: Optional[Dict[str, Any]],
+             convert: Callable[[Any], Any] = lambda r: r) -> Pending:
+        if self._ran:
+            raise RuntimeError("this pipeline already ran")
+        p = Pending(method, params, convert)
+        self.pending.append(p)
+        return p
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def call(self, method: str, /, **params: Any) -> Pending:
+        """Any request, raw as :meth:`Heap.call` (no handle bookkeeping)."""
+        return self._add(method, _jsonable(params) if params else None)
+
+    def allocate(self, type: str, *, fields: Optional[Dict[str, Any]] = None, data: Any = None,
+                 finalizer: bool = False, size: Optional[int] = None) -> Pending:
+        """:meth:`Heap.allocate`; the result is a :class:`Handle`."""
+        params: Dict[str, Any] = {"type": type}
+        if fields:
+            params["fields"] = {k: _as_id(v, "field %r" % k) for k, v in fields.items()}
+        if data is not None:
+            params["data"] = data
+        if finalizer:
+            params["finalizer"] = True
+        if size is not None:
+            params["size"] = size
+        return self._add("allocate", params, lambda r: self._heap._new_handle(r["id"], type))
+
+    def ref(self, target: Union[Handle, int]) -> Pending:
+        """:meth:`Heap.ref`; the result is a new :class:`Handle`."""
+        obj = _as_id(target, "target")
+        known = target._type if isinstance(target, Handle) else None
+        return self._add("ref", {"id": obj}, lambda r: self._heap._new_handle(obj, known))
+
+    def close(self, handle: Handle) -> Pending:
+        """``handle.close()`` in the pipeline: ``unref`` its reference; the result is
+        ``{id, refcount, freed}``. The handle is closed once the reply is in."""
+        slot = handle._slot
+        if slot.released:
+            raise ValueError("%r is already closed" % (handle,))
+        heap = self._heap
+
+        def done(result: Record) -> Record:
+            heap._account_unref(slot)
+            if result.get("refcount") == 0:
+                heap._weakref_hooks.pop(slot.obj, None)
+            return result
+        return self._add("unref", {"id": slot.obj}, done)
+
+    def get(self, target: Union[Handle, int]) -> Pending:
+        """:meth:`Heap.get`."""
+        return self._add("get", {"id": _as_id(target, "target")})
+
+    def set(self, target: Union[Handle, int], fields: Optional[Dict[str, Any]] = None,
+            data: Any = MISSING, size: Any = MISSING) -> Pending:
+        """:meth:`Heap.set`."""
+        params: Dict[str, Any] = {"id": _as_id(target, "target")}
+        if fields:
+            params["fields"] = {k: _field_value(v, k) for k, v in fields.items()}
+        if data is not MISSING:
+            params["data"] = data
+        if size is not MISSING:
+            params["size"] = size
+        return self._add("set", params)
+
+    def inspect(self, target: Union[Handle, int]) -> Pending:
+        """:meth:`Heap.inspect`."""
+        return self._add("inspect", {"id": _as_id(target, "target")})
+
+    def collect(self, generation: int = 2) -> Pending:
+        """:meth:`Heap.collect`."""
+        return self._add("collect", {"generation": generation})
+
+    def stats(self) -> Pending:
+        """:meth:`Heap.stats`."""
+        return self._add("stats", None)
+
+    def ping(self) -> Pending:
+        """:meth:`Heap.ping`; the result is True."""
+        return self._add("ping", None, lambda r: bool(r.get("pong")))
+
+    def execute(self) -> List[Pending]:
+        """Send everything queued, read every reply; returns :attr:`pending`. With
+        ``raise_on_error``, then raises the first error."""
+        if self._ran:
+            raise RuntimeError("this pipeline already ran")
+        self._ran = True
+        if self.pending:
+            self._heap._run_pipeline(self.pending)
+        if self.raise_on_error:
+            for p in self.pending:
+                if p._error is not None:
+                    raise p._error
+        return self.pending
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is None:
+            self.execute()
+        else:
+            self._ran = True  # the block failed: send nothing
+
+    def __repr__(self) -> str:
+        return "<heapd.Pipeline %d requests%s>" % (len(self.pending), ", ran" if self._ran else "")
 
 
 def connect(path: Optional[str] = None, **kwargs: Any) -> Heap:

@@ -12,6 +12,8 @@ Errors that do not come from the daemon (it could not be reached, the connection
 :class:`DaemonUnreachable` and :class:`ConnectionLost`; both are also :class:`ConnectionError`.
 """
 
+import os
+import stat
 from typing import Any, Dict, Optional, Type
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "AccessDenied",
     "DaemonUnreachable",
     "ConnectionLost",
+    "ReplyTimeout",
     "HandleClosed",
     "error_from_response",
     "ERROR_CLASSES",
@@ -217,8 +220,20 @@ class DaemonUnreachable(HeapdError, ConnectionError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        self.hint = ("start the daemon with `heapd --socket %s &` "
-                     "(or `make run` in the heapd checkout), or set HEAPD_SOCKET" % path)
+        # Starting a daemon "there" only helps where a socket could be: not on an existing
+        # file that is no socket (heapd would refuse it), nor when access is what failed.
+        try:
+            is_other_file = os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode)
+        except (OSError, ValueError):
+            is_other_file = False
+        if is_other_file:
+            self.hint = ("%s is not a socket: set HEAPD_SOCKET (or pass the path) to heapd's "
+                         "socket" % path)
+        elif "denied" in reason or "not permitted" in reason:
+            self.hint = "heapd admits only the user it runs as (and root)"
+        else:
+            self.hint = ("start the daemon with `heapd --socket %s &` "
+                         "(or `make run` in the heapd checkout), or set HEAPD_SOCKET" % path)
         super().__init__(None, "cannot connect to heapd at %s: %s\nhint: %s"
                          % (path, reason, self.hint), {"path": path})
 
@@ -228,6 +243,24 @@ class ConnectionLost(HeapdError, ConnectionError):
 
     def __init__(self, message: str) -> None:
         super().__init__(None, message, None)
+
+
+class ReplyTimeout(ConnectionLost, TimeoutError):
+    """No reply within the connection's ``timeout`` (see :class:`heapd.Heap`). The client then
+    closes the connection: a reply that came later could not be told from the next one's, and
+    the request may still have taken effect (an anonymous session's references go with the
+    connection; a named session keeps its own, so reconnect and resume it).
+
+    Attributes:
+        method: the request that got no reply.
+        timeout: the seconds waited.
+    """
+
+    def __init__(self, method: str, timeout: float) -> None:
+        self.method = method
+        self.timeout = timeout
+        super().__init__("no reply to %r from heapd within %g s; the connection was closed (the "
+                         "request may still have taken effect)" % (method, timeout))
 
 
 class HandleClosed(ValueError):

@@ -160,6 +160,16 @@ def test_daemon_unreachable_with_hint(tmp_path):
     assert err.path == path and "heapd --socket" in err.hint and "hint:" in str(err)
 
 
+def test_daemon_unreachable_on_a_file_that_is_no_socket_gives_no_start_hint(tmp_path):
+    path = tmp_path / "plain-file"
+    path.write_text("not a socket")
+    with pytest.raises(heapd.DaemonUnreachable) as info:
+        heapd.Heap(str(path))
+    assert "heapd --socket" not in str(info.value)
+    assert info.value.hint == ("%s is not a socket: set HEAPD_SOCKET (or pass the path) to "
+                               "heapd's socket" % path)
+
+
 def test_connection_lost_when_the_daemon_stops(spawn):
     d = spawn()
     heap = d.heap()

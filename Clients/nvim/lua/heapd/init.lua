@@ -56,6 +56,8 @@ M.state = {
   messages = {}, -- the plugin's recent messages, newest last
   last_result = nil, -- result of the last :HeapCall
   last_error = nil, -- error of the last failed request made by a command
+  methods = nil, -- method names from rpc.discover (for :HeapCall completion)
+  methods_conn = nil, -- the connection they were fetched on
   listeners = {}, -- functions(method, params)
 }
 
@@ -307,12 +309,18 @@ function M.connect(socket, callback)
         if state.conn == conn then
           state.conn = nil
         end
-        local e = rpc.error(rpc.NOT_CONNECTED, string.format(
-          'cannot connect to %s: %s (is heapd running? start it with: heapd --socket %s)',
-          path,
-          tostring(err),
-          path
-        ))
+        -- Suggest starting heapd there only where a socket could be.
+        local st = vim.loop.fs_stat(path)
+        local hint
+        if st and st.type ~= 'socket' then
+          hint = 'it is not a socket; set $HEAPD_SOCKET or the socket option to heapd\'s socket'
+        elseif tostring(err):find('EACCES') or tostring(err):find('EPERM') then
+          hint = 'heapd admits only the user it runs as'
+        else
+          hint = 'is heapd running? start it with: heapd --socket ' .. path
+        end
+        local e = rpc.error(rpc.NOT_CONNECTED,
+          string.format('cannot connect to %s: %s (%s)', path, tostring(err), hint))
         M.message('heapd: ' .. e.message, vim.log.levels.ERROR)
         run_waiters(nil, e)
         return
@@ -615,19 +623,36 @@ function M.call(method, params_text, callback)
   end)
 end
 
--- Completion for :HeapCall.
-M.methods = {
-  'allocate', 'ref', 'unref', 'set', 'get', 'weakref', 'collect', 'inspect', 'stats',
-  'subscribe', 'unsubscribe', 'root.set', 'root.get', 'root.list', 'session.open',
-  'session.close', 'session.list', 'scope.enter', 'scope.exit', 'gc.get', 'gc.set',
-  'gc.freeze', 'gc.unfreeze', 'gc.garbage.clear', 'referrers', 'referents', 'path',
-  'cycles', 'dominators', 'histogram', 'objects', 'snapshot.save', 'snapshot.diff',
-  'graph', 'apply', 'check', 'ping', 'shutdown', 'rpc.discover',
-}
+-- Completion for :HeapCall: the daemon's own method list (rpc.discover), so
+-- it never offers a method this daemon lacks. Fetched once per connection,
+-- on the first completion; none while not connected (completion must not
+-- open a connection, nor block on a daemon that is not there).
+function M.method_names(timeout_ms)
+  local conn = state.conn
+  if not M.is_connected() then
+    return nil
+  end
+  if state.methods_conn == conn and state.methods then
+    return state.methods
+  end
+  local err, doc = conn:request_sync('rpc.discover', nil, timeout_ms or 2000)
+  if err or type(doc) ~= 'table' or type(doc.methods) ~= 'table' then
+    return nil
+  end
+  local names = {}
+  for _, m in ipairs(doc.methods) do
+    if type(m) == 'table' and type(m.name) == 'string' then
+      names[#names + 1] = m.name
+    end
+  end
+  table.sort(names)
+  state.methods, state.methods_conn = names, conn
+  return names
+end
 
 function M.complete_method(arglead)
   local out = {}
-  for _, m in ipairs(M.methods) do
+  for _, m in ipairs(M.method_names() or {}) do
     if m:sub(1, #arglead) == arglead then
       out[#out + 1] = m
     end
