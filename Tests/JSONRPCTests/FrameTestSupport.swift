@@ -4,8 +4,9 @@ import NIOCore
 import NIOEmbedded
 import XCTest
 
-/// Runs an `RPCFrameDecoder` inside a real `ByteToMessageHandler` on an `EmbeddedChannel`, the
-/// way the server uses it, and collects every frame it fires.
+/// Runs an `RPCFrameDecoder` inside a `ByteToMessageHandler` on an `EmbeddedChannel` (NIO's own
+/// harness for decoders: it feeds chunks and EOF exactly as a channel does) and collects every
+/// frame it fires. The server calls the decoder directly from its connection handler.
 func decodeFrames(
     _ chunks: [[UInt8]], maximumMessageSize: Int = 64, eof: Bool = false,
     file: StaticString = #filePath, line: UInt = #line
