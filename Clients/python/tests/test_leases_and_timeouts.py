@@ -56,7 +56,7 @@ def test_lease_renewed_by_requests_then_expires(daemon, connect):
     assert heap.ping()                                          # anonymous now, still usable
 
 
-def stop_daemon(d, resume_after=3.0):
+def stop_daemon(d, resume_after=10.0):
     """SIGSTOP the daemon; a timer sends SIGCONT after ``resume_after`` s, so that a client
     without a working timeout fails the test (too slow) instead of hanging it."""
     os.kill(d.proc.pid, signal.SIGSTOP)
@@ -82,7 +82,7 @@ def test_reply_timeout_closes_the_connection(spawn):
         took = time.monotonic() - start
     finally:
         resume_daemon(d, timer)
-    assert 0.25 <= took < 2
+    assert 0.25 <= took < 9   # well before the timer resumes the daemon
     err = info.value
     assert isinstance(err, TimeoutError) and isinstance(err, heapd.ConnectionLost)
     assert err.method == "stats" and err.timeout == 0.3
