@@ -80,14 +80,20 @@ public struct ParamsReader {
         return UInt64(n)
     }
 
+    /// Deepest nesting accepted in object data. Replies embed data at most three levels down
+    /// (a batch's array, the response, its result), so every reply stays within the 2048 levels
+    /// that Jansson, and so heapd's own clients, can parse back.
+    public static let maximumDataDepth = 2040
+
     /// `data` as encoded JSON text; absent or null: no data.
-    public func encoded(_ name: String) -> [UInt8]? {
+    public func data(_ name: String) throws(RPCError) -> [UInt8]? {
         guard let v = value(name), !v.isNull else { return nil }
+        let depth = v.depth
+        guard depth <= Self.maximumDataDepth else {
+            throw .invalidParams("params.\(name): nested \(depth) levels deep, at most \(Self.maximumDataDepth)")
+        }
         return v.encoded()
     }
-
-    /// `data` in `set`: null removes it.
-    public func encodedOrNull(_ name: String) -> [UInt8]? { encoded(name) }
 
     private func fieldsObject(_ name: String) throws(RPCError) -> JanssonNode? {
         guard let v = value(name), !v.isNull else { return nil }

@@ -88,6 +88,30 @@ public struct JanssonNode {
         JanssonTree.toValue(pointer)
     }
 
+    /// How deeply containers nest in this subtree (a scalar is 0, `[]` and `[1]` are 1, `[[1]]`
+    /// is 2). Iterative: a parsed tree is at most 2048 deep, but nothing here relies on that.
+    public var depth: Int {
+        var deepest = 0
+        var pending: [(JSONPointer, Int)] = [(pointer, 1)]
+        while let (node, level) = pending.popLast() {
+            switch JanssonTree.kind(node) {
+            case .array:
+                deepest = max(deepest, level)
+                for i in 0..<json_array_size(node) { pending.append((json_array_get(node, i)!, level + 1)) }
+            case .object:
+                deepest = max(deepest, level)
+                var iterator = json_object_iter(node)
+                while let current = iterator {
+                    pending.append((json_object_iter_value(current)!, level + 1))
+                    iterator = json_object_iter_next(node, current)
+                }
+            default:
+                break
+            }
+        }
+        return deepest
+    }
+
     /// Compact JSON text of this subtree (reals with 17 digits), e.g. to store object data as
     /// encoded bytes or to embed later as ``JSONValue/raw(_:)``.
     public func encoded() -> [UInt8] {

@@ -102,3 +102,26 @@ final class PipelineTests: XCTestCase {
         observer.close()
     }
 }
+
+/// Object data nests at most `ParamsReader.maximumDataDepth` deep, so that every reply that
+/// embeds it, a batch's included, parses back with Jansson's 2048-level limit (issue 15).
+final class DataDepthTests: XCTestCase {
+    private func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+
+    func testTheDeepestDataAcceptedComesBackInABatchReply() throws {
+        let client = try EmbeddedConnection(EmbeddedConnection.service())
+        let depth = ParamsReader.maximumDataDepth
+        try client.send(#"{"jsonrpc":"2.0","id":1,"method":"allocate","params":{"type":"D","data":\#(nested(depth))}}"# + "\n")
+        let id = try XCTUnwrap(client.received().last?["result"]?["id"]?.intValue)
+        try client.send(#"[{"jsonrpc":"2.0","id":2,"method":"get","params":{"id":\#(id)}}]"# + "\n")
+        let replies = try client.received()   // parsed by Jansson: throws if too deep
+        XCTAssertEqual(replies.count, 1)
+        XCTAssertNotNil(replies.first?[0]?["result"]?["data"])
+
+        try client.send(#"{"jsonrpc":"2.0","id":3,"method":"allocate","params":{"type":"D","data":\#(nested(depth + 1))}}"# + "\n")
+        let error = try client.received().last?["error"]
+        XCTAssertEqual(error?["code"], -32602)
+        XCTAssertEqual(error?["message"]?.stringValue, "params.data: nested \(depth + 1) levels deep, at most \(depth)")
+        client.close()
+    }
+}

@@ -13,7 +13,7 @@ public struct AllocateRequest: HeapMethod {
     public init(_ spec: AllocationSpec) { self.spec = spec }
 
     public init(params p: ParamsReader) throws(RPCError) {
-        spec = AllocationSpec(type: try p.string("type"), size: try p.optionalSize("size"), data: p.encoded("data"),
+        spec = AllocationSpec(type: try p.string("type"), size: try p.optionalSize("size"), data: try p.data("data"),
                               fields: try p.fieldTargets("fields"), finalizer: try p.optionalBool("finalizer") ?? false)
     }
 

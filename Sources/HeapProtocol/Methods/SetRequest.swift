@@ -23,7 +23,7 @@ public struct SetRequest: HeapMethod {
     public init(params p: ParamsReader) throws(RPCError) {
         id = try p.objectID("id")
         fields = try p.optionalFieldTargets("fields")
-        data = p.has("data") ? .some(p.encoded("data")) : nil
+        data = p.has("data") ? .some(try p.data("data")) : nil
         size = try p.optionalSize("size")
     }
 
