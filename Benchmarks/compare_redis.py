@@ -20,7 +20,10 @@ generator and the server spent per request is printed, so a slow client or a bus
 either side is visible. Medians over the rounds; ratios are heapd / Redis.
 
 Usage: Benchmarks/compare_redis.py [--rounds 3] [--requests 300000] [--persistence]
+                                  [--baseline BIN_DIR]
        (build first: `make build`; installs redis-server with apt-get if it is missing)
+       --baseline runs a second heapd (and its heapctl) from another build alongside, in the
+       same rounds: before and after a change, on the same machine in the same run.
 """
 import argparse
 import csv
@@ -71,30 +74,32 @@ def wait_for_socket(path, proc, what):
 
 
 class Servers:
-    def __init__(self, tmp, persistence):
+    def __init__(self, tmp, persistence, heapd=HEAPD, name="heapd", with_redis=True):
         self.redis_sock = os.path.join(tmp, "redis.sock")
-        self.heapd_sock = os.path.join(tmp, "heapd", "heapd.sock")
+        self.heapd_sock = os.path.join(tmp, name, "heapd.sock")
         redis_args = ["redis-server", "--port", "0", "--unixsocket", self.redis_sock,
                       "--unixsocketperm", "700", "--save", "", "--dir", tmp,
                       "--logfile", os.path.join(tmp, "redis.log")]
-        heapd_args = [HEAPD, "--socket", self.heapd_sock, "--log-level", "warning"]
+        heapd_args = [heapd, "--socket", self.heapd_sock, "--log-level", "warning"]
         if persistence:
             # Both append every change to a log and fsync it once a second.
             redis_args += ["--appendonly", "yes", "--appendfsync", "everysec"]
-            heapd_args += ["--data", os.path.join(tmp, "heapd-data"), "--fsync", "everysec"]
+            heapd_args += ["--data", os.path.join(tmp, name + "-data"), "--fsync", "everysec"]
         else:
             redis_args += ["--appendonly", "no"]
             heapd_args += ["--memory"]
-        self.redis = subprocess.Popen(redis_args, stdout=subprocess.DEVNULL)
+        self.redis = subprocess.Popen(redis_args, stdout=subprocess.DEVNULL) if with_redis else None
         self.heapd = subprocess.Popen(heapd_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_socket(self.redis_sock, self.redis, "redis-server")
+        if self.redis:
+            wait_for_socket(self.redis_sock, self.redis, "redis-server")
         wait_for_socket(self.heapd_sock, self.heapd, "heapd")
 
     def stop(self):
-        for p in (self.redis, self.heapd):
+        running = [p for p in (self.redis, self.heapd) if p]
+        for p in running:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        for p in (self.redis, self.heapd):
+        for p in running:
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -127,8 +132,8 @@ def heapd_serial(sock):
     return (serial["requests"], serial["ns"]) if serial else None
 
 
-def heapctl_bench(socket_args, server_pid, clients, requests, pipeline, workload, extra=()):
-    cmd = [HEAPCTL, "bench", *socket_args, "-c", str(clients), "-n", str(requests),
+def heapctl_bench(socket_args, server_pid, clients, requests, pipeline, workload, extra=(), heapctl=HEAPCTL):
+    cmd = [heapctl, "bench", *socket_args, "-c", str(clients), "-n", str(requests),
            "-P", str(pipeline), "-t", workload, "--json", *extra]
     heapd_sock = socket_args[1] if socket_args[0] == "--socket" else None
     serial_before = heapd_serial(heapd_sock) if heapd_sock else None
@@ -184,6 +189,8 @@ def main():
     parser.add_argument("--requests", type=int, default=300_000, help="requests per single-request run")
     parser.add_argument("--persistence", action="store_true",
                         help="heapd --fsync everysec against Redis appendonly + appendfsync everysec")
+    parser.add_argument("--baseline", metavar="BIN_DIR",
+                        help="also run heapd and heapctl from this directory (another build), same rounds")
     args = parser.parse_args()
     for b in (HEAPD, HEAPCTL):
         if not os.access(b, os.X_OK):
@@ -192,6 +199,10 @@ def main():
     n = args.requests
     tmp = tempfile.mkdtemp(prefix="heapd-vs-redis-")
     servers = Servers(tmp, args.persistence)
+    baseline = None
+    if args.baseline:
+        baseline = Servers(tmp, args.persistence, heapd=os.path.join(args.baseline, "heapd"),
+                           name="baseline", with_redis=False)
     heapd = ["--socket", servers.heapd_sock]
     redis = ["--redis", servers.redis_sock]
     rp, hp = servers.redis.pid, servers.heapd.pid
@@ -208,6 +219,17 @@ def main():
         ("latency: 1 client", "redis (heapctl bench)", "INCR", lambda: heapctl_bench(redis, rp, 1, n // 4, 1, "incr")),
         ("latency: 1 client", "heapd", "refunref", lambda: heapctl_bench(heapd, hp, 1, n // 4, 1, "refunref")),
     ]
+    if baseline:
+        bp, bctl = baseline.heapd.pid, os.path.join(args.baseline, "heapctl")
+        bs = ["--socket", baseline.heapd_sock]
+        plan += [
+            ("single: 50 clients", "heapd (baseline)", "refunref",
+             lambda: heapctl_bench(bs, bp, 50, n, 1, "refunref", heapctl=bctl)),
+            ("bulk: 50 clients x 16", "heapd (baseline)", "apply 16 ops",
+             lambda: heapctl_bench(bs, bp, 50, n // 2, 1, "apply", ("--ops", "16"), heapctl=bctl)),
+            ("latency: 1 client", "heapd (baseline)", "refunref",
+             lambda: heapctl_bench(bs, bp, 1, n // 4, 1, "refunref", heapctl=bctl)),
+        ]
     results = {}
     try:
         for r in range(args.rounds):
@@ -216,6 +238,8 @@ def main():
                 results.setdefault((row, side, what), []).append(thunk())
     finally:
         servers.stop()
+        if baseline:
+            baseline.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
     def median(key, field):
@@ -239,7 +263,7 @@ def main():
 
     def best_redis(row, what):
         """The Redis figure that is hardest to match: least server CPU per operation."""
-        keys = [k for k in rows if k[0] == row and k[1] != "heapd" and k[2] == what]
+        keys = [k for k in rows if k[0] == row and k[1].startswith("redis") and k[2] == what]
         return min(keys, key=lambda k: median(k, "server_us_per_op"))
 
     print()
@@ -260,6 +284,13 @@ def main():
         serial = [x["serial_ns_per_op"] for x in results[key] if x["serial_ns_per_op"] is not None]
         if serial:
             print(f"time holding the heap's lock per {label}: {statistics.median(serial):.0f} ns   (goal <= {goal} ns)")
+    if baseline:
+        for label, new, old in (("single", single_h, ("single: 50 clients", "heapd (baseline)", "refunref")),
+                                ("apply 16", bulk_h, ("bulk: 50 clients x 16", "heapd (baseline)", "apply 16 ops"))):
+            print(f"against the baseline build, server CPU per op, {label}: {cpu(old):.2f} -> {cpu(new):.2f} µs "
+                  f"({cpu(new) / cpu(old):.2f}x)")
+        old_lat = ("latency: 1 client", "heapd (baseline)", "refunref")
+        print(f"against the baseline build, 1-client p50: {median(old_lat, 'p50'):.3f} -> {median(lat_h, 'p50'):.3f} ms")
     print(f"throughput beside: single {median(single_h, 'ops') / median(single_r, 'ops'):.2f}x Redis's requests/s, "
           f"apply {median(bulk_h, 'ops') / median(bulk_r, 'ops'):.2f}x Redis's pipelined operations/s")
     floor = jansson_floor()

@@ -1,3 +1,4 @@
+import HeapProtocol
 import JSONRPC
 import JSONRPCNIO
 import NIOCore
@@ -44,6 +45,12 @@ public final class HeapConnection {
                 throw .connection("unexpected message: \(JSONCodec.encodeString(message))")
             }
         }
+    }
+
+    /// Calls a method by its typed request (`RefRequest(id: 7)`): its name and params come from
+    /// the protocol's own definition.
+    public func call<M: HeapMethod>(_ request: M) throws(HeapClientError) -> JSONValue {
+        try call(M.name, request.params)
     }
 
     /// Sends a notification (no reply).

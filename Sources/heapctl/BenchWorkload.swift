@@ -1,4 +1,5 @@
 import HeapClient
+import HeapProtocol
 import JSONRPC
 import JSONRPCNIO
 import NIOCore
@@ -46,14 +47,14 @@ struct BenchWorkload {
                 // connection closes (a plain request cannot name the id it is about to get).
                 cycles.append([encode("allocate", ["type": "Bench"])])
             default:
-                let id = try setup.call("allocate", ["type": "Bench"])["id"]!
+                let id = try setup.call(AllocateRequest.name, ["type": "Bench"])["id"]!
                 switch name {
                 case "refunref":
                     cycles.append([encode("ref", ["id": id]), encode("unref", ["id": id])])
                 case "set":
                     // Points a field at a second object (re-setting it each time): no cycle,
                     // so both go when the run ends.
-                    let target = try setup.call("allocate", ["type": "Bench"])["id"]!
+                    let target = try setup.call(AllocateRequest.name, ["type": "Bench"])["id"]!
                     cycles.append([encode("set", ["id": id, "fields": ["next": target]])])
                 default:
                     let pairs = (0..<opsPerApply).map { k -> JSONValue in .array([.string(k % 2 == 0 ? "ref" : "unref"), id]) }

@@ -45,7 +45,7 @@ struct GlobalOptions: ParsableArguments {
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
             do {
-                _ = try connection.call("session.open", ["name": .string(sessionName)])
+                _ = try connection.call(SessionOpenRequest.name, ["name": .string(sessionName)])
                 return
             } catch .rpc(let e) where e.code == .sessionConflict && ContinuousClock.now < deadline {
                 usleep(10_000)

@@ -1,17 +1,18 @@
 import ArgumentParser
+import HeapProtocol
 import JSONRPC
 
 struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the cycle collector (gc.collect).")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Generation 0, 1 or 2.") var generation: Int = 2
-    func run() throws { try options.run("collect", ["generation": .int(Int64(generation))], human: Pretty.collect) }
+    func run() throws { try options.run(CollectRequest.name, ["generation": .int(Int64(generation))], human: Pretty.collect) }
 }
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Heap summary, in sections like Redis INFO.")
     @OptionGroup var options: GlobalOptions
-    func run() throws { try options.run("stats", anonymous: true, human: Pretty.stats) }
+    func run() throws { try options.run(StatsRequest.name, anonymous: true, human: Pretty.stats) }
 }
 
 struct Check: ParsableCommand {
@@ -19,7 +20,7 @@ struct Check: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     func run() throws {
         let c = try options.connect(anonymous: true)
-        let r = try options.call(c, "check")
+        let r = try options.call(c, CheckRequest.name)
         if options.json { output(Pretty.json(r)) } else {
             let problems = r["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
             output(problems.isEmpty ? "ok: \(Pretty.int(r["objects"])) objects consistent" : problems.joined(separator: "\n"))
@@ -31,13 +32,13 @@ struct Check: ParsableCommand {
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check that the daemon answers.")
     @OptionGroup var options: GlobalOptions
-    func run() throws { try options.run("ping", anonymous: true) { _ in "pong" } }
+    func run() throws { try options.run(PingRequest.name, anonymous: true) { _ in "pong" } }
 }
 
 struct Shutdown: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop the daemon.")
     @OptionGroup var options: GlobalOptions
-    func run() throws { try options.run("shutdown", anonymous: true) { _ in "heapd is shutting down" } }
+    func run() throws { try options.run(ShutdownRequest.name, anonymous: true) { _ in "heapd is shutting down" } }
 }
 
 struct Root: ParsableCommand {
@@ -55,7 +56,7 @@ struct Root: ParsableCommand {
             if id == "null" { target = .null } else if let n = Int64(id) { target = .int(n) } else {
                 throw ValidationError("'\(id)' is not an object id or null")
             }
-            try options.run("root.set", ["name": .string(name), "id": target]) { r in
+            try options.run(RootSetRequest.name, ["name": .string(name), "id": target]) { r in
                 let freed = Pretty.freed(r)
                 return "\(name) = \(r["id"]?.isNull == true ? "null" : Pretty.int(r["id"]))" + (freed.isEmpty ? "" : "; \(freed)")
             }
@@ -66,14 +67,14 @@ struct Root: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get")
         @OptionGroup var options: GlobalOptions
         @Argument var name: String
-        func run() throws { try options.run("root.get", ["name": .string(name)]) { Pretty.int($0["id"]) } }
+        func run() throws { try options.run(RootGetRequest.name, ["name": .string(name)]) { Pretty.int($0["id"]) } }
     }
 
     struct RootList: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.run("root.list", anonymous: true) { r in
+            try options.run(RootListRequest.name, anonymous: true) { r in
                 let lines = (r["roots"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "?") = \(Pretty.int($0["id"]))" }
                 return lines.isEmpty ? "(no roots)" : lines.joined(separator: "\n")
             }
@@ -90,7 +91,7 @@ struct Session: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.run("session.list", anonymous: true) { r in
+            try options.run(SessionListRequest.name, anonymous: true) { r in
                 (r["sessions"]?.arrayValue ?? []).map {
                     let name = $0["name"]?.stringValue ?? "(anonymous #\(Pretty.int($0["id"])))"
                     let state = $0["connected"]?.boolValue == true ? "connected" : "detached"
@@ -109,7 +110,7 @@ struct Session: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument var name: String?
         func run() throws {
-            try options.run("session.close", ["name": .string(name ?? options.sessionName)], anonymous: true) { r in
+            try options.run(SessionCloseRequest.name, ["name": .string(name ?? options.sessionName)], anonymous: true) { r in
                 let freed = Pretty.freed(r)
                 return "closed \(r["name"]?.stringValue ?? "?"): released \(Pretty.int(r["released"])) references" + (freed.isEmpty ? "" : "; \(freed)")
             }
@@ -125,14 +126,14 @@ struct Scope: ParsableCommand {
     struct ScopeEnter: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "enter")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run("scope.enter") { "depth \(Pretty.int($0["depth"]))" } }
+        func run() throws { try options.run(ScopeEnterRequest.name) { "depth \(Pretty.int($0["depth"]))" } }
     }
 
     struct ScopeExit: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "exit")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.run("scope.exit") { r in
+            try options.run(ScopeExitRequest.name) { r in
                 let freed = Pretty.freed(r)
                 return "depth \(Pretty.int(r["depth"]))" + (freed.isEmpty ? "" : "; \(freed)")
             }
@@ -160,7 +161,7 @@ struct GC: ParsableCommand {
     struct GCGet: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run("gc.get", anonymous: true, human: GC.render) }
+        func run() throws { try options.run(GCGetRequest.name, anonymous: true, human: GC.render) }
     }
 
     struct GCSet: ParsableCommand {
@@ -175,27 +176,27 @@ struct GC: ParsableCommand {
             if let enabled { params.append(("enabled", .bool(enabled))) }
             if !threshold.isEmpty { params.append(("threshold", .array(threshold.map { .int(Int64($0)) }))) }
             if !debug.isEmpty || noDebug { params.append(("debug", .array(debug.map { .string($0) }))) }
-            try options.run("gc.set", .object(params), anonymous: true, human: GC.render)
+            try options.run(GCSetRequest.name, .object(params), anonymous: true, human: GC.render)
         }
     }
 
     struct GCFreeze: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "freeze")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run("gc.freeze", anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
+        func run() throws { try options.run(GCFreezeRequest.name, anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
     }
 
     struct GCUnfreeze: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "unfreeze")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run("gc.unfreeze", anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
+        func run() throws { try options.run(GCUnfreezeRequest.name, anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
     }
 
     struct GCGarbageClear: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "garbage-clear", abstract: "del gc.garbage[:]")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.run("gc.garbage.clear", anonymous: true) { r in
+            try options.run(GCGarbageClearRequest.name, anonymous: true) { r in
                 "cleared \(Pretty.int(r["cleared"]))" + (Pretty.freed(r).isEmpty ? "" : "; " + Pretty.freed(r))
             }
         }

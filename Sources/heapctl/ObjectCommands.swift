@@ -1,4 +1,5 @@
 import ArgumentParser
+import HeapProtocol
 import JSONRPC
 
 /// `name=id` pairs from the command line (`name=null` or `name=` deletes, in `set`).
@@ -40,7 +41,7 @@ struct Allocate: ParsableCommand {
         if let data { params.append(("data", try parseJSON(data, what: "--data"))) }
         if let size { params.append(("size", .int(Int64(size)))) }
         if finalizer { params.append(("finalizer", true)) }
-        try options.run("allocate", .object(params)) { "\(Pretty.int($0["id"]))" }
+        try options.run(AllocateRequest.name, .object(params)) { "\(Pretty.int($0["id"]))" }
     }
 }
 
@@ -49,7 +50,7 @@ struct Ref: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
     func run() throws {
-        try options.run("ref", ["id": .int(id)]) { "object \(Pretty.int($0["id"])): refcount \(Pretty.int($0["refcount"]))" }
+        try options.run(RefRequest.name, ["id": .int(id)]) { "object \(Pretty.int($0["id"])): refcount \(Pretty.int($0["refcount"]))" }
     }
 }
 
@@ -58,7 +59,7 @@ struct Unref: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
     func run() throws {
-        try options.run("unref", ["id": .int(id)]) { r in
+        try options.run(UnrefRequest.name, ["id": .int(id)]) { r in
             let freed = Pretty.freed(r)
             return "object \(Pretty.int(r["id"])): refcount \(Pretty.int(r["refcount"]))" + (freed.isEmpty ? "" : "; \(freed)")
         }
@@ -78,7 +79,7 @@ struct SetFields: ParsableCommand {
         if !fields.isEmpty { params.append(("fields", try parseFields(fields, allowNull: true))) }
         if let data { params.append(("data", try parseJSON(data, what: "--data"))) }
         if let size { params.append(("size", .int(Int64(size)))) }
-        try options.run("set", .object(params)) { r in
+        try options.run(SetRequest.name, .object(params)) { r in
             var lines = ["object \(Pretty.int(r["id"])): \(r["type"]?.stringValue ?? "freed")  refcount \(Pretty.int(r["refcount"]))"]
             lines += Pretty.fields(r["fields"])
             let freed = Pretty.freed(r)
@@ -92,7 +93,7 @@ struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show an object: type, size, data, fields.")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
-    func run() throws { try options.run("get", ["id": .int(id)], human: Pretty.object) }
+    func run() throws { try options.run(GetRequest.name, ["id": .int(id)], human: Pretty.object) }
 }
 
 struct Weakref: ParsableCommand {
@@ -104,7 +105,7 @@ struct Weakref: ParsableCommand {
     func run() throws {
         var params: [(String, JSONValue)] = [("id", .int(id)), ("callback", .bool(callback))]
         if !fields.isEmpty { params.append(("fields", try parseFields(fields, allowNull: false))) }
-        try options.run("weakref", .object(params)) { "\(Pretty.int($0["id"]))" }
+        try options.run(WeakrefRequest.name, .object(params)) { "\(Pretty.int($0["id"]))" }
     }
 }
 
@@ -112,21 +113,21 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Everything about an object: refcount by holder, referrers, generation.")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
-    func run() throws { try options.run("inspect", ["id": .int(id)], human: Pretty.inspect) }
+    func run() throws { try options.run(InspectRequest.name, ["id": .int(id)], human: Pretty.inspect) }
 }
 
 struct Referrers: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Objects whose fields hold this one (gc.get_referrers).")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
-    func run() throws { try options.run("referrers", ["id": .int(id)]) { Pretty.ids($0["referrers"]) } }
+    func run() throws { try options.run(ReferrersRequest.name, ["id": .int(id)]) { Pretty.ids($0["referrers"]) } }
 }
 
 struct Referents: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Objects this one's fields hold (gc.get_referents).")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
-    func run() throws { try options.run("referents", ["id": .int(id)]) { Pretty.ids($0["referents"]) } }
+    func run() throws { try options.run(ReferentsRequest.name, ["id": .int(id)]) { Pretty.ids($0["referents"]) } }
 }
 
 struct Objects: ParsableCommand {
@@ -141,7 +142,7 @@ struct Objects: ParsableCommand {
         if let generation { params.append(("generation", Int64(generation).map { .int($0) } ?? .string(generation))) }
         if let type { params.append(("type", .string(type))) }
         if let after { params.append(("after", .int(after))) }
-        try options.run("objects", .object(params)) { r in
+        try options.run(ObjectsRequest.name, .object(params)) { r in
             var lines = (r["objects"]?.arrayValue ?? []).map {
                 "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount \(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
             }
@@ -169,7 +170,7 @@ struct Apply: ParsableCommand {
         let names = (parsed.arrayValue ?? []).map { $0[0]?.stringValue ?? "?" }
         var params: [(String, JSONValue)] = [("ops", parsed)]
         if atomic { params.append(("atomic", true)) }
-        try options.run("apply", .object(params)) { r in
+        try options.run(ApplyRequest.name, .object(params)) { r in
             var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
                 let name = i < names.count ? names[i] : "?"
                 if let n = v.intValue { return "\(i) \(name): \(n)" }

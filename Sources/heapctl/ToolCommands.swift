@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeapClient
+import HeapProtocol
 import JSONRPC
 
 struct Call: ParsableCommand {
@@ -93,7 +94,7 @@ struct Watch: ParsableCommand {
     func run() throws {
         let c = try options.connect(anonymous: true)
         let kinds: [JSONValue] = events.isEmpty ? ["*"] : events.map { .string($0) }
-        _ = try options.call(c, "subscribe", ["events": .array(kinds)])
+        _ = try options.call(c, SubscribeRequest.name, ["events": .array(kinds)])
         if !options.json { output("watching \(options.socketPath) (ctrl-c to stop)") }
         var seen = 0
         while count.map({ seen < $0 }) ?? true {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeapClient
+import HeapProtocol
 import JSONRPC
 
 /// Replays the classic examples of Python's memory model against the daemon, narrating.
@@ -13,7 +14,7 @@ struct Tour: ParsableCommand {
         var tour = options
         tour.session = "heapctl-tour-\(getpid())"
         let c = try tour.connect()
-        _ = try tour.call(c, "subscribe", ["events": ["finalize", "freed", "gc.stop", "weakref.callback"]])
+        _ = try tour.call(c, SubscribeRequest.name, ["events": ["finalize", "freed", "gc.stop", "weakref.callback"]])
         func step(_ python: String, _ method: String, _ params: JSONValue?) throws -> JSONValue {
             let r = try tour.call(c, method, params)
             output(">>> \(python)")
@@ -21,7 +22,7 @@ struct Tour: ParsableCommand {
             return r
         }
         func refcount(_ id: JSONValue) throws -> String {
-            let r = try tour.call(c, "inspect", ["id": id])
+            let r = try tour.call(c, InspectRequest.name, ["id": id])
             return "refcount \(Pretty.int(r["refcount"])) (sys.getrefcount(x) would print \(Pretty.int(r["getrefcount"])))"
         }
 
@@ -53,6 +54,6 @@ struct Tour: ParsableCommand {
         _ = try step("w = weakref.ref(obj, callback)", "weakref", ["id": obj, "callback": true])
         _ = try step("del obj", "unref", ["id": obj])
         output("    the callback fired and w() now returns None")
-        _ = try tour.call(c, "session.close", [:])
+        _ = try tour.call(c, SessionCloseRequest.name, [:])
     }
 }
