@@ -114,7 +114,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         let atEOF = machine.state == .inputClosed
         while machine.mayRunFrames, let frame = decoder.next(from: &buffer, atEOF: atEOF) {
             frameArrived(frame, context: context)
-            if let output = pendingOutput, output.readableBytes >= Self.outputChunk {
+            if (pendingOutput?.readableBytes ?? 0) >= Self.outputChunk {
                 writePending(context)   // lets the channel say whether the peer keeps up
             }
         }
@@ -159,16 +159,35 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             service.setFraming(framing, for: id)
             framingReported = true
         }
-        let (replies, position) = service.execute(parsed.requests, from: id)
-        var bytes = context.channel.allocator.buffer(capacity: 256)
-        ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &bytes)
-        let answer = Answer(bytes: bytes, ids: replies.map(\.id), isBatch: parsed.isBatch,
-                            shutdown: parsed.requestsShutdown)
-        if service.store != nil, position > 0 {
-            afterDurable(position, answer, context: context)
-        } else {
-            finish(answer, context: context)
+        var (replies, position) = service.execute(parsed.requests, from: id)
+        // Known at once (memory only; everysec / no: this thread writes the journal; always:
+        // already fsynced) and nothing queued before it: encoded straight into this read's
+        // output, after the events.
+        if let store = service.store, position > 0 {
+            guard !machine.repliesWaitForDisk, let now = store.durableNow(position) else {
+                var bytes = context.channel.allocator.buffer(capacity: 256)
+                ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &bytes)
+                let answer = Answer(bytes: bytes, ids: replies.map(\.id), isBatch: parsed.isBatch,
+                                    shutdown: parsed.requestsShutdown)
+                return afterDurable(position, answer, context: context)
+            }
+            if case .failure(let error) = now { replies = Self.notDurable(ids: replies.map(\.id), error) }
         }
+        writeEvents(context)
+        var output = pendingOutput ?? context.channel.allocator.buffer(capacity: 256)
+        pendingOutput = nil   // uniquely referenced while appending: no copy
+        ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &output)
+        pendingOutput = output
+        if parsed.requestsShutdown {
+            flushPending(context)
+            onShutdownRequest()
+        }
+    }
+
+    /// The same replies as "not durable" errors: the client must not believe them safe.
+    private static func notDurable(ids: [RPCID], _ error: Error) -> [Reply] {
+        let failure = RPCError.internalError("not durable: \(error)")
+        return ids.map { Reply(id: $0, outcome: .failure(failure)) }
     }
 
     /// A reply that needs no heap (a parse error, an oversized message): at once, unless earlier
@@ -197,8 +216,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         func notDurable(_ error: Error, framing: Framing) -> Answer {
             var copy = self
             copy.bytes.clear()
-            let failure = RPCError.internalError("not durable: \(error)")
-            let replies = ids.map { Reply(id: $0, outcome: .failure(failure)) }
+            let replies = RPCConnectionHandler.notDurable(ids: ids, error)
             ReplyEncoder.frame(replies, isBatch: isBatch, framing: framing, into: &copy.bytes)
             return copy
         }
