@@ -88,12 +88,12 @@ public final class HeapServer: Sendable {
                 PeerCredentials.of(channel).flatMapThrowing { peer in
                     guard access.admits(peer) else {
                         logger.warning("refused a connection from uid \(peer.uid) gid \(peer.gid) pid \(peer.pid)")
-                        Self.refuse(channel, RPCError(code: .accessDenied,
+                        try Self.refuse(channel, RPCError(code: .accessDenied,
                                                       message: "uid \(peer.uid) may not use this heapd (it serves uid \(access.ownUID))"))
                         return
                     }
                     if let self, self.trackChild(channel) > maxConnections {
-                        Self.refuse(channel, RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
+                        try Self.refuse(channel, RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
                         return
                     }
                     try channel.pipeline.syncOperations.addHandler(
@@ -117,11 +117,9 @@ public final class HeapServer: Sendable {
         if service.isShuttingDown { initiateShutdown() }   // a signal arrived while binding
     }
 
-    /// One error reply (NDJSON: the framing is not known yet), then close.
-    private static func refuse(_ channel: Channel, _ error: RPCError) {
-        var b = channel.allocator.buffer(capacity: 160)
-        RPCFrameEncoder.frame(encoding: RPCEnvelope.errorResponse(id: .null, error: error), framing: .ndjson, into: &b)
-        channel.writeAndFlush(b).whenComplete { _ in channel.close(promise: nil) }
+    /// One error reply in the client's framing, then close (`RefusalHandler`).
+    private static func refuse(_ channel: Channel, _ error: RPCError) throws {
+        try channel.pipeline.syncOperations.addHandler(RefusalHandler(error))
     }
 
     /// Counts a new child channel and forgets it when it closes; returns the count.

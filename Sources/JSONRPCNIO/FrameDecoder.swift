@@ -58,6 +58,11 @@ public struct RPCFrameDecoder: ByteToMessageDecoder {
         }
     }
 
+    /// The framing a connection uses, from its first byte: `C`/`c` (`Content-Length:`) is LSP.
+    public static func framing(startingWith first: UInt8) -> Framing {
+        first == UInt8(ascii: "C") || first == UInt8(ascii: "c") ? .contentLength : .ndjson
+    }
+
     /// The next frame in `buffer`, consuming its bytes; `nil` when more data is needed.
     /// With `atEOF`, a final NDJSON line without newline counts as a message, and an incomplete
     /// LSP message is dropped.
@@ -75,13 +80,9 @@ public struct RPCFrameDecoder: ByteToMessageDecoder {
         switch state {
         case .detecting:
             guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return .needMoreData }
-            if first == UInt8(ascii: "C") || first == UInt8(ascii: "c") {
-                framing = .contentLength
-                state = .lspHeader(scanned: 0)
-            } else {
-                framing = .ndjson
-                state = .ndjsonLine(scanned: 0)
-            }
+            let detected = Self.framing(startingWith: first)
+            framing = detected
+            state = detected == .contentLength ? .lspHeader(scanned: 0) : .ndjsonLine(scanned: 0)
             return .progress
         case .ndjsonLine(let scanned):
             return stepNDJSONLine(&buffer, scanned: scanned, atEOF: atEOF)

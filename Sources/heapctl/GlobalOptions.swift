@@ -24,6 +24,22 @@ struct GlobalOptions: ParsableArguments {
         return "heapctl-\(user)"
     }
 
+    /// What to do about a socket that does not answer: start heapd only when none can be there.
+    static func connectionHint(_ path: String) -> String {
+        let denied = "you may not use \(path): heapd serves its own user, root and the members of its --allow-group; "
+            + "run heapctl as that user, or start your own heapd on another socket"
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == EACCES { return denied }
+            return "start the daemon with `heapd --socket \(path) &` (or `make run`)"
+        }
+        guard st.st_mode & S_IFMT == S_IFSOCK else {
+            return "\(path) is not a socket; pass the daemon's socket with --socket or HEAPD_SOCKET"
+        }
+        guard access(path, R_OK | W_OK) == 0 else { return denied }
+        return "no daemon answers at \(path) (a stale socket?); start one with `heapd --socket \(path) &`"
+    }
+
     /// Connects and attaches the named session (unless `anonymous`).
     func connect(anonymous: Bool = false) throws -> HeapConnection {
         let connection: HeapConnection
@@ -31,7 +47,7 @@ struct GlobalOptions: ParsableArguments {
             connection = try HeapConnection(socketPath: socketPath)
         } catch {
             printError("\(error)")
-            printError("hint: start the daemon with `heapd --socket \(socketPath) &` (or `make run`)")
+            printError("hint: \(Self.connectionHint(socketPath))")
             throw ExitCode(3)
         }
         if !anonymous { try openSession(connection) }

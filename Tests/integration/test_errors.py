@@ -432,6 +432,12 @@ def test_too_many_clients():
             extra.send(req(1, "ping"))
             extra.read_message()
         extra.close()
+        # A client that speaks LSP gets the error in LSP framing (known from its first byte).
+        lsp = d.client("lsp")
+        lsp.send(req(2, "ping"))
+        reply = lsp.read_message()
+        assert reply["id"] is None and reply["error"]["code"] == -32010, reply
+        lsp.close()
         assert a.call("ping") == {"pong": True}
         b.close()
         connect_when_slot_free(d).close()

@@ -1,9 +1,15 @@
 """heapctl against the real daemon: the README's session, exit codes, --json, script, watch,
 tour, and a reader that goes away (SPEC §6)."""
 import json
+import os
+import shutil
 import subprocess
 
-from heapd_harness import binary
+from heapd_harness import Daemon, binary
+
+
+def run_heapctl(*args):
+    return subprocess.run([binary("heapctl"), *args], capture_output=True, text=True, timeout=60)
 
 
 def heapctl(daemon, *args, input=None, session="test"):
@@ -167,3 +173,26 @@ def test_apply_subcommand(daemon):
     refused = heapctl(daemon, "apply", "--atomic", '[["alloc","T"],["unref",424242]]')
     assert refused.returncode == 1 and "ops[1] (unref): object 424242 does not exist" in refused.stderr
     assert heapctl(daemon, "apply", "not json").returncode == 64
+
+
+def test_unreachable_hints_say_what_is_wrong(tmp_path):
+    """Exit 3 with a hint that fits: start a daemon only when no socket is there; a file that is
+    not a socket, or a socket this user may not use, gets no "start heapd" advice (issue 15)."""
+    missing = run_heapctl("--socket", str(tmp_path / "none.sock"), "ping")
+    assert missing.returncode == 3 and "start the daemon with `heapd --socket" in missing.stderr
+    plain = tmp_path / "file"
+    plain.write_text("")
+    not_socket = run_heapctl("--socket", str(plain), "ping")
+    assert not_socket.returncode == 3 and "is not a socket" in not_socket.stderr
+    assert "start the daemon" not in not_socket.stderr
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        d = Daemon("--memory")
+        try:
+            out = subprocess.run(["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                                  binary("heapctl"), "--socket", d.socket, "ping"],
+                                 capture_output=True, text=True, timeout=30)
+            assert out.returncode == 3, out
+            assert "heapd serves its own user, root and the members of its --allow-group" in out.stderr
+            assert "start the daemon" not in out.stderr
+        finally:
+            assert d.stop() == 0
