@@ -29,10 +29,13 @@ package final class HeapService: Sendable {
     let environment: ServerEnvironment
     let logger: Logger
     let maximumMessageSize: Int
+    /// Most bytes of events held for a connection that does not read them.
+    let outboxLimit: Int
     /// The heap on disk; nil with `--memory`.
     let store: HeapStore?
 
-    package init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int) {
+    package init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int,
+                 outboxLimit: Int = Outbox.defaultLimit) {
         var initial = ServerState(heap: heap)
         initial.journal = store
         state = Mutex(initial)
@@ -40,6 +43,7 @@ package final class HeapService: Sendable {
         self.environment = environment
         self.logger = logger
         self.maximumMessageSize = maximumMessageSize
+        self.outboxLimit = outboxLimit
     }
 
     /// After recovery: the clients of anonymous sessions are gone, so their references go too
@@ -199,7 +203,7 @@ package final class HeapService: Sendable {
             case .appendedToEmpty where id != requester:
                 actions.append((c.outbox, .wake))
             case .overflowed:
-                logger.warning("connection \(id) does not read its events: \(Outbox.limit) bytes pending; disconnecting it")
+                logger.warning("connection \(id) does not read its events: \(c.outbox.limit) bytes pending; disconnecting it")
                 actions.append((c.outbox, .overflowed))
             default:
                 break

@@ -12,8 +12,11 @@ import Synchronization
 /// a subscriber that stops reading lets its outbox grow up to `limit`, and is then disconnected,
 /// as Redis disconnects a pub/sub client past its output-buffer limit.
 package final class Outbox: Sendable {
-    /// Most bytes of events held for one connection.
-    static let limit = 8 << 20
+    /// Most bytes of events held for one connection, by default.
+    package static let defaultLimit = 8 << 20
+
+    /// Most bytes of events held for this connection.
+    let limit: Int
 
     /// What the connection must do after an append, told through `signal` (never under the
     /// heap's lock: the service signals after unlocking).
@@ -34,7 +37,10 @@ package final class Outbox: Sendable {
     /// Hops to the connection's event loop; called by the service after it released the lock.
     let signal: @Sendable (Signal) -> Void
 
-    package init(signal: @escaping @Sendable (Signal) -> Void = { _ in }) { self.signal = signal }
+    package init(limit: Int = Outbox.defaultLimit, signal: @escaping @Sendable (Signal) -> Void = { _ in }) {
+        self.limit = limit
+        self.signal = signal
+    }
 
     enum AppendResult { case appendedToEmpty, appended, overflowed }
 
@@ -42,7 +48,7 @@ package final class Outbox: Sendable {
     func append(_ buffer: ByteBuffer) -> AppendResult {
         pending.withLock { p in
             guard !p.overflowed else { return .appended }
-            if p.bytes + buffer.readableBytes > Self.limit {
+            if p.bytes + buffer.readableBytes > limit {
                 p.overflowed = true
                 p.buffers.removeAll()
                 p.bytes = 0

@@ -50,7 +50,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
     /// Registered on connect (so stats count it); the framing is set by the first message.
     package func channelActive(context: ChannelHandlerContext) {
         let bound = NIOLoopBound(WeakHandler(handler: self, context: context), eventLoop: context.eventLoop)
-        let outbox = Outbox { signal in
+        let outbox = Outbox(limit: service.outboxLimit) { signal in
             bound.eventLoop.execute {
                 guard let handler = bound.value.handler, let context = bound.value.context else { return }
                 handler.outboxSignaled(signal, context: context)

@@ -22,6 +22,10 @@ public enum FuzzEntry {
     ///
     /// The heap is kept across inputs (state-dependent bugs), and replaced every 2,000 inputs, past
     /// 10,000 objects (the checks after each input are linear in them), or after `shutdown`.
+    ///
+    /// For half of the inputs (by their hash) a second connection is open meanwhile: it subscribed
+    /// to every event and stopped reading, with a small event outbox (16 KiB), so the input's
+    /// events pile up for it and, past that, cut it off, from the other connection's requests.
     public static func run(_ data: UnsafeRawBufferPointer, on channel: Channel, settle: () -> Void) {
         FuzzHarness.shared.run(data, channel, settle)
     }
@@ -35,6 +39,8 @@ private final class FuzzHarness {
     /// the daemon replaying the corpus runs with `--max-message 4096` (Tests/fuzz/test_regressions.py).
     static let maximumMessageSize = 4096
     static let inputsPerHeap = 2_000
+    /// Small, so a subscriber that does not read overflows within one input.
+    static let outboxLimit = 16 << 10
     static let objectsPerHeap = 10_000
 
     private var service: HeapService
@@ -52,7 +58,7 @@ private final class FuzzHarness {
         let logger = Logger(label: "heapd-fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
         return HeapService(heap: Heap(limits: HeapLimits(maxObjects: 200_000, maxBytes: 1 << 40)),
                            store: nil, environment: environment, logger: logger,
-                           maximumMessageSize: maximumMessageSize)
+                           maximumMessageSize: maximumMessageSize, outboxLimit: outboxLimit)
     }
 
     func run(_ data: UnsafeRawBufferPointer, _ channel: Channel, _ settle: () -> Void) {
@@ -62,13 +68,22 @@ private final class FuzzHarness {
         }
         inputs += 1
 
+        // FNV-1a of the input picks the chunk boundaries, how the client leaves, and whether a
+        // subscriber that does not read is connected meanwhile.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var subscriber: EmbeddedConnection?
+        if hash & (1 << 61) != 0, let stalled = try? EmbeddedConnection(service) {
+            _ = try? stalled.call("subscribe", ["events": ["*"]])
+            stalled.channel.isWritable = false
+            stalled.channel.pipeline.fireChannelWritabilityChanged()
+            subscriber = stalled
+        }
+
         let sync = channel.pipeline.syncOperations
         try! sync.addHandler(RPCConnectionHandler(service: service, onShutdownRequest: {}))
         channel.connect(to: address, promise: nil)   // channelActive: the connection registers
 
-        // FNV-1a of the input picks the chunk boundaries and how the client leaves.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let count = data.count
         var cuts = [0, count]
         if count > 1 {
@@ -82,6 +97,7 @@ private final class FuzzHarness {
             sync.fireChannelRead(NIOAny(buffer))
             sync.fireChannelReadComplete()
             settle()
+            subscriber?.channel.embeddedEventLoop.run()   // its loop acts on wake-ups and overflow
         }
         if channel.isActive, hash & (1 << 60) != 0 {
             // `... | socat`: EOF first (the last NDJSON line counts without its newline).
@@ -90,6 +106,12 @@ private final class FuzzHarness {
         }
         if channel.isActive { channel.close(promise: nil) }
         settle()
+        if let subscriber {
+            subscriber.channel.isWritable = true   // it reads again: what waited goes out
+            subscriber.channel.pipeline.fireChannelWritabilityChanged()
+            _ = try? subscriber.received()
+            subscriber.close()
+        }
 
         // Everything the connection held is released: no connection may be left registered,
         // and the heap must be consistent. (After a `shutdown` request the service refuses every
