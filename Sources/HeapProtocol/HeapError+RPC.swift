@@ -26,13 +26,4 @@ extension HeapError {
     }
 }
 
-/// An error a request can fail with that knows its JSON-RPC form.
-public protocol RPCErrorConvertible: Error {
-    var rpcError: RPCError { get }
-}
-
 extension HeapError: RPCErrorConvertible {}
-
-extension RPCError: RPCErrorConvertible {
-    public var rpcError: RPCError { self }
-}
