@@ -97,7 +97,8 @@ struct Session: ParsableCommand {
                     let state = $0["connected"]?.boolValue == true ? "connected" : "detached"
                     var lease = ""
                     if let seconds = $0["lease_s"]?.doubleValue {
-                        lease = "  lease=\(seconds)s left=\($0["lease_left_s"]?.doubleValue ?? 0)s"
+                        let left = Format.seconds($0["lease_left_s"]?.doubleValue ?? 0)
+                        lease = "  lease=\(Format.seconds(seconds)) left=\(left)"
                     }
                     return "\(name)  \(state)  references=\(Pretty.int($0["references"])) objects=\(Pretty.int($0["objects"])) bytes=\(Pretty.int($0["bytes"])) scope_depth=\(Pretty.int($0["scope_depth"]))\(lease)"
                 }.joined(separator: "\n")

@@ -1,3 +1,4 @@
+import Foundation
 import JSONRPC
 
 /// Human-readable renderings of results.
@@ -73,25 +74,50 @@ enum Pretty {
 
     static func collect(_ r: JSONValue) -> String {
         "generation \(int(r["generation"])): \(int(r["unreachable"])) unreachable, \(int(r["collected"])) collected, "
-            + "\(int(r["uncollectable"])) uncollectable in \(r["duration_ms"]?.doubleValue ?? 0) ms"
+            + "\(int(r["uncollectable"])) uncollectable in \(Format.milliseconds(r["duration_ms"]?.doubleValue ?? 0))"
     }
 
     static func stats(_ r: JSONValue) -> String {
-        var lines = ["# heap", "objects: \(int(r["objects"]))", "bytes: \(int(r["bytes"]))",
+        let bytes = Format.bytes(r["bytes"]?.intValue ?? 0)
+        var lines = ["# heap", "objects: \(int(r["objects"]))", "bytes: \(bytes)",
                      "roots: \(int(r["roots"]))", "sessions: \(int(r["sessions"]))",
-                     "connections: \(int(r["connections"]))", "uptime_s: \(r["uptime_s"]?.doubleValue ?? 0)", "", "# gc",
-                     "enabled: \(r["gc"]?["enabled"]?.boolValue ?? true)",
-                     "debug: \(r["gc"]?["debug"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? "")"]
-        for (i, g) in (r["generations"]?.arrayValue ?? []).enumerated() {
-            lines.append("gen\(i): objects=\(int(g["objects"])) count=\(int(g["count"]))/\(int(g["threshold"])) collections=\(int(g["collections"])) collected=\(int(g["collected"])) uncollectable=\(int(g["uncollectable"]))")
+                     "connections: \(int(r["connections"]))  subscribers: \(int(r["subscribers"]))",
+                     "requests: \(int(r["requests"]))", "uptime: \(Format.seconds(r["uptime_s"]?.doubleValue ?? 0))",
+                     "tables: \(Format.bytes(r["table_bytes"]?.intValue ?? 0))"]
+        if let serial = r["serial"], let ns = serial["ns_per_request"]?.doubleValue {
+            lines.append("time holding the heap's lock: \(Format.significant(ns / 1000)) µs per request")
         }
+        lines += ["", "# gc", "enabled: \(r["gc"]?["enabled"]?.boolValue ?? true)",
+                  "debug: \(r["gc"]?["debug"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? "")"]
+        let generations = (r["generations"]?.arrayValue ?? []).enumerated().map { i, g in
+            [String(i), int(g["objects"]), "\(int(g["count"]))/\(int(g["threshold"]))", int(g["collections"]),
+             int(g["collected"]), int(g["uncollectable"])]
+        }
+        lines.append(Format.table(["generation", "objects", "count", "collections", "collected", "uncollectable"],
+                                  generations))
         lines.append("permanent: \(int(r["permanent"]))  garbage: \(int(r["garbage"]))")
         let types = r["types"]?.arrayValue ?? []
         if !types.isEmpty {
-            lines += ["", "# types (count, bytes)"]
-            lines += types.map { "\($0["type"]?.stringValue ?? "?"): \(int($0["count"])) \(int($0["bytes"]))" }
+            lines += ["", "# types"]
+            lines.append(Format.table(["type", "count", "bytes"], types.map {
+                [$0["type"]?.stringValue ?? "?", int($0["count"]), Format.bytes($0["bytes"]?.intValue ?? 0)]
+            }))
         }
-        lines += ["", "# persistence", "mode: \(r["persistence"]?["mode"]?.stringValue ?? "?")"]
+        lines += ["", "# persistence"]
+        for (key, value) in r["persistence"]?.objectValue ?? [] {
+            lines.append("\(key): \(persistenceValue(key, value))")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// One member of `stats.persistence`, sizes and durations in units.
+    private static func persistenceValue(_ key: String, _ value: JSONValue) -> String {
+        switch value {
+        case .int(let n) where key.hasSuffix("bytes"): return Format.bytes(n)
+        case .double(let d) where key.hasSuffix("seconds") || key.hasSuffix("_s"): return Format.seconds(d)
+        case .object(let members):
+            return members.map { "\($0.0)=\(persistenceValue($0.0, $0.1))" }.joined(separator: " ")
+        default: return compact(value).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
     }
 }

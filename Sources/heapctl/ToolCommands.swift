@@ -119,7 +119,7 @@ struct Watch: ParsableCommand {
         case "freed": return "freed     \(Pretty.ids(p["ids"]))"
         case "gc.start": return "gc.start  generation \(Pretty.int(p["generation"]))"
         case "gc.stop":
-            return "gc.stop   generation \(Pretty.int(p["generation"])): collected \(Pretty.int(p["collected"])), uncollectable \(Pretty.int(p["uncollectable"])), \(p["duration_ms"]?.doubleValue ?? 0) ms"
+            return "gc.stop   generation \(Pretty.int(p["generation"])): collected \(Pretty.int(p["collected"])), uncollectable \(Pretty.int(p["uncollectable"])), \(Format.milliseconds(p["duration_ms"]?.doubleValue ?? 0))"
         case "session.closed": return "session   \(p["name"]?.stringValue ?? "?") closed"
         default: return "\(method) \(JSONCodec.encodeString(p))"
         }

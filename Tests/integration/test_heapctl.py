@@ -2,6 +2,7 @@
 tour, and a reader that goes away (SPEC §6)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -128,10 +129,18 @@ def test_tour_runs(daemon):
 
 def test_stats_and_check(daemon):
     ok(daemon, "allocate", "T")
+    ok(daemon, "allocate", "Data", "--data", json.dumps("x" * 3000))
+    ok(daemon, "collect")
     stats = ok(daemon, "stats")
-    assert "objects: 1" in stats
-    assert "T: 1" in stats
+    assert "objects: 2" in stats
+    assert re.search(r"^T +1 +0 B$", stats, re.M), stats          # an aligned table row
+    assert re.search(r"^Data +1 +2\.93 KiB$", stats, re.M), stats  # sizes with units
+    assert re.search(r"^uptime: [0-9.]+ (s|min)", stats, re.M), stats
+    assert "# persistence" in stats and "fsync: always" in stats and "compacting: false" in stats
     assert ok(daemon, "check").startswith("ok")
+    # No float printed with a binary tail (0.0068359375): at most 3 decimals anywhere.
+    for out in (stats, ok(daemon, "collect"), ok(daemon, "session", "list")):
+        assert not re.search(r"\d\.\d{4,}", out), out
 
 
 def test_a_reader_that_goes_away_ends_heapctl_quietly(daemon):
