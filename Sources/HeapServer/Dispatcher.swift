@@ -49,7 +49,7 @@ struct Dispatcher {
             return ["id": try state.apply(.weakref(id, callback: callback, fields: fields, session: me), &events).objectID.json]
         case .apply(let ops, let atomic):
             guard case .batch(let outcome) = try state.apply(.batch(ops, atomic: atomic, session: me), &events) else {
-                throw HeapError.invalidArgument("apply")
+                throw HeapError.unexpectedOutcome(operation: "apply")
             }
             if let broken = outcome.brokenPrediction {
                 // A dry-run bug (logged through the events): the ops before it were applied.
@@ -59,7 +59,7 @@ struct Dispatcher {
             }
             return Results.apply(outcome)
         case .collect(let g):
-            guard case .collected(let r) = try state.apply(.collect(generation: g), &events) else { throw HeapError.invalidArgument("collect") }
+            guard case .collected(let r) = try state.apply(.collect(generation: g), &events) else { throw HeapError.unexpectedOutcome(operation: "collect") }
             return Results.collect(r)
         case .inspect(let id):
             return Results.inspect(try state.heap.inspect(id))
@@ -70,7 +70,7 @@ struct Dispatcher {
         case .unsubscribe(let kinds):
             return ["events": eventList(state.changeSubscriptions(of: connection) { $0.subtract(kinds ?? Set(EventKind.allCases)) })]
         case .rootSet(let name, let id):
-            guard case .previousRoot(let previous) = try state.apply(.setRoot(name, id), &events) else { throw HeapError.invalidArgument("root.set") }
+            guard case .previousRoot(let previous) = try state.apply(.setRoot(name, id), &events) else { throw HeapError.unexpectedOutcome(operation: "root.set") }
             return Results.withFreed([("name", .string(name)), ("id", id?.json ?? .null),
                                       ("previous", previous?.json ?? .null)], events)
         case .rootGet(let name):
@@ -199,13 +199,13 @@ struct Dispatcher {
         let target: SessionID
         if let name {
             guard let s = state.heap.session(named: name) else {
-                throw HeapError.noSuchSession("no session named '\(name)'")
+                throw HeapError.noSessionNamed(name)
             }
             target = s
         } else {
             target = state.connections[connection]!.session
             guard state.heap.sessionName(target) != nil else {
-                throw HeapError.noSuchSession("this connection is not in a named session; pass params.name")
+                throw HeapError.notInNamedSession
             }
         }
         let label = state.heap.sessionName(target)!
