@@ -79,9 +79,9 @@ struct BatchSimulation {
 
     private mutating func allocate(type: String, size: UInt64?) throws(HeapError) -> ObjectID {
         try heap.checkSession(session)
-        guard !type.isEmpty else { throw .invalidArgument("params.type: must be a non-empty string") }
+        guard !type.isEmpty else { throw .emptyTypeName }
         guard type != Heap.weakrefType else {
-            throw .invalidArgument("params.type: 'weakref' objects are made by the weakref method")
+            throw .weakrefTypeReserved
         }
         try checkQuota(adding: size ?? 0)
         let slot = makeObject(type: internType(type), size: size ?? 0)
@@ -120,14 +120,14 @@ struct BatchSimulation {
     /// `Heap.set` with one field and no data: the same temporary holds, so the same frees.
     private mutating func set(_ id: ObjectID, field: String, target: ObjectID?) throws(HeapError) -> Int {
         let slot = try resolveLive(id)
-        guard !field.isEmpty else { throw .invalidArgument("params.fields: field names must be non-empty") }
+        guard !field.isEmpty else { throw .emptyFieldName }
         var t: Slot?
         if let target {
             t = try resolveLive(target)
             try checkRefcountRoom(t!, target)
         }
         if objects[slot]!.fields.count == FieldPool.maxFields {
-            throw .quotaExceeded("object \(id) has the most fields an object can have")
+            throw .fieldLimit(id)
         }
         incref(slot)
         if let t {

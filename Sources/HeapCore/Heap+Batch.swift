@@ -20,7 +20,7 @@ extension Heap {
             if atomic, case .failed(let error) = result {
                 outcome.brokenPrediction = .init(op: i, error: error)
                 events.append(.debug("apply: BUG: atomic op \(i) (\(op.name)) failed after its dry run "
-                    + "predicted success (\(error.message)); the \(i) ops before it stay applied"))
+                    + "predicted success (\(error)); the \(i) ops before it stay applied"))
                 break
             }
         }
@@ -77,13 +77,13 @@ extension BatchOp {
             case .id(let id): return id
             case .result(let k):
                 guard k < i else {
-                    throw .invalidArgument("\"$\(k)\" names op \(k), which does not come before this op (\(i))")
+                    throw .batchForwardReference(op: i, target: k)
                 }
                 guard ops[k].producesID else {
-                    throw .invalidArgument("\"$\(k)\" names op \(k) (\(ops[k].name)), which produces no object id")
+                    throw .batchTargetNotAnObject(op: i, target: k, name: ops[k].name)
                 }
                 guard case .object(let id) = results[k] else {
-                    throw .invalidArgument("\"$\(k)\" names op \(k) (\(ops[k].name)), which failed")
+                    throw .batchTargetFailed(op: i, target: k, name: ops[k].name)
                 }
                 return id
             }

@@ -8,7 +8,7 @@ extension Heap {
     /// `gc.collect(generation)`: collects `generation` and every younger one.
     public mutating func collect(generation: Int = 2, events: inout HeapEvents) throws(HeapError) -> CollectResult {
         guard (0...2).contains(generation) else {
-            throw .invalidArgument("params.generation: must be 0, 1 or 2, got \(generation)")
+            throw .generationOutOfRange(generation)
         }
         guard !gc.collecting else {
             // 3.11 returns 0 without collecting when a collection is already running.

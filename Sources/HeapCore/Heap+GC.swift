@@ -42,11 +42,11 @@ extension Heap {
     /// `gc.set_threshold(t0[, t1[, t2]])`: omitted values keep theirs.
     public mutating func setThresholds(_ t: [Int]) throws(HeapError) {
         guard (1...3).contains(t.count) else {
-            throw .invalidArgument("params.threshold: expected 1 to 3 integers, got \(t.count)")
+            throw .thresholdCount(t.count)
         }
         for (i, v) in t.enumerated() {
             guard v >= 0 && v <= Int(Int32.max) else {
-                throw .invalidArgument("params.threshold[\(i)]: must be between 0 and \(Int32.max), got \(v)")
+                throw .thresholdOutOfRange(index: i, value: v)
             }
         }
         for (i, v) in t.enumerated() { gc.thresholds[i] = v }

@@ -47,9 +47,9 @@ extension Heap {
     public mutating func allocate(_ spec: AllocationSpec, session: SessionID,
                                   events: inout HeapEvents) throws(HeapError) -> ObjectID {
         try checkSession(session)
-        guard !spec.type.isEmpty else { throw .invalidArgument("params.type: must be a non-empty string") }
+        guard !spec.type.isEmpty else { throw .emptyTypeName }
         guard spec.type != Self.weakrefType else {
-            throw .invalidArgument("params.type: 'weakref' objects are made by the weakref method")
+            throw .weakrefTypeReserved
         }
         let targets = try resolveFieldTargets(spec.fields)
         let size = spec.size ?? UInt64(spec.data?.count ?? 0)
@@ -130,7 +130,7 @@ extension Heap {
         let slot = try resolveLive(id)
         var targets: [Slot?] = []
         for f in fields {
-            guard !f.name.isEmpty else { throw .invalidArgument("params.fields: field names must be non-empty") }
+            guard !f.name.isEmpty else { throw .emptyFieldName }
             if let t = f.target {
                 let s = try resolveLive(t)
                 try checkRefcountRoom(s, t, adding: fields.count)
@@ -140,7 +140,7 @@ extension Heap {
             }
         }
         if table.records[Int(slot)].fieldCount == UInt16(FieldPool.maxFields) {
-            throw .quotaExceeded("object \(id) has the most fields an object can have")
+            throw .fieldLimit(id)
         }
         let newSize: UInt64? = size ?? (table.records[Int(slot)].flags.contains(.explicitSize)
             ? nil : data.map { UInt64($0?.count ?? 0) })
@@ -189,12 +189,12 @@ extension Heap {
 
     func resolveFieldTargets(_ fields: [(name: String, target: ObjectID)]) throws(HeapError) -> [Slot] {
         guard fields.count <= FieldPool.maxFields else {
-            throw .invalidArgument("params.fields: at most \(FieldPool.maxFields) fields")
+            throw .tooManyFields(limit: FieldPool.maxFields)
         }
         var slots: [Slot] = []
         slots.reserveCapacity(fields.count)
         for f in fields {
-            guard !f.name.isEmpty else { throw .invalidArgument("params.fields: field names must be non-empty") }
+            guard !f.name.isEmpty else { throw .emptyFieldName }
             let s = try resolveLive(f.target)
             try checkRefcountRoom(s, f.target, adding: fields.count)
             slots.append(s)

@@ -2,7 +2,7 @@
 extension Heap {
     /// Opens a session. A named session is found again by its name until it is closed.
     public mutating func openSession(name: String? = nil) throws(HeapError) -> SessionID {
-        if let name, sessionNames[name] != nil { throw .sessionConflict("session '\(name)' already exists") }
+        if let name, sessionNames[name] != nil { throw .sessionExists(name) }
         let id = SessionID(raw: nextSessionID)
         nextSessionID += 1
         sessions[id] = SessionRefs(name: name)
@@ -21,14 +21,14 @@ extension Heap {
     /// `checkSession` that also returns where the session is, so that ref and unref (the hot
     /// path of `apply`) hash the session id once, not twice.
     func sessionIndex(_ id: SessionID) throws(HeapError) -> [SessionID: SessionRefs].Index {
-        guard let index = sessions.index(forKey: id) else { throw .noSuchSession("session \(id) is closed") }
+        guard let index = sessions.index(forKey: id) else { throw .sessionClosed(id) }
         return index
     }
 
     /// Drops every reference the session holds (in ascending id order, for determinism) and
     /// forgets it.
     public mutating func closeSession(_ id: SessionID, events: inout HeapEvents) throws(HeapError) {
-        guard let refs = sessions.removeValue(forKey: id) else { throw .noSuchSession("session \(id) is closed") }
+        guard let refs = sessions.removeValue(forKey: id) else { throw .sessionClosed(id) }
         if let name = refs.name { sessionNames[name] = nil }
         releaseAll(refs.allHeld, &events)
     }
@@ -45,7 +45,7 @@ extension Heap {
     /// Enters a nested scope; returns the new depth (1 for the first scope).
     public mutating func enterScope(_ id: SessionID) throws(HeapError) -> Int {
         try checkSession(id)
-        guard sessions[id]!.frames.count < 1024 else { throw .scope("scopes nest at most 1023 deep") }
+        guard sessions[id]!.frames.count < 1024 else { throw .scopeTooDeep(limit: 1023) }
         sessions[id]!.frames.append([:])
         return sessions[id]!.frames.count - 1
     }
@@ -53,7 +53,7 @@ extension Heap {
     /// Leaves the innermost scope, dropping the references taken in it. Returns the new depth.
     public mutating func exitScope(_ id: SessionID, events: inout HeapEvents) throws(HeapError) -> Int {
         try checkSession(id)
-        guard sessions[id]!.frames.count > 1 else { throw .scope("no scope to exit") }
+        guard sessions[id]!.frames.count > 1 else { throw .noScopeToExit }
         let frame = sessions[id]!.frames.removeLast()
         releaseAll(frame.map { ($0.key, $0.value) }, &events)
         return sessions[id]!.frames.count - 1
@@ -63,7 +63,7 @@ extension Heap {
     public mutating func setLease(_ id: SessionID, seconds: Double?) throws(HeapError) {
         try checkSession(id)
         if let seconds, !(seconds > 0 && seconds <= 1e9) {
-            throw .invalidArgument("params.lease_s: must be a number of seconds above 0, got \(seconds)")
+            throw .leaseOutOfRange(seconds)
         }
         sessions[id]!.leaseSeconds = seconds
     }
@@ -117,7 +117,7 @@ extension Heap {
     @discardableResult
     public mutating func setRoot(_ name: String, to id: ObjectID?,
                                  events: inout HeapEvents) throws(HeapError) -> ObjectID? {
-        guard !name.isEmpty else { throw .invalidArgument("params.name: must be a non-empty string") }
+        guard !name.isEmpty else { throw .emptyRootName }
         let new = try id.map { id throws(HeapError) in try resolveLive(id) }
         if let new, let id { try checkRefcountRoom(new, id) }
         let old = roots[name]

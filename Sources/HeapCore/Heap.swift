@@ -9,13 +9,13 @@ public struct HeapLimits: Sendable, Equatable {
 
     /// Whether `bytes` more (and, for a new object, one more object) fit a heap that holds
     /// `objects` objects of `total` bytes. Shared by the heap and `apply`'s dry run, so both
-    /// refuse with the same words.
+    /// refuse with the same error.
     func check(objects: Int, total: UInt64, adding bytes: UInt64, newObject: Bool) throws(HeapError) {
         if newObject && objects >= maxObjects {
-            throw .quotaExceeded("heap quota exceeded: \(objects) objects of at most \(maxObjects)")
+            throw .objectQuota(limit: maxObjects, live: objects)
         }
         if bytes > maxBytes || total > maxBytes - bytes {
-            throw .quotaExceeded("heap quota exceeded: \(total) + \(bytes) bytes is over \(maxBytes)")
+            throw .byteQuota(limit: maxBytes, total: total, adding: bytes)
         }
     }
 }
@@ -101,7 +101,7 @@ public struct Heap: Sendable {
     /// Shared with `apply`'s dry run (the same limit and words).
     static func checkRefcountRoom(_ refcount: UInt32, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
         if UInt64(refcount) + UInt64(n) > UInt64(maxRefcount) {
-            throw .quotaExceeded("object \(id) has the most references it can hold")
+            throw .refcountLimit(id)
         }
     }
 }

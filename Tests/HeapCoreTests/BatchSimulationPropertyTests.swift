@@ -76,12 +76,12 @@ final class BatchSimulationPropertyTests: XCTestCase {
         for (i, op) in ops.enumerated() {
             func id(_ t: BatchTarget) throws(HeapError) -> ObjectID {
                 guard case .result(let k) = t else { if case .id(let id) = t { return id }; fatalError() }
-                guard k < i else { throw .invalidArgument("\"$\(k)\" names op \(k), which does not come before this op (\(i))") }
+                guard k < i else { throw .batchForwardReference(op: i, target: k) }
                 guard ops[k].producesID else {
-                    throw .invalidArgument("\"$\(k)\" names op \(k) (\(ops[k].name)), which produces no object id")
+                    throw .batchTargetNotAnObject(op: i, target: k, name: ops[k].name)
                 }
                 guard case .object(let id) = results[k] else {
-                    throw .invalidArgument("\"$\(k)\" names op \(k) (\(ops[k].name)), which failed")
+                    throw .batchTargetFailed(op: i, target: k, name: ops[k].name)
                 }
                 return id
             }

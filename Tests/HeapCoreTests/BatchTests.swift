@@ -13,7 +13,7 @@ final class BatchTests: HeapTestCase {
         let o = try heap.applyBatch(ops, atomic: false, session: session, events: &events)
         XCTAssertEqual(o.results.prefix(6), [.object(ObjectID(raw: 1)), .object(ObjectID(raw: 2)),
                                              .refcount(1), .refcount(2), .refcount(1), .refcount(1)])
-        XCTAssertEqual(o.results[6], .failed(.invalidArgument("\"$4\" names op 4 (unref), which produces no object id")))
+        XCTAssertEqual(o.results[6], .failed(.batchTargetNotAnObject(op: 6, target: 4, name: "unref")))
         XCTAssertEqual(o.failures, 1)
         XCTAssertEqual(try heap.collect(events: &events).collected, 2)
     }
@@ -45,7 +45,7 @@ final class BatchTests: HeapTestCase {
         XCTAssertThrowsError(try heap.applyBatch([.unref(.id(a)), .ref(.id(a))], atomic: true,
                                                  session: session, events: &events)) {
             XCTAssertEqual($0 as? HeapError, .batchOpFailed(op: 1, name: "ref", .noSuchObject(a, .freed)))
-            XCTAssertEqual(($0 as? HeapError)?.message, "ops[1] (ref): object \(a) was freed")
+            XCTAssertEqual(($0 as? HeapError)?.description, "ops[1] (ref): object \(a) was freed")
         }
         XCTAssertTrue(events.isEmpty)
         XCTAssertEqual(refcount(a), 1)

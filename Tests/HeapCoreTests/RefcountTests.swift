@@ -171,7 +171,7 @@ final class RefcountTests: HeapTestCase {
         heap.limits = HeapLimits(maxObjects: 2)
         _ = alloc(); _ = alloc()
         XCTAssertThrowsError(try heap.allocate(AllocationSpec(type: "X"), session: session, events: &events)) {
-            guard case .quotaExceeded = $0 as? HeapError else { return XCTFail("\($0)") }
+            XCTAssertEqual($0 as? HeapError, .objectQuota(limit: 2, live: 2))
         }
         XCTAssertEqual(heap.objectCount, 2)
     }
