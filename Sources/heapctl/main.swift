@@ -1,4 +1,5 @@
 import ArgumentParser
+import HeapProtocol
 
 /// `heapctl`: the command-line client of heapd.
 struct Heapctl: ParsableCommand {
@@ -10,6 +11,7 @@ struct Heapctl: ParsableCommand {
             see each other's references. Exit codes: 0 success, 1 the daemon refused, 3 the daemon \
             is unreachable, 64 usage.
             """,
+        version: HeapdVersion.string,
         subcommands: [
             Allocate.self, Ref.self, Unref.self, SetFields.self, Get.self, Weakref.self, Apply.self, Collect.self,
             Inspect.self, Stats.self, Referrers.self, Referents.self, Objects.self, Root.self,

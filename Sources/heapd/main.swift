@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeapCore
+import HeapProtocol
 import HeapServer
 import HeapStore
 import JSONRPC
@@ -13,6 +14,7 @@ struct Heapd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heapd",
         abstract: "A shared, garbage-collected object heap with CPython 3.11's memory model, over JSON-RPC.",
+        version: HeapdVersion.string,
         subcommands: [Serve.self, Repair.self],
         defaultSubcommand: Serve.self)
 }

@@ -159,7 +159,11 @@ def test_document_structure(protocol):
     assert doc["openrpc"] == "1.2.6"
     info = doc["info"]
     assert not extra_keys(info, "info")
-    assert info["title"] == "heapd" and info["version"] == "0.1.0"
+    # The document's version is the daemon's and the CLI's own (`--version`).
+    for tool in ("heapd", "heapctl"):
+        out = subprocess.run([heapd_harness.binary(tool), "--version"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0 and out.stdout.strip() == info["version"], (tool, out)
+    assert info["title"] == "heapd"
     assert "x-notifications" in info["description"]
     components = doc["components"]
     for method in doc["methods"]:
