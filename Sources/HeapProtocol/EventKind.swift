@@ -7,4 +7,10 @@ public enum EventKind: String, Sendable, CaseIterable {
     case gcStart = "gc.start"
     case gcStop = "gc.stop"
     case sessionClosed = "session.closed"
+    /// Every request as it runs, as Redis's MONITOR: `monitor {time, connection, session,
+    /// method, params}`. Not part of `"*"`: it is a firehose, asked for by name.
+    case monitor
+
+    /// What `"*"` subscribes to: every kind of heap event (`monitor` is asked for by name).
+    public static let heapEvents: [EventKind] = allCases.filter { $0 != .monitor }
 }

@@ -33,6 +33,19 @@ public enum Notification {
         return out
     }
 
+    /// `monitor {time, connection, session, method, params}`: one request as it runs. `time` is
+    /// seconds since 1970; `session` the session's name (null: anonymous); `params` as sent.
+    public static func monitor(time: Double, connection: UInt64, session: String?, method: String,
+                               params: [UInt8]?) -> [UInt8] {
+        make(.monitor) { p in
+            p.set("time", time)
+            p.set("connection", connection)
+            p.set("session", session)
+            p.set("method", method)
+            if let params { p.set("params", rawJSON: params) }
+        }.1
+    }
+
     /// `session.closed {name}`.
     public static func sessionClosed(_ name: String) -> [UInt8] {
         make(.sessionClosed) { $0.set("name", name) }.1

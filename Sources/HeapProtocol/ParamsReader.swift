@@ -160,10 +160,10 @@ public struct ParamsReader {
         var kinds = Set<EventKind>()
         for (i, e) in v.elements.enumerated() {
             guard let s = e.string else { throw wrong("\(name)[\(i)]", "an event name", e) }
-            if s == "*" { kinds.formUnion(EventKind.allCases); continue }
+            if s == "*" { kinds.formUnion(EventKind.heapEvents); continue }
             guard let k = EventKind(rawValue: s) else {
                 let known = EventKind.allCases.map(\.rawValue).joined(separator: ", ")
-                throw .invalidParams("params.\(name)[\(i)]: unknown event \"\(s)\" (known: \(known), or \"*\")")
+                throw .invalidParams("params.\(name)[\(i)]: unknown event \"\(s)\" (known: \(known), or \"*\" for all but monitor)")
             }
             kinds.insert(k)
         }

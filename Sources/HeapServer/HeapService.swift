@@ -1,3 +1,4 @@
+import Foundation
 import HeapCore
 import HeapProtocol
 import HeapStore
@@ -12,6 +13,8 @@ import Synchronization
 struct DecodedRequest: Sendable {
     var id: RPCID?
     var method: Result<any ServerMethod, RPCError>
+    /// The params as sent, kept only while someone monitors requests.
+    var monitoredParams: [UInt8]? = nil
 }
 
 /// One reply, typed: encoded by the connection after the heap's lock is released.
@@ -33,6 +36,11 @@ package final class HeapService: Sendable {
     let outboxLimit: Int
     /// The heap on disk; nil with `--memory`.
     let store: HeapStore?
+    /// Whether a connection subscribed to `monitor`: read without the lock by the parsing
+    /// threads, which then keep each request's params text for the monitor line.
+    private let monitoring = Atomic<Bool>(false)
+
+    var isMonitored: Bool { monitoring.load(ordering: .relaxed) }
 
     package init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int,
                  outboxLimit: Int = Outbox.defaultLimit) {
@@ -84,6 +92,7 @@ package final class HeapService: Sendable {
         let actions = state.withLock { s in
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             s.disconnect(id, &events)
+            monitoring.store(s.wantsMonitor, ordering: .relaxed)
             return deliver(events, in: &s, requester: nil)
         }
         perform(actions)
@@ -99,7 +108,7 @@ package final class HeapService: Sendable {
             var replies: [Reply] = []
             replies.reserveCapacity(batch.count)
             for item in batch {
-                let outcome = run(item.method, from: connection, on: &s, &actions)
+                let outcome = run(item, from: connection, on: &s, &actions)
                 s.requestsServed += 1
                 guard let id = item.id else { continue }
                 replies.append(Reply(id: id, outcome: outcome))
@@ -117,10 +126,10 @@ package final class HeapService: Sendable {
         return result
     }
 
-    private func run(_ decoded: Result<any ServerMethod, RPCError>, from connection: ConnectionID,
+    private func run(_ item: DecodedRequest, from connection: ConnectionID,
                      on s: inout ServerState, _ actions: inout [OutboxAction]) -> Result<any HeapResult, RPCError> {
         let method: any ServerMethod
-        switch decoded {
+        switch item.method {
         case .failure(let error): return .failure(error)
         case .success(let decoded): method = decoded
         }
@@ -129,6 +138,13 @@ package final class HeapService: Sendable {
             return .failure(ServerError.connectionClosed.rpcError)
         }
         s.renewLease(of: session)
+        var monitored: [(EventKind, [UInt8])] = []
+        if s.wantsMonitor {
+            let time = Date().timeIntervalSince1970
+            monitored.append((.monitor, Notification.monitor(
+                time: time, connection: connection.raw, session: s.heap.sessionName(session),
+                method: type(of: method).name, params: item.monitoredParams)))
+        }
         var request = RequestContext(connection: connection, session: session, environment: environment,
                                      events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit))
         let outcome: Result<any HeapResult, RPCError>
@@ -139,7 +155,8 @@ package final class HeapService: Sendable {
         } catch {
             outcome = .failure(.internalError("\(error)"))
         }
-        actions += deliver(request.events, in: &s, requester: connection)
+        actions += deliver(request.events, in: &s, requester: connection, first: monitored)
+        monitoring.store(s.wantsMonitor, ordering: .relaxed)
         return outcome
     }
 
@@ -175,8 +192,10 @@ package final class HeapService: Sendable {
 
     /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
     /// logs debug lines, and sends `session.closed`. Returns the connections to wake or close.
-    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?) -> [OutboxAction] {
-        if events.isEmpty && s.closedSessions.isEmpty { return [] }   // the common case: nothing to say
+    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?,
+                         first: [(EventKind, [UInt8])] = []) -> [OutboxAction] {
+        // The common case: nothing to say.
+        if events.isEmpty && s.closedSessions.isEmpty && first.isEmpty { return [] }
         for case .debug(let line) in events.events { logger.info("\(line)") }
         let closed = s.closedSessions
         s.closedSessions.removeAll()
@@ -186,7 +205,8 @@ package final class HeapService: Sendable {
         }
         guard !targets.isEmpty else { return [] }
         let wanted = targets.reduce(into: Set<EventKind>()) { $0.formUnion($1.1.subscriptions) }
-        var notes = events.isEmpty ? [] : Notification.encode(events, wanted: wanted)
+        var notes = first
+        if !events.isEmpty { notes += Notification.encode(events, wanted: wanted) }
         for (name, _) in closed { notes.append((.sessionClosed, Notification.sessionClosed(name))) }
         guard !notes.isEmpty else { return [] }
         let allocator = ByteBufferAllocator()

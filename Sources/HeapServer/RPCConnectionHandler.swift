@@ -146,7 +146,8 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
     private func handle(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         let parsed: ParsedFrame
         do {
-            parsed = try JSONCodec.withParsed(buffer) { root in ParsedFrame(root) }
+            let monitored = service.isMonitored
+            parsed = try JSONCodec.withParsed(buffer) { root in ParsedFrame(root, keepingParams: monitored) }
         } catch {
             let reason = (error as? JSONParseError)?.description ?? "\(error)"
             return replyAtOnce(error: .parseError("parse error: \(reason)"), context: context)
@@ -346,13 +347,14 @@ struct ParsedFrame {
     var immediateError: RPCError?
     var requestsShutdown = false
 
-    init(_ root: JanssonNode) {
+    /// - Parameter keepingParams: keep each request's params text (for `monitor` subscribers).
+    init(_ root: JanssonNode, keepingParams: Bool = false) {
         switch RPCEnvelope.classify(root) {
         case .single(let node):
-            requests = [decode(node)]
+            requests = [decode(node, keepingParams)]
         case .batch(let nodes):
             isBatch = true
-            for node in nodes { requests.append(decode(node)) }
+            for node in nodes { requests.append(decode(node, keepingParams)) }
         case .emptyBatch:
             immediateError = .invalidRequest("empty batch: a batch must hold at least one request")
         case .notStructured:
@@ -361,7 +363,7 @@ struct ParsedFrame {
         }
     }
 
-    private mutating func decode(_ node: JanssonNode) -> DecodedRequest {
+    private mutating func decode(_ node: JanssonNode, _ keepingParams: Bool) -> DecodedRequest {
         switch RPCEnvelope.decodeEnvelope(node) {
         case .invalid(let id, let error):
             return DecodedRequest(id: id ?? .null, method: .failure(error))
@@ -369,7 +371,7 @@ struct ParsedFrame {
             if method == ShutdownRequest.name { requestsShutdown = true }
             return DecodedRequest(id: id, method: Result { () throws(RPCError) in
                 try ServerMethods.decode(method: method, params: params)
-            })
+            }, monitoredParams: keepingParams ? params?.encoded() : nil)
         }
     }
 }

@@ -31,6 +31,8 @@ struct ServerState: Sendable {
     /// every request, so kept rather than derived: `changeSubscriptions` and `disconnect` keep
     /// it true.
     private(set) var wantsFreedIDs = false
+    /// Whether anyone subscribed to `monitor` (then every request is reported).
+    private(set) var wantsMonitor = false
 
     /// Where applied operations are recorded (nil: memory only).
     var journal: (any OperationJournal)?
@@ -48,6 +50,7 @@ struct ServerState: Sendable {
 
     mutating func refreshWantsFreedIDs() {
         wantsFreedIDs = connections.values.contains { $0.subscriptions.contains(.freed) }
+        wantsMonitor = connections.values.contains { $0.subscriptions.contains(.monitor) }
     }
 
     /// The connections subscribed to anything, in connection order.

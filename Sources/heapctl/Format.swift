@@ -17,6 +17,15 @@ enum Format {
         return "\(whole / 3600) h \(String(format: "%02d", whole / 60 % 60)) min"
     }
 
+    /// Local wall-clock time with milliseconds ("14:03:07.215"), for live views.
+    static func clock(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        let ms = Int((date.timeIntervalSince1970 * 1000).truncatingRemainder(dividingBy: 1000))
+        return String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, ms)
+    }
+
     /// Bytes in binary units: "512 B", "1.5 KiB", "64.0 MiB".
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]

@@ -107,7 +107,7 @@ struct Watch: ParsableCommand {
             if options.json {
                 output(JSONCodec.encodeString(["method": .string(note.method), "params": note.params]))
             } else {
-                output(Self.describe(note.method, note.params))
+                output(Format.clock(Date()) + "  " + Self.describe(note.method, note.params))
             }
         }
     }
@@ -116,7 +116,12 @@ struct Watch: ParsableCommand {
         switch method {
         case "finalize": return "finalize  \(p["type"]?.stringValue ?? "?") \(Pretty.int(p["id"]))"
         case "weakref.callback": return "callback  weakref \(Pretty.int(p["weakref"])) (referent \(Pretty.int(p["referent"])) died)"
-        case "freed": return "freed     \(Pretty.ids(p["ids"]))"
+        case "freed":
+            // A session closing may free thousands at once: the count, and the first ids.
+            let ids = p["ids"]?.arrayValue ?? []
+            let shown = ids.prefix(10).map { Pretty.int($0) }.joined(separator: ", ")
+            return "freed     \(ids.count) object\(ids.count == 1 ? "" : "s"): \(shown)"
+                + (ids.count > 10 ? ", … (+\(ids.count - 10))" : "")
         case "gc.start": return "gc.start  generation \(Pretty.int(p["generation"]))"
         case "gc.stop":
             return "gc.stop   generation \(Pretty.int(p["generation"])): collected \(Pretty.int(p["collected"])), uncollectable \(Pretty.int(p["uncollectable"])), \(Format.milliseconds(p["duration_ms"]?.doubleValue ?? 0))"

@@ -205,3 +205,20 @@ def test_unreachable_hints_say_what_is_wrong(tmp_path):
             assert "start the daemon" not in out.stderr
         finally:
             assert d.stop() == 0
+
+
+def test_monitor_shows_another_clients_requests(daemon):
+    """`heapctl monitor` prints every request as it runs, with the client's session and time,
+    as Redis's MONITOR does (issue 16)."""
+    mon = subprocess.Popen([binary("heapctl"), "monitor", "--count", "2", "--socket", daemon.socket],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert mon.stdout.readline().startswith("monitoring ")
+    ok(daemon, "allocate", "Person", "--data", '{"name":"Ann"}', session="alice")
+    out, err = mon.communicate(timeout=30)
+    assert mon.returncode == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, lines
+    # heapctl opens its session (still anonymous when it runs), then allocates in it.
+    assert re.match(r'^\d\d:\d\d:\d\d\.\d{3} \[#\d+ anonymous\] session\.open \{"name":"alice"\}$', lines[0]), lines
+    assert re.match(r'^\d\d:\d\d:\d\d\.\d{3} \[#\d+ alice\] allocate '
+                    r'\{"type":"Person","data":\{"name":"Ann"\}\}$', lines[1]), lines
