@@ -222,3 +222,16 @@ def test_monitor_shows_another_clients_requests(daemon):
     assert re.match(r'^\d\d:\d\d:\d\d\.\d{3} \[#\d+ anonymous\] session\.open \{"name":"alice"\}$', lines[0]), lines
     assert re.match(r'^\d\d:\d\d:\d\d\.\d{3} \[#\d+ alice\] allocate '
                     r'\{"type":"Person","data":\{"name":"Ann"\}\}$', lines[1]), lines
+
+
+def test_top_once_prints_one_frame(daemon):
+    """`heapctl top --once`: one frame of the live view, for scripts (issue 16)."""
+    ok(daemon, "allocate", "Widget", "--data", json.dumps("w" * 2000))
+    out = heapctl(daemon, "top", "--once", "--interval", "0.2")
+    assert out.returncode == 0, out.stderr
+    frame = out.stdout
+    assert "\x1b[" not in frame                                   # no screen control in a pipe
+    assert re.search(r"requests/s +[0-9.]+ collections/s|[0-9.]+ requests/s", frame), frame
+    assert re.search(r"^Widget +1 +1\.96 KiB$", frame, re.M), frame
+    assert re.search(r"^test +no +1 +1 +1\.96 KiB$", frame, re.M), frame   # its session, detached now
+    assert not re.search(r"\d\.\d{4,}", frame), frame
