@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HeapProtocol
 
 /// `heapctl`: the command-line client of heapd.
@@ -52,4 +53,41 @@ extension Heapctl {
     }
 }
 
-Heapctl.main(reorderedArguments(Array(CommandLine.arguments.dropFirst())))
+/// "Did you mean …?" for a mistyped subcommand (`heapctl alocate`, `heapctl help nosuch`):
+/// the closest subcommand names by edit distance, and usage's exit code 64.
+func checkSubcommand(_ args: [String]) {
+    var rest = args[...]
+    while let option = rest.first, option.hasPrefix("-") {
+        rest = rest.dropFirst(option == "--socket" || option == "--session" ? 2 : 1)
+    }
+    var words = rest
+    if words.first == "help" { words = words.dropFirst() }
+    guard let first = words.first, !Heapctl.isSubcommandPath([first]) else { return }
+    let names = Heapctl.configuration.subcommands.map { $0._commandName }
+    let close = names.map { ($0, editDistance($0, first)) }.filter { $0.1 <= max(2, first.count / 3) }
+        .sorted { $0.1 < $1.1 }.map(\.0)
+    var message = "heapctl: unknown command '\(first)'"
+    if !close.isEmpty { message += "; did you mean \(close.prefix(3).map { "'\($0)'" }.joined(separator: " or "))?" }
+    FileHandle.standardError.write(Data((message + "\nSee 'heapctl --help' for the commands.\n").utf8))
+    exit(64)
+}
+
+/// Levenshtein distance (commands are short).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return row[b.count]
+}
+
+let arguments = reorderedArguments(Array(CommandLine.arguments.dropFirst()))
+checkSubcommand(arguments)
+Heapctl.main(arguments)

@@ -235,3 +235,12 @@ def test_top_once_prints_one_frame(daemon):
     assert re.search(r"^Widget +1 +1\.96 KiB$", frame, re.M), frame
     assert re.search(r"^test +no +1 +1 +1\.96 KiB$", frame, re.M), frame   # its session, detached now
     assert not re.search(r"\d\.\d{4,}", frame), frame
+
+
+def test_a_mistyped_command_gets_did_you_mean_and_usage_exit(tmp_path):
+    out = run_heapctl("alocate", "Person")
+    assert out.returncode == 64 and "did you mean 'allocate'?" in out.stderr, out
+    out = run_heapctl("--socket", str(tmp_path / "s.sock"), "stast")
+    assert out.returncode == 64 and "did you mean 'stats'?" in out.stderr, out
+    out = run_heapctl("help", "nosuch")
+    assert out.returncode == 64 and "unknown command 'nosuch'" in out.stderr, out
