@@ -46,9 +46,9 @@ struct GlobalOptions: ParsableArguments {
         do {
             connection = try HeapConnection(socketPath: socketPath)
         } catch {
-            printError("\(error)")
+            let code = exit(for: error)
             printError("hint: \(Self.connectionHint(socketPath))")
-            throw ExitCode(3)
+            throw code
         }
         if !anonymous { try openSession(connection) }
         return connection
@@ -66,7 +66,7 @@ struct GlobalOptions: ParsableArguments {
             } catch .rpc(let e) where e.code == .sessionConflict && ContinuousClock.now < deadline {
                 usleep(10_000)
             } catch {
-                throw Self.exit(for: error)
+                throw exit(for: error)
             }
         }
     }
@@ -76,17 +76,21 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try c.call(method, params)
         } catch {
-            throw Self.exit(for: error)
+            throw exit(for: error)
         }
     }
 
     /// Prints why a call failed and gives the exit code: 1 the daemon refused, 3 unreachable.
-    static func exit(for error: HeapClientError) -> ExitCode {
+    /// With `--json` the error also goes to stdout, as the daemon's error object
+    /// (`{"error": {code, message, data?}}`) or `{"error": {"unreachable": message}}`.
+    func exit(for error: HeapClientError) -> ExitCode {
         if case .rpc(let e) = error {
             printError("error \(e.code.rawValue): \(e.message)")
+            if json { output(JSONCodec.encodeString(["error": e.json])) }
             return ExitCode(1)
         }
         printError("\(error)")
+        if json { output(JSONCodec.encodeString(["error": ["unreachable": .string("\(error)")]])) }
         return ExitCode(3)
     }
 

@@ -158,8 +158,8 @@ struct Apply: ParsableCommand {
         discussion: """
             Ops: ["alloc", TYPE, SIZE?], ["ref", ID], ["unref", ID], ["set", ID, FIELD, ID or null], \
             ["weakref", ID, CALLBACK?]; "$k" in place of an ID names op k's new object. Prints one \
-            line per op (a failed op changed nothing; the others ran). With --atomic, all or \
-            nothing: a failing op fails the whole request (exit 1).
+            line per op (a failed op changed nothing; the others ran; exit 1 if any failed). With \
+            --atomic, all or nothing: a failing op fails the whole request (exit 1).
             """)
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The ops, as a JSON array of arrays.") var ops: String
@@ -170,7 +170,9 @@ struct Apply: ParsableCommand {
         let names = (parsed.arrayValue ?? []).map { $0[0]?.stringValue ?? "?" }
         var params: [(String, JSONValue)] = [("ops", parsed)]
         if atomic { params.append(("atomic", true)) }
+        var failed = false
         try options.run(ApplyRequest.name, .object(params)) { r in
+            failed = (r["errors"]?.intValue ?? 0) > 0
             var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
                 let name = i < names.count ? names[i] : "?"
                 if let n = v.intValue { return "\(i) \(name): \(n)" }
@@ -181,5 +183,6 @@ struct Apply: ParsableCommand {
             lines.append(summary)
             return lines.joined(separator: "\n")
         }
+        if failed { throw ExitCode(1) }
     }
 }

@@ -173,7 +173,9 @@ def test_roots(daemon):
 
 
 def test_apply_subcommand(daemon):
-    out = ok(daemon, "apply", '[["alloc","Node"],["alloc","Node"],["set","$0","next","$1"],["unref",424242],["unref","$1"]]')
+    partly = heapctl(daemon, "apply", '[["alloc","Node"],["alloc","Node"],["set","$0","next","$1"],["unref",424242],["unref","$1"]]')
+    assert partly.returncode == 1   # an op failed (the others ran)
+    out = partly.stdout
     assert out.splitlines() == ["0 alloc: 1", "1 alloc: 2", "2 set: 1",
                                 "3 unref: error -32001: object 424242 does not exist", "4 unref: 1",
                                 "5 ops, 1 failed"]
@@ -244,3 +246,13 @@ def test_a_mistyped_command_gets_did_you_mean_and_usage_exit(tmp_path):
     assert out.returncode == 64 and "did you mean 'stats'?" in out.stderr, out
     out = run_heapctl("help", "nosuch")
     assert out.returncode == 64 and "unknown command 'nosuch'" in out.stderr, out
+
+
+def test_json_covers_errors_and_a_partly_failed_apply_exits_1(daemon):
+    out = heapctl(daemon, "--json", "get", "999")
+    assert out.returncode == 1
+    assert json.loads(out.stdout)["error"]["code"] == -32001, out
+    out = heapctl(daemon, "apply", '[["alloc","T"],["ref",999]]')
+    assert out.returncode == 1 and "1 failed" in out.stdout, out
+    out = run_heapctl("--json", "--socket", "/nonexistent/heapd.sock", "ping")
+    assert out.returncode == 3 and "unreachable" in json.loads(out.stdout)["error"], out
