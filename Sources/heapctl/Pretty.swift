@@ -58,8 +58,20 @@ enum Pretty {
         if !f.isEmpty { lines.append("  fields:"); lines += f }
         lines.append("  held by:")
         let holders = r["holders"]
+        // Identical holders (the same field name on many objects) are grouped, not repeated.
+        var byField: [(field: String, objects: [String])] = []
         for h in holders?["fields"]?.arrayValue ?? [] {
-            lines.append("    field \(h["field"]?.stringValue ?? "?") of object \(int(h["object"]))")
+            let field = h["field"]?.stringValue ?? "?"
+            if let i = byField.firstIndex(where: { $0.field == field }) {
+                byField[i].objects.append(int(h["object"]))
+            } else {
+                byField.append((field, [int(h["object"])]))
+            }
+        }
+        for (field, objects) in byField {
+            let shown = objects.prefix(10).joined(separator: ", ") + (objects.count > 10 ? ", … (+\(objects.count - 10))" : "")
+            lines.append(objects.count == 1 ? "    field \(field) of object \(shown)"
+                                            : "    field \(field) of \(objects.count) objects: \(shown)")
         }
         for s in holders?["sessions"]?.arrayValue ?? [] {
             let name = s["name"]?.stringValue ?? "anonymous #\(int(s["session"]))"
