@@ -48,6 +48,18 @@ public final class HeapStore: @unchecked Sendable {
         }
     }
 
+    /// Replays the snapshot and the journals after it.
+    ///
+    /// A journal's end is judged as PostgreSQL and SQLite judge their logs (recovery ends at the
+    /// first record that is not good) with one addition: the rest of the file is searched for
+    /// a good record at every byte offset. If none follows and it is the last journal, the
+    /// damage is a torn tail (a write cut short, the zero fill ext4 leaves when a file's size
+    /// reached the disk but its data did not, junk) and is cut, keeping its bytes in a side file
+    /// and logging it: that is the only damage a crash causes, as it loses only what was not yet
+    /// synced, which is always the end of the last journal. Skipping zero padding as LevelDB does
+    /// would replay records after a hole, which no crash produces, so a good record after the
+    /// damage means something else went wrong (a bad disk, a foreign write) and the start is
+    /// refused with `heapd repair`, which cuts at the damage after saving what follows.
     private static func recover(_ directory: DataDirectory, lockFD: Int32, policy: FsyncPolicy, limits: HeapLimits,
                                 log: @escaping @Sendable (String) -> Void) throws -> (HeapStore, Heap) {
         let started = ContinuousClock.now
@@ -68,7 +80,7 @@ public final class HeapStore: @unchecked Sendable {
             let path = directory.journalPath(index)
             guard let bytes = try Files.readAll(path) else { continue }
             let isLast = n == indexes.count - 1
-            let (ending, good) = try bytes.withUnsafeBytes { raw in
+            let (ending, _) = try bytes.withUnsafeBytes { raw in
                 try JournalFormat.scan(raw) { payload, offset in
                     var r = BinaryReader(payload)
                     let op: HeapOperation
@@ -85,21 +97,25 @@ public final class HeapStore: @unchecked Sendable {
             }
             switch ending {
             case .clean: break
-            case .tornTail(let offset) where isLast:
+            case .tornTail(let offset, let reason) where isLast:
                 torn = bytes.count - offset
-                log("journal \(path): dropped a torn last record (\(torn) bytes at offset \(offset))")
-                guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
-            case .tornTail(let offset), .corrupt(let offset, _):
-                let reason: String
-                if case .corrupt(_, let r) = ending { reason = r } else { reason = "incomplete record" }
+                let kept = try cutTail(path, at: offset, of: bytes)
+                log("journal \(path): cut a torn tail of \(torn) bytes at offset \(offset) (\(reason)); "
+                    + "no good record follows it; the cut bytes are in \(kept)")
+            case .tornTail(let offset, let reason), .corrupt(let offset, let reason, _):
+                let after: String
+                if case .corrupt(_, _, let next) = ending {
+                    after = "a good record follows at offset \(next)"
+                } else {
+                    after = "later journals follow it"
+                }
                 throw Files.Failure(description: """
-                    journal \(path) is damaged at offset \(offset) (\(reason)) with data after it.
+                    journal \(path) is damaged at offset \(offset) (\(reason)) and \(after).
                     heapd will not guess. To keep everything before that point, run:
                         heapd repair --data \(directory.path)
-                    (it keeps a copy of the file as \(path).damaged and truncates it at \(offset))
+                    (it keeps the bytes from \(offset) on as \(path).damaged-\(offset) and truncates the journal there)
                     """)
             }
-            _ = good
         }
         let index = indexes.last ?? first
         let path = directory.journalPath(index)
@@ -117,6 +133,28 @@ public final class HeapStore: @unchecked Sendable {
                                                  seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
         writer.start()
         return (store, heap)
+    }
+
+    /// Saves the bytes from `offset` on in `path.torn-<offset>` (fsynced), then truncates the
+    /// journal there. Returns the side file's path.
+    static func cutTail(_ path: String, at offset: Int, of bytes: [UInt8], suffix: String = "torn") throws -> String {
+        let side = "\(path).\(suffix)-\(offset)"
+        let fd = Glibc.open(side, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Files.fail("cannot create", side) }
+        do {
+            try bytes.withUnsafeBytes { try Files.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[offset...]), path: side) }
+            guard fsync(fd) == 0 else { throw Files.fail("cannot fsync", side) }
+        } catch {
+            Glibc.close(fd)
+            unlink(side)
+            throw error
+        }
+        Glibc.close(fd)
+        guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
+        let jfd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        if jfd >= 0 { fsync(jfd); Glibc.close(jfd) }
+        Files.fsyncDirectory((path as NSString).deletingLastPathComponent)
+        return side
     }
 
     private init(directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
@@ -234,8 +272,9 @@ public final class HeapStore: @unchecked Sendable {
         Glibc.close(lockFD)
     }
 
-    /// `heapd repair`: keeps a copy of the damaged journal and truncates it at its first bad
-    /// record. Returns a description of what was done.
+    /// `heapd repair`: truncates each damaged journal at its first bad record, keeping the bytes
+    /// cut (only those: a full disk has room for little) in `journal.N.damaged-<offset>`.
+    /// Returns a description of what was done.
     public static func repair(_ directory: DataDirectory) throws -> String {
         let lockFD = try directory.createAndLock()
         defer { Glibc.close(lockFD) }
@@ -245,14 +284,8 @@ public final class HeapStore: @unchecked Sendable {
             guard let bytes = try Files.readAll(path) else { continue }
             let (ending, good) = bytes.withUnsafeBytes { JournalFormat.scan($0) { _, _ in } }
             guard ending != .clean else { continue }
-            let copy = path + ".damaged"
-            let fd = Glibc.open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Files.fail("cannot create", copy) }
-            try bytes.withUnsafeBytes { try Files.writeAll(fd, $0, path: copy) }
-            fsync(fd)
-            Glibc.close(fd)
-            guard truncate(path, off_t(good)) == 0 else { throw Files.fail("cannot truncate", path) }
-            report.append("\(path): kept \(good) of \(bytes.count) bytes; the original is \(copy)")
+            let side = try cutTail(path, at: good, of: bytes, suffix: "damaged")
+            report.append("\(path): kept \(good) of \(bytes.count) bytes; the \(bytes.count - good) bytes cut are in \(side)")
         }
         Files.fsyncDirectory(directory.path)
         return report.isEmpty ? "nothing to repair in \(directory.path)" : report.joined(separator: "\n")

@@ -24,36 +24,75 @@ public enum JournalFormat {
     }
 
     /// How a scan of a journal ended.
+    ///
+    /// Damage is anything that is not a good record: a header cut short, a length that is zero
+    /// (no operation encodes to nothing: this is what a zero-filled tail looks like, and its
+    /// checksum, CRC-32C of nothing, is 0 too) or implausible, a payload running past the end,
+    /// a checksum mismatch. What decides between a torn tail and corruption is whether a good
+    /// record follows the damage anywhere later in the file (`nextGoodRecord`).
     public enum Ending: Equatable, Sendable {
         /// Every byte belongs to a good record.
         case clean
-        /// The last record is incomplete or fails its checksum and nothing follows it: a write
-        /// cut short by a crash. Recovery drops it.
-        case tornTail(offset: Int)
-        /// A record fails its checksum (or is implausible) and more data follows: damage in the
-        /// middle, which recovery refuses to guess about.
-        case corrupt(offset: Int, reason: String)
+        /// Damage with no good record anywhere after it: a write cut short by a crash, or the
+        /// zeros or junk a file system leaves after one. Recovery cuts it off.
+        case tornTail(offset: Int, reason: String)
+        /// Damage followed by a good record (at `next`): something went wrong in the middle,
+        /// which recovery refuses to guess about.
+        case corrupt(offset: Int, reason: String, next: Int)
+
+        /// Where the good records end (the file's length if clean).
+        public var damageOffset: Int? {
+            switch self {
+            case .clean: return nil
+            case .tornTail(let offset, _), .corrupt(let offset, _, _): return offset
+            }
+        }
     }
 
-    /// Walks the records of `bytes`, calling `body` with each good payload and its offset.
+    /// Why the bytes at `offset` are not a good record, or nil if they are one (`end` set).
+    static func problem(at offset: Int, in bytes: UnsafeRawBufferPointer, end: inout Int) -> String? {
+        guard bytes.count - offset >= headerSize else { return "incomplete record header" }
+        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        guard length > 0 else { return "zero record length" }
+        guard length <= maximumPayload else { return "implausible record length \(length)" }
+        end = offset + headerSize + length
+        guard end <= bytes.count else { return "incomplete record (\(length) bytes announced)" }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<end])
+        guard CRC32C.checksum(payload) == crc else { return "checksum mismatch" }
+        return nil
+    }
+
+    /// The offset of the first good record after `offset`, looking at every byte offset: a
+    /// record whose header and checksum validate and whose payload decodes as an operation (so
+    /// that junk matching a checksum by chance, 1 in 2^32 per offset, is not taken for data).
+    static func nextGoodRecord(after offset: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
+        var at = offset + 1
+        while at + headerSize < bytes.count {
+            var end = 0
+            if problem(at: at, in: bytes, end: &end) == nil {
+                var r = BinaryReader(UnsafeRawBufferPointer(rebasing: bytes[(at + headerSize)..<end]))
+                if (try? HeapOperation.decode(from: &r)) != nil, r.isAtEnd { return at }
+            }
+            at += 1
+        }
+        return nil
+    }
+
+    /// Walks the records of `bytes`, calling `body` with each good payload and its offset, up to
+    /// the end or the first damage.
     public static func scan(_ bytes: UnsafeRawBufferPointer,
                             _ body: (UnsafeRawBufferPointer, Int) throws -> Void) rethrows -> (ending: Ending, goodLength: Int) {
         var offset = 0
         while offset < bytes.count {
-            guard bytes.count - offset >= headerSize else { return (.tornTail(offset: offset), offset) }
-            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-            let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
-            let end = offset + headerSize + length
-            guard length <= maximumPayload else {
-                return (.corrupt(offset: offset, reason: "implausible record length \(length)"), offset)
+            var end = 0
+            if let reason = problem(at: offset, in: bytes, end: &end) {
+                if let next = nextGoodRecord(after: offset, in: bytes) {
+                    return (.corrupt(offset: offset, reason: reason, next: next), offset)
+                }
+                return (.tornTail(offset: offset, reason: reason), offset)
             }
-            guard end <= bytes.count else { return (.tornTail(offset: offset), offset) }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<end])
-            guard CRC32C.checksum(payload) == crc else {
-                if end == bytes.count { return (.tornTail(offset: offset), offset) }
-                return (.corrupt(offset: offset, reason: "checksum mismatch"), offset)
-            }
-            try body(payload, offset)
+            try body(UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<end]), offset)
             offset = end
         }
         return (.clean, offset)

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 import HeapCore
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import HeapStore
 
 final class StoreTests: XCTestCase {
@@ -157,6 +160,71 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(store2.recovery.replayedOperations, 2)
         XCTAssertGreaterThan(store2.recovery.droppedTornBytes, 0)
         XCTAssertEqual(heap2.objectCount, 1)
+    }
+
+    /// Writes a journal of an open session and three allocations, then appends `tail` to it.
+    func journalWithTail(_ tail: [UInt8]) throws -> (path: String, goodLength: Int) {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { throw XCTSkip() }
+        store.record(.openSession(name: "k"))
+        _ = try run((0..<3).map { _ in .allocate(AllocationSpec(type: "A"), session: s) }, &heap, store)
+        store.close()
+        let path = dir.journalPath(0)
+        let good = fileSize(path)
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND)
+        XCTAssertEqual(tail.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, tail.count)
+        Glibc.close(fd)
+        return (path, good)
+    }
+
+    /// What ext4 leaves when a file's size reached the disk but its data did not.
+    func testZeroFilledTailIsCutKeptAndReported() throws {
+        let (path, good) = try journalWithTail([UInt8](repeating: 0, count: 4096))
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
+        XCTAssertEqual(store.recovery.droppedTornBytes, 4096)
+        XCTAssertEqual(fileSize(path), good)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(path).torn-\(good)")), Data(count: 4096))
+    }
+
+    func testJunkTailIsCut() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            setUp()
+            let junk = (0..<Int.random(in: 1...3000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let (path, good) = try journalWithTail(junk)
+            let (store, heap) = try open()
+            XCTAssertEqual(heap.objectCount, 3)
+            XCTAssertEqual(store.recovery.droppedTornBytes, junk.count)
+            XCTAssertEqual(fileSize(path), good)
+            store.close()
+            tearDown()
+        }
+    }
+
+    /// Junk, then a good record (a copy of the journal's first one): not a crash; refused.
+    func testDamageFollowedByAGoodRecordIsRefusedWithTheRepairCommand() throws {
+        let (path, good) = try journalWithTail([])
+        let first = Array(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(20))
+        let length = Int(first[0]) | Int(first[1]) << 8
+        let record = Array(first.prefix(JournalFormat.headerSize + length))
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND)
+        let junk: [UInt8] = [UInt8](repeating: 0, count: 100) + record
+        _ = junk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertTrue("\(error)".contains("damaged at offset \(good)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("a good record follows at offset \(good + 100)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("heapd repair --data \(dir.path)"), "\(error)")
+        }
+        XCTAssertEqual(fileSize(path), good + junk.count, "a refused start changes nothing")
+        let report = try HeapStore.repair(dir)
+        XCTAssertTrue(report.contains("damaged-\(good)"), report)
+        XCTAssertEqual(fileSize("\(path).damaged-\(good)"), junk.count)
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
     }
 
     func testDamageInTheMiddleStopsRecoveryAndRepairKeepsTheGoodPart() throws {

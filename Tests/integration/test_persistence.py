@@ -207,6 +207,38 @@ def test_torn_tail_is_dropped_and_reported():
         assert d2.stop() == 0
 
 
+@pytest.mark.parametrize("tail", ["zeros", "junk"])
+def test_zero_filled_or_junk_tail_after_a_crash_is_cut_and_kept(tail):
+    """ext4 after a crash can leave the file's new size with zeros for data; other file systems
+    junk. No good record follows either, so the daemon cuts it, keeps it aside and starts."""
+    daemon = Daemon()
+    c = daemon.client()
+    c.call("session.open", name="s")
+    ids = [c.call("allocate", type="T", data=[i])["id"] for i in range(5)]
+    c.close()
+    os.kill(daemon.proc.pid, signal.SIGKILL)
+    daemon.stop()
+    path = journal_files(daemon)[-1]
+    good = os.path.getsize(path)
+    cut = bytes(4096) if tail == "zeros" else random.Random(7).randbytes(3000)
+    with open(path, "ab") as f:
+        f.write(cut)
+    d2 = Daemon(directory=daemon.dir)
+    try:
+        c2 = d2.client()
+        c2.call("session.open", name="s")
+        for i in ids:
+            c2.call("get", id=i)
+        assert c2.call("stats")["persistence"]["recovered"]["dropped_torn_bytes"] == len(cut)
+        assert c2.call("check")["ok"]
+        c2.close()
+        assert f"cut a torn tail of {len(cut)} bytes at offset {good}" in d2.read_log()
+        with open(f"{path}.torn-{good}", "rb") as f:
+            assert f.read() == cut
+    finally:
+        assert d2.stop() == 0
+
+
 def test_damage_in_the_middle_is_refused_and_repair_recovers():
     daemon = Daemon()
     c = daemon.client()
@@ -230,7 +262,7 @@ def test_damage_in_the_middle_is_refused_and_repair_recovers():
     repaired = subprocess.run([binary("heapd"), "repair", "--data", daemon.data],
                               capture_output=True, text=True, timeout=60)
     assert repaired.returncode == 0, repaired.stderr
-    assert os.path.exists(path + ".damaged")
+    assert glob.glob(path + ".damaged-*")
     d2 = Daemon(directory=daemon.dir)
     try:
         c2 = d2.client()
