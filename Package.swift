@@ -38,8 +38,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // fallocate(2), which Glibc's module leaves out: the journal reserves disk space with it.
+        .systemLibrary(name: "CFallocate"),
         // Journal + snapshots + recovery.
-        .target(name: "HeapStore", dependencies: ["HeapCore"]),
+        .target(name: "HeapStore", dependencies: ["HeapCore", "CFallocate"]),
         .target(
             name: "HeapServer",
             dependencies: [

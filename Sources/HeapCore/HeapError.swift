@@ -11,6 +11,9 @@ public enum HeapError: Error, Equatable, Sendable {
     case noSuchRoot(String)
     /// A parameter that the core itself checks (the message names it).
     case invalidArgument(String)
+    /// The change was refused before it was applied: its journal record would not reach the
+    /// disk (full, or failing). Nothing changed; changes resume by themselves.
+    case diskFull(String)
     /// An atomic `apply` batch refused as a whole because op `op` (named `name`) would fail.
     indirect case batchOpFailed(op: Int, name: String, HeapError)
 
@@ -22,6 +25,8 @@ public enum HeapError: Error, Equatable, Sendable {
         case .quotaExceeded(let m), .noSuchSession(let m), .sessionConflict(let m), .scope(let m),
              .invalidArgument(let m):
             return m
+        case .diskFull(let reason):
+            return "the disk is full: changes are refused until space returns (reads still work): \(reason)"
         case .noSuchRoot(let name): return "no root named '\(name)'"
         case .batchOpFailed(let op, let name, let error): return "ops[\(op)] (\(name)): \(error.message)"
         }

@@ -16,6 +16,7 @@ extension HeapError {
         case .scope: return RPCError(code: .scopeError, message: message)
         case .noSuchRoot(let name): return RPCError(code: .noSuchRoot, message: message, data: ["name": .string(name)])
         case .invalidArgument(let m): return .invalidParams(m)
+        case .diskFull: return RPCError(code: .diskFull, message: message)
         case .batchOpFailed(let op, _, let error):
             // The failing op's own error, its message prefixed and `op` added to its data.
             let inner = error.rpcError

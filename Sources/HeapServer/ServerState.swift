@@ -63,6 +63,8 @@ struct ServerState: Sendable {
     /// changed nothing: an `apply` batch whose every op failed). Every change to the heap goes
     /// through here.
     mutating func apply(_ op: HeapOperation, _ events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
+        // Room for the record first: a change applied cannot be taken back once others saw it.
+        do { try journal?.reserve(for: op) } catch { throw .diskFull(error.description) }
         let outcome = try heap.apply(op, events: &events)
         if outcome.changedHeap { journal?.record(op) }
         return outcome

@@ -58,10 +58,14 @@ public struct DataDirectory: Sendable {
 enum Files {
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        var errorNumber: Int32 = 0
+        /// The disk (or the user's quota) is full.
+        var noSpace: Bool { errorNumber == ENOSPC || errorNumber == EDQUOT }
     }
 
     static func fail(_ what: String, _ path: String) -> Failure {
-        Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
+        let e = errno
+        return Failure(description: "\(what) \(path): \(String(cString: strerror(e)))", errorNumber: e)
     }
 
     static func readAll(_ path: String) throws -> [UInt8]? {

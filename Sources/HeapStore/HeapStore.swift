@@ -21,6 +21,9 @@ public final class HeapStore: @unchecked Sendable {
     private var snapshotBytes: Int
     private var compacting = false
     private var lastSnapshot: Date?
+    /// After a failed snapshot (a full disk, say), the next try waits until then.
+    private var compactionRetry: ContinuousClock.Instant?
+    private var lastSnapshotError: String?
     private let log: @Sendable (String) -> Void
     /// Compact once the journal exceeds max(this, the snapshot's size).
     public var minimumCompactionBytes = 64 << 20
@@ -101,7 +104,7 @@ public final class HeapStore: @unchecked Sendable {
                 torn = bytes.count - offset
                 let kept = try cutTail(path, at: offset, of: bytes)
                 log("journal \(path): cut a torn tail of \(torn) bytes at offset \(offset) (\(reason)); "
-                    + "no good record follows it; the cut bytes are in \(kept)")
+                    + "no good record follows it; the bytes cut are in \(kept)")
             case .tornTail(let offset, let reason), .corrupt(let offset, let reason, _):
                 let after: String
                 if case .corrupt(_, _, let next) = ending {
@@ -124,7 +127,7 @@ public final class HeapStore: @unchecked Sendable {
         var st = stat()
         fstat(fd, &st)
         Files.fsyncDirectory(directory.path)
-        let writer = JournalWriter(fd: fd, path: path, size: Int(st.st_size), policy: policy)
+        let writer = JournalWriter(fd: fd, path: path, size: Int(st.st_size), policy: policy, log: log)
         let d = started.duration(to: .now)
         let store = HeapStore(directory: directory, policy: policy, lockFD: lockFD, writer: writer,
                               journalIndex: index, snapshotBytes: snapshotBytes, log: log,
@@ -135,14 +138,32 @@ public final class HeapStore: @unchecked Sendable {
         return (store, heap)
     }
 
-    /// Saves the bytes from `offset` on in `path.torn-<offset>` (fsynced), then truncates the
-    /// journal there. Returns the side file's path.
+    /// Saves the bytes from `offset` on in `path.<suffix>-<offset>` (fsynced), then truncates the
+    /// journal there. Returns where the cut bytes went: the side file, or, when a full disk has
+    /// no room for it and they are few (a torn record), the bytes themselves in hex, to be
+    /// logged: cutting must work on a full disk, and refusing would leave the daemon down.
     static func cutTail(_ path: String, at offset: Int, of bytes: [UInt8], suffix: String = "torn") throws -> String {
         let side = "\(path).\(suffix)-\(offset)"
+        let kept: String
+        do {
+            try writeSideFile(side, bytes[offset...])
+            kept = side
+        } catch let error as Files.Failure where error.noSpace && bytes.count - offset <= 64 << 10 {
+            kept = "this log (no room for \(side): \(error)): "
+                + bytes[offset...].map { String(format: "%02x", $0) }.joined()
+        }
+        guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
+        let jfd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        if jfd >= 0 { fsync(jfd); Glibc.close(jfd) }
+        Files.fsyncDirectory((path as NSString).deletingLastPathComponent)
+        return kept
+    }
+
+    private static func writeSideFile(_ side: String, _ bytes: ArraySlice<UInt8>) throws {
         let fd = Glibc.open(side, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Files.fail("cannot create", side) }
         do {
-            try bytes.withUnsafeBytes { try Files.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[offset...]), path: side) }
+            try bytes.withUnsafeBytes { try Files.writeAll(fd, $0, path: side) }
             guard fsync(fd) == 0 else { throw Files.fail("cannot fsync", side) }
         } catch {
             Glibc.close(fd)
@@ -150,11 +171,6 @@ public final class HeapStore: @unchecked Sendable {
             throw error
         }
         Glibc.close(fd)
-        guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
-        let jfd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
-        if jfd >= 0 { fsync(jfd); Glibc.close(jfd) }
-        Files.fsyncDirectory((path as NSString).deletingLastPathComponent)
-        return side
     }
 
     private init(directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
@@ -168,6 +184,27 @@ public final class HeapStore: @unchecked Sendable {
         self.snapshotBytes = snapshotBytes
         self.log = log
         self.recovery = recovery
+    }
+
+    public struct DiskFull: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Call before applying `op` (under the heap's lock, as `record`): makes sure its journal
+    /// record will have disk space, so a change is never applied that cannot be made durable.
+    /// Throws, and `op` must not be applied, when the disk is full or the journal is failing.
+    /// What connections do as they come and go is never refused, whatever the disk does:
+    /// opening an anonymous session, attaching to a named one (its references move over),
+    /// closing one. Those records are small and use a floor kept reserved for them.
+    public func reserve(for op: HeapOperation) throws(DiskFull) {
+        let unrefusable: Bool
+        switch op {
+        case .openSession(name: nil), .closeSession, .transferReferences: unrefusable = true
+        default: unrefusable = false
+        }
+        do { try writer.reserve(JournalFormat.recordBound(op), unrefusable: unrefusable) } catch {
+            throw DiskFull(description: error.description)
+        }
     }
 
     /// Appends an applied operation (call under the heap's lock, in the order applied).
@@ -201,6 +238,7 @@ public final class HeapStore: @unchecked Sendable {
     public var wantsCompaction: Bool {
         compaction.lock()
         defer { compaction.unlock() }
+        if let compactionRetry, ContinuousClock.now < compactionRetry { return false }
         return !compacting && writer.size > max(minimumCompactionBytes, snapshotBytes)
     }
 
@@ -221,8 +259,13 @@ public final class HeapStore: @unchecked Sendable {
             try writer.rotate(to: fd, path: path)
             Files.fsyncDirectory(directory.path)
         } catch {
-            log("compaction not started: \(error)")
-            compaction.lock(); compacting = false; compaction.unlock()
+            if fd >= 0 { Glibc.close(fd); unlink(path) }
+            log("compaction not started (tried again in a minute): \(error)")
+            compaction.lock()
+            compacting = false
+            compactionRetry = .now + .seconds(60)
+            lastSnapshotError = "\(error)"
+            compaction.unlock()
             return
         }
         compaction.lock(); journalIndex = next; compaction.unlock()
@@ -238,10 +281,19 @@ public final class HeapStore: @unchecked Sendable {
                 snapshotBytes = bytes
                 lastSnapshot = Date()
                 compacting = false
+                compactionRetry = nil
+                lastSnapshotError = nil
                 compaction.unlock()
             } catch {
-                log("snapshot failed: \(error)")
-                compaction.lock(); compacting = false; compaction.unlock()
+                // The journal goes on (in the new file); the journals before it stay until a
+                // snapshot covers them, and the next try waits a minute rather than rotating
+                // the journal on every request while the disk is full.
+                log("snapshot failed (tried again in a minute; the journal is unaffected): \(error)")
+                compaction.lock()
+                compacting = false
+                compactionRetry = .now + .seconds(60)
+                lastSnapshotError = "\(error)"
+                compaction.unlock()
             }
         }
     }
@@ -252,16 +304,28 @@ public final class HeapStore: @unchecked Sendable {
         return compacting
     }
 
-    /// For `stats`: what is on disk.
-    public func state() -> [(String, String)] {
+    /// A value of `state()`.
+    public enum Value: Sendable, Equatable {
+        case int(Int), string(String), bool(Bool)
+    }
+
+    /// For `stats`: what is on disk, and whether changes are refused (as Redis's
+    /// `aof_last_write_status`): `last_write_status` is "err" while they are, with the reason in
+    /// `last_write_error` ("" otherwise).
+    public func state() -> [(String, Value)] {
+        let refusing = writer.refusingChanges
         compaction.lock()
         defer { compaction.unlock() }
         return [
-            ("data_dir", directory.path), ("fsync", policy.rawValue),
-            ("journal_bytes", String(writer.size)), ("journal_file", directory.journalPath(journalIndex)),
-            ("snapshot_bytes", String(snapshotBytes)),
-            ("last_snapshot", lastSnapshot.map { ISO8601DateFormatter().string(from: $0) } ?? "none"),
-            ("compacting", String(compacting)),
+            ("data_dir", .string(directory.path)), ("fsync", .string(policy.rawValue)),
+            ("journal_bytes", .int(writer.size)), ("journal_file", .string(directory.journalPath(journalIndex))),
+            ("snapshot_bytes", .int(snapshotBytes)),
+            ("last_snapshot", .string(lastSnapshot.map { ISO8601DateFormatter().string(from: $0) } ?? "none")),
+            ("compacting", .bool(compacting)),
+            ("last_write_status", .string(refusing == nil ? "ok" : "err")),
+            ("last_write_error", .string(refusing ?? "")),
+            ("refusing_changes", .bool(refusing != nil)),
+            ("last_snapshot_error", .string(lastSnapshotError ?? "")),
         ]
     }
 

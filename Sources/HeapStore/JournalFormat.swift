@@ -23,6 +23,9 @@ public enum JournalFormat {
         return record
     }
 
+    /// At least the size of `op`'s record, computed without encoding it (for `reserve`).
+    public static func recordBound(_ op: HeapOperation) -> Int { headerSize + op.encodedSizeBound }
+
     /// How a scan of a journal ended.
     ///
     /// Damage is anything that is not a good record: a header cut short, a length that is zero

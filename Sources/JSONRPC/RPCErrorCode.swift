@@ -43,6 +43,10 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
     public static let tooManyClients = RPCErrorCode(rawValue: -32010)
     /// The peer's credentials (SO_PEERCRED) are not admitted; the connection is closed.
     public static let accessDenied = RPCErrorCode(rawValue: -32011)
+    /// The change was refused, unapplied, because the data directory's disk has no room for its
+    /// journal record (or the journal cannot be written); reads still work, and changes are
+    /// accepted again by themselves once space returns.
+    public static let diskFull = RPCErrorCode(rawValue: -32012)
 
     /// The code's name for logs and CLI output (`"invalidParams"`), or `nil` for unknown codes.
     public var name: String? {
@@ -57,7 +61,7 @@ public struct RPCErrorCode: RawRepresentable, Hashable, Sendable {
         .sessionConflict: "sessionConflict", .requestTooLarge: "requestTooLarge",
         .shuttingDown: "shuttingDown", .noSuchSession: "noSuchSession",
         .scopeError: "scopeError", .noSuchRoot: "noSuchRoot", .tooManyClients: "tooManyClients",
-        .accessDenied: "accessDenied",
+        .accessDenied: "accessDenied", .diskFull: "diskFull",
     ]
 }
 

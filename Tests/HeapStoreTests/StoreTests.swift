@@ -120,7 +120,7 @@ final class StoreTests: XCTestCase {
             heap = shared.heap
             // Every writeThrough returned, so nothing is left only in memory.
             let written = fileSize(dir.journalPath(0))
-            XCTAssertEqual(written, store.state().first { $0.0 == "journal_bytes" }.flatMap { Int($0.1) })
+            XCTAssertEqual(store.state().first { $0.0 == "journal_bytes" }?.1, .int(written))
             store.close()
             let (store2, heap2) = try open(policy)
             XCTAssertEqual(store2.recovery.replayedOperations, 2001)
