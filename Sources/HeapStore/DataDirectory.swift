@@ -34,6 +34,34 @@ public struct DataDirectory: Sendable {
         return names.compactMap { $0.hasPrefix("journal.") ? UInt64($0.dropFirst("journal.".count)) : nil }.sorted()
     }
 
+    /// Refuses the directory, and the files heapd reads in it, if another user owns them or
+    /// others can write them: whoever can write a journal can make the daemon replay anything
+    /// (as the socket directory is refused). A sticky bit does not help here: others could
+    /// still add a journal. Root-owned is fine (root can do all this anyway).
+    func checkOwnership() throws {
+        let me = geteuid()
+        func check(_ file: String, _ what: String) throws {
+            var st = stat()
+            guard lstat(file, &st) == 0 else {
+                if errno == ENOENT { return }
+                throw Problem(description: "cannot stat \(file): \(String(cString: strerror(errno)))")
+            }
+            if st.st_uid != me && st.st_uid != 0 {
+                throw Problem(description: "refusing to use \(what) \(file): it belongs to uid \(st.st_uid), "
+                              + "not to uid \(me) that heapd runs as (chown it, or choose another with --data)")
+            }
+            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                throw Problem(description: "refusing to use \(what) \(file): others can write to it (mode "
+                              + "\(String(st.st_mode & 0o7777, radix: 8)); chmod go-w it, or choose another with --data)")
+            }
+        }
+        try check(path, "the data directory")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names.sorted() where name == "snapshot" || name == "lock" || name.hasPrefix("journal.") {
+            try check(path + "/" + name, "the data file")
+        }
+    }
+
     /// Creates the directory (0700) and takes an exclusive lock for this process's lifetime.
     /// Returns the lock's file descriptor (kept open).
     func createAndLock() throws -> Int32 {
@@ -44,6 +72,7 @@ public struct DataDirectory: Sendable {
                 throw Problem(description: "cannot create \(current): \(String(cString: strerror(errno)))")
             }
         }
+        try checkOwnership()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Problem(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
