@@ -64,7 +64,7 @@ final class SnapshotDamageTests: XCTestCase {
     }
 
     func load(_ bytes: [UInt8]) -> Result<Heap, Error> {
-        FileManager.default.createFile(atPath: dir.snapshotPath, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.snapshotPath, contents: Data(bytes)))
         return Result { try SnapshotFile.read(in: dir, limits: HeapLimits())!.heap }
     }
 
