@@ -211,7 +211,7 @@ public final class HeapStore: @unchecked Sendable {
     /// Returns its journal position.
     @discardableResult
     public func record(_ op: HeapOperation) -> UInt64 {
-        writer.append(JournalFormat.record(encoding: op))
+        return writer.append(JournalFormat.record(encoding: op))
     }
 
     /// The position of the newest record.

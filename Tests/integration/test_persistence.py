@@ -30,7 +30,7 @@ def everything(c):
         "inspect": {i: strip_sessions(c.call("inspect", id=i)) for i in objects},
         "roots": c.call("root.list"),
         "gc": {k: gc[k] for k in ("enabled", "threshold", "count", "stats", "debug", "freeze_count", "garbage")},
-        "sessions": sorted((s["name"], s["references"], s["scope_depth"])
+        "sessions": sorted((s["name"], s["references"], s["scope_depth"], s.get("lease_s"))
                            for s in c.call("session.list")["sessions"] if s["name"]),
     }
 
@@ -47,8 +47,12 @@ def restart(d):
     return Daemon(directory=d.dir)
 
 
-def build_varied_heap(c):
-    c.call("session.open", name="keeper")
+def build_varied_heap(c, daemon=None):
+    """Every kind of journaled operation (each `HeapOperation` case), each leaving a trace in
+    `everything` that differs if its record were lost: a test that restarts after this fails
+    when any one kind is dropped from the journal (scripts/mutate-journal.sh shows it). With
+    `daemon`, the kinds that need other connections too (session close, attach)."""
+    c.call("session.open", name="keeper", lease_s=3600)             # openSession, setLease
     c.call("gc.set", threshold=[500, 7, 3], debug=["SAVEALL"])
     a = c.call("allocate", type="Person", data={"name": "Alice", "n": 7.6}, finalizer=True)["id"]
     b = c.call("allocate", type="Person", data={"name": "Bob"}, fields={"partner": a})["id"]
@@ -67,13 +71,38 @@ def build_varied_heap(c):
     c.call("allocate", type="Scoped")
     for _ in range(30):
         c.call("unref", id=c.call("allocate", type="Temp")["id"])
+    c.call("ref", id=b)                                              # ref: keeper holds b twice
+    c.call("set", id=big, size=12345)                                # set with a size
+    c.call("scope.enter")
+    inner = c.call("allocate", type="Inner")["id"]
+    c.call("root.set", name="inner", id=inner)
+    c.call("scope.exit")                                             # exitScope: depth back to 1
+    c.call("root.set", name="inner", id=None)                        # setRoot(nil): Inner freed
+    c.call("gc.garbage.clear")                                       # clearGarbage: g freed
+    thawed = c.call("allocate", type="Thawed")["id"]
+    c.call("gc.freeze")
+    c.call("gc.unfreeze")                                            # unfreeze: freeze_count 0
+    c.call("apply", ops=[["alloc", "Batched"], ["set", "$0", "self", "$0"], ["set", thawed, "batched", "$0"],
+                         ["weakref", "$0", False]])                  # batch
+    c.call("gc.set", enabled=False)                                  # configureGC(enabled:)
+    if daemon is not None:
+        other = daemon.client()
+        other.call("session.open", name="closed-later")
+        other.call("allocate", type="OfClosed")
+        other.call("session.close")                                  # closeSession (named)
+        anon = daemon.client()
+        adopted = anon.call("allocate", type="Adopted")["id"]
+        anon.call("session.open", name="adopter")                    # transferReferences
+        c.call("set", id=thawed, fields={"adopted": adopted})
+        other.close()
+        anon.close()
     return a, b, w, big
 
 
 def test_restart_is_invisible():
     daemon = Daemon()
     c = daemon.client()
-    build_varied_heap(c)
+    build_varied_heap(c, daemon)
     before = everything(c)
     c.close()
     d2 = restart(daemon)
@@ -85,6 +114,28 @@ def test_restart_is_invisible():
         # Ids are never reused after a restart either.
         new = c2.call("allocate", type="New")["id"]
         assert new > max(before["inspect"])
+        assert c2.call("check")["ok"]
+        c2.close()
+    finally:
+        assert d2.stop() == 0, d2.read_log()
+
+
+@pytest.mark.parametrize("policy", ["always", "everysec", "no"])
+def test_kill_9_after_every_kind_of_operation_loses_nothing(policy):
+    """The same workload as the restart test, ended by SIGKILL instead of a clean stop: every
+    kind of journaled operation is replayed from the journal alone."""
+    daemon = Daemon("--fsync", policy)
+    c = daemon.client()
+    build_varied_heap(c, daemon)
+    before = everything(c)
+    daemon.proc.send_signal(signal.SIGKILL)
+    daemon.proc.wait()
+    c.close()
+    d2 = Daemon("--fsync", policy, directory=daemon.dir)
+    try:
+        c2 = d2.client()
+        c2.call("session.open", name="keeper")
+        assert everything(c2) == before
         assert c2.call("check")["ok"]
         c2.close()
     finally:
