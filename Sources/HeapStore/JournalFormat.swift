@@ -67,17 +67,23 @@ public enum JournalFormat {
     }
 
     /// The offset of the first good record after `offset`, looking at every byte offset: a
-    /// record whose header and checksum validate and whose payload decodes as an operation (so
+    /// record whose header and checksum validate and whose payload decodes as one operation (so
     /// that junk matching a checksum by chance, 1 in 2^32 per offset, is not taken for data).
+    /// The payload is decoded before its checksum is computed: junk fails to decode within a
+    /// few bytes, while a checksum costs the whole announced length, which would make a long
+    /// junk tail quadratic.
     static func nextGoodRecord(after offset: Int, in bytes: UnsafeRawBufferPointer) -> Int? {
         var at = offset + 1
         while at + headerSize < bytes.count {
-            var end = 0
-            if problem(at: at, in: bytes, end: &end) == nil {
-                var r = BinaryReader(UnsafeRawBufferPointer(rebasing: bytes[(at + headerSize)..<end]))
-                if (try? HeapOperation.decode(from: &r)) != nil, r.isAtEnd { return at }
-            }
-            at += 1
+            defer { at += 1 }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            let end = at + headerSize + length
+            guard length > 0, end <= bytes.count else { continue }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(at + headerSize)..<end])
+            var r = BinaryReader(payload)
+            guard (try? HeapOperation.decode(from: &r)) != nil, r.isAtEnd else { continue }
+            let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self))
+            if CRC32C.checksum(payload) == crc { return at }
         }
         return nil
     }

@@ -203,6 +203,17 @@ final class StoreTests: XCTestCase {
         }
     }
 
+    /// A long junk tail is searched for a good record at every offset; that stays linear.
+    func testALongJunkTailIsCut() throws {
+        var rng = SplitMix64(seed: 6)
+        let junk = (0..<(8 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let (path, good) = try journalWithTail(junk)
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
+        XCTAssertEqual(fileSize(path), good)
+    }
+
     /// Junk, then a good record (a copy of the journal's first one): not a crash; refused.
     func testDamageFollowedByAGoodRecordIsRefusedWithTheRepairCommand() throws {
         let (path, good) = try journalWithTail([])
