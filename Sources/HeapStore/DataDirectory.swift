@@ -24,6 +24,9 @@ public struct DataDirectory: Sendable {
 
     var snapshotPath: String { path + "/snapshot" }
     var snapshotTempPath: String { path + "/snapshot.tmp" }
+    /// The snapshot before the current one, kept with the journals after it, so that a damaged
+    /// snapshot can be replaced by it and nothing is lost (`heapd repair`).
+    var previousSnapshotPath: String { path + "/snapshot.prev" }
     var lockPath: String { path + "/lock" }
 
     func journalPath(_ index: UInt64) -> String { path + "/journal." + String(index) }
@@ -57,7 +60,7 @@ public struct DataDirectory: Sendable {
         }
         try check(path, "the data directory")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names.sorted() where name == "snapshot" || name == "lock" || name.hasPrefix("journal.") {
+        for name in names.sorted() where name.hasPrefix("snapshot") || name == "lock" || name.hasPrefix("journal.") {
             try check(path + "/" + name, "the data file")
         }
     }

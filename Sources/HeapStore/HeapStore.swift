@@ -19,6 +19,9 @@ public final class HeapStore: @unchecked Sendable {
     // Guarded by `compaction`:
     private var journalIndex: UInt64
     private var snapshotBytes: Int
+    /// The first journal the current snapshot does not cover: the journals from the previous
+    /// snapshot's on up to this one are kept, with the previous snapshot.
+    private var snapshotFirstJournal: UInt64
     private var compacting = false
     private var lastSnapshot: Date?
     /// After a failed snapshot (a full disk, say), the next try waits until then.
@@ -130,7 +133,7 @@ public final class HeapStore: @unchecked Sendable {
         let writer = JournalWriter(fd: fd, path: path, size: Int(st.st_size), policy: policy, log: log)
         let d = started.duration(to: .now)
         let store = HeapStore(directory: directory, policy: policy, lockFD: lockFD, writer: writer,
-                              journalIndex: index, snapshotBytes: snapshotBytes, log: log,
+                              journalIndex: index, snapshotBytes: snapshotBytes, snapshotFirstJournal: first, log: log,
                               recovery: Recovery(objects: heap.objectCount, snapshotBytes: snapshotBytes,
                                                  replayedOperations: replayed, droppedTornBytes: torn,
                                                  seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
@@ -174,8 +177,9 @@ public final class HeapStore: @unchecked Sendable {
     }
 
     private init(directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
-                 journalIndex: UInt64, snapshotBytes: Int, log: @escaping @Sendable (String) -> Void,
-                 recovery: Recovery) {
+                 journalIndex: UInt64, snapshotBytes: Int, snapshotFirstJournal: UInt64,
+                 log: @escaping @Sendable (String) -> Void, recovery: Recovery) {
+        self.snapshotFirstJournal = snapshotFirstJournal
         self.directory = directory
         self.policy = policy
         self.lockFD = lockFD
@@ -274,7 +278,13 @@ public final class HeapStore: @unchecked Sendable {
             let started = ContinuousClock.now
             do {
                 let bytes = try SnapshotFile.write(heap, firstUncoveredJournal: next, in: directory)
-                for old in directory.journalIndexes() where old < next { unlink(directory.journalPath(old)) }
+                // What the previous snapshot (now snapshot.prev) needs stays: the journals from
+                // its first on. Older ones go.
+                compaction.lock()
+                let keepFrom = snapshotFirstJournal
+                snapshotFirstJournal = next
+                compaction.unlock()
+                for old in directory.journalIndexes() where old < keepFrom { unlink(directory.journalPath(old)) }
                 let d = started.duration(to: .now)
                 log("snapshot written: \(heap.objectCount) objects, \(bytes) bytes in \(d)")
                 compaction.lock()
@@ -336,6 +346,31 @@ public final class HeapStore: @unchecked Sendable {
         Glibc.close(lockFD)
     }
 
+    /// A damaged snapshot is set aside (`snapshot.damaged`) and the previous one takes its place
+    /// (none, before the second compaction: then the journals from journal.0 on rebuild the
+    /// heap), if it loads and every journal after it is there.
+    static func usePreviousSnapshot(_ directory: DataDirectory, because error: Error) throws -> String {
+        let previousPath = directory.previousSnapshotPath, path = directory.snapshotPath
+        let hasPrevious = FileManager.default.fileExists(atPath: previousPath)
+        var first: UInt64 = 0
+        if hasPrevious {
+            guard let previous = try? SnapshotFile.read(in: directory, limits: HeapLimits(), path: previousPath) else {
+                throw Files.Failure(description: "\(error)\nheapd repair cannot help: the previous snapshot \(previousPath) is damaged too")
+            }
+            first = previous.firstUncoveredJournal
+        }
+        let journals = directory.journalIndexes().filter { $0 >= first }
+        guard journals.first == first, let last = journals.last, last - first + 1 == UInt64(journals.count) else {
+            throw Files.Failure(description: "\(error)\nheapd repair cannot help: journals from journal.\(first) on are missing")
+        }
+        guard rename(path, path + ".damaged") == 0 else { throw Files.fail("cannot rename", path) }
+        if hasPrevious { guard link(previousPath, path) == 0 else { throw Files.fail("cannot link", previousPath) } }
+        Files.fsyncDirectory(directory.path)
+        return "\(path): damaged, kept as \(path).damaged; "
+            + (hasPrevious ? "the previous snapshot takes its place" : "the heap is rebuilt from the journals alone")
+            + ", with journals \(first)...\(last)"
+    }
+
     /// `heapd repair`: truncates each damaged journal at its first bad record, keeping the bytes
     /// cut (only those: a full disk has room for little) in `journal.N.damaged-<offset>`.
     /// Returns a description of what was done.
@@ -343,6 +378,11 @@ public final class HeapStore: @unchecked Sendable {
         let lockFD = try directory.createAndLock()
         defer { Glibc.close(lockFD) }
         var report: [String] = []
+        if FileManager.default.fileExists(atPath: directory.snapshotPath) {
+            do { _ = try SnapshotFile.read(in: directory, limits: HeapLimits()) } catch {
+                report.append(try usePreviousSnapshot(directory, because: error))
+            }
+        }
         for index in directory.journalIndexes() {
             let path = directory.journalPath(index)
             guard let bytes = try Files.readAll(path) else { continue }

@@ -1,3 +1,4 @@
+import Foundation
 import HeapCore
 
 #if canImport(Glibc)
@@ -69,6 +70,14 @@ enum SnapshotFile {
             throw error
         }
         close(fd)
+        // The current snapshot becomes the previous one by a hard link, so that a crash at any
+        // point leaves `snapshot` in place (the old one or the new one).
+        unlink(dir.previousSnapshotPath)
+        if link(dir.snapshotPath, dir.previousSnapshotPath) != 0 && errno != ENOENT {
+            let error = Files.fail("cannot keep the previous snapshot as", dir.previousSnapshotPath)
+            unlink(tmp)
+            throw error
+        }
         guard rename(tmp, dir.snapshotPath) == 0 else { throw Files.fail("cannot rename", tmp) }
         Files.fsyncDirectory(dir.path)
         return written
@@ -80,17 +89,26 @@ enum SnapshotFile {
         var bytes: Int
     }
 
-    static func read(in dir: DataDirectory, limits: HeapLimits) throws -> Loaded? {
-        let path = dir.snapshotPath
+    static func read(in dir: DataDirectory, limits: HeapLimits, path: String? = nil) throws -> Loaded? {
+        let path = path ?? dir.snapshotPath
         guard var bytes = try Files.readAll(path) else { return nil }
         let total = bytes.count
         func damaged(_ what: String) -> Files.Failure {
-            Files.Failure(description: """
+            let previous = path == dir.snapshotPath && (FileManager.default.fileExists(atPath: dir.previousSnapshotPath)
+                                                         || FileManager.default.fileExists(atPath: dir.journalPath(0)))
+            return Files.Failure(description: """
                 snapshot \(path) is damaged: \(what).
-                heapd will not start from it. The snapshot holds everything up to its journal; the
-                journals it covers were deleted when it was written, so the way forward is a backup
-                of \(dir.path). To start an empty heap instead, move the snapshot and journals aside.
-                """)
+                heapd will not start from it.
+                """ + (previous ? """
+                The previous snapshot (or, before the second snapshot, none) and the journals after it
+                are kept; to start from them (nothing is lost), run:
+                    heapd repair --data \(dir.path)
+                (it keeps the damaged snapshot as \(path).damaged)
+                """ : """
+                No previous snapshot is kept (the journals it covers were deleted when it was written),
+                so the way forward is a backup of \(dir.path); to start an empty heap instead, move
+                the snapshot and journals aside.
+                """))
         }
         let magicRead = Array(bytes.prefix(8))
         let first: UInt64

@@ -85,7 +85,7 @@ final class StoreTests: XCTestCase {
         store.compact(heap)
         _ = try run([.allocate(AllocationSpec(type: "After"), session: s)], &heap, store)
         while store.isCompacting { usleep(1000) }
-        XCTAssertEqual(dir.journalIndexes(), [1])
+        XCTAssertEqual(dir.journalIndexes(), [0, 1], "what the previous snapshot (none) needs is kept")
         store.close()
         let (store2, heap2) = try open()
         defer { store2.close() }
@@ -258,6 +258,40 @@ final class StoreTests: XCTestCase {
         defer { store2.close() }
         XCTAssertLessThan(heap2.objectCount, 5)
         XCTAssertEqual(heap2.checkInvariants(), [])
+    }
+
+    /// Compacts `heap` (everything recorded so far) into a snapshot, and waits for it.
+    func compact(_ store: HeapStore, _ heap: Heap) {
+        store.minimumCompactionBytes = 0
+        store.compact(heap)
+        while store.isCompacting { usleep(1000) }
+    }
+
+    /// A damaged snapshot is refused with `heapd repair`, which puts the previous snapshot in
+    /// its place: the journals after it are kept, so nothing is lost.
+    func testRepairReplacesADamagedSnapshotByThePreviousOneAndLosesNothing() throws {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "k"))
+        for round in 0..<3 {
+            _ = try run((0..<10).map { _ in .allocate(AllocationSpec(type: "R\(round)"), session: s) }, &heap, store)
+            compact(store, heap)
+        }
+        _ = try run([.allocate(AllocationSpec(type: "Last"), session: s)], &heap, store)
+        store.close()
+        XCTAssertEqual(dir.journalIndexes(), [2, 3], "the previous snapshot's journals and the current one")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.snapshotPath))
+        bytes[bytes.count / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: dir.snapshotPath))
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertTrue("\(error)".contains("is damaged"), "\(error)")
+            XCTAssertTrue("\(error)".contains("heapd repair --data \(dir.path)"), "\(error)")
+        }
+        let report = try HeapStore.repair(dir)
+        XCTAssertTrue(report.contains("the previous snapshot takes its place"), report)
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
     }
 
     func testASecondOpenOfTheSameDirectoryIsRefused() throws {
