@@ -138,13 +138,6 @@ final class JournalWriter: @unchecked Sendable {
         return refusal?.reason
     }
 
-    /// The last write's error while writes are failing.
-    var writeFailure: String? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure.map { "\($0)" }
-    }
-
     func start() {
         let t = Thread { [self] in run() }
         t.name = "heapd-journal"
