@@ -27,7 +27,7 @@ let package = Package(
         ),
         // Per-thread free lists for Jansson's small blocks (Sources/CJanssonAllocator/allocator.c).
         .target(name: "CJanssonAllocator", dependencies: ["CJansson"]),
-        // `struct ucred` (SO_PEERCRED) and `mallopt`, from the system's own headers.
+        // `struct ucred` (SO_PEERCRED), `mallopt` and `fallocate`, from the system's own headers.
         .target(name: "CHeapdSystem"),
         // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
         .systemLibrary(name: "CEpoll"),
@@ -44,7 +44,7 @@ let package = Package(
         // list, error codes, notifications. Used by the server and the clients alike. No NIO.
         .target(name: "HeapProtocol", dependencies: ["HeapCore", "JSONRPC"]),
         // Journal + snapshots + recovery.
-        .target(name: "HeapStore", dependencies: ["HeapCore"]),
+        .target(name: "HeapStore", dependencies: ["HeapCore", "CHeapdSystem"]),
         .target(
             name: "HeapServer",
             dependencies: [

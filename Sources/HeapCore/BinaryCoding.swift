@@ -71,6 +71,7 @@ public struct BinaryReader {
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     public var isAtEnd: Bool { offset >= bytes.count }
+    public var remaining: Int { bytes.count - offset }
 
     public mutating func take(_ n: Int) throws(Truncated) -> UnsafeRawBufferPointer {
         guard n >= 0, offset + n <= bytes.count else { throw Truncated(offset: offset) }

@@ -15,10 +15,15 @@ struct FieldPool: Sendable {
 
     var freeListHeads: [UInt32] { freeHeads }
 
-    mutating func restore(entries: [Entry], freeHeads: [UInt32]) {
+    /// From a snapshot; the blocks and free lists are checked by `Heap.validateRestored`.
+    mutating func restore(entries: [Entry], freeHeads: [UInt32]) throws(Heap.SnapshotError) {
+        guard freeHeads.count == self.freeHeads.count else {
+            throw Heap.SnapshotError(reason: "snapshot has \(freeHeads.count) field pool free lists, not \(self.freeHeads.count)")
+        }
         self.entries = entries
-        self.freeHeads = freeHeads.count == 17 ? freeHeads : Array(repeating: .max, count: 17)
+        self.freeHeads = freeHeads
     }
+
 
     static func pack(key: UInt32, target: Slot) -> Entry { (UInt64(key) << 32) | UInt64(target) }
     static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) }

@@ -77,7 +77,9 @@ extension Heap {
         w.varint(totalBytes)
     }
 
-    /// Rebuilds a heap from a snapshot. Throws on a truncated or foreign snapshot.
+    /// Rebuilds a heap from a snapshot. Throws on a truncated or foreign snapshot, and on one
+    /// whose structure does not hold together (`validateRestored`): a damaged file that got past
+    /// its checksums must be refused, never trap later.
     public init(snapshot r: inout BinaryReader, limits: HeapLimits = HeapLimits()) throws {
         self.init(limits: limits)
         do {
@@ -90,18 +92,28 @@ extension Heap {
             }
             let records = try r.raw(ObjectRecord.self)
             let entries = try r.raw(FieldPool.Entry.self)
-            let freeTop = Slot(try r.varint()), freeCount = try r.int(), liveCount = try r.int()
+            let freeTop = try Self.slot(&r), freeCount = try r.int(), liveCount = try r.int()
             table.restore(records: records, freeTop: freeTop, freeCount: freeCount, liveCount: liveCount)
-            fieldPool.restore(entries: entries, freeHeads: try r.raw(UInt32.self))
-            for _ in 0..<(try r.varint()) { table.data[Slot(try r.varint())] = try r.blob() }
-            for _ in 0..<(try r.varint()) { table.bigSizes[Slot(try r.varint())] = try r.varint() }
-            for _ in 0..<(try r.varint()) { table.weakReferent[Slot(try r.varint())] = Slot(try r.varint()) }
-            for _ in 0..<(try r.varint()) { table.weakrefsTo[Slot(try r.varint())] = try r.raw(Slot.self) }
+            try fieldPool.restore(entries: entries, freeHeads: try r.raw(UInt32.self))
+            for _ in 0..<(try r.varint()) { table.data[try Self.slot(&r)] = try r.blob() }
+            for _ in 0..<(try r.varint()) { table.bigSizes[try Self.slot(&r)] = try r.varint() }
+            for _ in 0..<(try r.varint()) { table.weakReferent[try Self.slot(&r)] = try Self.slot(&r) }
+            for _ in 0..<(try r.varint()) { table.weakrefsTo[try Self.slot(&r)] = try r.raw(Slot.self) }
             types = TypeRegistry()
-            for _ in 0..<(try r.varint()) {
+            for n in 0..<(try r.varint()) {
                 let t = types.intern(try r.string())
-                for _ in 0..<(try r.varint()) { _ = types.internKey(try r.string(), of: t) }
-                types.account(t, count: try r.int(), bytes: Int64(try r.varint()))
+                guard t == n else { throw SnapshotError(reason: "snapshot names type '\(types.name(t))' twice") }
+                for k in 0..<(try r.varint()) {
+                    let name = try r.string()
+                    guard types.internKey(name, of: t) == k else {
+                        throw SnapshotError(reason: "snapshot names field '\(name)' of type '\(types.name(t))' twice")
+                    }
+                }
+                let count = try r.int(), bytes = try r.varint()
+                guard count >= 0, bytes <= UInt64(Int64.max) else {
+                    throw SnapshotError(reason: "snapshot gives type '\(types.name(t))' \(count) objects of \(bytes) bytes")
+                }
+                types.account(t, count: count, bytes: Int64(bytes))
             }
             gc.enabled = try r.bool()
             for i in 0..<3 { gc.thresholds[i] = try r.int() }
@@ -119,18 +131,33 @@ extension Heap {
                 s.frames = []
                 for _ in 0..<(try r.varint()) {
                     var f: [Slot: UInt32] = [:]
-                    for _ in 0..<(try r.varint()) { f[Slot(try r.varint())] = UInt32(try r.varint()) }
+                    for _ in 0..<(try r.varint()) { f[try Self.slot(&r)] = try Self.u32(&r, "a reference count") }
                     s.frames.append(f)
                 }
                 if s.frames.isEmpty { s.frames = [[:]] }
                 sessions[id] = s
-                if let name = s.name { sessionNames[name] = id }
+                if let name = s.name {
+                    guard sessionNames.updateValue(id, forKey: name) == nil else {
+                        throw SnapshotError(reason: "snapshot names session '\(name)' twice")
+                    }
+                }
             }
-            for _ in 0..<(try r.varint()) { roots[try r.string()] = Slot(try r.varint()) }
+            for _ in 0..<(try r.varint()) { roots[try r.string()] = try Self.slot(&r) }
             garbage = try r.raw(Slot.self)
             totalBytes = try r.varint()
         } catch let e as BinaryReader.Truncated {
             throw SnapshotError(reason: "snapshot is truncated: \(e)")
         }
+        guard r.isAtEnd else { throw SnapshotError(reason: "snapshot has \(r.remaining) bytes after its end") }
+        try validateRestored()
+    }
+
+    /// A slot number as read, refused if it cannot be one (a damaged file must not trap here).
+    private static func slot(_ r: inout BinaryReader) throws -> Slot { try u32(&r, "a slot number") }
+
+    private static func u32(_ r: inout BinaryReader, _ what: String) throws -> UInt32 {
+        let v = try r.varint()
+        guard let n = UInt32(exactly: v) else { throw SnapshotError(reason: "snapshot has \(v) for \(what)") }
+        return n
     }
 }

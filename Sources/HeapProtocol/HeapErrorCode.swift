@@ -24,4 +24,8 @@ extension RPCErrorCode {
     public static let tooManyClients = RPCErrorCode(rawValue: -32010)
     /// The peer's credentials (SO_PEERCRED) are not admitted; the connection is closed.
     public static let accessDenied = RPCErrorCode(rawValue: -32011)
+    /// The change was refused, unapplied, because the data directory's disk has no room for its
+    /// journal record (or the journal cannot be written); reads still work, and changes are
+    /// accepted again by themselves once space returns.
+    public static let diskFull = RPCErrorCode(rawValue: -32012)
 }

@@ -105,6 +105,7 @@ package final class HeapService: Sendable {
         var actions: [OutboxAction] = []
         let result = state.withLock { s -> ([Reply], UInt64) in
             let started = ContinuousClock.now
+            let journaledBefore = store?.position ?? 0
             var replies: [Reply] = []
             replies.reserveCapacity(batch.count)
             for item in batch {
@@ -113,10 +114,13 @@ package final class HeapService: Sendable {
                 guard let id = item.id else { continue }
                 replies.append(Reply(id: id, outcome: outcome))
             }
+            // The journal position the replies wait for: none when the batch changed nothing
+            // (a read waits for no one's fsync, and answers while a failed write heals).
             var position: UInt64 = 0
             if let store {
                 if store.wantsCompaction { store.compact(s.heap) }
-                position = store.position
+                let journaled = store.position
+                position = journaled == journaledBefore ? 0 : journaled
             }
             let elapsed = started.duration(to: .now).components
             s.serialNanoseconds &+= UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)

@@ -164,7 +164,10 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         // Known at once (memory only; everysec / no: this thread writes the journal; always:
         // already fsynced) and nothing queued before it: encoded straight into this read's
         // output, after the events.
-        if let store = service.store, position > 0 {
+        if let store = service.store, position > 0 || machine.repliesWaitForDisk {
+            // A reply that changed nothing still queues behind earlier replies waiting for the
+            // disk (replies stay in request order): it waits for the journal's end as it is now.
+            if position == 0 { position = store.position }
             guard !machine.repliesWaitForDisk, let now = store.durableNow(position) else {
                 var bytes = context.channel.allocator.buffer(capacity: 256)
                 ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &bytes)

@@ -6,7 +6,7 @@ import JSONRPC
 /// connection goes, and how named sessions are closed (by request or by an expired lease).
 extension ServerState {
     /// A new connection runs in a fresh anonymous session.
-    mutating func connect(outbox: Outbox, framing: Framing) throws(HeapError) -> ConnectionID {
+    mutating func connect(outbox: Outbox, framing: Framing) throws -> ConnectionID {
         let session = try openSession(name: nil)
         let id = ConnectionID(raw: nextConnection)
         nextConnection += 1

@@ -59,11 +59,16 @@ struct ServerState: Sendable {
     }
 
     /// Runs one change of the heap and, once it succeeded, records it for persistence: every
-    /// change goes through here. `op` is only built when there is a journal.
+    /// change goes through here. Room for the record is reserved first (a full disk refuses the
+    /// change before it is applied: once others saw it, it could not be taken back). `op` is
+    /// only built when there is a journal.
     mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
-                                      _ body: (inout Heap) throws(E) -> R) throws(E) -> R {
+                                      _ body: (inout Heap) throws(E) -> R) throws -> R {
+        guard let journal else { return try body(&heap) }
+        let operation = op()
+        try journal.reserve(for: operation)
         let result = try body(&heap)
-        journal?.record(op())
+        journal.record(operation)
         return result
     }
 }

@@ -24,6 +24,9 @@ public struct DataDirectory: Sendable {
 
     var snapshotPath: String { path + "/snapshot" }
     var snapshotTempPath: String { path + "/snapshot.tmp" }
+    /// The snapshot before the current one, kept with the journals after it, so that a damaged
+    /// snapshot can be replaced by it and nothing is lost (`heapd repair`).
+    var previousSnapshotPath: String { path + "/snapshot.prev" }
     var lockPath: String { path + "/lock" }
 
     func journalPath(_ index: UInt64) -> String { path + "/journal." + String(index) }
@@ -32,6 +35,34 @@ public struct DataDirectory: Sendable {
     func journalIndexes() -> [UInt64] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return names.compactMap { $0.hasPrefix("journal.") ? UInt64($0.dropFirst("journal.".count)) : nil }.sorted()
+    }
+
+    /// Refuses the directory, and the files heapd reads in it, if another user owns them or
+    /// others can write them: whoever can write a journal can make the daemon replay anything
+    /// (as the socket directory is refused). A sticky bit does not help here: others could
+    /// still add a journal. Root-owned is fine (root can do all this anyway).
+    func checkOwnership() throws {
+        let me = geteuid()
+        func check(_ file: String, _ what: String) throws {
+            var st = stat()
+            guard lstat(file, &st) == 0 else {
+                if errno == ENOENT { return }
+                throw Problem(description: "cannot stat \(file): \(String(cString: strerror(errno)))")
+            }
+            if st.st_uid != me && st.st_uid != 0 {
+                throw Problem(description: "refusing to use \(what) \(file): it belongs to uid \(st.st_uid), "
+                              + "not to uid \(me) that heapd runs as (chown it, or choose another with --data)")
+            }
+            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                throw Problem(description: "refusing to use \(what) \(file): others can write to it (mode "
+                              + "\(String(st.st_mode & 0o7777, radix: 8)); chmod go-w it, or choose another with --data)")
+            }
+        }
+        try check(path, "the data directory")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names.sorted() where name.hasPrefix("snapshot") || name == "lock" || name.hasPrefix("journal.") {
+            try check(path + "/" + name, "the data file")
+        }
     }
 
     /// Creates the directory (0700) and takes an exclusive lock for this process's lifetime.
@@ -44,6 +75,7 @@ public struct DataDirectory: Sendable {
                 throw Problem(description: "cannot create \(current): \(String(cString: strerror(errno)))")
             }
         }
+        try checkOwnership()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Problem(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -58,10 +90,14 @@ public struct DataDirectory: Sendable {
 enum Files {
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        var errorNumber: Int32 = 0
+        /// The disk (or the user's quota) is full.
+        var noSpace: Bool { errorNumber == ENOSPC || errorNumber == EDQUOT }
     }
 
     static func fail(_ what: String, _ path: String) -> Failure {
-        Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
+        let e = errno
+        return Failure(description: "\(what) \(path): \(String(cString: strerror(e)))", errorNumber: e)
     }
 
     static func readAll(_ path: String) throws -> [UInt8]? {

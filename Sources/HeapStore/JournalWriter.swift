@@ -1,4 +1,5 @@
 import Foundation
+import CHeapdSystem
 import HeapCore
 
 #if canImport(Glibc)
@@ -16,6 +17,16 @@ import Glibc
 /// buffer before replying: no hop to the writer thread and back per request. The writer thread
 /// then only fsyncs, once a second for `everysec`. One batch is written at a time (`writing`),
 /// so the file stays in heap order whoever writes.
+///
+/// A full disk: the heap is changed before its record is written and others may see the change
+/// at once, so a change cannot be rolled back once its write fails. Space is therefore taken
+/// before the change (`reserve`): the file keeps disk space allocated ahead of its end with
+/// `fallocate(FALLOC_FL_KEEP_SIZE)` (the size stays put, so a crash leaves no zero tail), and a
+/// change that does not fit is refused before it is applied. A write that fails anyway (EIO, a
+/// file system without fallocate) leaves the store failed for writes: the batch goes back in
+/// front of what is pending, the file is cut back to its last good length, waiting replies get
+/// the error, `reserve` refuses changes, and the writer thread retries once a second until the
+/// batch is written, then clears the failure. Nothing is ever dropped from the journal.
 final class JournalWriter: @unchecked Sendable {
     typealias Waiter = (position: UInt64, done: @Sendable (Error?) -> Void)
 
@@ -33,21 +44,98 @@ final class JournalWriter: @unchecked Sendable {
     /// must not be closed under it.
     private var syncing = false
     private var waiters: [Waiter] = []
+    /// Why the last write failed, until a retry succeeds (changes are refused meanwhile).
     private var failure: Error?
+    /// The last refused reservation (bytes wanted past the end, and why not), until one succeeds.
+    private var refusal: (need: Int, reason: String)?
     private var stopping = false
     private var fd: Int32
     private var path: String
     private var bytesInFile: Int
+    /// Bytes appended to this file: written, being written, and pending.
+    private var appendedBytes: Int
+    /// Bytes of the file allocated on disk (its size, plus what `fallocate` reserved past it).
+    private var allocatedBytes: Int
+    /// The file system cannot reserve space (no fallocate): writes are then the only check.
+    private var reservationUnsupported = false
+    private let log: @Sendable (String) -> Void
+    /// Space reservations are made in chunks of this much (fewer fallocate calls), or exactly
+    /// what is needed when a chunk does not fit.
+    static let reservationChunk = 1 << 20
+    /// Kept reserved beyond every refusable change for those never refused: a session opened
+    /// for a new connection, or closed for one that left.
+    static let unrefusableFloor = 64 << 10
 
     let policy: FsyncPolicy
     private var thread: Thread?
     private var lastSync = ContinuousClock.now
 
-    init(fd: Int32, path: String, size: Int, policy: FsyncPolicy) {
+    init(fd: Int32, path: String, size: Int, policy: FsyncPolicy, log: @escaping @Sendable (String) -> Void) {
         self.fd = fd
         self.path = path
         self.bytesInFile = size
+        self.appendedBytes = size
+        self.allocatedBytes = size
         self.policy = policy
+        self.log = log
+    }
+
+    struct Refused: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Makes sure `bytes` more can be appended without needing disk space, plus the floor kept
+    /// for unrefusable changes unless `unrefusable`. Throws (and nothing may be changed) when the
+    /// disk has no room or the journal is failed for writes; an unrefusable change never throws.
+    func reserve(_ bytes: Int, unrefusable: Bool) throws(Refused) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure, !unrefusable {
+            throw Refused(description: "the journal cannot be written (\(failure)); changes are refused until it can")
+        }
+        if unrefusable {
+            // It uses what is left (the floor); a write that then fails is retried.
+            _ = allocate(upTo: appendedBytes + bytes)
+            return
+        }
+        let need = bytes + Self.unrefusableFloor
+        if let problem = allocate(upTo: appendedBytes + need) {
+            refusal = (need, "cannot reserve \(appendedBytes + need - allocatedBytes) more bytes for \(path): \(problem)")
+            throw Refused(description: refusal!.reason)
+        }
+        refusal = nil
+    }
+
+    /// Allocates the file up to at least `wanted` bytes (a chunk more if it fits). Lock held.
+    /// nil on success, else why not.
+    private func allocate(upTo wanted: Int) -> String? {
+        guard wanted > allocatedBytes, !reservationUnsupported else { return nil }
+        let exact = wanted - allocatedBytes
+        for length in Set([max(exact, Self.reservationChunk), exact]).sorted(by: >) {
+            if fallocate(fd, FALLOC_FL_KEEP_SIZE, off_t(allocatedBytes), off_t(length)) == 0 {
+                allocatedBytes += length
+                return nil
+            }
+            let e = errno
+            if e == EOPNOTSUPP || e == ENOSYS {
+                reservationUnsupported = true
+                log("journal \(path): the file system cannot reserve space (fallocate: \(String(cString: strerror(e)))); "
+                    + "a full disk will be noticed only when a write fails")
+                return nil
+            }
+            if e != ENOSPC && e != EDQUOT { return String(cString: strerror(e)) }
+        }
+        return String(cString: strerror(ENOSPC))
+    }
+
+    /// Why changes are refused right now (nil: they are not). A refusal for want of space is
+    /// checked again, so this clears once space returns even if no change was tried since.
+    var refusingChanges: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { return "the journal cannot be written (\(failure)); retrying every second" }
+        if let r = refusal, allocate(upTo: appendedBytes + r.need) == nil { refusal = nil }
+        return refusal?.reason
     }
 
     func start() {
@@ -62,6 +150,7 @@ final class JournalWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         pending.append(contentsOf: framed)
+        appendedBytes += framed.count
         appended += 1
         if policy == .always { condition.broadcast() }
         return appended
@@ -78,7 +167,7 @@ final class JournalWriter: @unchecked Sendable {
     var size: Int {
         condition.lock()
         defer { condition.unlock() }
-        return bytesInFile + pending.count
+        return appendedBytes
     }
 
     /// Calls `done` once everything up to `position` is durable under the policy (nil), or
@@ -108,10 +197,11 @@ final class JournalWriter: @unchecked Sendable {
     }
 
     /// `always`: the outcome for `position` if it is known (lock held). Earlier waiters go
-    /// first, so a position is settled only once none is left.
+    /// first, so a position is settled only once none is left. While writes fail, a position
+    /// not yet written fails at once rather than waiting for the retry.
     private func settled(_ position: UInt64) -> Result<Void, Error>? {
-        if let failure { return .failure(failure) }
         if durable >= position && waiters.isEmpty { return .success(()) }
+        if let failure { return .failure(failure) }
         return nil
     }
 
@@ -121,8 +211,8 @@ final class JournalWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
-            if let failure { return failure }
             if durable >= position { return nil }
+            if let failure { return failure }   // the writer thread retries; no write from here
             if writing { condition.wait(); continue }
             do { try writeAndSync(force: false) } catch { return error }
         }
@@ -134,11 +224,15 @@ final class JournalWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while writing || syncing { condition.wait() }
+        if let failure { throw failure }
         try writeAndSync(force: true)
+        ftruncate(fd, off_t(bytesInFile))   // gives back the space reserved past the end
         close(fd)
         fd = newFD
         path = newPath
         bytesInFile = 0
+        appendedBytes = 0
+        allocatedBytes = 0
     }
 
     func stop() {
@@ -149,7 +243,10 @@ final class JournalWriter: @unchecked Sendable {
         while let t = thread, !t.isFinished { usleep(1000) }
         condition.lock()
         while writing || syncing { condition.wait() }
+        if failure != nil { retry() }
+        if let failure { log("journal \(path): stopping with \(pending.count) bytes unwritten: \(failure)") }
         try? writeAndSync(force: true)
+        ftruncate(fd, off_t(bytesInFile))
         close(fd)
         condition.unlock()
     }
@@ -157,6 +254,11 @@ final class JournalWriter: @unchecked Sendable {
     private func run() {
         condition.lock()
         while !stopping {
+            if failure != nil {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                if !stopping && !writing && !syncing { retry() }
+                continue
+            }
             switch policy {
             case .always:
                 // Group commit: whatever is pending, one write and one fsync.
@@ -177,6 +279,20 @@ final class JournalWriter: @unchecked Sendable {
         Thread.current.name = nil
     }
 
+    /// After a failed write: cuts the file back to its last good length, reserves room for what
+    /// is pending, and writes it. Clears the failure once that worked. Lock held, nobody writing.
+    private func retry() {
+        guard ftruncate(fd, off_t(bytesInFile)) == 0 else { return }
+        allocatedBytes = bytesInFile   // a truncate also frees what was reserved past the end
+        if allocate(upTo: appendedBytes) != nil { return }
+        do {
+            try writeAndSync(force: true)
+            log("journal \(path): written again (\(appendedBytes) bytes) after: \(failure.map { "\($0)" } ?? "")")
+            failure = nil
+            condition.broadcast()
+        } catch {}
+    }
+
     /// everysec: fsyncs what has been written, outside the lock and without holding up writers.
     /// Lock held.
     private func syncWritten() {
@@ -184,9 +300,19 @@ final class JournalWriter: @unchecked Sendable {
         let file = fd
         syncing = true
         condition.unlock()
-        fdatasync(file)
+        let ok = fdatasync(file) == 0
+        let e = errno
         condition.lock()
         syncing = false
+        if !ok {
+            // Written but maybe not on disk: refuse changes until an fsync works again (the
+            // retry fsyncs). The bytes are no longer in memory to write again.
+            let error = Files.Failure(description: "cannot fsync \(path): \(String(cString: strerror(e)))")
+            if failure == nil { log("journal \(path): \(error); changes are refused until an fsync works") }
+            failure = error
+            condition.broadcast()
+            return
+        }
         synced = max(synced, upTo)
         lastSync = .now
         condition.broadcast()
@@ -209,13 +335,19 @@ final class JournalWriter: @unchecked Sendable {
                 try batch.withUnsafeBytes { try Files.writeAll(fd, $0, path: path) }
                 if policy == .always || force { guard fdatasync(fd) == 0 else { throw Files.fail("cannot fsync", path) } }
             } else if force {
-                fdatasync(fd)
+                guard fdatasync(fd) == 0 else { throw Files.fail("cannot fsync", path) }
             }
             bytesInFile += batch.count
             durable = max(durable, upTo)
             if policy == .always || force { synced = durable }
             release(error: nil)
         } catch {
+            // Nothing is dropped: the batch goes back in front of what was appended meanwhile,
+            // the file is cut back to its last good length (now or by the retry), and the
+            // writer thread retries. Until then every reply waiting on it gets the error.
+            if ftruncate(fd, off_t(bytesInFile)) == 0 { allocatedBytes = bytesInFile }
+            pending = batch + pending
+            if failure == nil { log("journal \(path): write failed, changes are refused until it works: \(error)") }
             failure = error
             release(error: error)
             throw error

@@ -58,7 +58,9 @@ extension Heapctl {
 func checkSubcommand(_ args: [String]) {
     var rest = args[...]
     while let option = rest.first, option.hasPrefix("-") {
-        rest = rest.dropFirst(option == "--socket" || option == "--session" ? 2 : 1)
+        // Other options (--help, --version, --generate-completion-script) are the parser's.
+        guard ["--socket", "--session", "--json"].contains(option) else { return }
+        rest = rest.dropFirst(option == "--json" ? 1 : 2)
     }
     var words = rest
     if words.first == "help" { words = words.dropFirst() }

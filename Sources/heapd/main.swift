@@ -19,10 +19,12 @@ struct Heapd: ParsableCommand {
         defaultSubcommand: Serve.self)
 }
 
-/// `heapd repair --data DIR`: keeps a copy of a damaged journal and truncates it at the first
-/// bad record, so the daemon can start with everything before it.
+/// `heapd repair --data DIR`: truncates a damaged journal at the first bad record (the bytes cut
+/// are kept beside it), so the daemon can start with everything before it; sets a damaged
+/// snapshot aside and puts the previous one in its place. Works on a full disk.
 struct Repair: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Truncate a damaged journal at its last good record (a copy is kept).")
+    static let configuration = CommandConfiguration(
+        abstract: "Truncate a damaged journal at its last good record, or replace a damaged snapshot by the previous one (what is cut is kept).")
 
     @Option(help: "Data directory (default: $XDG_DATA_HOME/heapd or ~/.local/share/heapd).")
     var data: String?

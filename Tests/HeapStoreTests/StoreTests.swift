@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 import HeapCore
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import HeapStore
 
 final class StoreTests: XCTestCase {
@@ -82,7 +85,7 @@ final class StoreTests: XCTestCase {
         store.compact(heap)
         _ = try run([.allocate(AllocationSpec(type: "After"), session: s)], &heap, store)
         while store.isCompacting { usleep(1000) }
-        XCTAssertEqual(dir.journalIndexes(), [1])
+        XCTAssertEqual(dir.journalIndexes(), [0, 1], "what the previous snapshot (none) needs is kept")
         store.close()
         let (store2, heap2) = try open()
         defer { store2.close() }
@@ -117,7 +120,7 @@ final class StoreTests: XCTestCase {
             heap = shared.heap
             // Every writeThrough returned, so nothing is left only in memory.
             let written = fileSize(dir.journalPath(0))
-            XCTAssertEqual(written, store.state().first { $0.0 == "journal_bytes" }.flatMap { Int($0.1) })
+            XCTAssertEqual(store.state().first { $0.0 == "journal_bytes" }?.1, .int(written))
             store.close()
             let (store2, heap2) = try open(policy)
             XCTAssertEqual(store2.recovery.replayedOperations, 2001)
@@ -159,6 +162,82 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(heap2.objectCount, 1)
     }
 
+    /// Writes a journal of an open session and three allocations, then appends `tail` to it.
+    func journalWithTail(_ tail: [UInt8]) throws -> (path: String, goodLength: Int) {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { throw XCTSkip() }
+        store.record(.openSession(name: "k"))
+        _ = try run((0..<3).map { _ in .allocate(AllocationSpec(type: "A"), session: s) }, &heap, store)
+        store.close()
+        let path = dir.journalPath(0)
+        let good = fileSize(path)
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND)
+        XCTAssertEqual(tail.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, tail.count)
+        Glibc.close(fd)
+        return (path, good)
+    }
+
+    /// What ext4 leaves when a file's size reached the disk but its data did not.
+    func testZeroFilledTailIsCutKeptAndReported() throws {
+        let (path, good) = try journalWithTail([UInt8](repeating: 0, count: 4096))
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
+        XCTAssertEqual(store.recovery.droppedTornBytes, 4096)
+        XCTAssertEqual(fileSize(path), good)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(path).torn-\(good)")), Data(count: 4096))
+    }
+
+    func testJunkTailIsCut() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            setUp()
+            let junk = (0..<Int.random(in: 1...3000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let (path, good) = try journalWithTail(junk)
+            let (store, heap) = try open()
+            XCTAssertEqual(heap.objectCount, 3)
+            XCTAssertEqual(store.recovery.droppedTornBytes, junk.count)
+            XCTAssertEqual(fileSize(path), good)
+            store.close()
+            tearDown()
+        }
+    }
+
+    /// A long junk tail is searched for a good record at every offset; that stays linear.
+    func testALongJunkTailIsCut() throws {
+        var rng = SplitMix64(seed: 6)
+        let junk = (0..<(8 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let (path, good) = try journalWithTail(junk)
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
+        XCTAssertEqual(fileSize(path), good)
+    }
+
+    /// Junk, then a good record (a copy of the journal's first one): not a crash; refused.
+    func testDamageFollowedByAGoodRecordIsRefusedWithTheRepairCommand() throws {
+        let (path, good) = try journalWithTail([])
+        let first = Array(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(20))
+        let length = Int(first[0]) | Int(first[1]) << 8
+        let record = Array(first.prefix(JournalFormat.headerSize + length))
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND)
+        let junk: [UInt8] = [UInt8](repeating: 0, count: 100) + record
+        _ = junk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertTrue("\(error)".contains("damaged at offset \(good)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("a good record follows at offset \(good + 100)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("heapd repair --data \(dir.path)"), "\(error)")
+        }
+        XCTAssertEqual(fileSize(path), good + junk.count, "a refused start changes nothing")
+        let report = try HeapStore.repair(dir)
+        XCTAssertTrue(report.contains("damaged-\(good)"), report)
+        XCTAssertEqual(fileSize("\(path).damaged-\(good)"), junk.count)
+        let (store, heap) = try open()
+        defer { store.close() }
+        XCTAssertEqual(heap.objectCount, 3)
+    }
+
     func testDamageInTheMiddleStopsRecoveryAndRepairKeepsTheGoodPart() throws {
         var (store, heap) = try open()
         guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
@@ -179,6 +258,40 @@ final class StoreTests: XCTestCase {
         defer { store2.close() }
         XCTAssertLessThan(heap2.objectCount, 5)
         XCTAssertEqual(heap2.checkInvariants(), [])
+    }
+
+    /// Compacts `heap` (everything recorded so far) into a snapshot, and waits for it.
+    func compact(_ store: HeapStore, _ heap: Heap) {
+        store.minimumCompactionBytes = 0
+        store.compact(heap)
+        while store.isCompacting { usleep(1000) }
+    }
+
+    /// A damaged snapshot is refused with `heapd repair`, which puts the previous snapshot in
+    /// its place: the journals after it are kept, so nothing is lost.
+    func testRepairReplacesADamagedSnapshotByThePreviousOneAndLosesNothing() throws {
+        var (store, heap) = try open()
+        guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
+        store.record(.openSession(name: "k"))
+        for round in 0..<3 {
+            _ = try run((0..<10).map { _ in .allocate(AllocationSpec(type: "R\(round)"), session: s) }, &heap, store)
+            compact(store, heap)
+        }
+        _ = try run([.allocate(AllocationSpec(type: "Last"), session: s)], &heap, store)
+        store.close()
+        XCTAssertEqual(dir.journalIndexes(), [2, 3], "the previous snapshot's journals and the current one")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.snapshotPath))
+        bytes[bytes.count / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: dir.snapshotPath))
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertTrue("\(error)".contains("is damaged"), "\(error)")
+            XCTAssertTrue("\(error)".contains("heapd repair --data \(dir.path)"), "\(error)")
+        }
+        let report = try HeapStore.repair(dir)
+        XCTAssertTrue(report.contains("the previous snapshot takes its place"), report)
+        let (store2, heap2) = try open()
+        defer { store2.close() }
+        XCTAssertEqual(snapshotBytes(heap2), snapshotBytes(heap))
     }
 
     func testASecondOpenOfTheSameDirectoryIsRefused() throws {

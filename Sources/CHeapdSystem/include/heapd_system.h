@@ -1,11 +1,13 @@
 #ifndef HEAPD_SYSTEM_H
 #define HEAPD_SYSTEM_H
 // Linux facilities the Glibc module does not export, declared by the system's own headers
-// rather than re-declared in Swift: `struct ucred` needs _GNU_SOURCE, `mallopt` is in
-// <malloc.h>.
+// rather than re-declared in Swift: `struct ucred` and `fallocate` need _GNU_SOURCE, `mallopt`
+// is in <malloc.h>, FALLOC_FL_KEEP_SIZE in <linux/falloc.h>.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/socket.h>
 
 /// The kernel's credentials of a Unix-socket peer (SO_PEERCRED).

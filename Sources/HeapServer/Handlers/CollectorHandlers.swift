@@ -22,21 +22,21 @@ extension GCSetRequest: ServerMethod {
 
 extension GCFreezeRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        server.freeze()
+        try server.freeze()
         return FreezeCount(server.heap.freezeCount)
     }
 }
 
 extension GCUnfreezeRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        server.unfreeze()
+        try server.unfreeze()
         return FreezeCount(server.heap.freezeCount)
     }
 }
 
 extension GCGarbageClearRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        let cleared = server.clearGarbage(&request.events)
+        let cleared = try server.clearGarbage(&request.events)
         return Result(cleared: cleared, freed: FreedObjects(request.events))
     }
 }
