@@ -6,7 +6,7 @@ BIN := .build/release
 # A 10-million-object chain freed at once (core test; SPEC §7).
 CHAIN := 10000000
 
-.PHONY: deps test-deps build run test test-swift test-integration test-clients test-fuzz bench clean
+.PHONY: deps test-deps build run test test-swift test-integration test-clients test-fuzz bench man clean
 
 deps:
 	@scripts/ensure-deps.sh build
@@ -52,6 +52,14 @@ bench: build
 	@scripts/ensure-deps.sh bench
 	python3 Benchmarks/compare_redis.py
 	$(BIN)/heapd-gcbench
+
+# Man pages for heapd and heapctl, generated from their argument parsers into docs/man
+# (`man -l docs/man/heapctl.1`). Shell completions come from the binaries themselves:
+#   heapctl --generate-completion-script bash > /etc/bash_completion.d/heapctl   (or zsh, fish)
+man: deps
+	swift package --allow-writing-to-package-directory generate-manual
+	mkdir -p docs/man
+	cp .build/plugins/GenerateManual/outputs/heapd/heapd.1 .build/plugins/GenerateManual/outputs/heapctl/heapctl.1 docs/man/
 
 clean:
 	rm -rf .build
