@@ -83,6 +83,7 @@ struct BatchSimulation {
         guard type != Heap.weakrefType else {
             throw .weakrefTypeReserved
         }
+        try HeapLimits.checkSize(size ?? 0)
         try checkQuota(adding: size ?? 0)
         let slot = makeObject(type: internType(type), size: size ?? 0)
         heldDelta[slot, default: 0] += 1
@@ -124,7 +125,7 @@ struct BatchSimulation {
         var t: Slot?
         if let target {
             t = try resolveLive(target)
-            try checkRefcountRoom(t!, target)
+            try Heap.checkRefcountRoom(objects[t!]!.refcount, target, adding: 2)   // as `Heap.set` counts
         }
         if objects[slot]!.fields.count == FieldPool.maxFields {
             throw .fieldLimit(id)

@@ -101,7 +101,7 @@ extension Heap {
             for _ in 0..<(try r.varint()) {
                 let t = types.intern(try r.string())
                 for _ in 0..<(try r.varint()) { _ = types.internKey(try r.string(), of: t) }
-                types.account(t, count: try r.int(), bytes: Int64(try r.varint()))
+                types.restoreCounts(t, count: try r.int(), bytes: try r.varint())
             }
             gc.enabled = try r.bool()
             for i in 0..<3 { gc.thresholds[i] = try r.int() }

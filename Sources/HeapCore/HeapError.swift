@@ -40,8 +40,10 @@ public enum HeapError: Error, Equatable, Sendable {
     case objectQuota(limit: Int, live: Int)
     /// `adding` more bytes to a heap of `total` would pass `limit`.
     case byteQuota(limit: UInt64, total: UInt64, adding: UInt64)
-    /// A byte count past what the heap can represent (sizes and totals stay below 2^63).
+    /// An object size past `HeapLimits.maxObjectSize` (2^53 - 1, what JSON carries exactly).
     case sizeUnrepresentable(UInt64)
+    /// The heap's byte total would pass UInt64.max.
+    case bytesUnrepresentable(total: UInt64, adding: UInt64)
     case refcountLimit(ObjectID)
     /// The object has `FieldPool.maxFields` fields already.
     case fieldLimit(ObjectID)
@@ -90,6 +92,7 @@ extension HeapError: CustomStringConvertible {
         case .objectQuota(let limit, _): return "object quota \(limit)"
         case .byteQuota(let limit, let total, let adding): return "byte quota \(limit): \(total) + \(adding)"
         case .sizeUnrepresentable(let n): return "size \(n) unrepresentable"
+        case .bytesUnrepresentable(let total, let adding): return "byte total \(total) + \(adding) unrepresentable"
         case .refcountLimit(let id): return "object \(id) at its refcount limit"
         case .fieldLimit(let id): return "object \(id) at its field limit"
         case .rootQuota(let limit): return "root quota \(limit)"

@@ -49,8 +49,25 @@ struct TypeRegistry: Sendable {
 
     func keyName(_ key: UInt32, of type: TypeID) -> String { entries[Int(type)].keys[Int(key)] }
 
-    mutating func account(_ type: TypeID, count: Int, bytes delta: Int64) {
-        counts[Int(type)] += count
-        if delta != 0 { bytes[Int(type)] = UInt64(Int64(bytes[Int(type)]) + delta) }
+    /// One more live object of `type`, of `size` bytes. The heap's quota check keeps its
+    /// total within UInt64, and a type's bytes are part of it, so the sums cannot overflow.
+    mutating func add(_ type: TypeID, size: UInt64) {
+        counts[Int(type)] += 1
+        bytes[Int(type)] += size
+    }
+
+    mutating func remove(_ type: TypeID, size: UInt64) {
+        counts[Int(type)] -= 1
+        bytes[Int(type)] -= size
+    }
+
+    mutating func resize(_ type: TypeID, from old: UInt64, to new: UInt64) {
+        bytes[Int(type)] = bytes[Int(type)] - old + new
+    }
+
+    /// A snapshot's counts, as they were written.
+    mutating func restoreCounts(_ type: TypeID, count: Int, bytes total: UInt64) {
+        counts[Int(type)] = count
+        bytes[Int(type)] = total
     }
 }

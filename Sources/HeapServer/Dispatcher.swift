@@ -250,12 +250,12 @@ struct Dispatcher {
             return .object(members)
         }
         let types: [JSONValue] = heap.histogram().prefix(20).map {
-            ["type": .string($0.type), "count": .int(Int64($0.count)), "bytes": .int(Int64($0.bytes))]
+            ["type": .string($0.type), "count": .int(Int64($0.count)), "bytes": .int(Int64(clamping: $0.bytes))]
         }
         let gcSummary: JSONValue = ["enabled": .bool(g.enabled), "debug": .array(g.debug.names.map { .string($0) })]
         var members: [(String, JSONValue)] = []
         members.append(("objects", .int(Int64(heap.objectCount))))
-        members.append(("bytes", .int(Int64(heap.totalBytes))))
+        members.append(("bytes", .int(Int64(clamping: heap.totalBytes))))
         members.append(("generations", .array(generations)))
         members.append(("permanent", .int(Int64(sizes[3]))))
         members.append(("garbage", .int(Int64(heap.garbageIDs.count))))

@@ -44,7 +44,10 @@ extension HeapError {
             return RPCError(code: .quotaExceeded,
                             message: "heap quota exceeded: \(total) + \(adding) bytes is over \(limit)")
         case .sizeUnrepresentable(let n):
-            return RPCError(code: .quotaExceeded, message: "heap quota exceeded: \(n) bytes cannot be counted")
+            return .invalidParams("params.size: at most \(HeapLimits.maxObjectSize) bytes, got \(n)")
+        case .bytesUnrepresentable(let total, let adding):
+            return RPCError(code: .quotaExceeded,
+                            message: "heap quota exceeded: \(total) + \(adding) bytes cannot be counted")
         case .refcountLimit(let id):
             return RPCError(code: .quotaExceeded, message: "object \(id) has the most references it can hold")
         case .fieldLimit(let id):

@@ -95,7 +95,7 @@ enum Results {
         var members: [(String, JSONValue)] = [
             ("id", .int(Int64(s.id.raw))), ("name", s.name.map { .string($0) } ?? .null),
             ("connected", .bool(connected)), ("references", .int(Int64(s.references))),
-            ("objects", .int(Int64(s.distinctObjects))), ("bytes", .int(Int64(s.bytes))),
+            ("objects", .int(Int64(s.distinctObjects))), ("bytes", .int(Int64(clamping: s.bytes))),
             ("scope_depth", .int(Int64(s.scopeDepth))),
         ]
         if let lease = s.leaseSeconds {
