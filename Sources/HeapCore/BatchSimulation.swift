@@ -121,7 +121,7 @@ struct BatchSimulation {
     /// `Heap.set` with one field and no data: the same temporary holds, so the same frees.
     private mutating func set(_ id: ObjectID, field: String, target: ObjectID?) throws(HeapError) -> Int {
         let slot = try resolveLive(id)
-        guard !field.isEmpty else { throw .emptyFieldName }
+        try HeapLimits.checkFieldName(field)
         var t: Slot?
         if let target {
             t = try resolveLive(target)

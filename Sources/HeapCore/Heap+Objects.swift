@@ -131,7 +131,7 @@ extension Heap {
         let slot = try resolveLive(id)
         var targets: [Slot?] = []
         for f in fields {
-            guard !f.name.isEmpty else { throw .emptyFieldName }
+            try HeapLimits.checkFieldName(f.name)
             if let t = f.target {
                 let s = try resolveLive(t)
                 // Each field's target is held twice while the call runs (as the caller's
@@ -198,7 +198,7 @@ extension Heap {
         var slots: [Slot] = []
         slots.reserveCapacity(fields.count)
         for f in fields {
-            guard !f.name.isEmpty else { throw .emptyFieldName }
+            try HeapLimits.checkFieldName(f.name)
             let s = try resolveLive(f.target)
             try checkRefcountRoom(s, f.target, adding: fields.count)
             slots.append(s)

@@ -99,10 +99,20 @@ extension Heap {
             for _ in 0..<(try r.varint()) { table.weakrefsTo[Slot(try r.varint())] = try r.raw(Slot.self) }
             types = TypeRegistry()
             for _ in 0..<(try r.varint()) {
-                let t = types.intern(try r.string())
-                for _ in 0..<(try r.varint()) { _ = types.internKey(try r.string(), of: t) }
+                let name = try r.string()
+                let keys = try r.varint()
+                guard !name.isEmpty else {
+                    types.restoreForgotten()
+                    for _ in 0..<keys { _ = try r.string() }
+                    _ = try r.int(); _ = try r.varint()
+                    continue
+                }
+                let t = types.intern(name)
+                for _ in 0..<keys { _ = types.internKey(try r.string(), of: t) }
                 types.restoreCounts(t, count: try r.int(), bytes: try r.varint())
             }
+            // Types left without objects are forgotten by the next operation, as they would
+            // have been in the heap that wrote the snapshot.
             gc.enabled = try r.bool()
             for i in 0..<3 { gc.thresholds[i] = try r.int() }
             for i in 0..<3 { gc.counts[i] = try r.int() }

@@ -19,8 +19,8 @@ public enum HeapError: Error, Equatable, Sendable {
     case weakrefTypeReserved
     case emptyFieldName
     case emptyRootName
-    /// A name (type, field, root, session) longer than `limit` UTF-8 bytes.
-    case nameTooLong(limit: Int)
+    /// A field name longer than `limit` UTF-8 bytes.
+    case fieldNameTooLong(limit: Int)
     /// More fields in one request than an object can have.
     case tooManyFields(limit: Int)
     case generationOutOfRange(Int)
@@ -49,8 +49,6 @@ public enum HeapError: Error, Equatable, Sendable {
     case fieldLimit(ObjectID)
     case rootQuota(limit: Int)
     case sessionQuota(limit: Int)
-    /// Distinct type names of live objects (types with no live object are forgotten).
-    case typeQuota(limit: Int)
 
     // MARK: sessions and scopes
     case sessionExists(String)
@@ -80,7 +78,7 @@ extension HeapError: CustomStringConvertible {
         case .weakrefTypeReserved: return "type 'weakref' is reserved"
         case .emptyFieldName: return "empty field name"
         case .emptyRootName: return "empty root name"
-        case .nameTooLong(let limit): return "name longer than \(limit) bytes"
+        case .fieldNameTooLong(let limit): return "field name longer than \(limit) bytes"
         case .tooManyFields(let limit): return "more than \(limit) fields"
         case .generationOutOfRange(let g): return "generation \(g) out of range"
         case .thresholdCount(let n): return "\(n) thresholds"
@@ -97,7 +95,6 @@ extension HeapError: CustomStringConvertible {
         case .fieldLimit(let id): return "object \(id) at its field limit"
         case .rootQuota(let limit): return "root quota \(limit)"
         case .sessionQuota(let limit): return "session quota \(limit)"
-        case .typeQuota(let limit): return "type quota \(limit)"
         case .sessionExists(let name): return "session '\(name)' exists"
         case .sessionClosed(let id): return "session \(id) closed"
         case .noSessionNamed(let name): return "no session '\(name)'"

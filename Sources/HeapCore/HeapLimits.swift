@@ -2,13 +2,30 @@
 public struct HeapLimits: Sendable, Equatable {
     public var maxObjects: Int
     public var maxBytes: UInt64
+    /// Named roots at once. Each costs its name (at most 1 KiB over the wire) and an entry.
+    public var maxRoots: Int
+    /// Named sessions at once (anonymous ones are one per connection, bounded by the
+    /// server's client limit). Each costs its name and its reference tables.
+    public var maxSessions: Int
+    /// Longest field name, in UTF-8 bytes (as the wire caps type, root and session names).
+    public static let maxFieldNameBytes = 1024
     /// Largest `size` of one object: the integers JSON carries exactly (as ids), so every
     /// size, and every sum of sizes up to the heap's UInt64 total, can be reported.
     public static let maxObjectSize: UInt64 = 1 << 53 - 1
 
-    public init(maxObjects: Int = .max, maxBytes: UInt64 = .max) {
+    /// Defaults bound the name tables to about 100 MiB of names at worst: 100,000 roots and
+    /// 10,000 named sessions of 1 KiB names.
+    public init(maxObjects: Int = .max, maxBytes: UInt64 = .max, maxRoots: Int = 100_000,
+                maxSessions: Int = 10_000) {
         self.maxObjects = maxObjects
         self.maxBytes = maxBytes
+        self.maxRoots = maxRoots
+        self.maxSessions = maxSessions
+    }
+
+    static func checkFieldName(_ name: String) throws(HeapError) {
+        guard !name.isEmpty else { throw .emptyFieldName }
+        guard name.utf8.count <= maxFieldNameBytes else { throw .fieldNameTooLong(limit: maxFieldNameBytes) }
     }
 
     /// Whether `bytes` more (and, for a new object, one more object) fit a heap that holds
