@@ -70,7 +70,8 @@ public struct Heap: Sendable {
         if table.records[Int(slot)].refcount == 0 { deallocate(slot, &events) }
     }
 
-    static let maxRefcount = UInt32.max - 1
+    /// Below the collector's two gc_refs markers (`GCRefs`).
+    static let maxRefcount = GCRefs.tentativelyUnreachable - 1
 
     func checkRefcountRoom(_ slot: Slot, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
         try Self.checkRefcountRoom(table.records[Int(slot)].refcount, id, adding: n)
