@@ -30,7 +30,7 @@ extension HeapError {
         case .generationOutOfRange(let g): return .invalidParams("params.generation: must be 0, 1 or 2, got \(g)")
         case .thresholdCount(let n): return .invalidParams("params.threshold: expected 1 to 3 integers, got \(n)")
         case .thresholdOutOfRange(let i, let v):
-            return .invalidParams("params.threshold[\(i)]: must be between 0 and \(Int32.max), got \(v)")
+            return .invalidParams("params.threshold[\(i)]: must be between \(Int32.min) and \(Int32.max), got \(v)")
         case .leaseOutOfRange(let s):
             return .invalidParams("params.lease_s: must be a number of seconds above 0, got \(s)")
         case .batchForwardReference(let op, let k):
