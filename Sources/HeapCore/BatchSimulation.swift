@@ -83,6 +83,7 @@ struct BatchSimulation {
         guard type != Heap.weakrefType else {
             throw .weakrefTypeReserved
         }
+        try HeapLimits.checkSize(size ?? 0)
         try checkQuota(adding: size ?? 0)
         let slot = makeObject(type: internType(type), size: size ?? 0)
         heldDelta[slot, default: 0] += 1
@@ -120,11 +121,11 @@ struct BatchSimulation {
     /// `Heap.set` with one field and no data: the same temporary holds, so the same frees.
     private mutating func set(_ id: ObjectID, field: String, target: ObjectID?) throws(HeapError) -> Int {
         let slot = try resolveLive(id)
-        guard !field.isEmpty else { throw .emptyFieldName }
+        try HeapLimits.checkFieldName(field)
         var t: Slot?
         if let target {
             t = try resolveLive(target)
-            try checkRefcountRoom(t!, target)
+            try Heap.checkRefcountRoom(objects[t!]!.refcount, target, adding: 2)   // as `Heap.set` counts
         }
         if objects[slot]!.fields.count == FieldPool.maxFields {
             throw .fieldLimit(id)

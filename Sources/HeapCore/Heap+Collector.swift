@@ -89,7 +89,7 @@ extension Heap {
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
-                v.refs[Int(s)] = Int32(truncatingIfNeeded: Int(r.pointee.refcount))
+                v.refs[Int(s)] = r.pointee.refcount
                 s = r.pointee.gcNext
             }
         }

@@ -74,7 +74,7 @@ extension Heap {
         if flags.contains(.isWeakref) { detachWeakref(slot) }
         events.freed(table.id(of: slot))
         let size = table.size(slot)
-        types.account(table.records[Int(slot)].type, count: -1, bytes: -Int64(size))
+        types.remove(table.records[Int(slot)].type, size: size)
         totalBytes -= size
         if flags.contains(.hasData) { table.data[slot] = nil }
     }

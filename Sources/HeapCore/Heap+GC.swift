@@ -39,13 +39,15 @@ extension Heap {
 
     public mutating func setEnabled(_ on: Bool) { gc.enabled = on }
 
-    /// `gc.set_threshold(t0[, t1[, t2]])`: omitted values keep theirs.
+    /// `gc.set_threshold(t0[, t1[, t2]])`: omitted values keep theirs. Any C `int` is taken,
+    /// as 3.11 takes it: a negative threshold 0 makes every allocation collect (count0 is
+    /// always above it), a negative older one makes every trigger collect that generation.
     public mutating func setThresholds(_ t: [Int]) throws(HeapError) {
         guard (1...3).contains(t.count) else {
             throw .thresholdCount(t.count)
         }
         for (i, v) in t.enumerated() {
-            guard v >= 0 && v <= Int(Int32.max) else {
+            guard v >= Int(Int32.min) && v <= Int(Int32.max) else {
                 throw .thresholdOutOfRange(index: i, value: v)
             }
         }

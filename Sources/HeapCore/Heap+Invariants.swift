@@ -32,7 +32,7 @@ extension Heap {
         var bytes: UInt64 = 0
         for s in table.objectSlots where table.isLive(s) {
             live += 1
-            bytes += table.size(s)
+            bytes &+= table.size(s)   // a checker must not trap on the damage it reports
             let rc = table.records[Int(s)].refcount
             if rc != counted[Int(s)] {
                 problems.append("object \(table.id(of: s)) has refcount \(rc) but \(counted[Int(s)]) holders")

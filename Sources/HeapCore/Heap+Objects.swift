@@ -53,6 +53,7 @@ extension Heap {
         }
         let targets = try resolveFieldTargets(spec.fields)
         let size = spec.size ?? UInt64(spec.data?.count ?? 0)
+        try HeapLimits.checkSize(size)
         try checkQuota(adding: size)
         // The targets are held while the allocation runs, as the creating frame holds them in
         // CPython; the references become the fields' own below.
@@ -130,10 +131,12 @@ extension Heap {
         let slot = try resolveLive(id)
         var targets: [Slot?] = []
         for f in fields {
-            guard !f.name.isEmpty else { throw .emptyFieldName }
+            try HeapLimits.checkFieldName(f.name)
             if let t = f.target {
                 let s = try resolveLive(t)
-                try checkRefcountRoom(s, t, adding: fields.count)
+                // Each field's target is held twice while the call runs (as the caller's
+                // argument and as the field), whatever the fields it replaces.
+                try checkRefcountRoom(s, t, adding: 2 * fields.count)
                 targets.append(s)
             } else {
                 targets.append(nil)
@@ -144,6 +147,7 @@ extension Heap {
         }
         let newSize: UInt64? = size ?? (table.records[Int(slot)].flags.contains(.explicitSize)
             ? nil : data.map { UInt64($0?.count ?? 0) })
+        if let newSize { try HeapLimits.checkSize(newSize) }
         if let newSize, newSize > table.size(slot) { try checkQuota(adding: newSize - table.size(slot), newObject: false) }
 
         // Held for the duration, as the caller's frame would hold them in Python.
@@ -194,7 +198,7 @@ extension Heap {
         var slots: [Slot] = []
         slots.reserveCapacity(fields.count)
         for f in fields {
-            guard !f.name.isEmpty else { throw .emptyFieldName }
+            try HeapLimits.checkFieldName(f.name)
             let s = try resolveLive(f.target)
             try checkRefcountRoom(s, f.target, adding: fields.count)
             slots.append(s)
@@ -222,7 +226,7 @@ extension Heap {
             table.records[Int(slot)].flags.insert(.hasData)
         }
         table.listAppend(slot, to: ListHead.generation(0))
-        types.account(type, count: 1, bytes: Int64(size))
+        types.add(type, size: size)
         totalBytes += size
         return slot
     }
@@ -237,7 +241,7 @@ extension Heap {
     mutating func resize(_ slot: Slot, to size: UInt64) {
         let old = table.size(slot)
         table.setSize(slot, size)
-        types.account(table.records[Int(slot)].type, count: 0, bytes: Int64(size) - Int64(old))
+        types.resize(table.records[Int(slot)].type, from: old, to: size)
         totalBytes = totalBytes - old + size
     }
 }

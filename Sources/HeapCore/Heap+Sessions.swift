@@ -3,6 +3,7 @@ extension Heap {
     /// Opens a session. A named session is found again by its name until it is closed.
     public mutating func openSession(name: String? = nil) throws(HeapError) -> SessionID {
         if let name, sessionNames[name] != nil { throw .sessionExists(name) }
+        if name != nil && sessionNames.count >= limits.maxSessions { throw .sessionQuota(limit: limits.maxSessions) }
         let id = SessionID(raw: nextSessionID)
         nextSessionID += 1
         sessions[id] = SessionRefs(name: name)
@@ -121,6 +122,7 @@ extension Heap {
         let new = try id.map { id throws(HeapError) in try resolveLive(id) }
         if let new, let id { try checkRefcountRoom(new, id) }
         let old = roots[name]
+        if new != nil && old == nil && roots.count >= limits.maxRoots { throw .rootQuota(limit: limits.maxRoots) }
         let oldID = old.map { table.id(of: $0) }
         if let new { incref(new) }
         roots[name] = new

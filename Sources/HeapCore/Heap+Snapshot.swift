@@ -101,20 +101,32 @@ extension Heap {
             for _ in 0..<(try r.varint()) { table.weakrefsTo[try Self.slot(&r)] = try r.raw(Slot.self) }
             types = TypeRegistry()
             for n in 0..<(try r.varint()) {
-                let t = types.intern(try r.string())
-                guard t == n else { throw SnapshotError(reason: "snapshot names type '\(types.name(t))' twice") }
-                for k in 0..<(try r.varint()) {
-                    let name = try r.string()
-                    guard types.internKey(name, of: t) == k else {
-                        throw SnapshotError(reason: "snapshot names field '\(name)' of type '\(types.name(t))' twice")
+                let name = try r.string()
+                let keys = try r.varint()
+                guard !name.isEmpty else {
+                    // The place of a type forgotten with its last object: kept so later type
+                    // indexes stay where they were.
+                    types.restoreForgotten()
+                    for _ in 0..<keys { _ = try r.string() }
+                    _ = try r.int()
+                    _ = try r.varint()
+                    continue
+                }
+                guard let t = types.restoreNamed(name), t == n else {
+                    throw SnapshotError(reason: "snapshot names type '\(name)' twice")
+                }
+                for k in 0..<keys {
+                    let key = try r.string()
+                    guard types.internKey(key, of: t) == k else {
+                        throw SnapshotError(reason: "snapshot names field '\(key)' of type '\(name)' twice")
                     }
                 }
                 let count = try r.int(), bytes = try r.varint()
-                guard count >= 0, bytes <= UInt64(Int64.max) else {
-                    throw SnapshotError(reason: "snapshot gives type '\(types.name(t))' \(count) objects of \(bytes) bytes")
-                }
-                types.account(t, count: count, bytes: Int64(bytes))
+                guard count >= 0 else { throw SnapshotError(reason: "snapshot gives type '\(name)' \(count) objects") }
+                types.restoreCounts(t, count: count, bytes: bytes)
             }
+            // Types left without objects are forgotten by the next operation, as they would
+            // have been in the heap that wrote the snapshot.
             gc.enabled = try r.bool()
             for i in 0..<3 { gc.thresholds[i] = try r.int() }
             for i in 0..<3 { gc.counts[i] = try r.int() }

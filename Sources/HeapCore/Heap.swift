@@ -1,25 +1,3 @@
-/// Limits a heap enforces on allocation (nothing referenced is ever evicted).
-public struct HeapLimits: Sendable, Equatable {
-    public var maxObjects: Int
-    public var maxBytes: UInt64
-    public init(maxObjects: Int = .max, maxBytes: UInt64 = .max) {
-        self.maxObjects = maxObjects
-        self.maxBytes = maxBytes
-    }
-
-    /// Whether `bytes` more (and, for a new object, one more object) fit a heap that holds
-    /// `objects` objects of `total` bytes. Shared by the heap and `apply`'s dry run, so both
-    /// refuse with the same error.
-    func check(objects: Int, total: UInt64, adding bytes: UInt64, newObject: Bool) throws(HeapError) {
-        if newObject && objects >= maxObjects {
-            throw .objectQuota(limit: maxObjects, live: objects)
-        }
-        if bytes > maxBytes || total > maxBytes - bytes {
-            throw .byteQuota(limit: maxBytes, total: total, adding: bytes)
-        }
-    }
-}
-
 /// The shared object heap: CPython 3.11's memory model over a compact object table.
 ///
 /// A value type with one owner: the server keeps it behind a single lock, tests own it directly.
@@ -92,7 +70,8 @@ public struct Heap: Sendable {
         if table.records[Int(slot)].refcount == 0 { deallocate(slot, &events) }
     }
 
-    static let maxRefcount = UInt32.max - 1
+    /// Below the collector's two gc_refs markers (`GCRefs`).
+    static let maxRefcount = GCRefs.tentativelyUnreachable - 1
 
     func checkRefcountRoom(_ slot: Slot, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
         try Self.checkRefcountRoom(table.records[Int(slot)].refcount, id, adding: n)

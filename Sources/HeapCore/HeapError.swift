@@ -19,8 +19,8 @@ public enum HeapError: Error, Equatable, Sendable {
     case weakrefTypeReserved
     case emptyFieldName
     case emptyRootName
-    /// A name (type, field, root, session) longer than `limit` UTF-8 bytes.
-    case nameTooLong(limit: Int)
+    /// A field name longer than `limit` UTF-8 bytes.
+    case fieldNameTooLong(limit: Int)
     /// More fields in one request than an object can have.
     case tooManyFields(limit: Int)
     case generationOutOfRange(Int)
@@ -40,15 +40,15 @@ public enum HeapError: Error, Equatable, Sendable {
     case objectQuota(limit: Int, live: Int)
     /// `adding` more bytes to a heap of `total` would pass `limit`.
     case byteQuota(limit: UInt64, total: UInt64, adding: UInt64)
-    /// A byte count past what the heap can represent (sizes and totals stay below 2^63).
+    /// An object size past `HeapLimits.maxObjectSize` (2^53 - 1, what JSON carries exactly).
     case sizeUnrepresentable(UInt64)
+    /// The heap's byte total would pass UInt64.max.
+    case bytesUnrepresentable(total: UInt64, adding: UInt64)
     case refcountLimit(ObjectID)
     /// The object has `FieldPool.maxFields` fields already.
     case fieldLimit(ObjectID)
     case rootQuota(limit: Int)
     case sessionQuota(limit: Int)
-    /// Distinct type names of live objects (types with no live object are forgotten).
-    case typeQuota(limit: Int)
 
     // MARK: sessions and scopes
     case sessionExists(String)
@@ -78,7 +78,7 @@ extension HeapError: CustomStringConvertible {
         case .weakrefTypeReserved: return "type 'weakref' is reserved"
         case .emptyFieldName: return "empty field name"
         case .emptyRootName: return "empty root name"
-        case .nameTooLong(let limit): return "name longer than \(limit) bytes"
+        case .fieldNameTooLong(let limit): return "field name longer than \(limit) bytes"
         case .tooManyFields(let limit): return "more than \(limit) fields"
         case .generationOutOfRange(let g): return "generation \(g) out of range"
         case .thresholdCount(let n): return "\(n) thresholds"
@@ -90,11 +90,11 @@ extension HeapError: CustomStringConvertible {
         case .objectQuota(let limit, _): return "object quota \(limit)"
         case .byteQuota(let limit, let total, let adding): return "byte quota \(limit): \(total) + \(adding)"
         case .sizeUnrepresentable(let n): return "size \(n) unrepresentable"
+        case .bytesUnrepresentable(let total, let adding): return "byte total \(total) + \(adding) unrepresentable"
         case .refcountLimit(let id): return "object \(id) at its refcount limit"
         case .fieldLimit(let id): return "object \(id) at its field limit"
         case .rootQuota(let limit): return "root quota \(limit)"
         case .sessionQuota(let limit): return "session quota \(limit)"
-        case .typeQuota(let limit): return "type quota \(limit)"
         case .sessionExists(let name): return "session '\(name)' exists"
         case .sessionClosed(let id): return "session \(id) closed"
         case .noSessionNamed(let name): return "no session '\(name)'"

@@ -49,6 +49,7 @@ public enum OperationOutcome: Sendable, Equatable {
 extension Heap {
     /// Applies one operation: all of it, or (throwing) none of it.
     public mutating func apply(_ op: HeapOperation, events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
+        defer { types.forgetUnused() }
         switch op {
         case .openSession(let name):
             return .session(try openSession(name: name))

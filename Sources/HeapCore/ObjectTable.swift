@@ -13,7 +13,7 @@ struct ObjectTable: Sendable {
     /// The collector's `gc_refs`, one per slot, apart from the records: subtract_refs and
     /// move_unreachable touch referents in random order, and a 4-byte array stays in cache far
     /// better than the records do. `GCRefs.notCollecting` outside a collection.
-    var gcRefs: [Int32]
+    var gcRefs: [UInt32]
     private var freeTop: Slot = 0        // 0: empty (slot 0 is a sentinel, never free)
     private(set) var freeCount = 0
     private(set) var liveCount = 0
@@ -103,7 +103,7 @@ struct ObjectTable: Sendable {
 
     /// Bytes of the record table and the collector scratch.
     var byteCount: Int {
-        records.capacity * MemoryLayout<ObjectRecord>.stride + gcRefs.capacity * MemoryLayout<Int32>.stride
+        records.capacity * MemoryLayout<ObjectRecord>.stride + gcRefs.capacity * MemoryLayout<UInt32>.stride
     }
 
     var objectSlots: Range<Slot> { Self.reservedSlots..<Slot(records.count) }
@@ -192,7 +192,10 @@ struct ObjectTable: Sendable {
 /// Values of `gc_refs` (gcmodule.c keeps the same states in `_gc_prev` and flag bits).
 enum GCRefs {
     /// Not in the generation being collected (PREV_MASK_COLLECTING clear).
-    static let notCollecting = Int32.min
+    static let notCollecting = UInt32.max
     /// Collecting, and set aside in `unreachable` by move_unreachable (NEXT_MASK_UNREACHABLE).
-    static let tentativelyUnreachable: Int32 = -1
+    static let tentativelyUnreachable = UInt32.max - 1
+    /// A count is at most an object's refcount, which `Heap.maxRefcount` keeps below both
+    /// markers: every refcount fits, unlike the Int32 this once was (an object with 2^31
+    /// references read as negative and was taken for garbage).
 }

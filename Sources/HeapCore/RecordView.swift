@@ -3,7 +3,7 @@
 /// array subscripts cost as much as the work itself. Valid only inside `Heap.withRecordView`.
 struct RecordView {
     let records: UnsafeMutablePointer<ObjectRecord>
-    let refs: UnsafeMutablePointer<Int32>
+    let refs: UnsafeMutablePointer<UInt32>
     let pool: UnsafePointer<FieldPool.Entry>
 
     @inline(__always) subscript(_ s: Slot) -> UnsafeMutablePointer<ObjectRecord> { records + Int(s) }

@@ -20,15 +20,72 @@ struct TypeRegistry: Sendable {
     private(set) var counts: [Int] = []
     private(set) var bytes: [UInt64] = []
     private var index: [String: TypeID] = [:]
+    /// Types whose last live object died during the current operation; `forgetUnused` forgets
+    /// those still without objects when the operation ends.
+    private var unused: [TypeID] = []
+    /// Ids of forgotten types, reused first (their entries hold an empty name meanwhile).
+    private(set) var free: [TypeID] = []
+    /// Type 0, `weakref`, is never forgotten: its field order is the harness's to set.
+    static let permanent: TypeID = 0
+
+    /// Live types (with an interned name), the bound of the registry's memory together with
+    /// the free ids: at most the live objects' distinct types + 1.
+    var liveTypeCount: Int { index.count }
 
     mutating func intern(_ name: String) -> TypeID {
         if let id = index[name] { return id }
+        let id: TypeID
+        if let reused = free.popLast() {
+            id = reused
+            entries[Int(id)] = Entry(name: name)
+        } else {
+            id = TypeID(entries.count)
+            entries.append(Entry(name: name))
+            counts.append(0)
+            bytes.append(0)
+        }
+        index[name] = id
+        return id
+    }
+
+    /// Forgets every type that has had no live object since its last one died in this
+    /// operation: its name and its field-key table go. A later object of that name starts a
+    /// new type with a new key table, as a Python program that re-creates a class gets a new
+    /// class with new shared keys (CPYTHON-GC.md §4.1: the key order belongs to the class).
+    /// Forgetting at the end of an operation, not at the death itself, keeps the key table of
+    /// a type whose last instance dies inside an operation that then makes another (an
+    /// allocation whose automatic collection frees the last one, an `apply` batch), as the
+    /// Python caller holding the class would.
+    mutating func forgetUnused() {
+        guard !unused.isEmpty else { return }
+        // In id order, so that a heap restored from a snapshot (which lists every type without
+        // objects as unused) reuses the same ids as the heap that wrote it.
+        for t in Set(unused).sorted() where counts[Int(t)] == 0 && !entries[Int(t)].name.isEmpty {
+            index[entries[Int(t)].name] = nil
+            entries[Int(t)] = Entry(name: "")
+            free.append(t)
+        }
+        unused.removeAll(keepingCapacity: true)
+    }
+
+    /// A snapshot's type, at the next id (a restore lists types in id order, so the ids held
+    /// free by placeholders before it must not be reused for it). Nil if the name came before.
+    mutating func restoreNamed(_ name: String) -> TypeID? {
+        guard index[name] == nil else { return nil }
         let id = TypeID(entries.count)
         entries.append(Entry(name: name))
         counts.append(0)
         bytes.append(0)
         index[name] = id
         return id
+    }
+
+    /// A snapshot's placeholder for a forgotten type id.
+    mutating func restoreForgotten() {
+        free.append(TypeID(entries.count))
+        entries.append(Entry(name: ""))
+        counts.append(0)
+        bytes.append(0)
     }
 
     func lookup(_ name: String) -> TypeID? { index[name] }
@@ -49,8 +106,27 @@ struct TypeRegistry: Sendable {
 
     func keyName(_ key: UInt32, of type: TypeID) -> String { entries[Int(type)].keys[Int(key)] }
 
-    mutating func account(_ type: TypeID, count: Int, bytes delta: Int64) {
-        counts[Int(type)] += count
-        if delta != 0 { bytes[Int(type)] = UInt64(Int64(bytes[Int(type)]) + delta) }
+    /// One more live object of `type`, of `size` bytes. The heap's quota check keeps its
+    /// total within UInt64, and a type's bytes are part of it, so the sums cannot overflow.
+    mutating func add(_ type: TypeID, size: UInt64) {
+        counts[Int(type)] += 1
+        bytes[Int(type)] += size
+    }
+
+    mutating func remove(_ type: TypeID, size: UInt64) {
+        counts[Int(type)] -= 1
+        bytes[Int(type)] -= size
+        if counts[Int(type)] == 0 && type != Self.permanent { unused.append(type) }
+    }
+
+    mutating func resize(_ type: TypeID, from old: UInt64, to new: UInt64) {
+        bytes[Int(type)] = bytes[Int(type)] - old + new
+    }
+
+    /// A snapshot's counts, as they were written.
+    mutating func restoreCounts(_ type: TypeID, count: Int, bytes total: UInt64) {
+        counts[Int(type)] = count
+        bytes[Int(type)] = total
+        if count == 0 && type != Self.permanent { unused.append(type) }
     }
 }

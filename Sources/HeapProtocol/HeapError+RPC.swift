@@ -24,12 +24,13 @@ extension HeapError {
             return .invalidParams("params.type: 'weakref' objects are made by the weakref method")
         case .emptyFieldName: return .invalidParams("params.fields: field names must be non-empty")
         case .emptyRootName: return .invalidParams("params.name: must be a non-empty string")
-        case .nameTooLong(let limit): return .invalidParams("params: a name is longer than \(limit) bytes")
+        case .fieldNameTooLong(let limit):
+            return .invalidParams("params.fields: field names are at most \(limit) bytes")
         case .tooManyFields(let limit): return .invalidParams("params.fields: at most \(limit) fields")
         case .generationOutOfRange(let g): return .invalidParams("params.generation: must be 0, 1 or 2, got \(g)")
         case .thresholdCount(let n): return .invalidParams("params.threshold: expected 1 to 3 integers, got \(n)")
         case .thresholdOutOfRange(let i, let v):
-            return .invalidParams("params.threshold[\(i)]: must be between 0 and \(Int32.max), got \(v)")
+            return .invalidParams("params.threshold[\(i)]: must be between \(Int32.min) and \(Int32.max), got \(v)")
         case .leaseOutOfRange(let s):
             return .invalidParams("params.lease_s: must be a number of seconds above 0, got \(s)")
         case .batchForwardReference(let op, let k):
@@ -44,7 +45,10 @@ extension HeapError {
             return RPCError(code: .quotaExceeded,
                             message: "heap quota exceeded: \(total) + \(adding) bytes is over \(limit)")
         case .sizeUnrepresentable(let n):
-            return RPCError(code: .quotaExceeded, message: "heap quota exceeded: \(n) bytes cannot be counted")
+            return .invalidParams("params.size: at most \(HeapLimits.maxObjectSize) bytes, got \(n)")
+        case .bytesUnrepresentable(let total, let adding):
+            return RPCError(code: .quotaExceeded,
+                            message: "heap quota exceeded: \(total) + \(adding) bytes cannot be counted")
         case .refcountLimit(let id):
             return RPCError(code: .quotaExceeded, message: "object \(id) has the most references it can hold")
         case .fieldLimit(let id):
@@ -53,9 +57,6 @@ extension HeapError {
             return RPCError(code: .quotaExceeded, message: "heap quota exceeded: at most \(limit) named roots")
         case .sessionQuota(let limit):
             return RPCError(code: .quotaExceeded, message: "heap quota exceeded: at most \(limit) sessions")
-        case .typeQuota(let limit):
-            return RPCError(code: .quotaExceeded,
-                            message: "heap quota exceeded: at most \(limit) types with live objects")
         case .sessionExists(let name):
             return RPCError(code: .sessionConflict, message: "session '\(name)' already exists")
         case .sessionClosed(let id): return RPCError(code: .noSuchSession, message: "session \(id) is closed")

@@ -175,8 +175,8 @@ public struct ParamsReader {
         guard v.kind == .array, (1...3).contains(v.count) else { throw wrong(name, "an array of 1 to 3 integers", v) }
         var out: [Int] = []
         for (i, e) in v.elements.enumerated() {
-            guard let n = e.int64, n >= 0, n <= Int64(Int32.max) else {
-                throw wrong("\(name)[\(i)]", "an integer from 0 to \(Int32.max)", e)
+            guard let n = e.int64, n >= Int64(Int32.min), n <= Int64(Int32.max) else {
+                throw wrong("\(name)[\(i)]", "an integer from \(Int32.min) to \(Int32.max)", e)
             }
             out.append(Int(n))
         }

@@ -72,6 +72,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Heap quota: most bytes the live objects account for.")
     var maxBytes: UInt64?
 
+    @Option(help: "Heap quota: most named roots.")
+    var maxRoots: Int = HeapLimits().maxRoots
+
+    @Option(help: "Heap quota: most named sessions.")
+    var maxSessions: Int = HeapLimits().maxSessions
+
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
@@ -98,7 +104,8 @@ struct Serve: ParsableCommand {
         var config = HeapServer.Configuration(socketPath: HeapdEndpoint.socketPath(explicit: socket))
         config.maximumMessageSize = maxMessage
         config.maximumConnections = maxClients
-        config.limits = HeapLimits(maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max)
+        config.limits = HeapLimits(maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max,
+                                   maxRoots: maxRoots, maxSessions: maxSessions)
         if let threads { config.threads = threads }
         config.dataDirectory = memory ? nil : (data ?? DataDirectory.defaultPath())
         config.fsync = fsync

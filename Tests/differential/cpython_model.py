@@ -83,6 +83,8 @@ class Model:
         self.alive = set()      # names not yet seen dead
         self.present = {}       # name -> set of field names currently set
         self.kind = {}          # name -> "obj" | "weakref"
+        self.tname = {}         # name -> type name (objects only)
+        self.retired = []       # classes replaced by a new class of the same name
         self.saveall = False
         self.base_stats = None
 
@@ -95,6 +97,15 @@ class Model:
         self.base_stats = gc.get_stats()
 
     def cls(self, tname, fin):
+        # heapd forgets a type once no object of it is alive (at the end of that request); a
+        # later object of the name starts a new type with a new key table. The Python
+        # equivalent re-creates the class, which gets new shared keys.
+        # The old class is kept (a dropped class is cyclic garbage the collector would count).
+        if not any(self.tname.get(n) == tname and p() is not None for n, p in self.probes.items()):
+            for fin_ in (False, True):
+                old = self.classes.pop((tname, fin_), None)
+                if old is not None:
+                    self.retired.append(old)
         key = (tname, fin)
         c = self.classes.get(key)
         if c is None:
@@ -122,6 +133,7 @@ class Model:
     def op_alloc(self, name, tname, fin, fields=()):
         o = self.cls(tname, fin)()
         self._register(name, o, fin, "obj")
+        self.tname[name] = tname
         for f, v in fields:
             setattr(o, f, self.get(v))
             self.present[name].add(f)
@@ -133,6 +145,7 @@ class Model:
         for i in reversed(range(n)):
             o = c()
             self._register(prefix + str(i), o, fin, "obj")
+            self.tname[prefix + str(i)] = tname
             if prev is not None:
                 setattr(o, field, prev)
                 self.present[prefix + str(i)].add(field)

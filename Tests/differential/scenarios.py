@@ -164,6 +164,10 @@ SCENARIOS = [
         cycle2("A", "B", True), collect(0), unref("A", "B"), collect(0, ret=0), collect(1, ret=2))),
     Scenario("s21_auto_gen0", "automatic collection runs (inequality only, §8.5)", [["auto", [10, 10, 10], 200]]),
     Scenario("s22_auto_threshold0", "threshold0 == 0 disables automatic collection", [["auto", [0, 10, 10], 200]]),
+    Scenario("s22b_negative_threshold0", "t0 < 0: every allocation collects (exact)",
+             [["auto", [-1, 10, 10], 30]]),
+    Scenario("s22c_negative_thresholds", "negative t1, t2 are accepted and collect older generations",
+             [["auto", [5, -1, -1], 30]]),
     Scenario("s23_auto_low_thresholds", "automatic collections with t=(5,2,1)", flat(
         [["auto", [5, 2, 1], 300]], cycle2("A", "B", True), unref("A", "B"), collect(2, ret=2))),
     Scenario("s26_frozen_references_are_external", "a frozen garbage holder keeps young garbage alive", flat(

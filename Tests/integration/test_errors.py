@@ -217,7 +217,7 @@ INVALID_PARAMS = [
     ("gc.set", {"threshold": "700"}, "params.threshold"),
     ("gc.set", {"threshold": []}, "params.threshold"),
     ("gc.set", {"threshold": [1, 2, 3, 4]}, "params.threshold"),
-    ("gc.set", {"threshold": [5, -1]}, "params.threshold"),
+    ("gc.set", {"threshold": [5, -2 ** 40]}, "params.threshold"),
     ("gc.set", {"threshold": [5, 2 ** 40]}, "params.threshold"),
     ("gc.set", {"threshold": [5], "debug": ["BOGUS"]}, "params.debug"),
     ("gc.set", {"debug": "STATS"}, "params.debug"),
