@@ -40,23 +40,27 @@ extension Heap {
         try checkSession(to)
         guard from != to, let refs = sessions[from] else { return }
         for (slot, n) in refs.allHeld { for _ in 0..<n { sessions[to]!.take(slot) } }
-        sessions[from]!.frames = [[:]]
+        sessions[from]!.removeAll()
     }
 
     /// Enters a nested scope; returns the new depth (1 for the first scope).
     public mutating func enterScope(_ id: SessionID) throws(HeapError) -> Int {
         try checkSession(id)
         guard sessions[id]!.frames.count < 1024 else { throw .scopeTooDeep(limit: 1023) }
-        sessions[id]!.frames.append([:])
+        sessions[id]!.enterScope()
         return sessions[id]!.frames.count - 1
     }
 
-    /// Leaves the innermost scope, dropping the references taken in it. Returns the new depth.
+    /// Leaves the innermost scope, dropping the references taken in it in the order they were
+    /// taken (a frame's locals in slot order). Returns the new depth.
     public mutating func exitScope(_ id: SessionID, events: inout HeapEvents) throws(HeapError) -> Int {
         try checkSession(id)
         guard sessions[id]!.frames.count > 1 else { throw .noScopeToExit }
-        let frame = sessions[id]!.frames.removeLast()
-        releaseAll(frame.map { ($0.key, $0.value) }, &events)
+        let taken = sessions[id]!.exitScope()
+        // Ids first: a release may free (and, later, reuse) slots of the others.
+        for id in taken.map({ table.id(of: $0) }) {
+            if case .live(let slot) = table.resolve(id) { decref(slot, &events) }
+        }
         return sessions[id]!.frames.count - 1
     }
 

@@ -65,10 +65,16 @@ extension Heap {
             w.varint(id.raw)
             w.optional(s.name) { $0.string($1) }
             w.optional(s.leaseSeconds) { $0.u64($1.bitPattern) }
-            w.varint(UInt64(s.frames.count))
-            for f in s.frames {
-                w.varint(UInt64(f.count))
-                for (slot, n) in f.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(slot)); w.varint(UInt64(n)) }
+            // Each scope as runs of (slot, count) in the order the references were taken (a
+            // snapshot of the first version held each slot once, in slot order: read the same).
+            w.varint(UInt64(s.scopes.count))
+            for scope in s.scopes {
+                var runs: [(Slot, Int)] = []
+                for slot in scope {
+                    if runs.last?.0 == slot { runs[runs.count - 1].1 += 1 } else { runs.append((slot, 1)) }
+                }
+                w.varint(UInt64(runs.count))
+                for (slot, n) in runs { w.varint(UInt64(slot)); w.varint(UInt64(n)) }
             }
         }
         w.varint(UInt64(roots.count))
@@ -140,13 +146,22 @@ extension Heap {
                 let id = SessionID(raw: try r.varint())
                 var s = SessionRefs(name: try r.optional { r throws(BinaryReader.Truncated) in try r.string() })
                 s.leaseSeconds = try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) }
-                s.frames = []
+                var scopes: [[Slot]] = []
                 for _ in 0..<(try r.varint()) {
-                    var f: [Slot: UInt32] = [:]
-                    for _ in 0..<(try r.varint()) { f[try Self.slot(&r)] = try Self.u32(&r, "a reference count") }
-                    s.frames.append(f)
+                    var scope: [Slot] = []
+                    for _ in 0..<(try r.varint()) {
+                        let slot = try Self.slot(&r)
+                        let count = try Self.u32(&r, "a reference count")
+                        // A count past the object's refcount is damage (and must not make the
+                        // restore allocate gigabytes); the validator checks the exact sums later.
+                        guard Int(slot) < table.records.count, count <= table.records[Int(slot)].refcount else {
+                            throw SnapshotError(reason: "snapshot gives a session \(count) references to slot \(slot)")
+                        }
+                        scope += repeatElement(slot, count: Int(count))
+                    }
+                    scopes.append(scope)
                 }
-                if s.frames.isEmpty { s.frames = [[:]] }
+                s.restore(scopes: scopes)
                 sessions[id] = s
                 if let name = s.name {
                     guard sessionNames.updateValue(id, forKey: name) == nil else {

@@ -10,8 +10,6 @@ public enum HeapError: Error, Equatable, Sendable {
     case noSuchObject(ObjectID, Absence)
     case referenceNotHeld(ObjectID)
     case noSuchRoot(String)
-    /// A field deleted from an object that does not have it (Python's AttributeError).
-    case noSuchField(ObjectID, name: String)
 
     // MARK: arguments the core itself checks
     case emptyTypeName
@@ -73,7 +71,6 @@ extension HeapError: CustomStringConvertible {
         case .noSuchObject(let id, .neverExisted): return "object \(id) does not exist"
         case .referenceNotHeld(let id): return "this session holds no reference to object \(id)"
         case .noSuchRoot(let name): return "no root named '\(name)'"
-        case .noSuchField(let id, let name): return "object \(id) has no field '\(name)'"
         case .emptyTypeName: return "empty type name"
         case .weakrefTypeReserved: return "type 'weakref' is reserved"
         case .emptyFieldName: return "empty field name"

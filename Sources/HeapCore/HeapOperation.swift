@@ -47,9 +47,15 @@ public enum OperationOutcome: Sendable, Equatable {
 }
 
 extension Heap {
+    /// Ends one operation, however it was run (`apply`, or a typed call such as `allocate`):
+    /// types left without a live object are forgotten now (TypeRegistry.forgetUnused).
+    public mutating func endOperation() {
+        types.forgetUnused()
+    }
+
     /// Applies one operation: all of it, or (throwing) none of it.
     public mutating func apply(_ op: HeapOperation, events: inout HeapEvents) throws(HeapError) -> OperationOutcome {
-        defer { types.forgetUnused() }
+        defer { endOperation() }
         switch op {
         case .openSession(let name):
             return .session(try openSession(name: name))

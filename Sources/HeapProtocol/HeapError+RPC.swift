@@ -16,9 +16,6 @@ extension HeapError {
                             data: ["id": id.json])
         case .noSuchRoot(let name):
             return RPCError(code: .noSuchRoot, message: "no root named '\(name)'", data: ["name": .string(name)])
-        case .noSuchField(let id, let name):
-            return RPCError(code: .invalidParams, message: "params.fields.\(name): object \(id) has no field '\(name)'",
-                            data: ["id": id.json, "field": .string(name)])
         case .emptyTypeName: return .invalidParams("params.type: must be a non-empty string")
         case .weakrefTypeReserved:
             return .invalidParams("params.type: 'weakref' objects are made by the weakref method")

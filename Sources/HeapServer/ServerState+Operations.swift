@@ -37,6 +37,7 @@ extension ServerState {
     /// An `apply` batch; journaled unless every op failed (then nothing changed).
     mutating func applyBatch(_ ops: [BatchOp], atomic: Bool, session: SessionID,
                              _ events: inout HeapEvents) throws -> BatchOutcome {
+        defer { heap.endOperation() }
         let operation = HeapOperation.batch(ops, atomic: atomic, session: session)
         try journal?.reserve(for: operation)
         let outcome = try heap.applyBatch(ops, atomic: atomic, session: session, events: &events)

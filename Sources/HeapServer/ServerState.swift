@@ -64,6 +64,7 @@ struct ServerState: Sendable {
     /// only built when there is a journal.
     mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
                                       _ body: (inout Heap) throws(E) -> R) throws -> R {
+        defer { heap.endOperation() }   // as `Heap.apply` ends one, so replay matches
         guard let journal else { return try body(&heap) }
         let operation = op()
         try journal.reserve(for: operation)

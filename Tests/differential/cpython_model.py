@@ -85,6 +85,7 @@ class Model:
         self.kind = {}          # name -> "obj" | "weakref"
         self.tname = {}         # name -> type name (objects only)
         self.retired = []       # classes replaced by a new class of the same name
+        self.scopes = [[]]      # per scope (frame), names of the references taken, in order
         self.saveall = False
         self.base_stats = None
 
@@ -128,6 +129,7 @@ class Model:
     def _hold(self, name, o):
         _incref(o)
         self.hcount[name] = self.hcount.get(name, 0) + 1
+        self.scopes[-1].append(name)
 
     # -- operations ----------------------------------------------------------------------
     def op_alloc(self, name, tname, fin, fields=()):
@@ -161,12 +163,29 @@ class Model:
         self._hold(name, self.get(name))
 
     def op_unref(self, name):
+        self._forget_hold(name)
+        for scope in reversed(self.scopes):     # `del` of the latest local holding it
+            if name in scope:
+                del scope[len(scope) - 1 - scope[::-1].index(name)]
+                break
+        self._release(name)
+
+    def _forget_hold(self, name):
         c = self.hcount[name] - 1
         if c == 0:
             del self.hcount[name]
         else:
             self.hcount[name] = c
-        self._release(name)
+
+    def op_scope_enter(self):
+        self.scopes.append([])
+
+    def op_scope_exit(self):
+        # A returning frame clears its locals in slot order, the order of first assignment
+        # (`_PyFrame_Clear`: localsplus[0..n]); each decref runs its cascade before the next.
+        for name in self.scopes.pop():
+            self._forget_hold(name)
+            self._release(name)
 
     def _release(self, name):
         # The temporary from the probe outlives the C-level decref by nothing but this return:

@@ -8,6 +8,7 @@ Operations (JSON lists; names are logical object names, unique within a run):
   ["set", name, field, name|None]                           None deletes the field
   ["weakref", name, target, callback, [[cN, name], ...]?]   weakref object, held by the session
   ["root", rname, name|None]                                global variable
+  ["scope_enter"] ["scope_exit"]                            a function frame: its locals go on exit
   ["collect", g] ["freeze"] ["unfreeze"] ["saveall", bool] ["garbage_clear"]
   ["auto", [t0, t1, t2], pairs]                             automatic collection (inequalities)
   ["expect", {...}]                                         assertion on the previous step, both sides
@@ -208,6 +209,10 @@ class HeapdSide:
             c.call("ref", id=self.ids[op[1]])
         elif kind == "unref":
             c.call("unref", id=self.ids[op[1]])
+        elif kind == "scope_enter":
+            c.call("scope.enter")
+        elif kind == "scope_exit":
+            c.call("scope.exit")
         elif kind == "set":
             name, field, value = op[1:4]
             c.call("set", id=self.ids[name], fields={field: None if value is None else self.ids[value]})
@@ -315,6 +320,20 @@ class Mirror:
         self.fields = {}         # name -> {field: name}
         self.garbage = []
         self.used = set()
+        self.scopes = [[]]       # per scope, the names whose references it took, in order
+
+    def _take(self, name):
+        self.held[name] += 1
+        self.scopes[-1].append(name)
+
+    def _drop(self, name):
+        self.held[name] -= 1
+        if self.held[name] == 0:
+            del self.held[name]
+        for scope in reversed(self.scopes):     # the innermost scope holding it, latest first
+            if name in scope:
+                del scope[len(scope) - 1 - scope[::-1].index(name)]
+                return
 
     def valid(self, op):
         k = op[0]
@@ -332,6 +351,10 @@ class Mirror:
             return op[1] in self.alive
         if k == "unref":
             return self.held[op[1]] > 0
+        if k == "scope_enter":
+            return len(self.scopes) < 100
+        if k == "scope_exit":
+            return len(self.scopes) > 1
         if k == "set":
             name, field, value = op[1:4]
             if name not in self.alive or (value is not None and value not in self.alive):
@@ -378,7 +401,7 @@ class Mirror:
         if k == "alloc":
             self.typefin[op[2]] = op[3]
             self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
-            self.held[op[1]] += 1
+            self._take(op[1])
         elif k == "chain":
             prefix, n, tname, fin, field = op[1:6]
             cyclic = op[6] if len(op) > 6 else False
@@ -386,13 +409,18 @@ class Mirror:
             for i in range(n):
                 nxt = prefix + str(i + 1) if i + 1 < n else (prefix + "0" if cyclic else None)
                 self._add(prefix + str(i), ("obj", tname, fin), [(field, nxt)] if nxt else [])
-            self.held[prefix + "0"] += 1
+            self._take(prefix + "0")
         elif k == "ref":
-            self.held[op[1]] += 1
+            self._take(op[1])
         elif k == "unref":
-            self.held[op[1]] -= 1
-            if self.held[op[1]] == 0:
-                del self.held[op[1]]
+            self._drop(op[1])
+        elif k == "scope_enter":
+            self.scopes.append([])
+        elif k == "scope_exit":
+            for name in self.scopes.pop():
+                self.held[name] -= 1
+                if self.held[name] == 0:
+                    del self.held[name]
         elif k == "set":
             if op[3] is None:
                 self.fields[op[1]].pop(op[2], None)
@@ -400,7 +428,7 @@ class Mirror:
                 self.fields[op[1]][op[2]] = op[3]
         elif k == "weakref":
             self._add(op[1], ("weakref", op[2], op[3]), op[4] if len(op) > 4 else [])
-            self.held[op[1]] += 1
+            self._take(op[1])
         elif k == "root":
             if op[2] is None:
                 self.roots.pop(op[1], None)

@@ -168,6 +168,11 @@ SCENARIOS = [
              [["auto", [-1, 10, 10], 30]]),
     Scenario("s22c_negative_thresholds", "negative t1, t2 are accepted and collect older generations",
              [["auto", [5, -1, -1], 30]]),
+    Scenario("s50_scope_exit_order", "scope exit releases in the order references were taken", flat(
+        new("A", True), new("B", True), new("C", True), [["root", "ra", "A"], ["root", "rb", "B"],
+        ["root", "rc", "C"]], unref("A", "B", "C"), [["scope_enter"], ["ref", "C"], ["ref", "A"], ["ref", "B"],
+        ["ref", "C"], ["unref", "C"], ["root", "ra", None], ["root", "rb", None], ["root", "rc", None],
+        ["scope_exit"]], expect(ev_seq=["del:C", "del:A", "del:B"]))),
     Scenario("s23_auto_low_thresholds", "automatic collections with t=(5,2,1)", flat(
         [["auto", [5, 2, 1], 300]], cycle2("A", "B", True), unref("A", "B"), collect(2, ret=2))),
     Scenario("s26_frozen_references_are_external", "a frozen garbage holder keeps young garbage alive", flat(
