@@ -51,15 +51,9 @@ public enum HeapError: Error, Equatable, Sendable {
     // MARK: sessions and scopes
     case sessionExists(String)
     case sessionClosed(SessionID)
-    case noSessionNamed(String)
-    /// A request that needs a named session came from an anonymous one.
-    case notInNamedSession
     case scopeTooDeep(limit: Int)
     case noScopeToExit
 
-    /// An operation's outcome was not of the kind its request expects (a bug, never the
-    /// client's fault).
-    case unexpectedOutcome(operation: String)
     /// An atomic `apply` batch refused as a whole because op `op` (named `name`) would fail.
     indirect case batchOpFailed(op: Int, name: String, HeapError)
 }
@@ -94,11 +88,8 @@ extension HeapError: CustomStringConvertible {
         case .sessionQuota(let limit): return "session quota \(limit)"
         case .sessionExists(let name): return "session '\(name)' exists"
         case .sessionClosed(let id): return "session \(id) closed"
-        case .noSessionNamed(let name): return "no session '\(name)'"
-        case .notInNamedSession: return "not in a named session"
         case .scopeTooDeep(let limit): return "scopes deeper than \(limit)"
         case .noScopeToExit: return "no scope to exit"
-        case .unexpectedOutcome(let op): return "unexpected outcome of \(op)"
         case .batchOpFailed(let op, let name, let error): return "ops[\(op)] (\(name)): \(error)"
         }
     }

@@ -57,13 +57,8 @@ extension HeapError {
         case .sessionExists(let name):
             return RPCError(code: .sessionConflict, message: "session '\(name)' already exists")
         case .sessionClosed(let id): return RPCError(code: .noSuchSession, message: "session \(id) is closed")
-        case .noSessionNamed(let name): return RPCError(code: .noSuchSession, message: "no session named '\(name)'")
-        case .notInNamedSession:
-            return RPCError(code: .noSuchSession,
-                            message: "this connection is not in a named session; pass params.name")
         case .scopeTooDeep(let limit): return RPCError(code: .scopeError, message: "scopes nest at most \(limit) deep")
         case .noScopeToExit: return RPCError(code: .scopeError, message: "no scope to exit")
-        case .unexpectedOutcome(let op): return .internalError("internal error: unexpected outcome of \(op)")
         case .batchOpFailed(let op, let name, let error):
             // The failing op's own error, its message prefixed and `op` added to its data.
             let inner = error.rpcError
