@@ -37,6 +37,7 @@ extension ServerState {
     /// An `apply` batch; journaled unless every op failed (then nothing changed).
     mutating func applyBatch(_ ops: [BatchOp], atomic: Bool, session: SessionID,
                              _ events: inout HeapEvents) throws(HeapError) -> BatchOutcome {
+        heapChanged()
         let outcome = try heap.applyBatch(ops, atomic: atomic, session: session, events: &events)
         if outcome.successes > 0 { journal?.record(.batch(ops, atomic: atomic, session: session)) }
         return outcome

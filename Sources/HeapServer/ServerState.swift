@@ -34,8 +34,19 @@ struct ServerState: Sendable {
 
     /// Where applied operations are recorded (nil: memory only).
     var journal: (any OperationJournal)?
+    /// Counts changes of the heap (every change goes through `change` or `applyBatch`), so
+    /// inspection can tell whether what it cached still describes the heap.
+    private(set) var heapVersion: UInt64 = 0
+    /// The dominator tree of the heap at `heapVersion` (`dominators`), dropped by the next change.
+    var dominatorCache: (version: UInt64, tree: DominatorTree)?
 
     init(heap: Heap) { self.heap = heap }
+
+    /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.
+    mutating func heapChanged() {
+        heapVersion &+= 1
+        dominatorCache = nil
+    }
 
     /// Changes what a connection subscribed to; returns its subscriptions after.
     mutating func changeSubscriptions(of connection: ConnectionID,
@@ -59,6 +70,7 @@ struct ServerState: Sendable {
     /// change goes through here. `op` is only built when there is a journal.
     mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
                                       _ body: (inout Heap) throws(E) -> R) throws(E) -> R {
+        heapChanged()
         let result = try body(&heap)
         journal?.record(op())
         return result
