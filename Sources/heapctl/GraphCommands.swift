@@ -101,7 +101,8 @@ struct Retained: ParsableCommand {
 struct Histogram: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Live objects by type: count and bytes, most bytes first.")
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Only what this named session holds.") var session: String?
+    // Not `--session`: that global option names the session heapctl runs in.
+    @Option(name: .customLong("held-by"), help: "Only what this named session holds.") var session: String?
     @Option(help: "Only this generation: 0, 1, 2 or permanent.") var generation: String?
 
     func run() throws {
