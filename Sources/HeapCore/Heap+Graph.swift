@@ -13,15 +13,25 @@ extension Heap {
             edgeCount += Int(table.records[Int(s)].fieldCount)
         }
         precondition(edgeCount < Int(UInt32.max), "too many fields for the inspection graph")
-        var successors = [Slot]()
-        successors.reserveCapacity(edgeCount)
-        for s in 0..<n {
-            start[s] = UInt32(successors.count)
-            if ids[s] != 0 {
-                for e in fieldEntries(Slot(s)) { successors.append(FieldPool.target(e)) }
+        var successors = [Slot](repeating: 0, count: edgeCount)
+        // The hot loop reads the tables through raw pointers (no bounds or uniqueness checks).
+        table.records.withUnsafeBufferPointer { records in
+            fieldPool.entries.withUnsafeBufferPointer { pool in
+                successors.withUnsafeMutableBufferPointer { out in
+                    var e = 0
+                    for s in 0..<n {
+                        start[s] = UInt32(e)
+                        let r = records[s]
+                        guard r.flags.contains(.live) else { continue }
+                        for i in 0..<Int(r.fieldCount) {
+                            out[e] = FieldPool.target(pool[Int(r.fieldsAt) + i])
+                            e += 1
+                        }
+                    }
+                    start[n] = UInt32(e)
+                }
             }
         }
-        start[n] = UInt32(successors.count)
         return HeapGraph(ids: ids, sizes: sizes, successorStart: start, successors: successors,
                          holders: rootHolders(ids))
     }

@@ -87,15 +87,25 @@ public struct HeapGraph: Sendable {
     /// The reverse graph in CSR form (a counting sort of the edges by target).
     func predecessors() -> (start: [UInt32], sources: [Slot]) {
         var start = [UInt32](repeating: 0, count: slotCount + 1)
-        for t in successors { start[Int(t) + 1] += 1 }
-        for i in 0..<slotCount { start[i + 1] += start[i] }
-        var fill = start
         var sources = [Slot](repeating: 0, count: successors.count)
-        for s in 0..<slotCount where ids[s] != 0 {
-            for e in edges(Slot(s)) {
-                let t = Int(successors[e])
-                sources[Int(fill[t])] = Slot(s)
-                fill[t] += 1
+        start.withUnsafeMutableBufferPointer { start in
+            successors.withUnsafeBufferPointer { succ in
+                successorStart.withUnsafeBufferPointer { succStart in
+                    for t in succ { start[Int(t) + 1] += 1 }
+                    for i in 0..<slotCount { start[i + 1] += start[i] }
+                    var fill = Array(start)
+                    sources.withUnsafeMutableBufferPointer { sources in
+                        fill.withUnsafeMutableBufferPointer { fill in
+                            for s in 0..<slotCount {
+                                for e in Int(succStart[s])..<Int(succStart[s + 1]) {
+                                    let t = Int(succ[e])
+                                    sources[Int(fill[t])] = Slot(s)
+                                    fill[t] += 1
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         return (start, sources)
