@@ -401,3 +401,31 @@ def test_errors(client):
     with pytest.raises(RPCError) as e:
         client.call("path", id=1, limit=0)
     assert e.value.code == -32602
+
+
+def test_deep_chain_and_long_cycle_run_without_recursion(client):
+    """A 300,000-object ring hanging off a held head: a recursive DFS or Tarjan would overflow
+    a thread's stack at this depth."""
+    c = client
+    n = 300_000
+    ids = []
+    for start in range(0, n, 10000):
+        ids += c.call("apply", ops=[["alloc", "Ring", 1]] * 10000)["results"]
+    head = ids[0]
+    for start in range(0, n, 5000):
+        ops = []
+        for i in range(start, min(start + 5000, n)):
+            ops.append(["set", ids[i], "next", ids[(i + 1) % n]])
+            if i > 0:
+                ops.append(["unref", ids[i]])
+        c.call("apply", ops=ops)
+    ring = c.call("cycles", id=ids[n // 2])["components"]
+    assert [(len(x["ids"]), x["bytes"]) for x in ring] == [(n, n)]
+    far = c.call("path", id=ids[-1])["paths"][0]
+    assert far["ids"] == ids and far["fields"] == ["next"] * (n - 1)
+    assert c.call("dominators", id=ids[-1])["idom"] == ids[-2]
+    assert c.call("dominators", id=head) == {"id": head, "reachable": True, "idom": None,
+                                             "retained_count": n, "retained_bytes": n}
+    c.call("unref", id=head)
+    assert c.call("path", id=ids[-1]) == {"id": ids[-1], "reachable": False, "paths": []}
+    assert c.call("collect")["collected"] == n
