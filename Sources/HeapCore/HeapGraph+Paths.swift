@@ -22,7 +22,11 @@ extension HeapGraph {
         var moreHolders: [Slot: [Int32]] = [:]
         for (h, entry) in holders.enumerated() {
             for s in entry.slots {
-                if firstHolder[Int(s)] < 0 { firstHolder[Int(s)] = Int32(h) } else { moreHolders[s, default: []].append(Int32(h)) }
+                if firstHolder[Int(s)] < 0 {
+                    firstHolder[Int(s)] = Int32(h)
+                } else {
+                    moreHolders[s, default: []].append(Int32(h))
+                }
             }
         }
         var reached = [Bool](repeating: false, count: holders.count)

@@ -7,7 +7,8 @@ import JSONRPC
 /// A root holder as people read it: `session heapctl-alice`, `root cache`, `gc.garbage`.
 private func holderText(_ root: JSONValue?) -> String {
     switch root?["kind"]?.stringValue {
-    case "session": root?["name"]?.stringValue.map { "session \($0)" } ?? "anonymous session #\(Pretty.int(root?["session"]))"
+    case "session":
+        root?["name"]?.stringValue.map { "session \($0)" } ?? "anonymous session #\(Pretty.int(root?["session"]))"
     case "root": "root \(root?["name"]?.stringValue ?? "?")"
     case "permanent": "permanent generation (gc.freeze)"
     case "garbage": "gc.garbage"
@@ -60,7 +61,8 @@ struct Cycles: ParsableCommand {
             var table = TextTable([("OBJECTS", .right), ("SIZE", .right), ("IDS", .left)])
             for c in components {
                 let ids = c["ids"]?.arrayValue ?? []
-                let shown = ids.prefix(12).map { Pretty.int($0) }.joined(separator: ", ") + (ids.count > 12 ? ", …" : "")
+                let shown = ids.prefix(12).map { Pretty.int($0) }.joined(separator: ", ")
+                    + (ids.count > 12 ? ", …" : "")
                 table.append([String(ids.count), bytesText(c["bytes"]), shown])
             }
             return table.text
@@ -85,9 +87,11 @@ struct Retained: ParsableCommand {
                 }
                 let idom = r["idom"].flatMap { $0.isNull ? nil : Pretty.int($0) }
                 return "object \(Pretty.int(r["id"])): retains \(Pretty.int(r["retained_count"])) objects, "
-                    + "\(bytesText(r["retained_bytes"])); immediate dominator: \(idom.map { "object \($0)" } ?? "the roots")"
+                    + "\(bytesText(r["retained_bytes"])); "
+                    + "immediate dominator: \(idom.map { "object \($0)" } ?? "the roots")"
             }
-            var table = TextTable([("ID", .right), ("TYPE", .left), ("RETAINED", .right), ("OBJECTS", .right), ("IDOM", .left)])
+            var table = TextTable([("ID", .right), ("TYPE", .left), ("RETAINED", .right), ("OBJECTS", .right),
+                                   ("IDOM", .left)])
             for e in r["top"]?.arrayValue ?? [] {
                 let idom = e["idom"].flatMap { $0.isNull ? nil : Pretty.int($0) } ?? "(roots)"
                 table.append([Pretty.int(e["id"]), e["type"]?.stringValue ?? "?", bytesText(e["retained_bytes"]),
@@ -99,7 +103,8 @@ struct Retained: ParsableCommand {
 }
 
 struct Histogram: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Live objects by type: count and bytes, most bytes first.")
+    static let configuration = CommandConfiguration(
+        abstract: "Live objects by type: count and bytes, most bytes first.")
     @OptionGroup var options: GlobalOptions
     // Not `--session`: that global option names the session heapctl runs in.
     @Option(name: .customLong("held-by"), help: "Only what this named session holds.") var session: String?
@@ -108,7 +113,9 @@ struct Histogram: ParsableCommand {
     func run() throws {
         var params: [(String, JSONValue)] = []
         if let session { params.append(("session", .string(session))) }
-        if let generation { params.append(("generation", Int64(generation).map { .int($0) } ?? .string(generation))) }
+        if let generation {
+            params.append(("generation", Int64(generation).map { .int($0) } ?? .string(generation)))
+        }
         try options.run(HistogramRequest.name, .object(params)) { r in
             var table = TextTable([("COUNT", .right), ("SIZE", .right), ("TYPE", .left)])
             var count: Int64 = 0, bytes: Int64 = 0

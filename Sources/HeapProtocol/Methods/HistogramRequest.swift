@@ -25,7 +25,9 @@ public struct HistogramRequest: HeapMethod {
     public var params: JSONValue? {
         var members: [(String, JSONValue)] = []
         if let session { members.append(("session", .string(session))) }
-        if let generation { members.append(("generation", generation == 3 ? .string("permanent") : .int(Int64(generation)))) }
+        if let generation {
+            members.append(("generation", generation == 3 ? .string("permanent") : .int(Int64(generation))))
+        }
         return .object(members)
     }
 
