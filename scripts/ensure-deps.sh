@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson);
 # `test`: also what the tests need (socat, Neovim, Emacs, redis-server for the benchmark
-# client's RESP test, pytest, jsonschema); `bench`: redis-server and redis-benchmark. Idempotent and
+# client's RESP test, pytest, jsonschema, networkx for the inspection tests); `bench`: redis-server and redis-benchmark. Idempotent and
 # quiet when everything is there; runs apt-get only when a package is missing.
 set -euo pipefail
 what="${1:-build}"
@@ -24,7 +24,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ "$what" = test ] && ! python3 -c 'import pytest, jsonschema' 2>/dev/null; then
-    echo "ensure-deps: installing pytest and jsonschema" >&2
-    python3 -m pip install -q pytest jsonschema
+if [ "$what" = test ] && ! python3 -c 'import pytest, jsonschema, networkx' 2>/dev/null; then
+    echo "ensure-deps: installing pytest, jsonschema and networkx" >&2
+    python3 -m pip install -q pytest jsonschema networkx
 fi

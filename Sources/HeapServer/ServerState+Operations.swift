@@ -38,6 +38,7 @@ extension ServerState {
     mutating func applyBatch(_ ops: [BatchOp], atomic: Bool, session: SessionID,
                              _ events: inout HeapEvents) throws -> BatchOutcome {
         defer { heap.endOperation() }
+        heapChanged()
         let operation = HeapOperation.batch(ops, atomic: atomic, session: session)
         try journal?.reserve(for: operation)
         let outcome = try heap.applyBatch(ops, atomic: atomic, session: session, events: &events)

@@ -36,8 +36,19 @@ struct ServerState: Sendable {
 
     /// Where applied operations are recorded (nil: memory only).
     var journal: (any OperationJournal)?
+    /// Counts changes of the heap (every change goes through `change` or `applyBatch`), so
+    /// inspection can tell whether what it cached still describes the heap.
+    private(set) var heapVersion: UInt64 = 0
+    /// The dominator tree of the heap at `heapVersion` (`dominators`), dropped by the next change.
+    var dominatorCache: (version: UInt64, tree: DominatorTree)?
 
     init(heap: Heap) { self.heap = heap }
+
+    /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.
+    mutating func heapChanged() {
+        heapVersion &+= 1
+        dominatorCache = nil
+    }
 
     /// Changes what a connection subscribed to; returns its subscriptions after.
     mutating func changeSubscriptions(of connection: ConnectionID,
@@ -65,6 +76,7 @@ struct ServerState: Sendable {
     mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
                                       _ body: (inout Heap) throws(E) -> R) throws -> R {
         defer { heap.endOperation() }   // as `Heap.apply` ends one, so replay matches
+        heapChanged()
         guard let journal else { return try body(&heap) }
         let operation = op()
         try journal.reserve(for: operation)

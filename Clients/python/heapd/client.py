@@ -253,11 +253,12 @@ class Heap:
                  timeout: Optional[float] = None) -> None:
         if lease_s is not None and session is None:
             raise TypeError("lease_s is the lease of a named session: give session= too")
-        self.path = default_socket_path(path)
+        #: The daemon's socket (``path`` is the why-is-it-alive method, :meth:`path`).
+        self.socket_path = default_socket_path(path)
         #: Seconds to wait for each reply (``None``: for ever); see :class:`ReplyTimeout`.
         self.timeout = timeout
         self._lock = threading.RLock()
-        self._conn = Connection(self.path, framing, connect_timeout)
+        self._conn = Connection(self.socket_path, framing, connect_timeout)
         self.framing = self._conn.framing.name
         self.autorelease = autorelease
         self._closed = False
@@ -334,13 +335,13 @@ class Heap:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return "<heapd.Heap %s %s session=%r framing=%s>" % (
-            self.path, state, self._session_name, self.framing)
+            self.socket_path, state, self._session_name, self.framing)
 
     # ======================================================================== transport
     def _ensure_open(self) -> None:
         """Raise :class:`ConnectionLost` if this Heap is closed."""
         if self._closed:
-            raise ConnectionLost("this Heap's connection to %s is closed" % self.path)
+            raise ConnectionLost("this Heap's connection to %s is closed" % self.socket_path)
 
     def _request(self, method: str, params: Optional[Dict[str, Any]] = None) -> Any:
         """Send one request and return its result as a Record (raise its error)."""
@@ -838,6 +839,42 @@ class Heap:
             after = page.get("next")
             if after is None:
                 return
+
+    # ================================================================ the heap graph (SPEC §5)
+    def path(self, target: Union[Handle, int], *, limit: int = 1) -> Record:
+        """Why is ``target`` alive: ``{id, reachable, paths: [{root, ids, fields}]}``, up to
+        ``limit`` shortest paths of fields from distinct root holders (``root`` is ``{kind:
+        "session"|"root"|"permanent"|"garbage", name?, session?}``), shortest first.
+        ``reachable`` is False when only a cycle keeps it (``collect`` would free it)."""
+        return self._request("path", {"id": _as_id(target, "target"), "limit": limit})
+
+    def cycles(self, target: Union[Handle, int, None] = None, *, limit: int = 20) -> List[Record]:
+        """Reference cycles (strongly connected components) as ``{ids, bytes}``, live garbage
+        included: the one holding ``target`` (empty if none), else the ``limit`` largest."""
+        params: Dict[str, Any] = {"limit": limit}
+        if target is not None:
+            params["id"] = _as_id(target, "target")
+        return list(self._request("cycles", params)["components"])
+
+    def dominators(self, obj: Union[Handle, int, None] = None, *, limit: int = 20) -> Record:
+        """Retained sizes. For ``obj``: ``{id, idom, retained_count, retained_bytes}`` (``idom``
+        None: held by a root holder directly, or by several) or ``{id, reachable: False}``.
+        Without: ``{top: [{id, type, idom, retained_count, retained_bytes}]}``, the ``limit``
+        biggest retainers."""
+        params: Dict[str, Any] = {"limit": limit}
+        if obj is not None:
+            params["id"] = _as_id(obj, "obj")
+        return self._request("dominators", params)
+
+    def histogram(self, *, session: Optional[str] = None, generation: Any = None) -> List[Record]:
+        """Live objects by type, ``{type, count, bytes}``, most bytes first; only what the named
+        ``session`` holds, or one ``generation`` (0, 1, 2 or ``"permanent"``), if given."""
+        params: Dict[str, Any] = {}
+        if session is not None:
+            params["session"] = session
+        if generation is not None:
+            params["generation"] = generation
+        return list(self._request("histogram", params)["types"])
 
     # ================================================================ gc and the heap
     def collect(self, generation: int = 2) -> Record:

@@ -73,4 +73,4 @@ def test_default_socket_path_rule(monkeypatch):
 def test_connect_through_heapd_socket_env(daemon, monkeypatch):
     monkeypatch.setenv("HEAPD_SOCKET", daemon.socket)
     with heapd.connect() as heap:
-        assert heap.path == daemon.socket and heap.ping()
+        assert heap.socket_path == daemon.socket and heap.ping()

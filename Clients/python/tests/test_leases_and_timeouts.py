@@ -28,7 +28,7 @@ def test_open_session_with_lease(heap, connect):
         heap.open_session("py-lease-bad", lease_s=0)
     assert "lease_s" in str(info.value)
     with pytest.raises(TypeError):
-        heapd.Heap(heap.path, lease_s=5)                       # a lease needs a session
+        heapd.Heap(heap.socket_path, lease_s=5)                       # a lease needs a session
     assert session_info(heap, "py-lease-bad") is None
 
 

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""The inspection methods on a big heap, end to end through the protocol (SPEC §5, §7; issue 12).
+
+Builds, in a private `heapd --memory`, a heap of N objects through `apply`: a chain (`next`) with
+one random older object per node (`other`), the session holding only the newest node, plus 10%
+of the objects as unreachable two-object cycles (live garbage). Then times each method as a
+client sees it, while a second client pings in a loop: the longest ping during the call is the
+pause other clients see (every request runs under the heap's one lock). Also the daemon's
+resident memory before and after the dominator tree is cached.
+
+Usage: Benchmarks/inspection_bench.py [--objects 1000000] [--seed 1]   (build first: make build)
+"""
+import argparse
+import os
+import random
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "integration"))
+from heapd_harness import Daemon  # noqa: E402
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Pinger(threading.Thread):
+    """Pings in a loop; `window()` gives the longest round trip since it was last called."""
+
+    def __init__(self, client):
+        super().__init__(daemon=True)
+        self.client, self.worst, self.stop = client, 0.0, False
+        self.lock = threading.Lock()
+
+    def run(self):
+        while not self.stop:
+            t = time.perf_counter()
+            self.client.call("ping")
+            dt = time.perf_counter() - t
+            with self.lock:
+                self.worst = max(self.worst, dt)
+            time.sleep(0.001)
+
+    def window(self):
+        with self.lock:
+            w, self.worst = self.worst, 0.0
+        return w
+
+
+def build(c, n, rng):
+    chain = int(n * 0.9)
+    batch, prev, made = 3000, None, []
+    i = 0
+    while i < chain:
+        k = min(batch, chain - i)
+        ops = [["alloc", "Node", 16] for _ in range(k)]
+        got = c.call("apply", ops=ops)["results"]
+        ops = []
+        for j, oid in enumerate(got):
+            if prev is not None:
+                ops.append(["set", oid, "next", prev])
+                ops.append(["unref", prev])
+            if made:
+                ops.append(["set", oid, "other", made[rng.randrange(len(made))]])
+            made.append(oid)
+            prev = oid
+        c.call("apply", ops=ops)
+        i += k
+    pairs = (n - chain) // 2
+    for start in range(0, pairs, batch // 2):
+        k = min(batch // 2, pairs - start)
+        ops = []
+        for _ in range(k):
+            ops += [["alloc", "Garbage", 8], ["alloc", "Garbage", 8]]
+        got = c.call("apply", ops=ops)["results"]
+        ops = []
+        for a, b in zip(got[::2], got[1::2]):
+            ops += [["set", a, "peer", b], ["set", b, "peer", a], ["unref", a], ["unref", b]]
+        c.call("apply", ops=ops)
+    return made
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--objects", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    d = Daemon("--memory")
+    try:
+        c = d.client()
+        c.call("gc.set", enabled=False)
+        t = time.perf_counter()
+        made = build(c, args.objects, rng)
+        objects = c.call("stats")["objects"]
+        print(f"built {objects} objects in {time.perf_counter() - t:.1f} s; daemon RSS {rss_mib(d.proc.pid):.0f} MiB")
+        pinger = Pinger(d.client())
+        pinger.start()
+        time.sleep(0.05)
+        rows = [
+            ("path (oldest object)", "path", {"id": made[0]}),
+            ("path (limit 10)", "path", {"id": made[len(made) // 2], "limit": 10}),
+            ("cycles", "cycles", {}),
+            ("dominators (first)", "dominators", {}),
+            ("dominators (cached)", "dominators", {}),
+            ("dominators id (cached)", "dominators", {"id": made[len(made) // 2]}),
+            ("histogram", "histogram", {}),
+            ("histogram generation 0", "histogram", {"generation": 0}),
+            ("referrers", "referrers", {"id": made[0]}),
+        ]
+        print(f"{'method':<26}{'seconds':>10}{'max ping ms':>14}")
+        for label, method, params in rows:
+            pinger.window()
+            t = time.perf_counter()
+            c.call(method, **params)
+            dt = time.perf_counter() - t
+            time.sleep(0.01)
+            print(f"{label:<26}{dt:>10.4f}{pinger.window() * 1000:>14.1f}")
+        print(f"daemon RSS with the dominator tree cached: {rss_mib(d.proc.pid):.0f} MiB")
+        pinger.stop = True
+        pinger.join()
+    finally:
+        d.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+/// One holder of references outside the object graph (SPEC §5): a session (all its scopes), a
+/// named root, the permanent generation, or `gc.garbage`.
+///
+/// An anonymous session has no name: it is told apart by its `session` id (the one `session.list`
+/// shows). Holders order by kind (in the order of the cases), then name, anonymous sessions after
+/// named ones by session id.
+public struct RootHolder: Sendable, Hashable, Comparable {
+    public enum Kind: Int, Sendable, Comparable {
+        case session, root, permanent, garbage
+
+        public var name: String {
+            switch self {
+            case .session: "session"
+            case .root: "root"
+            case .permanent: "permanent"
+            case .garbage: "garbage"
+            }
+        }
+
+        public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public var kind: Kind
+    /// The session's or root's name (nil: an anonymous session, the permanent generation, gc.garbage).
+    public var name: String?
+    /// The session's id (sessions only).
+    public var session: SessionID?
+
+    public static func < (a: RootHolder, b: RootHolder) -> Bool {
+        if a.kind != b.kind { return a.kind < b.kind }
+        switch (a.name, b.name) {
+        case let (x?, y?) where x != y: return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return (a.session?.raw ?? 0) < (b.session?.raw ?? 0)
+        }
+    }
+}
+
+/// The heap as a graph, for inspection: built once per call from the heap's tables, read-only
+/// after (so it can outlive the heap's lock). Indexed by slot: nodes are the live objects, a
+/// strong edge runs from an object to each object one of its fields holds, in field order
+/// (weakref referents are not edges; a weakref object's own fields are). Adjacency is CSR: the
+/// successors of slot `s` are `successors[successorStart[s]..<successorStart[s + 1]]`.
+///
+/// Memory: 8 (id) + 8 (size) + 4 (offset) bytes per slot and 4 per edge; `predecessors()` adds
+/// 4 per slot and 4 per edge.
+public struct HeapGraph: Sendable {
+    /// Per slot: the live object's id (raw 0: no live object there).
+    let ids: [UInt64]
+    let sizes: [UInt64]
+    let successorStart: [UInt32]
+    let successors: [Slot]
+    /// Each holder with the slots it holds, distinct and ascending by id.
+    let holders: [(holder: RootHolder, slots: [Slot])]
+
+    var slotCount: Int { ids.count }
+
+    @inline(__always) func isLive(_ s: Slot) -> Bool { ids[Int(s)] != 0 }
+
+    @inline(__always) func edges(_ s: Slot) -> Range<Int> {
+        Int(successorStart[Int(s)])..<Int(successorStart[Int(s) + 1])
+    }
+
+    func id(_ s: Slot) -> ObjectID { ObjectID(raw: ids[Int(s)]) }
+
+    /// The live object's slot, or nil.
+    func slot(of id: ObjectID) -> Slot? {
+        guard id.isWellFormed else { return nil }
+        let s = Int(id.slotOrdinal) - 1 + Int(ObjectTable.reservedSlots)
+        return s < ids.count && ids[s] == id.raw ? Slot(s) : nil
+    }
+
+    /// Every slot some holder holds, distinct, ascending by id.
+    func heldSlots() -> [Slot] {
+        var seen = [Bool](repeating: false, count: slotCount)
+        var out: [Slot] = []
+        for (_, slots) in holders {
+            for s in slots where !seen[Int(s)] {
+                seen[Int(s)] = true
+                out.append(s)
+            }
+        }
+        return out.sorted { ids[Int($0)] < ids[Int($1)] }
+    }
+
+    /// The reverse graph in CSR form (a counting sort of the edges by target).
+    func predecessors() -> (start: [UInt32], sources: [Slot]) {
+        var start = [UInt32](repeating: 0, count: slotCount + 1)
+        var sources = [Slot](repeating: 0, count: successors.count)
+        start.withUnsafeMutableBufferPointer { start in
+            successors.withUnsafeBufferPointer { succ in
+                successorStart.withUnsafeBufferPointer { succStart in
+                    for t in succ { start[Int(t) + 1] += 1 }
+                    for i in 0..<slotCount { start[i + 1] += start[i] }
+                    var fill = Array(start)
+                    sources.withUnsafeMutableBufferPointer { sources in
+                        fill.withUnsafeMutableBufferPointer { fill in
+                            for s in 0..<slotCount {
+                                for e in Int(succStart[s])..<Int(succStart[s + 1]) {
+                                    let t = Int(succ[e])
+                                    sources[Int(fill[t])] = Slot(s)
+                                    fill[t] += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (start, sources)
+    }
+}

@@ -1,0 +1,62 @@
+import XCTest
+@testable import HeapCore
+
+/// The inspection graph in the core: holders, paths, cycles and dominators on small heaps, and a
+/// long chain closed into a ring (the algorithms keep their stacks on the heap, not the thread's).
+final class HeapGraphTests: HeapTestCase {
+    func testHoldersAreSessionsRootsFrozenAndGarbageInThatOrder() throws {
+        let a = alloc("A")
+        try heap.setRoot("r", to: a, events: &events)
+        let named = try heap.openSession(name: "named")
+        _ = try heap.ref(a, session: named)
+        let holders = heap.graph().holders.map(\.holder)
+        XCTAssertEqual(holders, [RootHolder(kind: .session, name: "named", session: named),
+                                 RootHolder(kind: .session, name: nil, session: session),
+                                 RootHolder(kind: .root, name: "r")])
+        _ = try heap.unref(a, session: named, events: &events)
+        try heap.setRoot("r", to: nil, events: &events)
+    }
+
+    func testPathCyclesAndDominatorsOnTheDiamond() throws {
+        let bottom = alloc("Bottom")
+        let left = alloc("Left", [("down", bottom)])
+        let right = alloc("Right", [("down", bottom)])
+        let top = alloc("Top", [("l", left), ("r", right)])
+        for o in [bottom, left, right] { drop(o) }
+        let paths = try heap.retentionPaths(to: bottom, limit: 5)
+        XCTAssertEqual(paths.map(\.ids), [[top, left, bottom]])
+        XCTAssertEqual(paths.map(\.fields), [["l", "down"]])
+        XCTAssertEqual(try heap.cycles(), [])
+        let tree = heap.dominatorTree()
+        XCTAssertEqual(tree.entry(bottom)?.idom, top)
+        XCTAssertEqual(tree.entry(top)?.retainedCount, 4)
+        XCTAssertNil(tree.entry(top)?.idom)
+        drop(top)
+    }
+
+    func testALongRingNeedsNoRecursion() throws {
+        let n = ProcessInfo.processInfo.environment["HEAPD_CHAIN_LENGTH"].flatMap(Int.init).map { min($0, 2_000_000) }
+            ?? 500_000
+        let first = alloc("Ring")
+        var prev = first
+        for _ in 1..<n {
+            let next = alloc("Ring")
+            link(prev, "next", next)
+            if prev != first { drop(prev) }
+            prev = next
+        }
+        link(prev, "next", first)
+        drop(prev)
+        XCTAssertEqual(try heap.retentionPaths(to: prev).first?.ids.count, n)
+        XCTAssertEqual(try heap.cycles(containing: first).map(\.ids.count), [n])
+        let tree = heap.dominatorTree()
+        XCTAssertEqual(tree.reachableCount, n)
+        XCTAssertEqual(tree.entry(first)?.retainedCount, n)
+        XCTAssertEqual(heap.objectCount, n, "inspection changed nothing")
+        drop(first)
+        XCTAssertEqual(try heap.retentionPaths(to: prev), [])
+        XCTAssertNil(heap.dominatorTree().entry(prev))
+        _ = try heap.collect(generation: 2, events: &events)
+        XCTAssertEqual(heap.objectCount, 0)
+    }
+}
