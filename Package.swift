@@ -89,7 +89,10 @@ let package = Package(
         // The collector benchmark (a command, not a test): heapd's core versus CPython.
         .executableTarget(
             name: "heapd-gcbench",
-            dependencies: ["HeapCore", "HeapServer", "HeapStore", "HeapProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "HeapCore", "HeapServer", "HeapStore", "HeapProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The libFuzzer target (SPEC §8): scripts/fuzz.sh builds it with -sanitize=fuzzer,address.
         .executableTarget(
@@ -110,10 +113,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "JSONRPCTests", dependencies: [
-            "JSONRPC", "JSONRPCNIO",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
+        .testTarget(
+            name: "JSONRPCTests",
+            dependencies: [
+                "JSONRPC", "JSONRPCNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
     ]
 )

@@ -1,9 +1,8 @@
+import Glibc
 import HeapProtocol
 import JSONRPC
 import JSONRPCNIO
 import NIOCore
-
-import Glibc
 
 /// A blocking JSON-RPC connection to heapd over its Unix socket (NDJSON framing), for the CLI
 /// and tests. Notifications that arrive while waiting for a reply are queued in order.
@@ -79,7 +78,9 @@ public final class HeapConnection {
         var offset = 0
         while offset < bytes.count {
             // MSG_NOSIGNAL: a daemon that went away is an error to report, not a SIGPIPE death.
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .connection(String(cString: strerror(errno)))
@@ -92,7 +93,9 @@ public final class HeapConnection {
         while true {
             if let frame = decoder.next(from: &inbound) {
                 guard case .message(let buffer) = frame else { throw .connection("reply too large") }
-                do { return try JSONCodec.parse(buffer) } catch { throw .connection("invalid JSON from heapd: \(error)") }
+                do { return try JSONCodec.parse(buffer) } catch {
+                    throw .connection("invalid JSON from heapd: \(error)")
+                }
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }

@@ -61,7 +61,9 @@ struct BatchSimulation {
         return outcome
     }
 
-    private mutating func run(_ op: BatchOp, at i: Int, of ops: [BatchOp], _ results: [BatchOpOutcome]) -> BatchOpOutcome {
+    private mutating func run(
+        _ op: BatchOp, at i: Int, of ops: [BatchOp], _ results: [BatchOpOutcome]
+    ) -> BatchOpOutcome {
         do {
             switch try op.resolved(at: i, of: ops, results) {
             case .alloc(let type, let size): return .object(try allocate(type: type, size: size))
@@ -125,7 +127,7 @@ struct BatchSimulation {
         var t: Slot?
         if let target {
             t = try resolveLive(target)
-            try Heap.checkRefcountRoom(objects[t!]!.refcount, target, adding: 2)   // as `Heap.set` counts
+            try Heap.checkRefcountRoom(objects[t!]!.refcount, target, adding: 2)  // as `Heap.set` counts
         }
         if objects[slot]!.fields.count == FieldPool.maxFields {
             throw .fieldLimit(id)
@@ -153,7 +155,8 @@ struct BatchSimulation {
         guard id.isWellFormed else { throw .noSuchObject(id, .neverExisted) }
         let (slot, overflow) = (id.slotOrdinal - 1).addingReportingOverflow(ObjectTable.reservedSlots)
         guard !overflow, Int(slot) < recordCount else { throw .noSuchObject(id, .neverExisted) }
-        let (live, reuse) = objects[slot].map { ($0.live, $0.reuse) }
+        let (live, reuse) =
+            objects[slot].map { ($0.live, $0.reuse) }
             ?? (heap.table.isLive(slot), heap.table.records[Int(slot)].reuse)
         if id.reuse == UInt64(reuse) {
             guard live else { throw .noSuchObject(id, .freed) }
@@ -177,6 +180,8 @@ struct BatchSimulation {
     }
 
     func id(of slot: Slot) -> ObjectID {
-        ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: objects[slot]?.reuse ?? heap.table.records[Int(slot)].reuse)
+        ObjectID(
+            slotOrdinal: slot - ObjectTable.reservedSlots + 1,
+            reuse: objects[slot]?.reuse ?? heap.table.records[Int(slot)].reuse)
     }
 }

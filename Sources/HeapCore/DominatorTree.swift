@@ -36,8 +36,9 @@ public struct DominatorTree: Sendable {
 
     func entry(preorder i: Int) -> Entry {
         let d = Int(idom[i])
-        return Entry(id: graph.id(vertex[i]), idom: d == 0 ? nil : graph.id(vertex[d]),
-                     retainedCount: retainedCount[i], retainedBytes: retainedBytes[i])
+        return Entry(
+            id: graph.id(vertex[i]), idom: d == 0 ? nil : graph.id(vertex[d]),
+            retainedCount: retainedCount[i], retainedBytes: retainedBytes[i])
     }
 
     /// The `limit` reachable objects with the most retained bytes (the smaller id on a tie).
@@ -52,7 +53,8 @@ public struct DominatorTree: Sendable {
         func siftDown(_ start: Int) {
             var i = start
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var m = i
                 if l < heap.count && weaker(heap[l], heap[m]) { m = l }
                 if r < heap.count && weaker(heap[r], heap[m]) { m = r }

@@ -18,12 +18,12 @@ struct FieldPool: Sendable {
     /// From a snapshot; the blocks and free lists are checked by `Heap.validateRestored`.
     mutating func restore(entries: [Entry], freeHeads: [UInt32]) throws(Heap.SnapshotError) {
         guard freeHeads.count == self.freeHeads.count else {
-            throw Heap.SnapshotError(reason: "snapshot has \(freeHeads.count) field pool free lists, not \(self.freeHeads.count)")
+            throw Heap.SnapshotError(
+                reason: "snapshot has \(freeHeads.count) field pool free lists, not \(self.freeHeads.count)")
         }
         self.entries = entries
         self.freeHeads = freeHeads
     }
-
 
     static func pack(key: UInt32, target: Slot) -> Entry { (UInt64(key) << 32) | UInt64(target) }
     static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) }

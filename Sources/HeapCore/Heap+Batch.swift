@@ -5,8 +5,10 @@
 /// the last op): the dry run of an atomic batch predicts refcount frees only, and a collection
 /// in the middle could free what it did not predict.
 extension Heap {
-    public mutating func applyBatch(_ ops: [BatchOp], atomic: Bool, session: SessionID,
-                                    events: inout HeapEvents) throws(HeapError) -> BatchOutcome {
+    public mutating func applyBatch(
+        _ ops: [BatchOp], atomic: Bool, session: SessionID,
+        events: inout HeapEvents
+    ) throws(HeapError) -> BatchOutcome {
         if atomic, let (i, error) = firstPredictedFailure(ops, session: session) {
             throw .batchOpFailed(op: i, name: ops[i].name, error)
         }
@@ -19,8 +21,10 @@ extension Heap {
             outcome.results.append(result)
             if atomic, case .failed(let error) = result {
                 outcome.brokenPrediction = .init(op: i, error: error)
-                events.append(.debug("apply: BUG: atomic op \(i) (\(op.name)) failed after its dry run "
-                    + "predicted success (\(error)); the \(i) ops before it stay applied"))
+                events.append(
+                    .debug(
+                        "apply: BUG: atomic op \(i) (\(op.name)) failed after its dry run "
+                            + "predicted success (\(error)); the \(i) ops before it stay applied"))
                 break
             }
         }
@@ -38,8 +42,10 @@ extension Heap {
         return (predicted.results.count - 1, error)
     }
 
-    private mutating func runBatchOp(_ op: BatchOp, at i: Int, of ops: [BatchOp], _ results: [BatchOpOutcome],
-                                     _ session: SessionID, _ events: inout HeapEvents) -> BatchOpOutcome {
+    private mutating func runBatchOp(
+        _ op: BatchOp, at i: Int, of ops: [BatchOp], _ results: [BatchOpOutcome],
+        _ session: SessionID, _ events: inout HeapEvents
+    ) -> BatchOpOutcome {
         do {
             switch try op.resolved(at: i, of: ops, results) {
             case .alloc(let type, let size):

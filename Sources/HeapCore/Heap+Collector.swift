@@ -72,7 +72,8 @@ extension Heap {
         deleteGarbage(unreachable, old: old, &events)
 
         let elapsed = start.duration(to: clock.now)
-        let ns = UInt64(elapsed.components.seconds) * 1_000_000_000
+        let ns =
+            UInt64(elapsed.components.seconds) * 1_000_000_000
             + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         gc.stats[g].collections += 1
         gc.stats[g].collected += collected
@@ -120,8 +121,10 @@ extension Heap {
     /// Returns the survivors' count and the union of the flags of every object set aside (a
     /// superset of the unreachable list's: some move back), which tells which later passes
     /// over the unreachable list can have anything to do.
-    private mutating func moveUnreachable(_ young: Slot, into unreachable: Slot,
-                                          survivorGeneration: Int) -> (survivors: Int, setAsideFlags: ObjectFlags) {
+    private mutating func moveUnreachable(
+        _ young: Slot, into unreachable: Slot,
+        survivorGeneration: Int
+    ) -> (survivors: Int, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = 0
             var setAsideFlags = ObjectFlags()
@@ -166,8 +169,10 @@ extension Heap {
     /// report the callbacks of the cleared weakrefs that are not themselves in the unreachable
     /// set (membership, not liveness: garbage in an older generation still calls back). Those
     /// weakrefs move to the old generation, as 3.11 moves them through `wrcb_to_call`.
-    private mutating func handleWeakrefs(_ unreachable: Slot, old: Slot, oldGeneration: Int,
-                                         _ events: inout HeapEvents) {
+    private mutating func handleWeakrefs(
+        _ unreachable: Slot, old: Slot, oldGeneration: Int,
+        _ events: inout HeapEvents
+    ) {
         var callbacks: [(weakref: Slot, referent: ObjectID)] = []
         forEach(in: unreachable) { h, op in
             let flags = h.table.records[Int(op)].flags

@@ -15,8 +15,9 @@ extension Heap {
         var found = g.cycleComponents()
         if let wanted { found = found.filter { $0.contains(wanted) } }
         let components = found.map { members in
-            CycleComponent(ids: members.map { g.id($0) }.sorted(),
-                           bytes: members.reduce(0) { $0 + g.sizes[Int($1)] })
+            CycleComponent(
+                ids: members.map { g.id($0) }.sorted(),
+                bytes: members.reduce(0) { $0 + g.sizes[Int($1)] })
         }
         return components.sorted { a, b in
             if a.bytes != b.bytes { return a.bytes > b.bytes }

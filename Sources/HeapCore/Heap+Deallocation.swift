@@ -33,7 +33,7 @@ extension Heap {
     /// The general cascade for an object (already begun) with several fields.
     private mutating func deallocateWithStack(_ root: Slot, _ events: inout HeapEvents) {
         var stack = deallocStack
-        deallocStack = []   // keep the buffer uniquely referenced while it grows
+        deallocStack = []  // keep the buffer uniquely referenced while it grows
         stack.removeAll(keepingCapacity: true)
         stack.append((root, 0))
         while let (slot, next) = stack.last {

@@ -15,7 +15,8 @@ extension Heap {
     /// Position of `key` in the object's block, or where it would be inserted.
     func fieldPosition(_ slot: Slot, key: UInt32) -> (index: Int, found: Bool) {
         let entries = fieldEntries(slot)
-        var lo = entries.startIndex, hi = entries.endIndex
+        var lo = entries.startIndex
+        var hi = entries.endIndex
         while lo < hi {
             let mid = (lo + hi) / 2
             let k = FieldPool.key(entries[mid])

@@ -32,8 +32,9 @@ extension Heap {
                 }
             }
         }
-        return HeapGraph(ids: ids, sizes: sizes, successorStart: start, successors: successors,
-                         holders: rootHolders(ids))
+        return HeapGraph(
+            ids: ids, sizes: sizes, successorStart: start, successors: successors,
+            holders: rootHolders(ids))
     }
 
     /// Every holder that holds something, in holder order, with its slots distinct and by id.

@@ -17,22 +17,32 @@ extension Heap {
         }
         for (_, refs) in sessions {
             for (slot, n) in refs.allHeld {
-                if table.isLive(slot) { counted[Int(slot)] += n } else {
+                if table.isLive(slot) {
+                    counted[Int(slot)] += n
+                } else {
                     problems.append("a session holds dead slot \(slot)")
                 }
             }
         }
         for (name, slot) in roots {
-            if table.isLive(slot) { counted[Int(slot)] += 1 } else { problems.append("root '\(name)' holds dead slot \(slot)") }
+            if table.isLive(slot) {
+                counted[Int(slot)] += 1
+            } else {
+                problems.append("root '\(name)' holds dead slot \(slot)")
+            }
         }
         for slot in garbage {
-            if table.isLive(slot) { counted[Int(slot)] += 1 } else { problems.append("gc.garbage holds dead slot \(slot)") }
+            if table.isLive(slot) {
+                counted[Int(slot)] += 1
+            } else {
+                problems.append("gc.garbage holds dead slot \(slot)")
+            }
         }
         var live = 0
         var bytes: UInt64 = 0
         for s in table.objectSlots where table.isLive(s) {
             live += 1
-            bytes &+= table.size(s)   // a checker must not trap on the damage it reports
+            bytes &+= table.size(s)  // a checker must not trap on the damage it reports
             let rc = table.records[Int(s)].refcount
             if rc != counted[Int(s)] {
                 problems.append("object \(table.id(of: s)) has refcount \(rc) but \(counted[Int(s)]) holders")
@@ -51,7 +61,10 @@ extension Heap {
                 listed += 1
                 if !table.isLive(s) { problems.append("generation \(g) lists dead slot \(s)") }
                 if table.records[Int(s)].generation != g {
-                    problems.append("object \(table.id(of: s)) is in list \(g) but marked generation \(table.records[Int(s)].generation)")
+                    problems.append(
+                        "object \(table.id(of: s)) is in list \(g) but marked generation "
+                        + "\(table.records[Int(s)].generation)"
+                    )
                 }
             }
         }

@@ -9,8 +9,10 @@ public struct AllocationSpec: Sendable {
     public var fields: [(name: String, target: ObjectID)]
     public var finalizer: Bool
 
-    public init(type: String, size: UInt64? = nil, data: [UInt8]? = nil,
-                fields: [(name: String, target: ObjectID)] = [], finalizer: Bool = false) {
+    public init(
+        type: String, size: UInt64? = nil, data: [UInt8]? = nil,
+        fields: [(name: String, target: ObjectID)] = [], finalizer: Bool = false
+    ) {
         self.type = type
         self.size = size
         self.data = data
@@ -44,8 +46,10 @@ extension Heap {
     public static let weakrefType = "weakref"
 
     /// Creates an object with refcount 1, held by `session` (in its innermost scope).
-    public mutating func allocate(_ spec: AllocationSpec, session: SessionID,
-                                  events: inout HeapEvents) throws(HeapError) -> ObjectID {
+    public mutating func allocate(
+        _ spec: AllocationSpec, session: SessionID,
+        events: inout HeapEvents
+    ) throws(HeapError) -> ObjectID {
         try checkSession(session)
         guard !spec.type.isEmpty else { throw .emptyTypeName }
         guard spec.type != Self.weakrefType else {
@@ -59,8 +63,9 @@ extension Heap {
         // CPython; the references become the fields' own below.
         for t in targets { incref(t) }
         trackAllocation(&events)
-        let slot = makeObject(type: types.intern(spec.type), size: size, explicitSize: spec.size != nil,
-                              data: spec.data, finalizer: spec.finalizer)
+        let slot = makeObject(
+            type: types.intern(spec.type), size: size, explicitSize: spec.size != nil,
+            data: spec.data, finalizer: spec.finalizer)
         for (f, t) in zip(spec.fields, targets) {
             let key = types.internKey(f.name, of: table.records[Int(slot)].type)
             if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
@@ -71,9 +76,11 @@ extension Heap {
 
     /// Creates a weakref object to `id` (never shared: each call makes a new one, as for a
     /// `weakref.ref` subclass), held by `session`.
-    public mutating func weakref(to id: ObjectID, callback: Bool,
-                                 fields: [(name: String, target: ObjectID)] = [],
-                                 session: SessionID, events: inout HeapEvents) throws(HeapError) -> ObjectID {
+    public mutating func weakref(
+        to id: ObjectID, callback: Bool,
+        fields: [(name: String, target: ObjectID)] = [],
+        session: SessionID, events: inout HeapEvents
+    ) throws(HeapError) -> ObjectID {
         try checkSession(session)
         let referent = try resolveLive(id)
         let targets = try resolveFieldTargets(fields)
@@ -81,8 +88,9 @@ extension Heap {
         incref(referent)
         for t in targets { incref(t) }
         trackAllocation(&events)
-        let slot = makeObject(type: types.intern(Self.weakrefType), size: 0, explicitSize: false,
-                              data: nil, finalizer: false)
+        let slot = makeObject(
+            type: types.intern(Self.weakrefType), size: 0, explicitSize: false,
+            data: nil, finalizer: false)
         table.records[Int(slot)].flags.insert(.isWeakref)
         if callback { table.records[Int(slot)].flags.insert(.weakrefHasCallback) }
         for (f, t) in zip(fields, targets) {
@@ -111,8 +119,10 @@ extension Heap {
     }
 
     /// Drops one reference `session` holds. Returns the refcount after (0: freed).
-    public mutating func unref(_ id: ObjectID, session: SessionID,
-                               events: inout HeapEvents) throws(HeapError) -> Int {
+    public mutating func unref(
+        _ id: ObjectID, session: SessionID,
+        events: inout HeapEvents
+    ) throws(HeapError) -> Int {
         let holder = try sessionIndex(session)
         let slot = try resolveLive(id)
         guard sessions.values[holder].drop(slot) else { throw .referenceNotHeld(id) }
@@ -125,9 +135,11 @@ extension Heap {
     /// given (`data: .some(nil)` removes the data). Returns the refcount after (0: the object
     /// died because a field it cleared held the last path to it).
     @discardableResult
-    public mutating func set(_ id: ObjectID, fields: [(name: String, target: ObjectID?)],
-                             data: [UInt8]?? = nil, size: UInt64? = nil,
-                             events: inout HeapEvents) throws(HeapError) -> Int {
+    public mutating func set(
+        _ id: ObjectID, fields: [(name: String, target: ObjectID?)],
+        data: [UInt8]?? = nil, size: UInt64? = nil,
+        events: inout HeapEvents
+    ) throws(HeapError) -> Int {
         let slot = try resolveLive(id)
         var targets: [Slot?] = []
         for f in fields {
@@ -145,10 +157,14 @@ extension Heap {
         if table.records[Int(slot)].fieldCount == UInt16(FieldPool.maxFields) {
             throw .fieldLimit(id)
         }
-        let newSize: UInt64? = size ?? (table.records[Int(slot)].flags.contains(.explicitSize)
-            ? nil : data.map { UInt64($0?.count ?? 0) })
+        let newSize: UInt64? =
+            size
+            ?? (table.records[Int(slot)].flags.contains(.explicitSize)
+                ? nil : data.map { UInt64($0?.count ?? 0) })
         if let newSize { try HeapLimits.checkSize(newSize) }
-        if let newSize, newSize > table.size(slot) { try checkQuota(adding: newSize - table.size(slot), newObject: false) }
+        if let newSize, newSize > table.size(slot) {
+            try checkQuota(adding: newSize - table.size(slot), newObject: false)
+        }
 
         // Held for the duration, as the caller's frame would hold them in Python.
         incref(slot)
@@ -211,8 +227,10 @@ extension Heap {
     }
 
     /// A new live object, tracked at the tail of generation 0 (`_PyObject_GC_TRACK`), refcount 1.
-    mutating func makeObject(type: TypeID, size: UInt64, explicitSize: Bool, data: [UInt8]?,
-                             finalizer: Bool) -> Slot {
+    mutating func makeObject(
+        type: TypeID, size: UInt64, explicitSize: Bool, data: [UInt8]?,
+        finalizer: Bool
+    ) -> Slot {
         let slot = table.allocateSlot()
         table.records[Int(slot)].type = type
         table.records[Int(slot)].refcount = 1
@@ -233,7 +251,9 @@ extension Heap {
 
     mutating func setData(_ slot: Slot, _ data: [UInt8]?) {
         table.data[slot] = data
-        if data == nil { table.records[Int(slot)].flags.remove(.hasData) } else {
+        if data == nil {
+            table.records[Int(slot)].flags.remove(.hasData)
+        } else {
             table.records[Int(slot)].flags.insert(.hasData)
         }
     }

@@ -18,8 +18,9 @@ extension Heap {
 
     func retentionPaths(in g: HeapGraph, to target: Slot, limit: Int) -> [RetentionPath] {
         g.shortestPaths(to: target, limit: limit).map { p in
-            RetentionPath(holder: p.holder, ids: p.slots.map { g.id($0) },
-                          fields: zip(p.slots, p.fieldIndices).map { fieldName($0, at: $1) })
+            RetentionPath(
+                holder: p.holder, ids: p.slots.map { g.id($0) },
+                fields: zip(p.slots, p.fieldIndices).map { fieldName($0, at: $1) })
         }
     }
 }

@@ -97,10 +97,11 @@ extension Heap {
             let s = sessions[id]!
             var distinct = Set<Slot>()
             for (slot, _) in s.allHeld { distinct.insert(slot) }
-            return SessionSummary(id: id, name: s.name, references: s.totalReferences,
-                                  distinctObjects: distinct.count,
-                                  bytes: distinct.reduce(0) { $0 + table.size($1) },
-                                  scopeDepth: s.frames.count - 1, leaseSeconds: s.leaseSeconds)
+            return SessionSummary(
+                id: id, name: s.name, references: s.totalReferences,
+                distinctObjects: distinct.count,
+                bytes: distinct.reduce(0) { $0 + table.size($1) },
+                scopeDepth: s.frames.count - 1, leaseSeconds: s.leaseSeconds)
         }
     }
 
@@ -120,8 +121,10 @@ extension Heap {
 
     /// Binds `name` to `id` (nil deletes the binding). Returns the previous binding.
     @discardableResult
-    public mutating func setRoot(_ name: String, to id: ObjectID?,
-                                 events: inout HeapEvents) throws(HeapError) -> ObjectID? {
+    public mutating func setRoot(
+        _ name: String, to id: ObjectID?,
+        events: inout HeapEvents
+    ) throws(HeapError) -> ObjectID? {
         guard !name.isEmpty else { throw .emptyRootName }
         let new = try id.map { id throws(HeapError) in try resolveLive(id) }
         if let new, let id { try checkRefcountRoom(new, id) }

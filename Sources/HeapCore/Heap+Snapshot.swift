@@ -89,16 +89,26 @@ extension Heap {
     public init(snapshot r: inout BinaryReader, limits: HeapLimits = HeapLimits()) throws {
         self.init(limits: limits)
         do {
-            guard Array(try r.take(8)) == Self.snapshotMagic else { throw SnapshotError(reason: "not a heapd snapshot") }
+            guard Array(try r.take(8)) == Self.snapshotMagic else {
+                throw SnapshotError(reason: "not a heapd snapshot")
+            }
             let version = try r.u32()
-            guard version == Self.snapshotVersion else { throw SnapshotError(reason: "snapshot version \(version) is not \(Self.snapshotVersion)") }
+            guard version == Self.snapshotVersion else {
+                throw SnapshotError(reason: "snapshot version \(version) is not \(Self.snapshotVersion)")
+            }
             let stride = try r.u32()
             guard stride == UInt32(MemoryLayout<ObjectRecord>.stride) else {
-                throw SnapshotError(reason: "snapshot written with \(stride)-byte records, this build uses \(MemoryLayout<ObjectRecord>.stride)")
+                throw SnapshotError(
+                    reason:
+                        "snapshot written with \(stride)-byte records, this build uses "
+                        + "\(MemoryLayout<ObjectRecord>.stride)"
+                )
             }
             let records = try r.raw(ObjectRecord.self)
             let entries = try r.raw(FieldPool.Entry.self)
-            let freeTop = try Self.slot(&r), freeCount = try r.int(), liveCount = try r.int()
+            let freeTop = try Self.slot(&r)
+            let freeCount = try r.int()
+            let liveCount = try r.int()
             table.restore(records: records, freeTop: freeTop, freeCount: freeCount, liveCount: liveCount)
             try fieldPool.restore(entries: entries, freeHeads: try r.raw(UInt32.self))
             for _ in 0..<(try r.varint()) { table.data[try Self.slot(&r)] = try r.blob() }
@@ -127,7 +137,8 @@ extension Heap {
                         throw SnapshotError(reason: "snapshot names field '\(key)' of type '\(name)' twice")
                     }
                 }
-                let count = try r.int(), bytes = try r.varint()
+                let count = try r.int()
+                let bytes = try r.varint()
                 guard count >= 0 else { throw SnapshotError(reason: "snapshot gives type '\(name)' \(count) objects") }
                 types.restoreCounts(t, count: count, bytes: bytes)
             }
@@ -138,7 +149,8 @@ extension Heap {
             for i in 0..<3 { gc.counts[i] = try r.int() }
             gc.debug = GCState.DebugFlags(rawValue: try r.int())
             for i in 0..<3 {
-                gc.stats[i] = GCState.GenerationStats(collections: try r.int(), collected: try r.int(), uncollectable: try r.int())
+                gc.stats[i] = GCState.GenerationStats(
+                    collections: try r.int(), collected: try r.int(), uncollectable: try r.int())
             }
             gc.longLivedTotal = try r.int(); gc.longLivedPending = try r.int()
             nextSessionID = try r.varint()

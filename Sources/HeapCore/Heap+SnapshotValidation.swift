@@ -24,16 +24,21 @@ extension Heap {
         var usedEntries = [Bool](repeating: false, count: entries.count)
         for s in 0..<count {
             let r = records[s]
-            guard inRange(r.gcPrev), inRange(r.gcNext) else { throw refuse("slot \(s) links to slot \(r.gcPrev)/\(r.gcNext)") }
+            guard inRange(r.gcPrev), inRange(r.gcNext) else {
+                throw refuse("slot \(s) links to slot \(r.gcPrev)/\(r.gcNext)")
+            }
             guard r.reuse <= ObjectID.maxReuse else { throw refuse("slot \(s) has reuse count \(r.reuse)") }
             guard s >= reserved, r.flags.contains(.live) else { continue }
             live += 1
             guard Int(r.type) < types.entries.count else { throw refuse("slot \(s) has type \(r.type)") }
             perType[Int(r.type)] += 1
-            if r.flags.contains(.bigSize) != (table.bigSizes[Slot(s)] != nil) { throw refuse("slot \(s)'s size is lost") }
+            if r.flags.contains(.bigSize) != (table.bigSizes[Slot(s)] != nil) {
+                throw refuse("slot \(s)'s size is lost")
+            }
             if r.flags.contains(.hasData) != (table.data[Slot(s)] != nil) { throw refuse("slot \(s)'s data is lost") }
             guard r.fieldCount > 0 else { continue }
-            let start = Int(r.fieldsAt), capacity = 1 << FieldPool.sizeClass(forCount: Int(r.fieldCount))
+            let start = Int(r.fieldsAt)
+            let capacity = 1 << FieldPool.sizeClass(forCount: Int(r.fieldCount))
             guard start + capacity <= entries.count else { throw refuse("slot \(s)'s fields lie outside the pool") }
             let keys = types.entries[Int(r.type)].keys.count
             var previousKey: Int64 = -1
@@ -41,7 +46,8 @@ extension Heap {
                 guard !usedEntries[i] else { throw refuse("slot \(s)'s fields overlap another object's") }
                 usedEntries[i] = true
                 guard i < start + Int(r.fieldCount) else { continue }
-                let key = FieldPool.key(entries[i]), target = FieldPool.target(entries[i])
+                let key = FieldPool.key(entries[i])
+                let target = FieldPool.target(entries[i])
                 guard Int(key) < keys, Int64(key) > previousKey else { throw refuse("slot \(s) has field key \(key)") }
                 previousKey = Int64(key)
                 guard isLiveObject(target) else { throw refuse("slot \(s) has a field pointing at slot \(target)") }
@@ -54,10 +60,13 @@ extension Heap {
         // together holding every live object once; the collector's working lists are empty.
         var listed = 0
         for head in 0..<reserved {
-            var previous = Slot(head), s = records[head].gcNext, steps = 0
+            var previous = Slot(head)
+            var s = records[head].gcNext
+            var steps = 0
             while Int(s) != head {
                 guard head <= 3, isLiveObject(s), records[Int(s)].gcPrev == previous,
-                      records[Int(s)].generation == head, steps <= live else {
+                    records[Int(s)].generation == head, steps <= live
+                else {
                     throw refuse("generation list \(head) is broken at slot \(s)")
                 }
                 previous = s
@@ -76,13 +85,15 @@ extension Heap {
         var s = freeTop
         for _ in 0..<freeCount {
             guard isObject(s), !records[Int(s)].flags.contains(.live), records[Int(s)].reuse < ObjectID.maxReuse,
-                  seen.insert(s).inserted else { throw refuse("the free slot list is broken at slot \(s)") }
+                seen.insert(s).inserted
+            else { throw refuse("the free slot list is broken at slot \(s)") }
             s = records[Int(s)].gcNext
         }
 
         // Field pool free lists: blocks inside the pool, overlapping nothing.
         for (cls, head) in fieldPool.freeListHeads.enumerated() {
-            var at = head, steps = 0
+            var at = head
+            var steps = 0
             while at != .max {
                 let capacity = 1 << cls
                 guard Int(at) + capacity <= entries.count, steps <= entries.count else {
@@ -112,7 +123,8 @@ extension Heap {
         }
         for (id, session) in sessions {
             guard !session.frames.isEmpty, id.raw < nextSessionID,
-                  session.frames.allSatisfy({ $0.keys.allSatisfy(isLiveObject) }) else {
+                session.frames.allSatisfy({ $0.keys.allSatisfy(isLiveObject) })
+            else {
                 throw refuse("session \(id.raw) holds what is not a live object")
             }
         }
@@ -121,23 +133,29 @@ extension Heap {
 
         // Counts and sizes in wide arithmetic first, so the checker's own sums cannot overflow.
         var holders = [Int](repeating: 0, count: count)
-        var bytes = [UInt64](repeating: 0, count: types.entries.count), total: UInt64 = 0
+        var bytes = [UInt64](repeating: 0, count: types.entries.count)
+        var total: UInt64 = 0
         for s in ObjectTable.reservedSlots..<Slot(count) where records[Int(s)].flags.contains(.live) {
             for e in fieldEntries(s) { holders[Int(FieldPool.target(e))] += 1 }
-            let t = Int(records[Int(s)].type), size = table.size(s)
+            let t = Int(records[Int(s)].type)
+            let size = table.size(s)
             var overflow = false
             (bytes[t], overflow) = bytes[t].addingReportingOverflow(size)
             guard !overflow else { throw refuse("the bytes of type '\(types.name(TypeID(t)))' overflow") }
             (total, overflow) = total.addingReportingOverflow(size)
             guard !overflow else { throw refuse("the total bytes overflow") }
         }
-        for session in sessions.values { for f in session.frames { for (slot, n) in f { holders[Int(slot)] += Int(n) } } }
+        for session in sessions.values {
+            for f in session.frames { for (slot, n) in f { holders[Int(slot)] += Int(n) } }
+        }
         for slot in roots.values { holders[Int(slot)] += 1 }
         for slot in garbage { holders[Int(slot)] += 1 }
         for s in reserved..<count where records[s].flags.contains(.live) && holders[s] != Int(records[s].refcount) {
             throw refuse("slot \(s) has refcount \(records[s].refcount) but \(holders[s]) holders")
         }
-        guard bytes == types.bytes, total == totalBytes else { throw refuse("the byte totals do not match the objects") }
+        guard bytes == types.bytes, total == totalBytes else {
+            throw refuse("the byte totals do not match the objects")
+        }
 
         // Now every index is known good: the invariant checker can run.
         let problems = checkInvariants()

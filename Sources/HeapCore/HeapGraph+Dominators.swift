@@ -83,7 +83,8 @@ extension HeapGraph {
             count[Int(idom[w])] += count[w]
             bytes[Int(idom[w])] += bytes[w]
         }
-        return DominatorTree(graph: self, preorder: preorder, vertex: vertex, idom: idom,
-                             retainedCount: count, retainedBytes: bytes)
+        return DominatorTree(
+            graph: self, preorder: preorder, vertex: vertex, idom: idom,
+            retainedCount: count, retainedBytes: bytes)
     }
 }

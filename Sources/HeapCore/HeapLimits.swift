@@ -15,8 +15,10 @@ public struct HeapLimits: Sendable, Equatable {
 
     /// Defaults bound the name tables to about 100 MiB of names at worst: 100,000 roots and
     /// 10,000 named sessions of 1 KiB names.
-    public init(maxObjects: Int = .max, maxBytes: UInt64 = .max, maxRoots: Int = 100_000,
-                maxSessions: Int = 10_000) {
+    public init(
+        maxObjects: Int = .max, maxBytes: UInt64 = .max, maxRoots: Int = 100_000,
+        maxSessions: Int = 10_000
+    ) {
         self.maxObjects = maxObjects
         self.maxBytes = maxBytes
         self.maxRoots = maxRoots

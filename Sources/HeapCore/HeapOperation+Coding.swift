@@ -40,7 +40,9 @@ extension HeapOperation {
         case .configureGC(let enabled, let thresholds, let debug):
             w.u8(13)
             w.optional(enabled) { $0.bool($1) }
-            w.optional(thresholds) { w, t in w.varint(UInt64(t.count)); for v in t { w.int(v) } }
+            w.optional(thresholds) { w, t in
+                w.varint(UInt64(t.count)); for v in t { w.int(v) }
+            }
             w.optional(debug) { $0.int($1.rawValue) }
         case .freeze: w.u8(14)
         case .unfreeze: w.u8(15)
@@ -82,14 +84,19 @@ extension HeapOperation {
             var fields: [(name: String, target: ObjectID)] = []
             for _ in 0..<(try count(&r)) { fields.append((try r.string(), try object(&r))) }
             let finalizer = try r.bool()
-            return .allocate(AllocationSpec(type: type, size: size, data: data, fields: fields, finalizer: finalizer), session: s)
+            return .allocate(
+                AllocationSpec(type: type, size: size, data: data, fields: fields, finalizer: finalizer), session: s)
         case 7: return .ref(try object(&r), session: try session(&r))
         case 8: return .unref(try object(&r), session: try session(&r))
         case 9:
             let id = try object(&r)
             var fields: [(name: String, target: ObjectID?)] = []
             for _ in 0..<(try count(&r)) {
-                fields.append((try r.string(), try r.optional { r throws(BinaryReader.Truncated) in ObjectID(raw: try r.varint()) }))
+                fields.append(
+                    (
+                        try r.string(),
+                        try r.optional { r throws(BinaryReader.Truncated) in ObjectID(raw: try r.varint()) }
+                    ))
             }
             let data: [UInt8]?? = try r.optional { r throws(BinaryReader.Truncated) in
                 try r.optional { r throws(BinaryReader.Truncated) in try r.blob() }
@@ -104,7 +111,9 @@ extension HeapOperation {
             for _ in 0..<(try count(&r)) { fields.append((try r.string(), try object(&r))) }
             return .weakref(id, callback: callback, fields: fields, session: s)
         case 11: return .collect(generation: try r.int())
-        case 12: return .setRoot(try r.string(), try r.optional { r throws(BinaryReader.Truncated) in ObjectID(raw: try r.varint()) })
+        case 12:
+            return .setRoot(
+                try r.string(), try r.optional { r throws(BinaryReader.Truncated) in ObjectID(raw: try r.varint()) })
         case 13:
             let enabled = try r.optional { r throws(BinaryReader.Truncated) in try r.bool() }
             var thresholds: [Int]?
@@ -119,7 +128,8 @@ extension HeapOperation {
         case 16: return .clearGarbage
         case 17:
             let s = try session(&r)
-            return .setLease(s, seconds: try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) })
+            return .setLease(
+                s, seconds: try r.optional { r throws(BinaryReader.Truncated) in Double(bitPattern: try r.u64()) })
         case 18:
             let s = try session(&r)
             let atomic = try r.bool()

@@ -43,8 +43,9 @@ struct ObjectRecord: Sendable {
     var generation: Int {
         get { Int((flags.rawValue & ObjectFlags.generationMask) >> ObjectFlags.generationShift) }
         set {
-            flags = ObjectFlags(rawValue: (flags.rawValue & ~ObjectFlags.generationMask)
-                | (UInt16(newValue) << ObjectFlags.generationShift))
+            flags = ObjectFlags(
+                rawValue: (flags.rawValue & ~ObjectFlags.generationMask)
+                    | (UInt16(newValue) << ObjectFlags.generationShift))
         }
     }
 }

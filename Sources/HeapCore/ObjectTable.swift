@@ -14,7 +14,7 @@ struct ObjectTable: Sendable {
     /// move_unreachable touch referents in random order, and a 4-byte array stays in cache far
     /// better than the records do. `GCRefs.notCollecting` outside a collection.
     var gcRefs: [UInt32]
-    private var freeTop: Slot = 0        // 0: empty (slot 0 is a sentinel, never free)
+    private var freeTop: Slot = 0  // 0: empty (slot 0 is a sentinel, never free)
     private(set) var freeCount = 0
     private(set) var liveCount = 0
 
@@ -87,8 +87,9 @@ struct ObjectTable: Sendable {
         return Slot(records.count - 1)
     }
 
-    /// Ends a slot's object (a collection may be running: its scratch is reset too). The slot keeps its reuse count (so its last id reads as freed, and
-    /// higher ones as never issued); a slot that ran out of reuse counts is retired for good.
+    /// Ends a slot's object (a collection may be running: its scratch is reset too). The slot
+    /// keeps its reuse count (so its last id reads as freed, and higher ones as never issued); a
+    /// slot that ran out of reuse counts is retired for good.
     mutating func releaseSlot(_ slot: Slot) {
         liveCount -= 1
         let reuse = records[Int(slot)].reuse

@@ -40,8 +40,10 @@ extension Heap {
         table.records.withUnsafeMutableBufferPointer { recs in
             table.gcRefs.withUnsafeMutableBufferPointer { refs in
                 fieldPool.entries.withUnsafeBufferPointer { pool in
-                    body(RecordView(records: recs.baseAddress!, refs: refs.baseAddress!,
-                                    pool: pool.baseAddress ?? UnsafePointer(bitPattern: 8)!))
+                    body(
+                        RecordView(
+                            records: recs.baseAddress!, refs: refs.baseAddress!,
+                            pool: pool.baseAddress ?? UnsafePointer(bitPattern: 8)!))
                 }
             }
         }

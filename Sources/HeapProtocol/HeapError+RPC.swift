@@ -9,11 +9,13 @@ extension HeapError {
         switch self {
         case .noSuchObject(let id, let absence):
             let message = absence == .freed ? "object \(id) was freed" : "object \(id) does not exist"
-            return RPCError(code: .noSuchObject, message: message,
-                            data: ["id": id.json, "state": .string(absence.rawValue)])
+            return RPCError(
+                code: .noSuchObject, message: message,
+                data: ["id": id.json, "state": .string(absence.rawValue)])
         case .referenceNotHeld(let id):
-            return RPCError(code: .referenceNotHeld, message: "this session holds no reference to object \(id)",
-                            data: ["id": id.json])
+            return RPCError(
+                code: .referenceNotHeld, message: "this session holds no reference to object \(id)",
+                data: ["id": id.json])
         case .noSuchRoot(let name):
             return RPCError(code: .noSuchRoot, message: "no root named '\(name)'", data: ["name": .string(name)])
         case .emptyTypeName: return .invalidParams("params.type: must be a non-empty string")
@@ -39,13 +41,15 @@ extension HeapError {
         case .objectQuota(let limit, let live):
             return RPCError(code: .quotaExceeded, message: "heap quota exceeded: \(live) objects of at most \(limit)")
         case .byteQuota(let limit, let total, let adding):
-            return RPCError(code: .quotaExceeded,
-                            message: "heap quota exceeded: \(total) + \(adding) bytes is over \(limit)")
+            return RPCError(
+                code: .quotaExceeded,
+                message: "heap quota exceeded: \(total) + \(adding) bytes is over \(limit)")
         case .sizeUnrepresentable(let n):
             return .invalidParams("params.size: at most \(HeapLimits.maxObjectSize) bytes, got \(n)")
         case .bytesUnrepresentable(let total, let adding):
-            return RPCError(code: .quotaExceeded,
-                            message: "heap quota exceeded: \(total) + \(adding) bytes cannot be counted")
+            return RPCError(
+                code: .quotaExceeded,
+                message: "heap quota exceeded: \(total) + \(adding) bytes cannot be counted")
         case .refcountLimit(let id):
             return RPCError(code: .quotaExceeded, message: "object \(id) has the most references it can hold")
         case .fieldLimit(let id):

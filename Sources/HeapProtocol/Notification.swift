@@ -12,18 +12,25 @@ public enum Notification {
         for e in events.events {
             switch e {
             case .finalize(let id, let type) where wanted.contains(.finalize):
-                out.append(make(.finalize) { $0.set("id", id); $0.set("type", type) })
+                out.append(
+                    make(.finalize) {
+                        $0.set("id", id); $0.set("type", type)
+                    })
             case .weakrefCallback(let w, let r) where wanted.contains(.weakrefCallback):
-                out.append(make(.weakrefCallback) { $0.set("weakref", w); $0.set("referent", r) })
+                out.append(
+                    make(.weakrefCallback) {
+                        $0.set("weakref", w); $0.set("referent", r)
+                    })
             case .gcStart(let g) where wanted.contains(.gcStart):
                 out.append(make(.gcStart) { $0.set("generation", g) })
             case .gcStop(let r) where wanted.contains(.gcStop):
-                out.append(make(.gcStop) { p in
-                    p.set("generation", r.generation)
-                    p.set("collected", r.collected)
-                    p.set("uncollectable", r.uncollectable)
-                    p.set("duration_ms", r.durationMilliseconds)
-                })
+                out.append(
+                    make(.gcStop) { p in
+                        p.set("generation", r.generation)
+                        p.set("collected", r.collected)
+                        p.set("uncollectable", r.uncollectable)
+                        p.set("duration_ms", r.durationMilliseconds)
+                    })
             case .freed(let range) where wanted.contains(.freed):
                 out.append(make(.freed) { $0.array("ids", ids: events.freedIDs[range]) })
             default:
@@ -35,8 +42,10 @@ public enum Notification {
 
     /// `monitor {time, connection, session, method, params}`: one request as it runs. `time` is
     /// seconds since 1970; `session` the session's name (null: anonymous); `params` as sent.
-    public static func monitor(time: Double, connection: UInt64, session: String?, method: String,
-                               params: [UInt8]?) -> [UInt8] {
+    public static func monitor(
+        time: Double, connection: UInt64, session: String?, method: String,
+        params: [UInt8]?
+    ) -> [UInt8] {
         make(.monitor) { p in
             p.set("time", time)
             p.set("connection", connection)

@@ -69,8 +69,9 @@ extension ParamsReader {
         if let s = n.string {
             let digits = s.utf8.dropFirst()
             guard s.utf8.first == UInt8(ascii: "$"), (1...7).contains(digits.count),
-                  digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  let k = Int(String(s.dropFirst())) else { throw wrong(label(), expected, n) }
+                digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                let k = Int(String(s.dropFirst()))
+            else { throw wrong(label(), expected, n) }
             return .result(k)
         }
         guard let v = n.int64, v >= 1, v < (1 << 53) else { throw wrong(label(), expected, n) }

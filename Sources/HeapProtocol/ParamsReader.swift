@@ -163,7 +163,8 @@ public struct ParamsReader {
             if s == "*" { kinds.formUnion(EventKind.heapEvents); continue }
             guard let k = EventKind(rawValue: s) else {
                 let known = EventKind.allCases.map(\.rawValue).joined(separator: ", ")
-                throw .invalidParams("params.\(name)[\(i)]: unknown event \"\(s)\" (known: \(known), or \"*\" for all but monitor)")
+                throw .invalidParams(
+                    "params.\(name)[\(i)]: unknown event \"\(s)\" (known: \(known), or \"*\" for all but monitor)")
             }
             kinds.insert(k)
         }

@@ -1,14 +1,13 @@
+import Glibc
 import HeapCore
-import HeapStore
 import HeapProtocol
+import HeapStore
 import JSONRPC
 import JSONRPCNIO
 import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
-
-import Glibc
 
 /// The daemon: a Unix-socket JSON-RPC server around one heap.
 public final class HeapServer: Sendable {
@@ -45,18 +44,23 @@ public final class HeapServer: Sendable {
         var heap = Heap(limits: configuration.limits)
         var store: HeapStore?
         if let path = configuration.dataDirectory {
-            let opened = try HeapStore.open(DataDirectory(path: path), policy: configuration.fsync,
-                                            limits: configuration.limits) { [logger] in logger.info("\($0)") }
+            let opened = try HeapStore.open(
+                DataDirectory(path: path), policy: configuration.fsync,
+                limits: configuration.limits
+            ) { [logger] in logger.info("\($0)") }
             store = opened.0
             heap = opened.1
             opened.0.minimumCompactionBytes = configuration.compactAfterBytes
             let r = opened.0.recovery
-            logger.info("recovered \(r.objects) objects from \(path) (\(r.replayedOperations) journal records) in \(r.seconds) s")
+            let records = r.replayedOperations
+            logger.info("recovered \(r.objects) objects from \(path) (\(records) journal records) in \(r.seconds) s")
         }
-        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now,
-                                            persistence: { [store] in PersistenceReport.json(store) })
-        service = HeapService(heap: heap, store: store, environment: environment,
-                              logger: logger, maximumMessageSize: configuration.maximumMessageSize)
+        let environment = ServerEnvironment(
+            openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now,
+            persistence: { [store] in PersistenceReport.json(store) })
+        service = HeapService(
+            heap: heap, store: store, environment: environment,
+            logger: logger, maximumMessageSize: configuration.maximumMessageSize)
         service.startRecoveredLeases()
         let freed = service.dropRecoveredAnonymousSessions()
         if freed > 0 { logger.info("released \(freed) objects held only by sessions of clients that are gone") }
@@ -88,12 +92,17 @@ public final class HeapServer: Sendable {
                 PeerCredentials.of(channel).flatMapThrowing { peer in
                     guard access.admits(peer) else {
                         logger.warning("refused a connection from uid \(peer.uid) gid \(peer.gid) pid \(peer.pid)")
-                        try Self.refuse(channel, RPCError(code: .accessDenied,
-                                                      message: "uid \(peer.uid) may not use this heapd (it serves uid \(access.ownUID))"))
+                        try Self.refuse(
+                            channel,
+                            RPCError(
+                                code: .accessDenied,
+                                message: "uid \(peer.uid) may not use this heapd (it serves uid \(access.ownUID))"))
                         return
                     }
                     if let self, self.trackChild(channel) > maxConnections {
-                        try Self.refuse(channel, RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
+                        try Self.refuse(
+                            channel,
+                            RPCError(code: .tooManyClients, message: "too many clients (at most \(maxConnections))"))
                         return
                     }
                     try channel.pipeline.syncOperations.addHandler(
@@ -114,7 +123,7 @@ public final class HeapServer: Sendable {
             }
         }
         logger.info("heapd serving on \(path)")
-        if service.isShuttingDown { initiateShutdown() }   // a signal arrived while binding
+        if service.isShuttingDown { initiateShutdown() }  // a signal arrived while binding
     }
 
     /// One error reply in the client's framing, then close (`RefusalHandler`).
@@ -138,7 +147,11 @@ public final class HeapServer: Sendable {
     /// Stops accepting, refuses new requests, closes every connection, and lets `wait` return.
     public func initiateShutdown() {
         service.beginShutdown()
-        guard let channel = serverChannel.withLock({ c -> Channel? in defer { c = nil }; return c }) else { return }
+        guard
+            let channel = serverChannel.withLock({ c -> Channel? in
+                defer { c = nil }; return c
+            })
+        else { return }
         logger.info("heapd shutting down")
         channel.close(promise: nil)
     }
@@ -147,7 +160,9 @@ public final class HeapServer: Sendable {
     public func wait() throws {
         let channel = serverChannel.withLock { $0 }
         try channel?.closeFuture.wait()
-        leaseTimer.withLock { $0?.cancel(); $0 = nil }
+        leaseTimer.withLock {
+            $0?.cancel(); $0 = nil
+        }
         let open = children.withLock { Array($0.values) }
         for c in open { c.close(promise: nil) }
         for c in open { try? c.closeFuture.wait() }

@@ -42,8 +42,10 @@ package final class HeapService: Sendable {
 
     var isMonitored: Bool { monitoring.load(ordering: .relaxed) }
 
-    package init(heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int,
-                 outboxLimit: Int = Outbox.defaultLimit) {
+    package init(
+        heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int,
+        outboxLimit: Int = Outbox.defaultLimit
+    ) {
         var initial = ServerState(heap: heap)
         initial.journal = store
         state = Mutex(initial)
@@ -101,7 +103,9 @@ package final class HeapService: Sendable {
     /// Runs requests in order, each atomically, and returns one reply per request that has an
     /// id. Events go to subscribers' outboxes before this returns, so the caller writes its
     /// outbox, then the replies.
-    func execute(_ batch: [DecodedRequest], from connection: ConnectionID) -> (replies: [Reply], journalPosition: UInt64) {
+    func execute(
+        _ batch: [DecodedRequest], from connection: ConnectionID
+    ) -> (replies: [Reply], journalPosition: UInt64) {
         var actions: [OutboxAction] = []
         let result = state.withLock { s -> ([Reply], UInt64) in
             let started = ContinuousClock.now
@@ -123,15 +127,18 @@ package final class HeapService: Sendable {
                 position = journaled == journaledBefore ? 0 : journaled
             }
             let elapsed = started.duration(to: .now).components
-            s.serialNanoseconds &+= UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+            s.serialNanoseconds &+=
+                UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
             return (replies, position)
         }
         perform(actions)
         return result
     }
 
-    private func run(_ item: DecodedRequest, from connection: ConnectionID,
-                     on s: inout ServerState, _ actions: inout [OutboxAction]) -> Result<any HeapResult, RPCError> {
+    private func run(
+        _ item: DecodedRequest, from connection: ConnectionID,
+        on s: inout ServerState, _ actions: inout [OutboxAction]
+    ) -> Result<any HeapResult, RPCError> {
         let method: any ServerMethod
         switch item.method {
         case .failure(let error): return .failure(error)
@@ -145,12 +152,17 @@ package final class HeapService: Sendable {
         var monitored: [(EventKind, [UInt8])] = []
         if s.wantsMonitor {
             let time = Date().timeIntervalSince1970
-            monitored.append((.monitor, Notification.monitor(
-                time: time, connection: connection.raw, session: s.heap.sessionName(session),
-                method: type(of: method).name, params: item.monitoredParams)))
+            monitored.append(
+                (
+                    .monitor,
+                    Notification.monitor(
+                        time: time, connection: connection.raw, session: s.heap.sessionName(session),
+                        method: type(of: method).name, params: item.monitoredParams)
+                ))
         }
-        var request = RequestContext(connection: connection, session: session, environment: environment,
-                                     events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit))
+        var request = RequestContext(
+            connection: connection, session: session, environment: environment,
+            events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit))
         let outcome: Result<any HeapResult, RPCError>
         do {
             outcome = .success(try method.execute(&s, &request))
@@ -196,8 +208,10 @@ package final class HeapService: Sendable {
 
     /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
     /// logs debug lines, and sends `session.closed`. Returns the connections to wake or close.
-    private func deliver(_ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?,
-                         first: [(EventKind, [UInt8])] = []) -> [OutboxAction] {
+    private func deliver(
+        _ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?,
+        first: [(EventKind, [UInt8])] = []
+    ) -> [OutboxAction] {
         // The common case: nothing to say.
         if events.isEmpty && s.closedSessions.isEmpty && first.isEmpty { return [] }
         for case .debug(let line) in events.events { logger.info("\(line)") }
@@ -227,7 +241,8 @@ package final class HeapService: Sendable {
             case .appendedToEmpty where id != requester:
                 actions.append((c.outbox, .wake))
             case .overflowed:
-                logger.warning("connection \(id) does not read its events: \(c.outbox.limit) bytes pending; disconnecting it")
+                logger.warning(
+                    "connection \(id) does not read its events: \(c.outbox.limit) bytes pending; disconnecting it")
                 actions.append((c.outbox, .overflowed))
             default:
                 break

@@ -14,10 +14,15 @@ enum PersistenceReport {
             }
         }
         let r = store.recovery
-        members.append(("recovered", [
-            "objects": .int(Int64(r.objects)), "replayed_operations": .int(Int64(r.replayedOperations)),
-            "dropped_torn_bytes": .int(Int64(r.droppedTornBytes)), "seconds": .double(Double.binaryRounded(r.seconds)),
-        ]))
+        members.append(
+            (
+                "recovered",
+                [
+                    "objects": .int(Int64(r.objects)), "replayed_operations": .int(Int64(r.replayedOperations)),
+                    "dropped_torn_bytes": .int(Int64(r.droppedTornBytes)),
+                    "seconds": .double(Double.binaryRounded(r.seconds)),
+                ]
+            ))
         return .object(members)
     }
 }

@@ -115,7 +115,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         while machine.mayRunFrames, let frame = decoder.next(from: &buffer, atEOF: atEOF) {
             frameArrived(frame, context: context)
             if (pendingOutput?.readableBytes ?? 0) >= Self.outputChunk {
-                writePending(context)   // lets the channel say whether the peer keeps up
+                writePending(context)  // lets the channel say whether the peer keeps up
             }
         }
         // Keep only what waits; a fully consumed buffer goes back to NIO's pool.
@@ -129,9 +129,10 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         switch frame {
         case .oversized(let size):
             let limit = service.maximumMessageSize
-            let error = RPCError(code: .requestTooLarge,
-                                 message: "message of \(size) bytes or more exceeds the limit of \(limit) bytes",
-                                 data: ["limit": .int(Int64(limit))])
+            let error = RPCError(
+                code: .requestTooLarge,
+                message: "message of \(size) bytes or more exceeds the limit of \(limit) bytes",
+                data: ["limit": .int(Int64(limit))])
             replyAtOnce(error: error, context: context)
         case .brokenHeader(let reason):
             replyAtOnce(error: .parseError("broken header: \(reason)"), context: context)
@@ -171,15 +172,16 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             guard !machine.repliesWaitForDisk, let now = store.durableNow(position) else {
                 var bytes = context.channel.allocator.buffer(capacity: 256)
                 ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &bytes)
-                let answer = Answer(bytes: bytes, ids: replies.map(\.id), isBatch: parsed.isBatch,
-                                    shutdown: parsed.requestsShutdown)
+                let answer = Answer(
+                    bytes: bytes, ids: replies.map(\.id), isBatch: parsed.isBatch,
+                    shutdown: parsed.requestsShutdown)
                 return afterDurable(position, answer, context: context)
             }
             if case .failure(let error) = now { replies = Self.notDurable(ids: replies.map(\.id), error) }
         }
         writeEvents(context)
         var output = pendingOutput ?? context.channel.allocator.buffer(capacity: 256)
-        pendingOutput = nil   // uniquely referenced while appending: no copy
+        pendingOutput = nil  // uniquely referenced while appending: no copy
         ReplyEncoder.frame(replies, isBatch: parsed.isBatch, framing: framing, into: &output)
         pendingOutput = output
         if parsed.requestsShutdown {
@@ -372,9 +374,11 @@ struct ParsedFrame {
             return DecodedRequest(id: id ?? .null, method: .failure(error))
         case .request(let id, let method, let params):
             if method == ShutdownRequest.name { requestsShutdown = true }
-            return DecodedRequest(id: id, method: Result { () throws(RPCError) in
-                try ServerMethods.decode(method: method, params: params)
-            }, monitoredParams: keepingParams ? params?.encoded() : nil)
+            return DecodedRequest(
+                id: id,
+                method: Result { () throws(RPCError) in
+                    try ServerMethods.decode(method: method, params: params)
+                }, monitoredParams: keepingParams ? params?.encoded() : nil)
         }
     }
 }

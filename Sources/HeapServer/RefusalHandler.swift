@@ -46,7 +46,8 @@ final class RefusalHandler: ChannelInboundHandler {
         guard !answered else { return }
         answered = true
         var buffer = context.channel.allocator.buffer(capacity: 160)
-        RPCFrameEncoder.frame(encoding: RPCEnvelope.errorResponse(id: .null, error: error), framing: framing, into: &buffer)
+        RPCFrameEncoder.frame(
+            encoding: RPCEnvelope.errorResponse(id: .null, error: error), framing: framing, into: &buffer)
         let channel = context.channel
         context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }

@@ -11,8 +11,10 @@ package final class ServerEnvironment: Sendable {
     /// Persistence facts for `stats` (read without the heap's lock).
     let persistence: @Sendable () -> JSONValue
 
-    package init(openRPCDocument: [UInt8], started: ContinuousClock.Instant,
-         persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] }) {
+    package init(
+        openRPCDocument: [UInt8], started: ContinuousClock.Instant,
+        persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] }
+    ) {
         self.openRPCDocument = openRPCDocument
         self.started = started
         self.persistence = persistence
@@ -26,7 +28,8 @@ package final class ServerEnvironment: Sendable {
     /// The OpenRPC document shipped with the server (Protocol/heapd.openrpc.json).
     package static func bundledOpenRPCDocument() -> [UInt8] {
         guard let url = Bundle.module.url(forResource: "heapd.openrpc", withExtension: "json"),
-              let data = try? Data(contentsOf: url) else {
+            let data = try? Data(contentsOf: url)
+        else {
             return Array(#"{"openrpc":"1.2.6","info":{"title":"heapd","version":"0"},"methods":[]}"#.utf8)
         }
         return Array(data)

@@ -13,12 +13,14 @@ enum ServerError: Error, RPCErrorConvertible {
     var rpcError: RPCError {
         switch self {
         case .sessionAttachedElsewhere(let name):
-            return RPCError(code: .sessionConflict, message: "session '\(name)' is attached to another connection",
-                            data: ["name": .string(name)])
+            return RPCError(
+                code: .sessionConflict, message: "session '\(name)' is attached to another connection",
+                data: ["name": .string(name)])
         case .noSessionNamed(let name):
             return RPCError(code: .noSuchSession, message: "no session named '\(name)'")
         case .notInNamedSession:
-            return RPCError(code: .noSuchSession, message: "this connection is not in a named session; pass params.name")
+            return RPCError(
+                code: .noSuchSession, message: "this connection is not in a named session; pass params.name")
         case .notNamed:
             return RPCError(code: .noSuchSession, message: "the session is not a named session")
         case .shuttingDown:

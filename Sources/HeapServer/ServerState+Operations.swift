@@ -3,8 +3,10 @@ import HeapCore
 /// The heap's changes as typed calls: each runs the typed `Heap` function and journals the
 /// operation after it succeeded (`Heap.apply(HeapOperation)` is for replay only).
 extension ServerState {
-    mutating func allocate(_ spec: AllocationSpec, session: SessionID,
-                           _ events: inout HeapEvents) throws -> ObjectID {
+    mutating func allocate(
+        _ spec: AllocationSpec, session: SessionID,
+        _ events: inout HeapEvents
+    ) throws -> ObjectID {
         try change(.allocate(spec, session: session)) { heap throws(HeapError) in
             try heap.allocate(spec, session: session, events: &events)
         }
@@ -20,23 +22,29 @@ extension ServerState {
         }
     }
 
-    mutating func set(_ id: ObjectID, fields: [(name: String, target: ObjectID?)], data: [UInt8]??, size: UInt64?,
-                      _ events: inout HeapEvents) throws -> Int {
+    mutating func set(
+        _ id: ObjectID, fields: [(name: String, target: ObjectID?)], data: [UInt8]??, size: UInt64?,
+        _ events: inout HeapEvents
+    ) throws -> Int {
         try change(.set(id, fields: fields, data: data, size: size)) { heap throws(HeapError) in
             try heap.set(id, fields: fields, data: data, size: size, events: &events)
         }
     }
 
-    mutating func weakref(to id: ObjectID, callback: Bool, fields: [(name: String, target: ObjectID)],
-                          session: SessionID, _ events: inout HeapEvents) throws -> ObjectID {
+    mutating func weakref(
+        to id: ObjectID, callback: Bool, fields: [(name: String, target: ObjectID)],
+        session: SessionID, _ events: inout HeapEvents
+    ) throws -> ObjectID {
         try change(.weakref(id, callback: callback, fields: fields, session: session)) { heap throws(HeapError) in
             try heap.weakref(to: id, callback: callback, fields: fields, session: session, events: &events)
         }
     }
 
     /// An `apply` batch; journaled unless every op failed (then nothing changed).
-    mutating func applyBatch(_ ops: [BatchOp], atomic: Bool, session: SessionID,
-                             _ events: inout HeapEvents) throws -> BatchOutcome {
+    mutating func applyBatch(
+        _ ops: [BatchOp], atomic: Bool, session: SessionID,
+        _ events: inout HeapEvents
+    ) throws -> BatchOutcome {
         defer { heap.endOperation() }
         heapChanged()
         let operation = HeapOperation.batch(ops, atomic: atomic, session: session)

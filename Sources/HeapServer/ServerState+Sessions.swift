@@ -29,7 +29,9 @@ extension ServerState {
         guard let current = connections[connection]?.session else { throw ServerError.connectionClosed }
         if let existing = heap.session(named: name) {
             if existing == current { return true }
-            if let holder = attached[existing], holder != connection { throw ServerError.sessionAttachedElsewhere(name) }
+            if let holder = attached[existing], holder != connection {
+                throw ServerError.sessionAttachedElsewhere(name)
+            }
             try move(connection, from: current, to: existing)
             return true
         }
@@ -87,7 +89,9 @@ extension ServerState {
 
     /// Any request renews the lease of the session it runs in.
     mutating func renewLease(of session: SessionID) {
-        guard !leaseDeadlines.isEmpty, leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else { return }
+        guard !leaseDeadlines.isEmpty, leaseDeadlines[session] != nil, let seconds = heap.lease(of: session) else {
+            return
+        }
         startLease(of: session, seconds: seconds)
     }
 

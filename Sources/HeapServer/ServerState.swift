@@ -51,8 +51,10 @@ struct ServerState: Sendable {
     }
 
     /// Changes what a connection subscribed to; returns its subscriptions after.
-    mutating func changeSubscriptions(of connection: ConnectionID,
-                                      _ change: (inout Set<EventKind>) -> Void) -> Set<EventKind> {
+    mutating func changeSubscriptions(
+        of connection: ConnectionID,
+        _ change: (inout Set<EventKind>) -> Void
+    ) -> Set<EventKind> {
         guard connections[connection] != nil else { return [] }
         change(&connections[connection]!.subscriptions)
         refreshWantsFreedIDs()
@@ -73,9 +75,11 @@ struct ServerState: Sendable {
     /// change goes through here. Room for the record is reserved first (a full disk refuses the
     /// change before it is applied: once others saw it, it could not be taken back). `op` is
     /// only built when there is a journal.
-    mutating func change<R, E: Error>(_ op: @autoclosure () -> HeapOperation,
-                                      _ body: (inout Heap) throws(E) -> R) throws -> R {
-        defer { heap.endOperation() }   // as `Heap.apply` ends one, so replay matches
+    mutating func change<R, E: Error>(
+        _ op: @autoclosure () -> HeapOperation,
+        _ body: (inout Heap) throws(E) -> R
+    ) throws -> R {
+        defer { heap.endOperation() }  // as `Heap.apply` ends one, so replay matches
         heapChanged()
         guard let journal else { return try body(&heap) }
         let operation = op()

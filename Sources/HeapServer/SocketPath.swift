@@ -16,7 +16,8 @@ enum SocketPath {
             case .tooLong(let p): return "socket path is longer than 107 bytes: \(p)"
             case .cannotCreateDirectory(let d, let e): return "cannot create \(d): \(String(cString: strerror(e)))"
             case .unsafeDirectory(let d, let why): return "refusing to use \(d): \(why)"
-            case .alreadyServing(let p): return "another heapd is already serving \(p) (stop it first, or pass --socket)"
+            case .alreadyServing(let p):
+                return "another heapd is already serving \(p) (stop it first, or pass --socket)"
             case .notASocket(let p): return "\(p) exists and is not a socket; remove it or pass --socket"
             case .unknownGroup(let g): return "no group named \(g) (--allow-group)"
             }

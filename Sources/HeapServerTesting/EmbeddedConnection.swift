@@ -27,8 +27,9 @@ package final class EmbeddedConnection {
         JSONCodec.bootstrap()
         let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
         let logger = Logger(label: "heapd-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        return HeapService(heap: Heap(limits: limits), store: nil, environment: environment, logger: logger,
-                           maximumMessageSize: 1 << 20)
+        return HeapService(
+            heap: Heap(limits: limits), store: nil, environment: environment, logger: logger,
+            maximumMessageSize: 1 << 20)
     }
 
     /// Sends raw bytes as one read, then runs what the event loop has pending.

@@ -56,9 +56,10 @@ private final class FuzzHarness {
     private static func makeService() -> HeapService {
         let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
         let logger = Logger(label: "heapd-fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
-        return HeapService(heap: Heap(limits: HeapLimits(maxObjects: 200_000, maxBytes: 1 << 40)),
-                           store: nil, environment: environment, logger: logger,
-                           maximumMessageSize: maximumMessageSize, outboxLimit: outboxLimit)
+        return HeapService(
+            heap: Heap(limits: HeapLimits(maxObjects: 200_000, maxBytes: 1 << 40)),
+            store: nil, environment: environment, logger: logger,
+            maximumMessageSize: maximumMessageSize, outboxLimit: outboxLimit)
     }
 
     func run(_ data: UnsafeRawBufferPointer, _ channel: Channel, _ settle: () -> Void) {
@@ -82,7 +83,7 @@ private final class FuzzHarness {
 
         let sync = channel.pipeline.syncOperations
         try! sync.addHandler(RPCConnectionHandler(service: service, onShutdownRequest: {}))
-        channel.connect(to: address, promise: nil)   // channelActive: the connection registers
+        channel.connect(to: address, promise: nil)  // channelActive: the connection registers
 
         let count = data.count
         var cuts = [0, count]
@@ -91,13 +92,13 @@ private final class FuzzHarness {
         }
         cuts.sort()
         for (start, end) in zip(cuts, cuts.dropFirst()) where start < end {
-            guard channel.isActive else { break }   // a broken header closed it: a socket reads no more
+            guard channel.isActive else { break }  // a broken header closed it: a socket reads no more
             var buffer = channel.allocator.buffer(capacity: end - start)
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: data[start..<end]))
             sync.fireChannelRead(NIOAny(buffer))
             sync.fireChannelReadComplete()
             settle()
-            subscriber?.channel.embeddedEventLoop.run()   // its loop acts on wake-ups and overflow
+            subscriber?.channel.embeddedEventLoop.run()  // its loop acts on wake-ups and overflow
         }
         if channel.isActive, hash & (1 << 60) != 0 {
             // `... | socat`: EOF first (the last NDJSON line counts without its newline).
@@ -107,7 +108,7 @@ private final class FuzzHarness {
         if channel.isActive { channel.close(promise: nil) }
         settle()
         if let subscriber {
-            subscriber.channel.isWritable = true   // it reads again: what waited goes out
+            subscriber.channel.isWritable = true  // it reads again: what waited goes out
             subscriber.channel.pipeline.fireChannelWritabilityChanged()
             _ = try? subscriber.received()
             subscriber.close()

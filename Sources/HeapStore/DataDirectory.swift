@@ -50,12 +50,14 @@ public struct DataDirectory: Sendable {
                 throw Problem(description: "cannot stat \(file): \(String(cString: strerror(errno)))")
             }
             if st.st_uid != me && st.st_uid != 0 {
-                throw Problem(description: "refusing to use \(what) \(file): it belongs to uid \(st.st_uid), "
-                              + "not to uid \(me) that heapd runs as (chown it, or choose another with --data)")
+                throw Problem(
+                    description: "refusing to use \(what) \(file): it belongs to uid \(st.st_uid), "
+                        + "not to uid \(me) that heapd runs as (chown it, or choose another with --data)")
             }
             if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
-                throw Problem(description: "refusing to use \(what) \(file): others can write to it (mode "
-                              + "\(String(st.st_mode & 0o7777, radix: 8)); chmod go-w it, or choose another with --data)")
+                throw Problem(
+                    description: "refusing to use \(what) \(file): others can write to it (mode "
+                        + "\(String(st.st_mode & 0o7777, radix: 8)); chmod go-w it, or choose another with --data)")
             }
         }
         try check(path, "the data directory")
@@ -77,7 +79,9 @@ public struct DataDirectory: Sendable {
         }
         try checkOwnership()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Problem(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw Problem(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)
             throw Problem(description: "another heapd is using the data directory \(path) (its lock is held)")

@@ -8,7 +8,7 @@ import Glibc
 /// The heap on disk: snapshot + journal in one data directory.
 ///
 /// Startup (`open`) recovers the heap; then every applied operation is `record`ed (under the
-/// heap's lock), replies wait on `whenDurable`, and `compactIfNeeded` folds the journal into a
+/// heap's lock), replies wait on `whenDurable`, and `compact` (when `wantsCompaction`) folds the journal into a
 /// new snapshot in the background once it has grown past the snapshot's size.
 public final class HeapStore: @unchecked Sendable {
     public let directory: DataDirectory
@@ -43,13 +43,15 @@ public final class HeapStore: @unchecked Sendable {
 
     /// Opens (creating if needed) and recovers the data directory. Throws with a message naming
     /// the file and offset if the journal is damaged anywhere but at its very end.
-    public static func open(_ directory: DataDirectory, policy: FsyncPolicy, limits: HeapLimits,
-                            log: @escaping @Sendable (String) -> Void) throws -> (HeapStore, Heap) {
+    public static func open(
+        _ directory: DataDirectory, policy: FsyncPolicy, limits: HeapLimits,
+        log: @escaping @Sendable (String) -> Void
+    ) throws -> (HeapStore, Heap) {
         let lockFD = try directory.createAndLock()
         do {
             return try recover(directory, lockFD: lockFD, policy: policy, limits: limits, log: log)
         } catch {
-            Glibc.close(lockFD)   // a refused start leaves the directory free
+            Glibc.close(lockFD)  // a refused start leaves the directory free
             throw error
         }
     }
@@ -66,8 +68,10 @@ public final class HeapStore: @unchecked Sendable {
     /// would replay records after a hole, which no crash produces, so a good record after the
     /// damage means something else went wrong (a bad disk, a foreign write) and the start is
     /// refused with `heapd repair`, which cuts at the damage after saving what follows.
-    private static func recover(_ directory: DataDirectory, lockFD: Int32, policy: FsyncPolicy, limits: HeapLimits,
-                                log: @escaping @Sendable (String) -> Void) throws -> (HeapStore, Heap) {
+    private static func recover(
+        _ directory: DataDirectory, lockFD: Int32, policy: FsyncPolicy, limits: HeapLimits,
+        log: @escaping @Sendable (String) -> Void
+    ) throws -> (HeapStore, Heap) {
         let started = ContinuousClock.now
         var heap = Heap(limits: limits)
         var snapshotBytes = 0
@@ -94,7 +98,11 @@ public final class HeapStore: @unchecked Sendable {
                         throw Files.Failure(description: "\(path): undecodable record at offset \(offset): \(error)")
                     }
                     do { _ = try heap.apply(op, events: &events) } catch {
-                        throw Files.Failure(description: "\(path): record at offset \(offset) does not apply (\(error)); the journal does not match the snapshot")
+                        throw Files.Failure(
+                            description:
+                                "\(path): record at offset \(offset) does not apply (\(error)); the journal "
+                                + "does not match the snapshot"
+                        )
                     }
                     events.removeAll()
                     replayed += 1
@@ -106,8 +114,9 @@ public final class HeapStore: @unchecked Sendable {
             case .tornTail(let offset, let reason) where isLast:
                 torn = bytes.count - offset
                 let kept = try cutTail(path, at: offset, of: bytes)
-                log("journal \(path): cut a torn tail of \(torn) bytes at offset \(offset) (\(reason)); "
-                    + "no good record follows it; the bytes cut are in \(kept)")
+                log(
+                    "journal \(path): cut a torn tail of \(torn) bytes at offset \(offset) (\(reason)); "
+                        + "no good record follows it; the bytes cut are in \(kept)")
             case .tornTail(let offset, let reason), .corrupt(let offset, let reason, _):
                 let after: String
                 if case .corrupt(_, _, let next) = ending {
@@ -115,12 +124,14 @@ public final class HeapStore: @unchecked Sendable {
                 } else {
                     after = "later journals follow it"
                 }
-                throw Files.Failure(description: """
-                    journal \(path) is damaged at offset \(offset) (\(reason)) and \(after).
-                    heapd will not guess. To keep everything before that point, run:
-                        heapd repair --data \(directory.path)
-                    (it keeps the bytes from \(offset) on as \(path).damaged-\(offset) and truncates the journal there)
-                    """)
+                throw Files.Failure(
+                    description: """
+                        journal \(path) is damaged at offset \(offset) (\(reason)) and \(after).
+                        heapd will not guess. To keep everything before that point, run:
+                            heapd repair --data \(directory.path)
+                        (it keeps the bytes from \(offset) on as \(path).damaged-\(offset)
+                        and truncates the journal there)
+                        """)
             }
         }
         let index = indexes.last ?? first
@@ -132,11 +143,13 @@ public final class HeapStore: @unchecked Sendable {
         Files.fsyncDirectory(directory.path)
         let writer = JournalWriter(fd: fd, path: path, size: Int(st.st_size), policy: policy, log: log)
         let d = started.duration(to: .now)
-        let store = HeapStore(directory: directory, policy: policy, lockFD: lockFD, writer: writer,
-                              journalIndex: index, snapshotBytes: snapshotBytes, snapshotFirstJournal: first, log: log,
-                              recovery: Recovery(objects: heap.objectCount, snapshotBytes: snapshotBytes,
-                                                 replayedOperations: replayed, droppedTornBytes: torn,
-                                                 seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+        let store = HeapStore(
+            directory: directory, policy: policy, lockFD: lockFD, writer: writer,
+            journalIndex: index, snapshotBytes: snapshotBytes, snapshotFirstJournal: first, log: log,
+            recovery: Recovery(
+                objects: heap.objectCount, snapshotBytes: snapshotBytes,
+                replayedOperations: replayed, droppedTornBytes: torn,
+                seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
         writer.start()
         return (store, heap)
     }
@@ -152,7 +165,8 @@ public final class HeapStore: @unchecked Sendable {
             try writeSideFile(side, bytes[offset...])
             kept = side
         } catch let error as Files.Failure where error.noSpace && bytes.count - offset <= 64 << 10 {
-            kept = "this log (no room for \(side): \(error)): "
+            kept =
+                "this log (no room for \(side): \(error)): "
                 + bytes[offset...].map { String(format: "%02x", $0) }.joined()
         }
         guard truncate(path, off_t(offset)) == 0 else { throw Files.fail("cannot truncate", path) }
@@ -176,9 +190,11 @@ public final class HeapStore: @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    private init(directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
-                 journalIndex: UInt64, snapshotBytes: Int, snapshotFirstJournal: UInt64,
-                 log: @escaping @Sendable (String) -> Void, recovery: Recovery) {
+    private init(
+        directory: DataDirectory, policy: FsyncPolicy, lockFD: Int32, writer: JournalWriter,
+        journalIndex: UInt64, snapshotBytes: Int, snapshotFirstJournal: UInt64,
+        log: @escaping @Sendable (String) -> Void, recovery: Recovery
+    ) {
         self.snapshotFirstJournal = snapshotFirstJournal
         self.directory = directory
         self.policy = policy
@@ -350,18 +366,22 @@ public final class HeapStore: @unchecked Sendable {
     /// (none, before the second compaction: then the journals from journal.0 on rebuild the
     /// heap), if it loads and every journal after it is there.
     static func usePreviousSnapshot(_ directory: DataDirectory, because error: Error) throws -> String {
-        let previousPath = directory.previousSnapshotPath, path = directory.snapshotPath
+        let previousPath = directory.previousSnapshotPath
+        let path = directory.snapshotPath
         let hasPrevious = FileManager.default.fileExists(atPath: previousPath)
         var first: UInt64 = 0
         if hasPrevious {
             guard let previous = try? SnapshotFile.read(in: directory, limits: HeapLimits(), path: previousPath) else {
-                throw Files.Failure(description: "\(error)\nheapd repair cannot help: the previous snapshot \(previousPath) is damaged too")
+                throw Files.Failure(
+                    description:
+                        "\(error)\nheapd repair cannot help: the previous snapshot \(previousPath) is damaged too")
             }
             first = previous.firstUncoveredJournal
         }
         let journals = directory.journalIndexes().filter { $0 >= first }
         guard journals.first == first, let last = journals.last, last - first + 1 == UInt64(journals.count) else {
-            throw Files.Failure(description: "\(error)\nheapd repair cannot help: journals from journal.\(first) on are missing")
+            throw Files.Failure(
+                description: "\(error)\nheapd repair cannot help: journals from journal.\(first) on are missing")
         }
         guard rename(path, path + ".damaged") == 0 else { throw Files.fail("cannot rename", path) }
         if hasPrevious { guard link(previousPath, path) == 0 else { throw Files.fail("cannot link", previousPath) } }
@@ -389,7 +409,8 @@ public final class HeapStore: @unchecked Sendable {
             let (ending, good) = bytes.withUnsafeBytes { JournalFormat.scan($0) { _, _ in } }
             guard ending != .clean else { continue }
             let side = try cutTail(path, at: good, of: bytes, suffix: "damaged")
-            report.append("\(path): kept \(good) of \(bytes.count) bytes; the \(bytes.count - good) bytes cut are in \(side)")
+            report.append(
+                "\(path): kept \(good) of \(bytes.count) bytes; the \(bytes.count - good) bytes cut are in \(side)")
         }
         Files.fsyncDirectory(directory.path)
         return report.isEmpty ? "nothing to repair in \(directory.path)" : report.joined(separator: "\n")

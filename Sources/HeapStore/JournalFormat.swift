@@ -90,8 +90,10 @@ public enum JournalFormat {
 
     /// Walks the records of `bytes`, calling `body` with each good payload and its offset, up to
     /// the end or the first damage.
-    public static func scan(_ bytes: UnsafeRawBufferPointer,
-                            _ body: (UnsafeRawBufferPointer, Int) throws -> Void) rethrows -> (ending: Ending, goodLength: Int) {
+    public static func scan(
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer, Int) throws -> Void
+    ) rethrows -> (ending: Ending, goodLength: Int) {
         var offset = 0
         while offset < bytes.count {
             var end = 0

@@ -1,5 +1,5 @@
-import Foundation
 import CHeapdSystem
+import Foundation
 import HeapCore
 
 #if canImport(Glibc)
@@ -100,7 +100,9 @@ final class JournalWriter: @unchecked Sendable {
         }
         let need = bytes + Self.unrefusableFloor
         if let problem = allocate(upTo: appendedBytes + need) {
-            refusal = (need, "cannot reserve \(appendedBytes + need - allocatedBytes) more bytes for \(path): \(problem)")
+            refusal = (
+                need, "cannot reserve \(appendedBytes + need - allocatedBytes) more bytes for \(path): \(problem)"
+            )
             throw Refused(description: refusal!.reason)
         }
         refusal = nil
@@ -119,8 +121,10 @@ final class JournalWriter: @unchecked Sendable {
             let e = errno
             if e == EOPNOTSUPP || e == ENOSYS {
                 reservationUnsupported = true
-                log("journal \(path): the file system cannot reserve space (fallocate: \(String(cString: strerror(e)))); "
-                    + "a full disk will be noticed only when a write fails")
+                log(
+                    "journal \(path): the file system cannot reserve space (fallocate: "
+                    + "\(String(cString: strerror(e)))); "
+                        + "a full disk will be noticed only when a write fails")
                 return nil
             }
             if e != ENOSPC && e != EDQUOT { return String(cString: strerror(e)) }
@@ -212,7 +216,7 @@ final class JournalWriter: @unchecked Sendable {
         defer { condition.unlock() }
         while true {
             if durable >= position { return nil }
-            if let failure { return failure }   // the writer thread retries; no write from here
+            if let failure { return failure }  // the writer thread retries; no write from here
             if writing { condition.wait(); continue }
             do { try writeAndSync(force: false) } catch { return error }
         }
@@ -226,7 +230,7 @@ final class JournalWriter: @unchecked Sendable {
         while writing || syncing { condition.wait() }
         if let failure { throw failure }
         try writeAndSync(force: true)
-        ftruncate(fd, off_t(bytesInFile))   // gives back the space reserved past the end
+        ftruncate(fd, off_t(bytesInFile))  // gives back the space reserved past the end
         close(fd)
         fd = newFD
         path = newPath
@@ -283,7 +287,7 @@ final class JournalWriter: @unchecked Sendable {
     /// is pending, and writes it. Clears the failure once that worked. Lock held, nobody writing.
     private func retry() {
         guard ftruncate(fd, off_t(bytesInFile)) == 0 else { return }
-        allocatedBytes = bytesInFile   // a truncate also frees what was reserved past the end
+        allocatedBytes = bytesInFile  // a truncate also frees what was reserved past the end
         if allocate(upTo: appendedBytes) != nil { return }
         do {
             try writeAndSync(force: true)
@@ -333,7 +337,9 @@ final class JournalWriter: @unchecked Sendable {
                 condition.unlock()
                 defer { condition.lock() }
                 try batch.withUnsafeBytes { try Files.writeAll(fd, $0, path: path) }
-                if policy == .always || force { guard fdatasync(fd) == 0 else { throw Files.fail("cannot fsync", path) } }
+                if policy == .always || force {
+                    guard fdatasync(fd) == 0 else { throw Files.fail("cannot fsync", path) }
+                }
             } else if force {
                 guard fdatasync(fd) == 0 else { throw Files.fail("cannot fsync", path) }
             }

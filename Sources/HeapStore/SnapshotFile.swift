@@ -94,21 +94,27 @@ enum SnapshotFile {
         guard var bytes = try Files.readAll(path) else { return nil }
         let total = bytes.count
         func damaged(_ what: String) -> Files.Failure {
-            let previous = path == dir.snapshotPath && (FileManager.default.fileExists(atPath: dir.previousSnapshotPath)
-                                                         || FileManager.default.fileExists(atPath: dir.journalPath(0)))
-            return Files.Failure(description: """
-                snapshot \(path) is damaged: \(what).
-                heapd will not start from it.
-                """ + (previous ? """
-                The previous snapshot (or, before the second snapshot, none) and the journals after it
-                are kept; to start from them (nothing is lost), run:
-                    heapd repair --data \(dir.path)
-                (it keeps the damaged snapshot as \(path).damaged)
-                """ : """
-                No previous snapshot is kept (the journals it covers were deleted when it was written),
-                so the way forward is a backup of \(dir.path); to start an empty heap instead, move
-                the snapshot and journals aside.
-                """))
+            let previous =
+                path == dir.snapshotPath
+                && (FileManager.default.fileExists(atPath: dir.previousSnapshotPath)
+                    || FileManager.default.fileExists(atPath: dir.journalPath(0)))
+            return Files.Failure(
+                description: """
+                    snapshot \(path) is damaged: \(what).
+                    heapd will not start from it.
+                    """
+                        + (previous
+                            ? """
+                            The previous snapshot (or, before the second snapshot, none) and the journals after it
+                            are kept; to start from them (nothing is lost), run:
+                                heapd repair --data \(dir.path)
+                            (it keeps the damaged snapshot as \(path).damaged)
+                            """
+                            : """
+                            No previous snapshot is kept (the journals it covers were deleted when it was written),
+                            so the way forward is a backup of \(dir.path); to start an empty heap instead, move
+                            the snapshot and journals aside.
+                            """))
         }
         let magicRead = Array(bytes.prefix(8))
         let first: UInt64
@@ -118,9 +124,15 @@ enum SnapshotFile {
             payload = total
         } else if magicRead == magic {
             guard total >= 20 else { throw damaged("its header is cut short (\(total) bytes)") }
-            let (f, crc) = bytes.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian,
-                                                    $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian) }
-            guard CRC32C.checksum(Array(bytes.prefix(16))) == crc else { throw damaged("its header fails its checksum") }
+            let (f, crc) = bytes.withUnsafeBytes {
+                (
+                    $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian,
+                    $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian
+                )
+            }
+            guard CRC32C.checksum(Array(bytes.prefix(16))) == crc else {
+                throw damaged("its header fails its checksum")
+            }
             first = f
             payload = try joinSections(&bytes, from: 20, damaged)
         } else {
@@ -140,9 +152,13 @@ enum SnapshotFile {
 
     /// Checks every section's checksum and the end mark, and moves the sections' bytes together
     /// at the front of `bytes` (in place: a big snapshot is not copied). Returns their length.
-    static func joinSections(_ bytes: inout [UInt8], from start: Int,
-                             _ damaged: (String) -> Files.Failure) throws -> Int {
-        var offset = start, joined = 0, section: UInt32 = 0
+    static func joinSections(
+        _ bytes: inout [UInt8], from start: Int,
+        _ damaged: (String) -> Files.Failure
+    ) throws -> Int {
+        var offset = start
+        var joined = 0
+        var section: UInt32 = 0
         let count = bytes.count
         try bytes.withUnsafeMutableBytes { raw in
             while true {
@@ -151,8 +167,11 @@ enum SnapshotFile {
                     let sections = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
                     let crc = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian
                     guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 12])) == crc,
-                          sections == section else { throw damaged("its end mark at byte \(offset) is damaged") }
-                    guard offset + 16 == count else { throw damaged("\(count - offset - 16) bytes follow its end mark") }
+                        sections == section
+                    else { throw damaged("its end mark at byte \(offset) is damaged") }
+                    guard offset + 16 == count else {
+                        throw damaged("\(count - offset - 16) bytes follow its end mark")
+                    }
                     return
                 }
                 let length = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian

@@ -35,8 +35,9 @@ public struct JSONDocument: ~Copyable {
     /// Dumps the compact text into `buffer` and returns its full length. When that is more than
     /// `buffer.count`, the text did not fit: call again with at least that much room.
     public func dump(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let needed = json_dumpb(root, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count,
-                                JanssonTree.dumpFlags)
+        let needed = json_dumpb(
+            root, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count,
+            JanssonTree.dumpFlags)
         // 0 means failure: only allocation failure or a cycle, which built trees cannot hold.
         precondition(needed > 0, "json_dumpb failed")
         return needed

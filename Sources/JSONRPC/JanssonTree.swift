@@ -44,12 +44,14 @@ enum JanssonTree {
     static func dump(_ node: JSONPointer) -> [UInt8] {
         var output: [UInt8] = []
         withUnsafeMutablePointer(to: &output) { outputPointer in
-            let status = json_dump_callback(node, { buffer, size, context in
-                guard let buffer, let context else { return -1 }
-                let sink = context.assumingMemoryBound(to: [UInt8].self)
-                sink.pointee.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: size))
-                return 0
-            }, outputPointer, dumpFlags)
+            let status = json_dump_callback(
+                node,
+                { buffer, size, context in
+                    guard let buffer, let context else { return -1 }
+                    let sink = context.assumingMemoryBound(to: [UInt8].self)
+                    sink.pointee.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: size))
+                    return 0
+                }, outputPointer, dumpFlags)
             // Jansson fails only on allocation failure or a reference cycle, neither of which a
             // tree built by this target can contain.
             precondition(status == 0, "json_dump_callback failed")

@@ -27,20 +27,25 @@ public enum RPCEnvelope {
             return .invalid(id: id, error: .invalidRequest(#""jsonrpc" is missing; it must be "2.0""#))
         }
         guard let version = versionNode.string else {
-            return .invalid(id: id, error: .invalidRequest(#""jsonrpc" must be "2.0", got "# + versionNode.kind.rawValue))
+            return .invalid(
+                id: id, error: .invalidRequest(#""jsonrpc" must be "2.0", got "# + versionNode.kind.rawValue))
         }
         guard version == Self.version else {
-            return .invalid(id: id, error: .invalidRequest(#""jsonrpc" must be "2.0", got "# + JSONCodec.encodeString(.string(version))))
+            return .invalid(
+                id: id,
+                error: .invalidRequest(#""jsonrpc" must be "2.0", got "# + JSONCodec.encodeString(.string(version))))
         }
         guard let methodNode = node["method"] else {
             return .invalid(id: id, error: .invalidRequest(#""method" is missing"#))
         }
         guard let method = methodNode.string else {
-            return .invalid(id: id, error: .invalidRequest(#""method" must be a string, got "# + methodNode.kind.rawValue))
+            return .invalid(
+                id: id, error: .invalidRequest(#""method" must be a string, got "# + methodNode.kind.rawValue))
         }
         let params = node["params"]
         if let params, params.kind != .object, params.kind != .array {
-            return .invalid(id: id, error: .invalidRequest(#""params" must be an object or array, got "# + params.kind.rawValue))
+            return .invalid(
+                id: id, error: .invalidRequest(#""params" must be an object or array, got "# + params.kind.rawValue))
         }
         return .request(id: id, method: method, params: params)
     }
@@ -86,7 +91,9 @@ public enum RPCEnvelope {
 
     /// `{"jsonrpc":"2.0","id":…,"method":…,"params"?:…}`; `params` omitted when `nil`.
     public static func request(id: RPCID, method: String, params: JSONValue?) -> JSONValue {
-        var members: [(String, JSONValue)] = [("jsonrpc", .string(version)), ("id", id.json), ("method", .string(method))]
+        var members: [(String, JSONValue)] = [
+            ("jsonrpc", .string(version)), ("id", id.json), ("method", .string(method)),
+        ]
         if let params { members.append(("params", params)) }
         return .object(members)
     }

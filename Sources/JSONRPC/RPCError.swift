@@ -45,7 +45,7 @@ public struct RPCError: Error, Sendable, Equatable {
     /// string, as JSON-RPC 2.0 requires.
     public init?(json: JSONValue) {
         guard let code = json["code"]?.intValue, let message = json["message"]?.stringValue,
-              let rawCode = Int(exactly: code)
+            let rawCode = Int(exactly: code)
         else { return nil }
         self.init(code: RPCErrorCode(rawValue: rawCode), message: message, data: json["data"])
     }

@@ -69,7 +69,7 @@ extension RPCFrameDecoder {
             guard name.lowercased() == "content-length" else { continue }
             let value = trimmed(line[(colon + 1)...])
             guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let parsed = Int(String(decoding: value, as: UTF8.self))
+                let parsed = Int(String(decoding: value, as: UTF8.self))
             else {
                 return .failure(HeaderProblem(message: "invalid Content-Length \(quoted(value))"))
             }
@@ -85,7 +85,7 @@ extension RPCFrameDecoder {
     private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         let isSpace: (UInt8) -> Bool = { $0 == 32 || $0 == 9 }
         guard let start = bytes.firstIndex(where: { !isSpace($0) }),
-              let end = bytes.lastIndex(where: { !isSpace($0) })
+            let end = bytes.lastIndex(where: { !isSpace($0) })
         else { return bytes[bytes.endIndex...] }
         return bytes[start...end]
     }

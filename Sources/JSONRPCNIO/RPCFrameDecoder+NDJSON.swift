@@ -43,7 +43,9 @@ extension RPCFrameDecoder {
         let view = buffer.readableBytesView.prefix(length)
         var contentLength = length
         if view.last == Self.carriageReturn { contentLength -= 1 }
-        let isBlank = view.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == Self.carriageReturn }
+        let isBlank = view.allSatisfy {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == Self.carriageReturn
+        }
         guard !isBlank else {
             buffer.moveReaderIndex(forwardBy: length + terminatorLength)
             return .progress

@@ -22,7 +22,9 @@ struct Bench: ParsableCommand {
     @Option(name: .short, help: "Clients (connections) at once.") var c: Int = 50
     @Option(name: .short, help: "Requests in all, per workload.") var n: Int = 100_000
     @Option(name: [.customShort("P")], help: "Requests pipelined per client.") var pipeline: Int = 1
-    @Option(name: .short, help: "Workloads, comma-separated (default: ping,refunref,allocate,set,apply; with --redis: ping,incr).")
+    @Option(
+        name: .short,
+        help: "Workloads, comma-separated (default: ping,refunref,allocate,set,apply; with --redis: ping,incr).")
     var t: String?
     @Option(help: "Operations per apply request.") var ops: Int = 16
     @Option(help: "ndjson or lsp.") var framing: String = "ndjson"
@@ -33,7 +35,9 @@ struct Bench: ParsableCommand {
     }
 
     func validate() throws {
-        guard c >= 1, n >= c, pipeline >= 1, ops >= 1 else { throw ValidationError("need -c ≥ 1, -n ≥ -c, -P ≥ 1, --ops ≥ 1") }
+        guard c >= 1, n >= c, pipeline >= 1, ops >= 1 else {
+            throw ValidationError("need -c ≥ 1, -n ≥ -c, -P ≥ 1, --ops ≥ 1")
+        }
         guard ["ndjson", "lsp"].contains(framing) else { throw ValidationError("--framing is ndjson or lsp") }
         let known = redis == nil ? BenchWorkload.heapdNames : BenchWorkload.redisNames
         for w in workloads where !known.contains(w) {
@@ -48,9 +52,10 @@ struct Bench: ParsableCommand {
             // connection's session owns the clients' objects: it must outlive the run.
             let setup = redis == nil ? try options.connect(anonymous: true) : nil
             let report = try withExtendedLifetime(setup) {
-                let workload = try setup.map {
-                    try BenchWorkload.heapd(name, clients: c, lsp: framing == "lsp", opsPerApply: ops, setup: $0)
-                } ?? BenchWorkload.redis(name, clients: c)
+                let workload =
+                    try setup.map {
+                        try BenchWorkload.heapd(name, clients: c, lsp: framing == "lsp", opsPerApply: ops, setup: $0)
+                    } ?? BenchWorkload.redis(name, clients: c)
                 return try measure(workload, path: path)
             }
             output(options.json ? JSONCodec.encodeString(report.json) : report.text)
@@ -73,15 +78,19 @@ struct Bench: ParsableCommand {
             (rounds: workload.rounds(client: i, pipeline: pipeline), fd: fd)
         }
         let outcome = LoadDriver.run(
-            connections.map { LoadDriver.Connection(fd: $0.fd, rounds: $0.rounds, repliesPerRound: pipeline,
-                                                    counter: ReplyCounter(framing: workload.framing)) },
+            connections.map {
+                LoadDriver.Connection(
+                    fd: $0.fd, rounds: $0.rounds, repliesPerRound: pipeline,
+                    counter: ReplyCounter(framing: workload.framing))
+            },
             rounds: roundsPerClient)
         if outcome.brokenConnections > 0 {
             printError("\(outcome.brokenConnections) connection(s) closed by the server during the run")
         }
-        return BenchReport(workload: workload.name, target: redis == nil ? "heapd" : "redis",
-                           clients: c, pipeline: pipeline, framing: redis == nil ? framing : "resp",
-                           operationsPerRequest: workload.operationsPerRequest, outcome: outcome)
+        return BenchReport(
+            workload: workload.name, target: redis == nil ? "heapd" : "redis",
+            clients: c, pipeline: pipeline, framing: redis == nil ? framing : "resp",
+            operationsPerRequest: workload.operationsPerRequest, outcome: outcome)
     }
 }
 
@@ -107,25 +116,36 @@ struct BenchReport {
     }
 
     var text: String {
-        var lines = ["\(workload): \(requests) requests, \(clients) clients, pipeline \(pipeline), \(framing), \(target)"]
+        var lines = [
+            "\(workload): \(requests) requests, \(clients) clients, pipeline \(pipeline), \(framing), \(target)"
+        ]
         var rate = String(format: "  %.0f requests/s", requestsPerSecond)
         if operationsPerRequest > 1 {
-            rate += String(format: "  %.0f operations/s (%d per request)", requestsPerSecond * Double(operationsPerRequest), operationsPerRequest)
+            rate += String(
+                format: "  %.0f operations/s (%d per request)", requestsPerSecond * Double(operationsPerRequest),
+                operationsPerRequest)
         }
-        lines.append(rate + String(format: "  p50 %.3f ms  p99 %.3f ms  max %.3f ms", percentile(0.5), percentile(0.99), percentile(1)))
-        lines.append(String(format: "  load generator CPU %.2f µs/request", generatorMicrosecondsPerRequest)
-                     + (outcome.errors > 0 ? "  ERRORS \(outcome.errors)" : ""))
+        lines.append(
+            rate
+                + String(
+                    format: "  p50 %.3f ms  p99 %.3f ms  max %.3f ms", percentile(0.5), percentile(0.99), percentile(1))
+        )
+        lines.append(
+            String(format: "  load generator CPU %.2f µs/request", generatorMicrosecondsPerRequest)
+                + (outcome.errors > 0 ? "  ERRORS \(outcome.errors)" : ""))
         return lines.joined(separator: "\n")
     }
 
     var json: JSONValue {
-        ["workload": .string(workload), "target": .string(target), "clients": .int(Int64(clients)),
-         "pipeline": .int(Int64(pipeline)), "framing": .string(framing),
-         "requests": .int(Int64(requests)), "seconds": .double(outcome.seconds),
-         "requests_per_s": .double(requestsPerSecond),
-         "operations_per_s": .double(requestsPerSecond * Double(operationsPerRequest)),
-         "p50_ms": .double(percentile(0.5)), "p99_ms": .double(percentile(0.99)), "max_ms": .double(percentile(1)),
-         "errors": .int(Int64(outcome.errors)),
-         "client_cpu_us_per_request": .double(generatorMicrosecondsPerRequest)]
+        [
+            "workload": .string(workload), "target": .string(target), "clients": .int(Int64(clients)),
+            "pipeline": .int(Int64(pipeline)), "framing": .string(framing),
+            "requests": .int(Int64(requests)), "seconds": .double(outcome.seconds),
+            "requests_per_s": .double(requestsPerSecond),
+            "operations_per_s": .double(requestsPerSecond * Double(operationsPerRequest)),
+            "p50_ms": .double(percentile(0.5)), "p99_ms": .double(percentile(0.99)), "max_ms": .double(percentile(1)),
+            "errors": .int(Int64(outcome.errors)),
+            "client_cpu_us_per_request": .double(generatorMicrosecondsPerRequest),
+        ]
     }
 }

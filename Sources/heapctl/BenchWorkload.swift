@@ -28,13 +28,16 @@ struct BenchWorkload {
 
     /// heapd workloads; `setup` is an anonymous connection that owns each client's object for
     /// the run (so `refunref` never frees it).
-    static func heapd(_ name: String, clients: Int, lsp: Bool, opsPerApply: Int,
-                      setup: HeapConnection) throws -> BenchWorkload {
+    static func heapd(
+        _ name: String, clients: Int, lsp: Bool, opsPerApply: Int,
+        setup: HeapConnection
+    ) throws -> BenchWorkload {
         let framing: Framing = lsp ? .contentLength : .ndjson
         func encode(_ method: String, _ params: JSONValue?) -> [UInt8] {
             var buffer = ByteBuffer()
-            RPCFrameEncoder.frame(encoding: RPCEnvelope.request(id: .number(1), method: method, params: params),
-                                  framing: framing, into: &buffer)
+            RPCFrameEncoder.frame(
+                encoding: RPCEnvelope.request(id: .number(1), method: method, params: params),
+                framing: framing, into: &buffer)
             return Array(buffer.readableBytesView)
         }
         var cycles: [[[UInt8]]] = []
@@ -57,13 +60,16 @@ struct BenchWorkload {
                     let target = try setup.call(AllocateRequest.name, ["type": "Bench"])["id"]!
                     cycles.append([encode("set", ["id": id, "fields": ["next": target]])])
                 default:
-                    let pairs = (0..<opsPerApply).map { k -> JSONValue in .array([.string(k % 2 == 0 ? "ref" : "unref"), id]) }
+                    let pairs = (0..<opsPerApply).map { k -> JSONValue in
+                        .array([.string(k % 2 == 0 ? "ref" : "unref"), id])
+                    }
                     cycles.append([encode("apply", ["ops": .array(pairs)])])
                 }
             }
         }
-        return BenchWorkload(name: name, framing: lsp ? .contentLength : .ndjson, cycles: cycles,
-                             operationsPerRequest: name == "apply" ? opsPerApply : 1)
+        return BenchWorkload(
+            name: name, framing: lsp ? .contentLength : .ndjson, cycles: cycles,
+            operationsPerRequest: name == "apply" ? opsPerApply : 1)
     }
 
     /// Redis workloads, as redis-benchmark sends them (RESP arrays; one shared INCR key).
@@ -74,7 +80,8 @@ struct BenchWorkload {
             return Array(out.utf8)
         }
         let request = name == "ping" ? resp(["PING"]) : resp(["INCR", "key:__rand_int__"])
-        return BenchWorkload(name: name, framing: .resp, cycles: Array(repeating: [request], count: clients),
-                             operationsPerRequest: 1)
+        return BenchWorkload(
+            name: name, framing: .resp, cycles: Array(repeating: [request], count: clients),
+            operationsPerRequest: 1)
     }
 }

@@ -6,7 +6,9 @@ import JSONRPC
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "heapd's socket (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or /tmp/heapd-$UID/heapd.sock).")
+    @Option(
+        help:
+            "heapd's socket (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or /tmp/heapd-$UID/heapd.sock).")
     var socket: String?
 
     @Option(help: "Named session to run in (default: heapctl-$USER).")
@@ -19,14 +21,16 @@ struct GlobalOptions: ParsableArguments {
 
     var sessionName: String {
         if let session { return session }
-        let user = ProcessInfo.processInfo.environment["USER"]
+        let user =
+            ProcessInfo.processInfo.environment["USER"]
             ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid\(getuid())"
         return "heapctl-\(user)"
     }
 
     /// What to do about a socket that does not answer: start heapd only when none can be there.
     static func connectionHint(_ path: String) -> String {
-        let denied = "you may not use \(path): heapd serves its own user, root and the members of its --allow-group; "
+        let denied =
+            "you may not use \(path): heapd serves its own user, root and the members of its --allow-group; "
             + "run heapctl as that user, or start your own heapd on another socket"
         var st = stat()
         guard stat(path, &st) == 0 else {
@@ -95,8 +99,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Runs one method in the session and prints the result with `human` (or as JSON).
-    func run(_ method: String, _ params: JSONValue? = nil, anonymous: Bool = false,
-             human: (JSONValue) -> String) throws {
+    func run(
+        _ method: String, _ params: JSONValue? = nil, anonymous: Bool = false,
+        human: (JSONValue) -> String
+    ) throws {
         let c = try connect(anonymous: anonymous)
         let result = try call(c, method, params)
         output(json ? Pretty.json(result) : human(result))

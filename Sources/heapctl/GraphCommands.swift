@@ -61,7 +61,8 @@ struct Cycles: ParsableCommand {
             var table = TextTable([("OBJECTS", .right), ("SIZE", .right), ("IDS", .left)])
             for c in components {
                 let ids = c["ids"]?.arrayValue ?? []
-                let shown = ids.prefix(12).map { Pretty.int($0) }.joined(separator: ", ")
+                let shown =
+                    ids.prefix(12).map { Pretty.int($0) }.joined(separator: ", ")
                     + (ids.count > 12 ? ", …" : "")
                 table.append([String(ids.count), bytesText(c["bytes"]), shown])
             }
@@ -90,12 +91,16 @@ struct Retained: ParsableCommand {
                     + "\(bytesText(r["retained_bytes"])); "
                     + "immediate dominator: \(idom.map { "object \($0)" } ?? "the roots")"
             }
-            var table = TextTable([("ID", .right), ("TYPE", .left), ("RETAINED", .right), ("OBJECTS", .right),
-                                   ("IDOM", .left)])
+            var table = TextTable([
+                ("ID", .right), ("TYPE", .left), ("RETAINED", .right), ("OBJECTS", .right),
+                ("IDOM", .left),
+            ])
             for e in r["top"]?.arrayValue ?? [] {
                 let idom = e["idom"].flatMap { $0.isNull ? nil : Pretty.int($0) } ?? "(roots)"
-                table.append([Pretty.int(e["id"]), e["type"]?.stringValue ?? "?", bytesText(e["retained_bytes"]),
-                              Pretty.int(e["retained_count"]), idom])
+                table.append([
+                    Pretty.int(e["id"]), e["type"]?.stringValue ?? "?", bytesText(e["retained_bytes"]),
+                    Pretty.int(e["retained_count"]), idom,
+                ])
             }
             return table.text
         }
@@ -118,7 +123,8 @@ struct Histogram: ParsableCommand {
         }
         try options.run(HistogramRequest.name, .object(params)) { r in
             var table = TextTable([("COUNT", .right), ("SIZE", .right), ("TYPE", .left)])
-            var count: Int64 = 0, bytes: Int64 = 0
+            var count: Int64 = 0
+            var bytes: Int64 = 0
             for t in r["types"]?.arrayValue ?? [] {
                 count += t["count"]?.intValue ?? 0
                 bytes += t["bytes"]?.intValue ?? 0

@@ -6,7 +6,9 @@ struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the cycle collector (gc.collect).")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "Generation 0, 1 or 2.") var generation: Int = 2
-    func run() throws { try options.run(CollectRequest.name, ["generation": .int(Int64(generation))], human: Pretty.collect) }
+    func run() throws {
+        try options.run(CollectRequest.name, ["generation": .int(Int64(generation))], human: Pretty.collect)
+    }
 }
 
 struct Stats: ParsableCommand {
@@ -21,9 +23,13 @@ struct Check: ParsableCommand {
     func run() throws {
         let c = try options.connect(anonymous: true)
         let r = try options.call(c, CheckRequest.name)
-        if options.json { output(Pretty.json(r)) } else {
+        if options.json {
+            output(Pretty.json(r))
+        } else {
             let problems = r["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            output(problems.isEmpty ? "ok: \(Pretty.int(r["objects"])) objects consistent" : problems.joined(separator: "\n"))
+            output(
+                problems.isEmpty
+                    ? "ok: \(Pretty.int(r["objects"])) objects consistent" : problems.joined(separator: "\n"))
         }
         if r["ok"]?.boolValue != true { throw ExitCode(1) }
     }
@@ -53,12 +59,17 @@ struct Root: ParsableCommand {
         @Argument(help: "Object id, or null to delete.") var id: String
         func run() throws {
             let target: JSONValue
-            if id == "null" { target = .null } else if let n = Int64(id) { target = .int(n) } else {
+            if id == "null" {
+                target = .null
+            } else if let n = Int64(id) {
+                target = .int(n)
+            } else {
                 throw ValidationError("'\(id)' is not an object id or null")
             }
             try options.run(RootSetRequest.name, ["name": .string(name), "id": target]) { r in
                 let freed = Pretty.freed(r)
-                return "\(name) = \(r["id"]?.isNull == true ? "null" : Pretty.int(r["id"]))" + (freed.isEmpty ? "" : "; \(freed)")
+                return "\(name) = \(r["id"]?.isNull == true ? "null" : Pretty.int(r["id"]))"
+                    + (freed.isEmpty ? "" : "; \(freed)")
             }
         }
     }
@@ -75,7 +86,9 @@ struct Root: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         func run() throws {
             try options.run(RootListRequest.name, anonymous: true) { r in
-                let lines = (r["roots"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "?") = \(Pretty.int($0["id"]))" }
+                let lines = (r["roots"]?.arrayValue ?? []).map {
+                    "\($0["name"]?.stringValue ?? "?") = \(Pretty.int($0["id"]))"
+                }
                 return lines.isEmpty ? "(no roots)" : lines.joined(separator: "\n")
             }
         }
@@ -100,20 +113,26 @@ struct Session: ParsableCommand {
                         let left = Format.seconds($0["lease_left_s"]?.doubleValue ?? 0)
                         lease = "  lease=\(Format.seconds(seconds)) left=\(left)"
                     }
-                    return "\(name)  \(state)  references=\(Pretty.int($0["references"])) objects=\(Pretty.int($0["objects"])) bytes=\(Pretty.int($0["bytes"])) scope_depth=\(Pretty.int($0["scope_depth"]))\(lease)"
+                    return
+                        "\(name)  \(state)  references=\(Pretty.int($0["references"])) "
+                        + "objects=\(Pretty.int($0["objects"])) bytes=\(Pretty.int($0["bytes"])) "
+                        + "scope_depth=\(Pretty.int($0["scope_depth"]))\(lease)"
                 }.joined(separator: "\n")
             }
         }
     }
 
     struct SessionClose: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "close", abstract: "Close a named session (yours by default), dropping its references.")
+        static let configuration = CommandConfiguration(
+            commandName: "close", abstract: "Close a named session (yours by default), dropping its references.")
         @OptionGroup var options: GlobalOptions
         @Argument var name: String?
         func run() throws {
-            try options.run(SessionCloseRequest.name, ["name": .string(name ?? options.sessionName)], anonymous: true) { r in
+            try options.run(SessionCloseRequest.name, ["name": .string(name ?? options.sessionName)], anonymous: true) {
+                r in
                 let freed = Pretty.freed(r)
-                return "closed \(r["name"]?.stringValue ?? "?"): released \(Pretty.int(r["released"])) references" + (freed.isEmpty ? "" : "; \(freed)")
+                return "closed \(r["name"]?.stringValue ?? "?"): released \(Pretty.int(r["released"])) references"
+                    + (freed.isEmpty ? "" : "; \(freed)")
             }
         }
     }
@@ -166,11 +185,13 @@ struct GC: ParsableCommand {
     }
 
     struct GCSet: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "gc.enable/disable, set_threshold, set_debug.")
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "gc.enable/disable, set_threshold, set_debug.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "true or false.") var enabled: Bool?
         @Option(parsing: .upToNextOption, help: "1 to 3 thresholds.") var threshold: [Int] = []
-        @Option(parsing: .upToNextOption, help: "Debug flags: STATS COLLECTABLE UNCOLLECTABLE SAVEALL LEAK.") var debug: [String] = []
+        @Option(parsing: .upToNextOption, help: "Debug flags: STATS COLLECTABLE UNCOLLECTABLE SAVEALL LEAK.") var debug:
+            [String] = []
         @Flag(help: "Clear every debug flag.") var noDebug = false
         func run() throws {
             var params: [(String, JSONValue)] = []
@@ -184,13 +205,19 @@ struct GC: ParsableCommand {
     struct GCFreeze: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "freeze")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run(GCFreezeRequest.name, anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
+        func run() throws {
+            try options.run(GCFreezeRequest.name, anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" }
+        }
     }
 
     struct GCUnfreeze: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "unfreeze")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.run(GCUnfreezeRequest.name, anonymous: true) { "freeze_count: \(Pretty.int($0["freeze_count"]))" } }
+        func run() throws {
+            try options.run(GCUnfreezeRequest.name, anonymous: true) {
+                "freeze_count: \(Pretty.int($0["freeze_count"]))"
+            }
+        }
     }
 
     struct GCGarbageClear: ParsableCommand {

@@ -69,11 +69,14 @@ struct LoadDriver {
             let round = all[(progress[i].roundsSent - 1) % all.count]
             while progress[i].sent < round.count {
                 let n = round.withUnsafeBytes {
-                    Glibc.send(connections[i].fd, $0.baseAddress! + progress[i].sent, $0.count - progress[i].sent, Int32(MSG_NOSIGNAL))
+                    Glibc.send(
+                        connections[i].fd, $0.baseAddress! + progress[i].sent, $0.count - progress[i].sent,
+                        Int32(MSG_NOSIGNAL))
                 }
                 if n > 0 { progress[i].sent += n; continue }
                 if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    var event = epoll_event(events: EPOLLIN.rawValue | EPOLLOUT.rawValue, data: epoll_data_t(u32: UInt32(i)))
+                    var event = epoll_event(
+                        events: EPOLLIN.rawValue | EPOLLOUT.rawValue, data: epoll_data_t(u32: UInt32(i)))
                     _ = epoll_ctl(epoll, EPOLL_CTL_MOD, connections[i].fd, &event)
                     return
                 }
@@ -96,7 +99,9 @@ struct LoadDriver {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
         while active > 0 {
-            let ready = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000) }
+            let ready = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epoll, $0.baseAddress, Int32($0.count), 1000)
+            }
             if ready < 0 && errno == EINTR { continue }
             for e in events.prefix(Int(max(0, ready))) {
                 let i = Int(e.data.u32)
@@ -118,9 +123,10 @@ struct LoadDriver {
         }
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
         latencies.sort()
-        return Outcome(seconds: elapsed, rounds: latencies.count, latencies: latencies,
-                       errors: connections.reduce(0) { $0 + $1.counter.errors },
-                       cpuSeconds: processCPUSeconds() - cpuBefore, brokenConnections: broken)
+        return Outcome(
+            seconds: elapsed, rounds: latencies.count, latencies: latencies,
+            errors: connections.reduce(0) { $0 + $1.counter.errors },
+            cpuSeconds: processCPUSeconds() - cpuBefore, brokenConnections: broken)
     }
 }
 

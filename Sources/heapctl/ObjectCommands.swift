@@ -50,7 +50,9 @@ struct Ref: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
     func run() throws {
-        try options.run(RefRequest.name, ["id": .int(id)]) { "object \(Pretty.int($0["id"])): refcount \(Pretty.int($0["refcount"]))" }
+        try options.run(RefRequest.name, ["id": .int(id)]) {
+            "object \(Pretty.int($0["id"])): refcount \(Pretty.int($0["refcount"]))"
+        }
     }
 }
 
@@ -61,13 +63,15 @@ struct Unref: ParsableCommand {
     func run() throws {
         try options.run(UnrefRequest.name, ["id": .int(id)]) { r in
             let freed = Pretty.freed(r)
-            return "object \(Pretty.int(r["id"])): refcount \(Pretty.int(r["refcount"]))" + (freed.isEmpty ? "" : "; \(freed)")
+            return "object \(Pretty.int(r["id"])): refcount \(Pretty.int(r["refcount"]))"
+                + (freed.isEmpty ? "" : "; \(freed)")
         }
     }
 }
 
 struct SetFields: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Set fields (name=ID; name=null deletes) and/or data.")
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Set fields (name=ID; name=null deletes) and/or data.")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
     @Argument(help: "Fields as name=ID or name=null.") var fields: [String] = []
@@ -80,7 +84,10 @@ struct SetFields: ParsableCommand {
         if let data { params.append(("data", try parseJSON(data, what: "--data"))) }
         if let size { params.append(("size", .int(Int64(size)))) }
         try options.run(SetRequest.name, .object(params)) { r in
-            var lines = ["object \(Pretty.int(r["id"])): \(r["type"]?.stringValue ?? "freed")  refcount \(Pretty.int(r["refcount"]))"]
+            var lines = [
+                "object \(Pretty.int(r["id"])): \(r["type"]?.stringValue ?? "freed")  refcount "
+                + "\(Pretty.int(r["refcount"]))"
+            ]
             lines += Pretty.fields(r["fields"])
             let freed = Pretty.freed(r)
             if !freed.isEmpty { lines.append(freed) }
@@ -97,10 +104,12 @@ struct Get: ParsableCommand {
 }
 
 struct Weakref: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a weak reference to an object (held by your session).")
+    static let configuration = CommandConfiguration(
+        abstract: "Create a weak reference to an object (held by your session).")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
-    @Argument(help: "Fields of the weakref object itself (what a callback closure captures), name=ID.") var fields: [String] = []
+    @Argument(help: "Fields of the weakref object itself (what a callback closure captures), name=ID.") var fields:
+        [String] = []
     @Flag(help: "Send a weakref.callback event when the referent dies.") var callback = false
     func run() throws {
         var params: [(String, JSONValue)] = [("id", .int(id)), ("callback", .bool(callback))]
@@ -110,7 +119,8 @@ struct Weakref: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Everything about an object: refcount by holder, referrers, generation.")
+    static let configuration = CommandConfiguration(
+        abstract: "Everything about an object: refcount by holder, referrers, generation.")
     @OptionGroup var options: GlobalOptions
     @Argument var id: Int64
     func run() throws { try options.run(InspectRequest.name, ["id": .int(id)], human: Pretty.inspect) }
@@ -131,7 +141,8 @@ struct Referents: ParsableCommand {
 }
 
 struct Objects: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List objects, by generation or type, paged (gc.get_objects).")
+    static let configuration = CommandConfiguration(
+        abstract: "List objects, by generation or type, paged (gc.get_objects).")
     @OptionGroup var options: GlobalOptions
     @Option(help: "0, 1, 2 or permanent.") var generation: String?
     @Option var type: String?
@@ -144,7 +155,8 @@ struct Objects: ParsableCommand {
         if let after { params.append(("after", .int(after))) }
         try options.run(ObjectsRequest.name, .object(params)) { r in
             var lines = (r["objects"]?.arrayValue ?? []).map {
-                "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount \(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
+                "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount "
+                + "\(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
             }
             if let next = r["next"], !next.isNull { lines.append("(more: --after \(Pretty.int(next)))") }
             return lines.isEmpty ? "(no objects)" : lines.joined(separator: "\n")

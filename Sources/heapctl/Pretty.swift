@@ -10,7 +10,8 @@ enum Pretty {
         case .array(let items) where !items.isEmpty:
             return "[\n" + items.map { inner + json($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let members) where !members.isEmpty:
-            return "{\n" + members.map { inner + JSONCodec.encodeString(.string($0.0)) + ": " + json($0.1, indent: inner) }
+            return "{\n"
+                + members.map { inner + JSONCodec.encodeString(.string($0.0)) + ": " + json($0.1, indent: inner) }
                 .joined(separator: ",\n") + "\n\(indent)}"
         default:
             return JSONCodec.encodeString(v)
@@ -38,22 +39,37 @@ enum Pretty {
     }
 
     static func object(_ r: JSONValue) -> String {
-        var lines = ["object \(int(r["id"])): \(r["type"]?.stringValue ?? "?")  size \(int(r["size"]))  refcount \(int(r["refcount"]))"]
+        var lines = [
+            "object \(int(r["id"])): \(r["type"]?.stringValue ?? "?")  size \(int(r["size"]))  refcount "
+            + "\(int(r["refcount"]))"
+        ]
         if let d = r["data"], !d.isNull { lines.append("  data: \(compact(d))") }
-        if r["referent"] != nil { lines.append("  weakref to \(r["referent"]!.isNull ? "nothing (dead)" : int(r["referent"]))\(r["callback"]?.boolValue == true ? " with callback" : "")") }
+        if r["referent"] != nil {
+            lines.append(
+                "  weakref to \(r["referent"]!.isNull ? "nothing (dead)" : int(r["referent"]))"
+                    + (r["callback"]?.boolValue == true ? " with callback" : "")
+            )
+        }
         lines += fields(r["fields"])
         return lines.joined(separator: "\n")
     }
 
     static func inspect(_ r: JSONValue) -> String {
         let rc = int(r["refcount"])
-        var lines = ["object \(int(r["id"])): \(r["type"]?.stringValue ?? "?")  size \(int(r["size"]))  refcount \(rc)  (sys.getrefcount would say \(int(r["getrefcount"])))"]
+        var lines = [
+            "object \(int(r["id"])): \(r["type"]?.stringValue ?? "?")  size \(int(r["size"]))  refcount \(rc)  "
+            + "(sys.getrefcount would say \(int(r["getrefcount"])))"
+        ]
         let gen = r["generation"]?.stringValue ?? int(r["generation"])
         var flags = ["generation \(gen)", r["tracked"]?.boolValue == true ? "tracked" : "untracked"]
-        if r["finalizer"]?.boolValue == true { flags.append(r["finalized"]?.boolValue == true ? "finalizer ran" : "has finalizer") }
+        if r["finalizer"]?.boolValue == true {
+            flags.append(r["finalized"]?.boolValue == true ? "finalizer ran" : "has finalizer")
+        }
         lines.append("  " + flags.joined(separator: "  "))
         if let d = r["data"], !d.isNull { lines.append("  data: \(compact(d))") }
-        if r["referent"] != nil { lines.append("  weakref to \(r["referent"]!.isNull ? "nothing (dead)" : int(r["referent"]))") }
+        if r["referent"] != nil {
+            lines.append("  weakref to \(r["referent"]!.isNull ? "nothing (dead)" : int(r["referent"]))")
+        }
         let f = fields(r["fields"], indent: "    ")
         if !f.isEmpty { lines.append("  fields:"); lines += f }
         lines.append("  held by:")
@@ -69,9 +85,13 @@ enum Pretty {
             }
         }
         for (field, objects) in byField {
-            let shown = objects.prefix(10).joined(separator: ", ") + (objects.count > 10 ? ", … (+\(objects.count - 10))" : "")
-            lines.append(objects.count == 1 ? "    field \(field) of object \(shown)"
-                                            : "    field \(field) of \(objects.count) objects: \(shown)")
+            let shown =
+                objects.prefix(10).joined(separator: ", ")
+                + (objects.count > 10 ? ", … (+\(objects.count - 10))" : "")
+            lines.append(
+                objects.count == 1
+                    ? "    field \(field) of object \(shown)"
+                    : "    field \(field) of \(objects.count) objects: \(shown)")
         }
         for s in holders?["sessions"]?.arrayValue ?? [] {
             let name = s["name"]?.stringValue ?? "anonymous #\(int(s["session"]))"
@@ -91,29 +111,40 @@ enum Pretty {
 
     static func stats(_ r: JSONValue) -> String {
         let bytes = Format.bytes(r["bytes"]?.intValue ?? 0)
-        var lines = ["# heap", "objects: \(int(r["objects"]))", "bytes: \(bytes)",
-                     "roots: \(int(r["roots"]))", "sessions: \(int(r["sessions"]))",
-                     "connections: \(int(r["connections"]))  subscribers: \(int(r["subscribers"]))",
-                     "requests: \(int(r["requests"]))", "uptime: \(Format.seconds(r["uptime_s"]?.doubleValue ?? 0))",
-                     "tables: \(Format.bytes(r["table_bytes"]?.intValue ?? 0))"]
+        var lines = [
+            "# heap", "objects: \(int(r["objects"]))", "bytes: \(bytes)",
+            "roots: \(int(r["roots"]))", "sessions: \(int(r["sessions"]))",
+            "connections: \(int(r["connections"]))  subscribers: \(int(r["subscribers"]))",
+            "requests: \(int(r["requests"]))", "uptime: \(Format.seconds(r["uptime_s"]?.doubleValue ?? 0))",
+            "tables: \(Format.bytes(r["table_bytes"]?.intValue ?? 0))",
+        ]
         if let serial = r["serial"], let ns = serial["ns_per_request"]?.doubleValue {
             lines.append("time holding the heap's lock: \(Format.significant(ns / 1000)) µs per request")
         }
-        lines += ["", "# gc", "enabled: \(r["gc"]?["enabled"]?.boolValue ?? true)",
-                  "debug: \(r["gc"]?["debug"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? "")"]
+        lines += [
+            "", "# gc", "enabled: \(r["gc"]?["enabled"]?.boolValue ?? true)",
+            "debug: \(r["gc"]?["debug"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? "")",
+        ]
         let generations = (r["generations"]?.arrayValue ?? []).enumerated().map { i, g in
-            [String(i), int(g["objects"]), "\(int(g["count"]))/\(int(g["threshold"]))", int(g["collections"]),
-             int(g["collected"]), int(g["uncollectable"])]
+            [
+                String(i), int(g["objects"]), "\(int(g["count"]))/\(int(g["threshold"]))", int(g["collections"]),
+                int(g["collected"]), int(g["uncollectable"]),
+            ]
         }
-        lines.append(Format.table(["generation", "objects", "count", "collections", "collected", "uncollectable"],
-                                  generations))
+        lines.append(
+            Format.table(
+                ["generation", "objects", "count", "collections", "collected", "uncollectable"],
+                generations))
         lines.append("permanent: \(int(r["permanent"]))  garbage: \(int(r["garbage"]))")
         let types = r["types"]?.arrayValue ?? []
         if !types.isEmpty {
             lines += ["", "# types"]
-            lines.append(Format.table(["type", "count", "bytes"], types.map {
-                [$0["type"]?.stringValue ?? "?", int($0["count"]), Format.bytes($0["bytes"]?.intValue ?? 0)]
-            }))
+            lines.append(
+                Format.table(
+                    ["type", "count", "bytes"],
+                    types.map {
+                        [$0["type"]?.stringValue ?? "?", int($0["count"]), Format.bytes($0["bytes"]?.intValue ?? 0)]
+                    }))
         }
         lines += ["", "# persistence"]
         for (key, value) in r["persistence"]?.objectValue ?? [] {

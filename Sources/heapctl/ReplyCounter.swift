@@ -44,7 +44,8 @@ struct ReplyCounter {
         }
     }
 
-    private mutating func countLines(_ bytes: UnsafeRawBufferPointer, isError: (UnsafeRawBufferPointer) -> Bool) -> Int {
+    private mutating func countLines(_ bytes: UnsafeRawBufferPointer, isError: (UnsafeRawBufferPointer) -> Bool) -> Int
+    {
         guard var p = bytes.baseAddress else { return 0 }
         let end = p + bytes.count
         var replies = 0
@@ -91,7 +92,11 @@ struct ReplyCounter {
     private static func contentLength(_ header: [UInt8]) -> Int {
         let name = Array("content-length:".utf8)
         let lower = header.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
-        guard let start = (0...(max(0, lower.count - name.count))).first(where: { lower[$0..<min(lower.count, $0 + name.count)].elementsEqual(name) }) else { return 0 }
+        guard
+            let start = (0...(max(0, lower.count - name.count))).first(where: {
+                lower[$0..<min(lower.count, $0 + name.count)].elementsEqual(name)
+            })
+        else { return 0 }
         var value = 0
         for b in lower[(start + name.count)...] {
             if b == UInt8(ascii: " ") { continue }

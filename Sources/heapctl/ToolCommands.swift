@@ -5,7 +5,8 @@ import HeapProtocol
 import JSONRPC
 
 struct Call: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Call any method: heapctl call METHOD '{\"param\": ...}'.")
+    static let configuration = CommandConfiguration(
+        abstract: "Call any method: heapctl call METHOD '{\"param\": ...}'.")
     @OptionGroup var options: GlobalOptions
     @Argument var method: String
     @Argument(help: "Params, as a JSON object.") var params: String?
@@ -33,7 +34,9 @@ struct Script: ParsableCommand {
     func run() throws {
         let text: String
         if let file {
-            guard let t = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file)") }
+            guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read \(file)")
+            }
             text = t
         } else {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -48,7 +51,10 @@ struct Script: ParsableCommand {
                 let (name, method, params) = try Self.parse(line, bindings: bindings)
                 let result = try c.call(method, params)
                 if let name, let id = result["id"]?.intValue { bindings[name] = id }
-                output(options.json ? JSONCodec.encodeString(result) : "\(name.map { "\($0) = " } ?? "")\(method): \(JSONCodec.encodeString(result))")
+                output(
+                    options.json
+                        ? JSONCodec.encodeString(result)
+                        : "\(name.map { "\($0) = " } ?? "")\(method): \(JSONCodec.encodeString(result))")
             } catch let error as HeapClientError {
                 if case .rpc(let e) = error {
                     printError("line \(number + 1): error \(e.code.rawValue): \(e.message)")
@@ -86,7 +92,8 @@ struct Script: ParsableCommand {
 }
 
 struct Watch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show live events (finalizers, callbacks, frees, collections) as they happen.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show live events (finalizers, callbacks, frees, collections) as they happen.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "Event kinds (default: all).") var events: [String] = []
     @Option(help: "Exit after this many events.") var count: Int?
@@ -115,7 +122,8 @@ struct Watch: ParsableCommand {
     static func describe(_ method: String, _ p: JSONValue) -> String {
         switch method {
         case "finalize": return "finalize  \(p["type"]?.stringValue ?? "?") \(Pretty.int(p["id"]))"
-        case "weakref.callback": return "callback  weakref \(Pretty.int(p["weakref"])) (referent \(Pretty.int(p["referent"])) died)"
+        case "weakref.callback":
+            return "callback  weakref \(Pretty.int(p["weakref"])) (referent \(Pretty.int(p["referent"])) died)"
         case "freed":
             // A session closing may free thousands at once: the count, and the first ids.
             let ids = p["ids"]?.arrayValue ?? []
@@ -124,7 +132,10 @@ struct Watch: ParsableCommand {
                 + (ids.count > 10 ? ", … (+\(ids.count - 10))" : "")
         case "gc.start": return "gc.start  generation \(Pretty.int(p["generation"]))"
         case "gc.stop":
-            return "gc.stop   generation \(Pretty.int(p["generation"])): collected \(Pretty.int(p["collected"])), uncollectable \(Pretty.int(p["uncollectable"])), \(Format.milliseconds(p["duration_ms"]?.doubleValue ?? 0))"
+            return
+                "gc.stop   generation \(Pretty.int(p["generation"])): collected \(Pretty.int(p["collected"])), "
+                + "uncollectable \(Pretty.int(p["uncollectable"])), "
+                + "\(Format.milliseconds(p["duration_ms"]?.doubleValue ?? 0))"
         case "session.closed": return "session   \(p["name"]?.stringValue ?? "?") closed"
         default: return "\(method) \(JSONCodec.encodeString(p))"
         }

@@ -50,7 +50,9 @@ struct Top: ParsableCommand {
 
     static func render(_ s: Sample, since p: Sample, socket: String) -> String {
         let seconds = max(s.at.timeIntervalSince(p.at), 0.001)
-        func rate(_ now: Int64, _ before: Int64) -> String { Format.significant(Double(max(0, now - before)) / seconds) }
+        func rate(_ now: Int64, _ before: Int64) -> String {
+            Format.significant(Double(max(0, now - before)) / seconds)
+        }
         let requests = rate(s.stats["requests"]?.intValue ?? 0, p.stats["requests"]?.intValue ?? 0)
         let collections = rate(s.collections(), p.collections())
         let st = s.stats
@@ -62,20 +64,38 @@ struct Top: ParsableCommand {
                 + "connections \(Pretty.int(st["connections"]))",
             "",
         ]
-        let generations = (st["generations"]?.arrayValue ?? []).enumerated().map { i, g in
-            [String(i), Pretty.int(g["objects"]), "\(Pretty.int(g["count"]))/\(Pretty.int(g["threshold"]))",
-             Pretty.int(g["collections"])]
-        } + [["permanent", Pretty.int(st["permanent"]), "-", "-"]]
+        let generations =
+            (st["generations"]?.arrayValue ?? []).enumerated().map { i, g in
+                [
+                    String(i), Pretty.int(g["objects"]), "\(Pretty.int(g["count"]))/\(Pretty.int(g["threshold"]))",
+                    Pretty.int(g["collections"]),
+                ]
+            } + [["permanent", Pretty.int(st["permanent"]), "-", "-"]]
         lines.append(Format.table(["generation", "objects", "count", "collections"], generations))
-        let types = (st["types"]?.arrayValue ?? []).sorted { ($0["bytes"]?.intValue ?? 0) > ($1["bytes"]?.intValue ?? 0) }
-        lines += ["", Format.table(["type", "count", "bytes"], types.prefix(10).map {
-            [$0["type"]?.stringValue ?? "?", Pretty.int($0["count"]), Format.bytes($0["bytes"]?.intValue ?? 0)]
-        })]
-        lines += ["", Format.table(["session", "connected", "references", "objects", "bytes"], s.sessions.prefix(10).map {
-            [$0["name"]?.stringValue ?? "(anonymous #\(Pretty.int($0["id"])))",
-             $0["connected"]?.boolValue == true ? "yes" : "no", Pretty.int($0["references"]), Pretty.int($0["objects"]),
-             Format.bytes($0["bytes"]?.intValue ?? 0)]
-        })]
+        let types = (st["types"]?.arrayValue ?? []).sorted {
+            ($0["bytes"]?.intValue ?? 0) > ($1["bytes"]?.intValue ?? 0)
+        }
+        lines += [
+            "",
+            Format.table(
+                ["type", "count", "bytes"],
+                types.prefix(10).map {
+                    [$0["type"]?.stringValue ?? "?", Pretty.int($0["count"]), Format.bytes($0["bytes"]?.intValue ?? 0)]
+                }),
+        ]
+        lines += [
+            "",
+            Format.table(
+                ["session", "connected", "references", "objects", "bytes"],
+                s.sessions.prefix(10).map {
+                    [
+                        $0["name"]?.stringValue ?? "(anonymous #\(Pretty.int($0["id"])))",
+                        $0["connected"]?.boolValue == true ? "yes" : "no", Pretty.int($0["references"]),
+                        Pretty.int($0["objects"]),
+                        Format.bytes($0["bytes"]?.intValue ?? 0),
+                    ]
+                }),
+        ]
         return lines.joined(separator: "\n")
     }
 }

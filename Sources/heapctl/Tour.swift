@@ -23,7 +23,8 @@ struct Tour: ParsableCommand {
         }
         func refcount(_ id: JSONValue) throws -> String {
             let r = try tour.call(c, InspectRequest.name, ["id": id])
-            return "refcount \(Pretty.int(r["refcount"])) (sys.getrefcount(x) would print \(Pretty.int(r["getrefcount"])))"
+            return
+                "refcount \(Pretty.int(r["refcount"])) (sys.getrefcount(x) would print \(Pretty.int(r["getrefcount"])))"
         }
 
         output("# 1. A list and sys.getrefcount")
@@ -37,9 +38,11 @@ struct Tour: ParsableCommand {
         output("    refcount \(Pretty.int(gone["refcount"])): freed at once, no collector needed")
 
         output("\n# 2. The Person partner cycle")
-        let alice = try step("alice = Person('Alice')", "allocate", ["type": "Person", "data": ["name": "Alice"]])["id"]!
-        let bob = try step("bob = Person('Bob')  # class Person has __del__", "allocate",
-                           ["type": "Person", "data": ["name": "Bob"], "finalizer": true])["id"]!
+        let alice = try step("alice = Person('Alice')", "allocate", ["type": "Person", "data": ["name": "Alice"]])[
+            "id"]!
+        let bob = try step(
+            "bob = Person('Bob')  # class Person has __del__", "allocate",
+            ["type": "Person", "data": ["name": "Bob"], "finalizer": true])["id"]!
         _ = try step("alice.partner = bob", "set", ["id": alice, "fields": ["partner": bob]])
         _ = try step("bob.partner = alice", "set", ["id": bob, "fields": ["partner": alice]])
         output("    alice: " + (try refcount(alice)) + "\n    bob:   " + (try refcount(bob)))

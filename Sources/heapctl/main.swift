@@ -77,7 +77,8 @@ func checkSubcommand(_ args: [String]) {
 
 /// Levenshtein distance (commands are short).
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var row = Array(0...b.count)
     for i in 1...max(a.count, 1) where !a.isEmpty {
         var previous = row[0]

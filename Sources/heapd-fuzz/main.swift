@@ -1,3 +1,4 @@
+import Glibc
 // The libFuzzer target over framing + decoding + dispatch against an in-memory heap
 // (SPEC §8; Tests/fuzz/README.md).
 //
@@ -13,8 +14,6 @@ import JSONRPC
 import JSONRPCNIO
 import NIOCore
 import NIOEmbedded
-
-import Glibc
 
 /// One input: the bytes a client sends on one connection. Besides the checks FuzzEntry makes
 /// (heap invariants, the connection unregistered), everything the daemon wrote back must be
@@ -46,15 +45,23 @@ private func checkReplies(_ written: inout ByteBuffer) {
         do {
             value = try JSONCodec.parse(body)
         } catch {
-            fatalError("the daemon wrote invalid JSON (\(error)): \(String(decoding: body.readableBytesView, as: UTF8.self).prefix(300))")
+            fatalError(
+                "the daemon wrote invalid JSON (\(error)): "
+                + "\(String(decoding: body.readableBytesView, as: UTF8.self).prefix(300))"
+            )
         }
         switch value {
         case .object, .array: break
-        default: fatalError("the daemon wrote a JSON \(value.kind.map { "\($0)" } ?? "fragment") instead of an object or array")
+        default:
+            fatalError(
+                "the daemon wrote a JSON \(value.kind.map { "\($0)" } ?? "fragment") instead of an object or array")
         }
     }
     if written.readableBytes > 0 {
-        fatalError("the daemon wrote \(written.readableBytes) bytes that are not a whole frame: \(String(decoding: written.readableBytesView.prefix(200), as: UTF8.self))")
+        fatalError(
+            "the daemon wrote \(written.readableBytes) bytes that are not a whole frame: "
+            + "\(String(decoding: written.readableBytesView.prefix(200), as: UTF8.self))"
+        )
     }
 }
 
@@ -67,9 +74,11 @@ public func asanDefaultOptions() -> UnsafePointer<CChar> {
 
 #if HEAPD_LIBFUZZER
 @_extern(c, "LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
 
 var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv
@@ -79,7 +88,8 @@ exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
 
 let arguments = CommandLine.arguments.dropFirst()
 if arguments.isEmpty || arguments.contains(where: { $0.hasPrefix("-") }) {
-    print("""
+    print(
+        """
         usage: heapd-fuzz FILE|DIR...   replays inputs through the fuzz target's checks
         (libFuzzer options need the fuzz build: scripts/fuzz.sh)
         """)
@@ -91,7 +101,9 @@ for path in arguments {
     if let dir = opendir(path) {
         files = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if !name.hasPrefix(".") { files.append(path + "/" + name) }
         }
         closedir(dir)

@@ -18,7 +18,8 @@ struct GCBench: ParsableCommand {
     @Option(help: "Random seed for the live graph's extra edges.") var seed = 42
     @Flag(help: "Skip CPython (heapd numbers only).") var noCPython = false
     @Option(help: .hidden) var single: String?
-    @Flag(help: "Measure persistence instead: snapshot write, recovery time and the copy-on-write pause.") var recovery = false
+    @Flag(help: "Measure persistence instead: snapshot write, recovery time and the copy-on-write pause.")
+    var recovery = false
 
     func run() throws {
         if recovery {
@@ -34,20 +35,28 @@ struct GCBench: ParsableCommand {
             print("\(m.collectNs) \(m.rssBytes) \(m.unreachable)")
             return
         }
-        print("graph      objects   heapd ns/obj  CPython ns/obj  speedup   heapd B/obj  CPython B/obj  (unreachable h/c)")
+        print(
+            "graph      objects   heapd ns/obj  CPython ns/obj  speedup   heapd B/obj  CPython B/obj  (unreachable h/c)"
+        )
         for kind in ["live", "cycles"] {
             for n in sizes {
                 let ours = measureInChild(kind, n)
                 let theirs = noCPython ? nil : cpython(kind, n)
                 let ns = Double(ours.collectNs) / Double(n)
                 let b = Double(ours.rssBytes) / Double(n)
-                var line = "\(kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(n).leftPad(9))  \(fmt(ns).leftPad(12))"
+                var line =
+                    "\(kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(n).leftPad(9))  "
+                    + "\(fmt(ns).leftPad(12))"
                 if let theirs {
                     let cns = Double(theirs.collectNs) / Double(n)
                     let cb = Double(theirs.rssBytes) / Double(n)
-                    line += "  \(fmt(cns).leftPad(14))  \((fmt(cns / ns) + "x").leftPad(7))   \(fmt(b).leftPad(11))  \(fmt(cb).leftPad(13))  (\(ours.unreachable)/\(theirs.unreachable))"
+                    line +=
+                        "  \(fmt(cns).leftPad(14))  \((fmt(cns / ns) + "x").leftPad(7))   \(fmt(b).leftPad(11)) "
+                        + " \(fmt(cb).leftPad(13))  (\(ours.unreachable)/\(theirs.unreachable))"
                 } else {
-                    line += "  \("-".leftPad(14))  \("-".leftPad(7))   \(fmt(b).leftPad(11))  \("-".leftPad(13))  (\(ours.unreachable))"
+                    line +=
+                        "  \("-".leftPad(14))  \("-".leftPad(7))   \(fmt(b).leftPad(11))  \("-".leftPad(13))  "
+                        + "(\(ours.unreachable))"
                 }
                 print(line)
             }
@@ -73,7 +82,8 @@ struct GCBench: ParsableCommand {
                 var fields: [(name: String, target: ObjectID)] = []
                 if let next { fields.append(("next", next)) }
                 if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
-                let id = try! heap.allocate(AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
+                let id = try! heap.allocate(
+                    AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
                 if let next { _ = try! heap.unref(next, session: session, events: &events) }
                 created.append(id)
                 next = id
@@ -82,7 +92,8 @@ struct GCBench: ParsableCommand {
         } else {
             for _ in 0..<(n / 2) {
                 let a = try! heap.allocate(AllocationSpec(type: "Node"), session: session, events: &events)
-                let b = try! heap.allocate(AllocationSpec(type: "Node", fields: [("next", a)]), session: session, events: &events)
+                let b = try! heap.allocate(
+                    AllocationSpec(type: "Node", fields: [("next", a)]), session: session, events: &events)
                 try! heap.set(a, fields: [("next", b)], events: &events)
                 _ = try! heap.unref(a, session: session, events: &events)
                 _ = try! heap.unref(b, session: session, events: &events)
@@ -97,14 +108,16 @@ struct GCBench: ParsableCommand {
         let result = try! heap.collect(generation: 2, events: &events)
         let d = start.duration(to: clock.now)
         _ = head
-        return Measurement(collectNs: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000),
-                           rssBytes: after - before, unreachable: result.unreachable)
+        return Measurement(
+            collectNs: UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000),
+            rssBytes: after - before, unreachable: result.unreachable)
     }
 
     func measureInChild(_ kind: String, _ n: Int) -> Measurement {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
-            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        p.executableURL = URL(
+            fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
+                ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
         p.arguments = ["--single", "\(kind):\(n)", "--seed", String(seed)]
         let out = Pipe()
         p.standardOutput = out
@@ -125,8 +138,9 @@ struct GCBench: ParsableCommand {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let ns = obj["collect_ns"] as? Int, let rss = obj["rss_bytes"] as? Int,
-              let unreachable = obj["unreachable"] as? Int else { return nil }
+            let ns = obj["collect_ns"] as? Int, let rss = obj["rss_bytes"] as? Int,
+            let unreachable = obj["unreachable"] as? Int
+        else { return nil }
         return Measurement(collectNs: UInt64(ns), rssBytes: rss, unreachable: unreachable)
     }
 }
@@ -174,7 +188,11 @@ extension GCBench {
         precondition(recovered.objectCount == heap.objectCount)
         store2.close()
         func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        print("\(String(n).leftPad(9))  \(String(format: "%11.1f", Double(bytes) / 1e6))  \(String(format: "%7.2f", s(write)))  \(String(format: "%9.2f", s(recover)))  \(String(format: "%20.1f", s(pause) * 1000))")
+        print(
+            "\(String(n).leftPad(9))  \(String(format: "%11.1f", Double(bytes) / 1e6))  "
+            + "\(String(format: "%7.2f", s(write)))  \(String(format: "%9.2f", s(recover)))  "
+            + "\(String(format: "%20.1f", s(pause) * 1000))"
+        )
     }
 }
 

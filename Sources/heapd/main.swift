@@ -1,13 +1,12 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import HeapCore
 import HeapProtocol
 import HeapServer
 import HeapStore
 import JSONRPC
 import Logging
-
-import Glibc
 
 /// `heapd`: the shared, garbage-collected object heap daemon.
 struct Heapd: ParsableCommand {
@@ -24,7 +23,10 @@ struct Heapd: ParsableCommand {
 /// snapshot aside and puts the previous one in its place. Works on a full disk.
 struct Repair: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Truncate a damaged journal at its last good record, or replace a damaged snapshot by the previous one (what is cut is kept).")
+        abstract:
+            "Truncate a damaged journal at its last good record, or replace a damaged snapshot by the previous "
+            + "one (what is cut is kept)."
+    )
 
     @Option(help: "Data directory (default: $XDG_DATA_HOME/heapd or ~/.local/share/heapd).")
     var data: String?
@@ -42,7 +44,12 @@ struct Repair: ParsableCommand {
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon (the default).")
 
-    @Option(help: "Unix socket path (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or /tmp/heapd-$UID/heapd.sock).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Unix socket path (default: $HEAPD_SOCKET, $XDG_RUNTIME_DIR/heapd/heapd.sock or "
+                    + "/tmp/heapd-$UID/heapd.sock).")
+    )
     var socket: String?
 
     @Option(help: "Data directory (default: $XDG_DATA_HOME/heapd or ~/.local/share/heapd).")
@@ -90,7 +97,9 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard maxMessage >= 1024 else { throw ValidationError("--max-message must be at least 1024") }
         guard maxClients >= 1 else { throw ValidationError("--max-clients must be at least 1") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
         if memory && data != nil { throw ValidationError("--memory and --data exclude each other") }
     }
 
@@ -104,8 +113,9 @@ struct Serve: ParsableCommand {
         var config = HeapServer.Configuration(socketPath: HeapdEndpoint.socketPath(explicit: socket))
         config.maximumMessageSize = maxMessage
         config.maximumConnections = maxClients
-        config.limits = HeapLimits(maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max,
-                                   maxRoots: maxRoots, maxSessions: maxSessions)
+        config.limits = HeapLimits(
+            maxObjects: maxObjects ?? .max, maxBytes: maxBytes ?? .max,
+            maxRoots: maxRoots, maxSessions: maxSessions)
         if let threads { config.threads = threads }
         config.dataDirectory = memory ? nil : (data ?? DataDirectory.defaultPath())
         config.fsync = fsync

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// The dry run of `apply` against what really happens: random heaps (fields, cycles, weakrefs
@@ -10,13 +11,15 @@ final class BatchSimulationPropertyTests: XCTestCase {
     let fieldNames = ["next", "a", "b", "partner", "x"]
 
     func testDryRunPredictsEveryOpExactly() throws {
-        var atomicSuccesses = 0, reusedSlots = 0, cascades = 0
+        var atomicSuccesses = 0
+        var reusedSlots = 0
+        var cascades = 0
         for seed in 1...2000 {
             var rng = SplitMix64(seed: UInt64(seed))
             let (initial, session, known) = randomHeap(&rng)
             var heap = initial
             let ops = randomBatch(&rng, known: known, heap: heap)
-            heap.setEnabled(false)   // one op at a time must not collect in between either
+            heap.setEnabled(false)  // one op at a time must not collect in between either
             var dryRun = BatchSimulation(heap, session: session)
             let predicted = dryRun.run(ops)
 
@@ -25,7 +28,11 @@ final class BatchSimulationPropertyTests: XCTestCase {
             XCTAssertEqual(predicted.results, actual, "seed \(seed): \(ops)")
             XCTAssertEqual(predicted.freed, freed, "seed \(seed): frees")
             if freed > 1 { cascades += 1 }
-            if actual.contains(where: { if case .object(let id) = $0 { return id.reuse > 0 }; return false }) { reusedSlots += 1 }
+            if actual.contains(where: {
+                if case .object(let id) = $0 { return id.reuse > 0 }; return false
+            }) {
+                reusedSlots += 1
+            }
             XCTAssertEqual(oneByOne.checkInvariants(), [], "seed \(seed)")
 
             // The batch itself, non-atomic, with automatic collection on: deferred to its end.
@@ -43,9 +50,11 @@ final class BatchSimulationPropertyTests: XCTestCase {
             let before = snapshotBytes(atomic)
             var atomicEvents = HeapEvents()
             if let failing = actual.firstIndex(where: { !$0.succeeded }) {
-                XCTAssertThrowsError(try atomic.applyBatch(ops, atomic: true, session: session, events: &atomicEvents)) {
+                XCTAssertThrowsError(try atomic.applyBatch(ops, atomic: true, session: session, events: &atomicEvents))
+                {
                     guard case .batchOpFailed(let i, let name, let inner) = $0 as? HeapError,
-                          case .failed(let expected) = actual[failing] else { return XCTFail("seed \(seed): \($0)") }
+                        case .failed(let expected) = actual[failing]
+                    else { return XCTFail("seed \(seed): \($0)") }
                     XCTAssertEqual(i, failing, "seed \(seed)")
                     XCTAssertEqual(name, ops[failing].name)
                     XCTAssertEqual(inner, expected)
@@ -88,7 +97,10 @@ final class BatchSimulationPropertyTests: XCTestCase {
             do {
                 switch op {
                 case .alloc(let type, let size):
-                    results.append(.object(try heap.allocate(AllocationSpec(type: type, size: size), session: session, events: &events)))
+                    results.append(
+                        .object(
+                            try heap.allocate(AllocationSpec(type: type, size: size), session: session, events: &events)
+                        ))
                 case .ref(let t):
                     results.append(.refcount(try heap.ref(try id(t), session: session)))
                 case .unref(let t):
@@ -96,9 +108,11 @@ final class BatchSimulationPropertyTests: XCTestCase {
                 case .set(let t, let field, let target):
                     let object = try id(t)
                     let value = try target.map { t throws(HeapError) in try id(t) }
-                    results.append(.refcount(try heap.set(object, fields: [(name: field, target: value)], events: &events)))
+                    results.append(
+                        .refcount(try heap.set(object, fields: [(name: field, target: value)], events: &events)))
                 case .weakref(let t, let callback):
-                    results.append(.object(try heap.weakref(to: try id(t), callback: callback, session: session, events: &events)))
+                    results.append(
+                        .object(try heap.weakref(to: try id(t), callback: callback, session: session, events: &events)))
                 }
             } catch {
                 results.append(.failed(error))
@@ -118,23 +132,28 @@ final class BatchSimulationPropertyTests: XCTestCase {
         // Sometimes enough churn that allocation reuses freed slots (ids with a reuse count).
         if rng.next() % 3 == 0 {
             let n = 1024 + Int(rng.next() % 40)
-            let churn = (0..<n).map { _ in try! heap.allocate(AllocationSpec(type: "Churn"), session: me, events: &events) }
+            let churn = (0..<n).map { _ in
+                try! heap.allocate(AllocationSpec(type: "Churn"), session: me, events: &events)
+            }
             for id in churn { _ = try! heap.unref(id, session: me, events: &events) }
         }
         var ids: [ObjectID] = []
         for _ in 0..<(4 + Int(rng.next() % 12)) {
             let s = rng.next() % 4 == 0 ? other : me
             if !ids.isEmpty && rng.next() % 5 == 0 {
-                let w = try! heap.weakref(to: ids.randomElement(using: &rng)!, callback: rng.next() % 2 == 0, session: s, events: &events)
+                let w = try! heap.weakref(
+                    to: ids.randomElement(using: &rng)!, callback: rng.next() % 2 == 0, session: s, events: &events)
                 ids.append(w)
             } else {
-                let spec = AllocationSpec(type: types.randomElement(using: &rng)!, size: rng.next() % 3 == 0 ? rng.next() % 100 : nil,
-                                          finalizer: rng.next() % 3 == 0)
+                let spec = AllocationSpec(
+                    type: types.randomElement(using: &rng)!, size: rng.next() % 3 == 0 ? rng.next() % 100 : nil,
+                    finalizer: rng.next() % 3 == 0)
                 ids.append(try! heap.allocate(spec, session: s, events: &events))
             }
         }
-        for _ in 0..<(ids.count * 2) {   // fields, cycles included (weakref objects have fields too)
-            let a = ids.randomElement(using: &rng)!, b = ids.randomElement(using: &rng)!
+        for _ in 0..<(ids.count * 2) {  // fields, cycles included (weakref objects have fields too)
+            let a = ids.randomElement(using: &rng)!
+            let b = ids.randomElement(using: &rng)!
             guard heap.contains(a), heap.contains(b) else { continue }
             _ = try! heap.set(a, fields: [(name: fieldNames.randomElement(using: &rng)!, target: b)], events: &events)
         }
@@ -143,12 +162,13 @@ final class BatchSimulationPropertyTests: XCTestCase {
             if rng.next() % 2 == 0 { _ = try! heap.ref(id, session: me) }
         }
         for id in ids where rng.next() % 3 == 0 && heap.contains(id) {
-            _ = try? heap.unref(id, session: me, events: &events)   // frees some, leaves cycles
+            _ = try? heap.unref(id, session: me, events: &events)  // frees some, leaves cycles
         }
         if rng.next() % 2 == 0 { _ = try! heap.collect(generation: 0, events: &events) }
         if rng.next() % 4 == 0 {
-            heap.limits = HeapLimits(maxObjects: heap.objectCount + Int(rng.next() % 4),
-                                     maxBytes: heap.totalBytes + rng.next() % 150)
+            heap.limits = HeapLimits(
+                maxObjects: heap.objectCount + Int(rng.next() % 4),
+                maxBytes: heap.totalBytes + rng.next() % 150)
         }
         return (heap, me, ids)
     }
@@ -159,8 +179,8 @@ final class BatchSimulationPropertyTests: XCTestCase {
         func target(_ i: Int) -> BatchTarget {
             switch rng.next() % 10 {
             case 0...4: return .id(known.randomElement(using: &rng) ?? ObjectID(raw: 1))
-            case 5...7: return .result(Int(rng.next() % UInt64(i + 2)))   // sometimes itself or later
-            case 8: return .id(ObjectID(raw: newest + 1 + rng.next() % 3))   // an id the batch may issue
+            case 5...7: return .result(Int(rng.next() % UInt64(i + 2)))  // sometimes itself or later
+            case 8: return .id(ObjectID(raw: newest + 1 + rng.next() % 3))  // an id the batch may issue
             default: return .id(ObjectID(raw: (rng.next() % 3 + 1) << 32 | (rng.next() % 20 + 1)))
             }
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// `apply` in the core: `$k`, automatic collection deferred to the batch's end, the journal
@@ -11,8 +12,12 @@ final class BatchTests: HeapTestCase {
             .unref(.result(0)), .unref(.result(1)), .ref(.result(4)),
         ]
         let o = try heap.applyBatch(ops, atomic: false, session: session, events: &events)
-        XCTAssertEqual(o.results.prefix(6), [.object(ObjectID(raw: 1)), .object(ObjectID(raw: 2)),
-                                             .refcount(1), .refcount(2), .refcount(1), .refcount(1)])
+        XCTAssertEqual(
+            o.results.prefix(6),
+            [
+                .object(ObjectID(raw: 1)), .object(ObjectID(raw: 2)),
+                .refcount(1), .refcount(2), .refcount(1), .refcount(1),
+            ])
         XCTAssertEqual(o.results[6], .failed(.batchTargetNotAnObject(op: 6, target: 4, name: "unref")))
         XCTAssertEqual(o.failures, 1)
         XCTAssertEqual(try heap.collect(events: &events).collected, 2)
@@ -25,7 +30,10 @@ final class BatchTests: HeapTestCase {
         let ops = [BatchOp](repeating: .alloc(type: "Node", size: nil), count: 20)
         _ = try heap.applyBatch(ops, atomic: false, session: session, events: &events)
         XCTAssertEqual(heap.gc.stats[0].collections, 1)
-        XCTAssertEqual(events.events.filter { if case .gcStart = $0 { return true }; return false }.count, 1)
+        XCTAssertEqual(
+            events.events.filter {
+                if case .gcStart = $0 { return true }; return false
+            }.count, 1)
         if case .gcStop? = events.events.last {} else { XCTFail("the collection comes last: \(events.events)") }
         for _ in 0..<20 { _ = try oneByOne.allocate(AllocationSpec(type: "Node"), session: session, events: &events) }
         XCTAssertEqual(oneByOne.gc.stats[0].collections, 3)
@@ -42,8 +50,11 @@ final class BatchTests: HeapTestCase {
 
     func testAtomicBatchThatWouldFailChangesNothing() {
         let a = alloc()
-        XCTAssertThrowsError(try heap.applyBatch([.unref(.id(a)), .ref(.id(a))], atomic: true,
-                                                 session: session, events: &events)) {
+        XCTAssertThrowsError(
+            try heap.applyBatch(
+                [.unref(.id(a)), .ref(.id(a))], atomic: true,
+                session: session, events: &events)
+        ) {
             XCTAssertEqual($0 as? HeapError, .batchOpFailed(op: 1, name: "ref", .noSuchObject(a, .freed)))
             XCTAssertEqual(($0 as? HeapError)?.description, "ops[1] (ref): object \(a) was freed")
         }

@@ -1,11 +1,12 @@
 import XCTest
+
 @testable import HeapCore
 
 /// Sizes and their sums never trap (issue 15 item 2): per-type, per-session and total byte
 /// counts are UInt64 sums of live sizes, the total is kept within UInt64, and what cannot be
 /// represented is refused with a typed error.
 final class ByteCountTests: HeapTestCase {
-    let huge = HeapLimits.maxObjectSize   // 2^53 - 1, the largest size the wire accepts
+    let huge = HeapLimits.maxObjectSize  // 2^53 - 1, the largest size the wire accepts
 
     private func allocSized(_ type: String, _ size: UInt64) throws -> ObjectID {
         try heap.allocate(AllocationSpec(type: type, size: size), session: session, events: &events)
@@ -25,8 +26,9 @@ final class ByteCountTests: HeapTestCase {
     func testSessionSummaryPastInt64() throws {
         let tool = try heap.openSession(name: "tool")
         for i in 0..<1025 {
-            _ = try heap.allocate(AllocationSpec(type: i < 1024 ? "A" : "B", size: huge), session: tool,
-                                  events: &events)
+            _ = try heap.allocate(
+                AllocationSpec(type: i < 1024 ? "A" : "B", size: huge), session: tool,
+                events: &events)
         }
         let summary = try XCTUnwrap(heap.sessionSummaries().first { $0.id == tool })
         XCTAssertEqual(summary.bytes, 1025 * huge)
@@ -39,7 +41,7 @@ final class ByteCountTests: HeapTestCase {
     /// The total may reach UInt64.max but not pass it: the next object is refused, typed, and
     /// nothing changes. Growing an object by `set` is checked the same way.
     func testTotalPastUInt64IsRefused() throws {
-        for _ in 0..<2048 { _ = try allocSized("A", huge) }   // 2^64 - 2048 bytes
+        for _ in 0..<2048 { _ = try allocSized("A", huge) }  // 2^64 - 2048 bytes
         let total = heap.totalBytes
         XCTAssertThrowsError(try allocSized("A", huge)) {
             XCTAssertEqual($0 as? HeapError, .bytesUnrepresentable(total: total, adding: huge))
@@ -64,9 +66,11 @@ final class ByteCountTests: HeapTestCase {
         for _ in 0..<2047 { _ = try allocSized("A", huge) }
         let ops: [BatchOp] = [.alloc(type: "A", size: huge), .alloc(type: "A", size: huge)]
         XCTAssertThrowsError(try heap.applyBatch(ops, atomic: true, session: session, events: &events)) {
-            XCTAssertEqual($0 as? HeapError,
-                           .batchOpFailed(op: 1, name: "alloc",
-                                          .bytesUnrepresentable(total: 2048 * huge, adding: huge)))
+            XCTAssertEqual(
+                $0 as? HeapError,
+                .batchOpFailed(
+                    op: 1, name: "alloc",
+                    .bytesUnrepresentable(total: 2048 * huge, adding: huge)))
         }
         XCTAssertEqual(heap.objectCount, 2047)
     }
@@ -77,10 +81,11 @@ final class ByteCountTests: HeapTestCase {
         var ops: [HeapOperation] = [.openSession(name: "tool")]
         var live = Heap()
         var sink = HeapEvents()
-        let tool = try XCTUnwrap({ () -> SessionID? in
-            if case .session(let s) = try? live.apply(ops[0], events: &sink) { return s }
-            return nil
-        }())
+        let tool = try XCTUnwrap(
+            { () -> SessionID? in
+                if case .session(let s) = try? live.apply(ops[0], events: &sink) { return s }
+                return nil
+            }())
         for i in 0..<1025 {
             ops.append(.allocate(AllocationSpec(type: i < 1024 ? "A" : "B", size: huge), session: tool))
             _ = try live.apply(ops.last!, events: &sink)

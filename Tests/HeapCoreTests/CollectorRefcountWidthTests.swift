@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// The collector's gc_refs scratch holds every refcount (issue 14 item 9): an object with

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 final class CollectorTests: HeapTestCase {
@@ -28,7 +29,8 @@ final class CollectorTests: HeapTestCase {
 
     func testCycleReachableFromALiveObjectSurvivesAndIsPromoted() {
         let holder = alloc("Holder")
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         link(a, "b", b); link(b, "a", a); link(holder, "a", a)
         drop(a); drop(b)
         XCTAssertEqual(collect(0).unreachable, 0)
@@ -43,7 +45,8 @@ final class CollectorTests: HeapTestCase {
     func testCallbacksOfOutsideWeakrefsRunBeforeFinalizersAndGarbageWeakrefsStaySilent() {
         // s12: callbacks of reachable weakrefs precede every __del__ of the garbage;
         // a weakref that is itself garbage is cleared without calling back.
-        let a = alloc("A", finalizer: true), b = alloc("B", finalizer: true)
+        let a = alloc("A", finalizer: true)
+        let b = alloc("B", finalizer: true)
         link(a, "b", b); link(b, "a", a)
         let outside = weak(a)
         let inside = weak(b)
@@ -51,7 +54,7 @@ final class CollectorTests: HeapTestCase {
         drop(inside); drop(a); drop(b)
         events.removeAll()
         let r = collect()
-        XCTAssertEqual(r.unreachable, 3)   // a, b and the weakref in the cycle
+        XCTAssertEqual(r.unreachable, 3)  // a, b and the weakref in the cycle
         let seen = takeObservable()
         XCTAssertEqual(seen.first, "cb:\(outside)")
         XCTAssertEqual(Set(seen.dropFirst()), ["del:\(a)", "del:\(b)"])
@@ -60,14 +63,15 @@ final class CollectorTests: HeapTestCase {
 
     func testWeakrefInAnOlderGenerationCallsBackEvenIfItIsGarbage() {
         // s17: membership in the collected set, not liveness, silences a callback.
-        let o1 = alloc("Old"), o2 = alloc("Old")
+        let o1 = alloc("Old")
+        let o2 = alloc("Old")
         link(o1, "x", o2); link(o2, "x", o1)
         let y = alloc("Young")
         link(y, "me", y)
         let w = weak(y)
         link(o1, "w", w)
         drop(y)
-        XCTAssertEqual(collect(0).unreachable, 1)   // y; o1, o2, w (held by the session) go to gen 1
+        XCTAssertEqual(collect(0).unreachable, 1)  // y; o1, o2, w (held by the session) go to gen 1
         XCTAssertEqual(takeObservable(), ["cb:\(w)"])
         drop(w); drop(o1); drop(o2)
         let y2 = alloc("Young")
@@ -79,15 +83,16 @@ final class CollectorTests: HeapTestCase {
         XCTAssertEqual(collect(0).unreachable, 1, "only y2 is young garbage")
         XCTAssertEqual(takeObservable(), ["cb:\(w2)"], "w2 is old garbage, yet it calls back")
         XCTAssertEqual(try heap.generation(of: w2), 1, "a weakref whose callback ran moves to the old generation")
-        XCTAssertEqual(collect(2).unreachable, 4)   // o1, o2, w, w2
+        XCTAssertEqual(collect(2).unreachable, 4)  // o1, o2, w, w2
         XCTAssertEqual(heap.objectCount, 0)
     }
 
     func testYoungGarbageHeldByOldGarbageWaitsForAFullCollection() {
         // s18/s19: references from an older generation are roots, even from garbage.
-        let old1 = alloc("Old"), old2 = alloc("Old")
+        let old1 = alloc("Old")
+        let old2 = alloc("Old")
         link(old1, "o", old2); link(old2, "o", old1)
-        _ = collect(0)   // promote the (still referenced) old cycle to gen 1
+        _ = collect(0)  // promote the (still referenced) old cycle to gen 1
         let y = alloc("Young", finalizer: true)
         link(y, "self", y)
         link(old1, "y", y)
@@ -107,7 +112,8 @@ final class CollectorTests: HeapTestCase {
         let g1 = alloc("N", finalizer: true); link(g1, "s", g1)
         _ = collect(0)  // g1 into generation 1
         let g0 = alloc("N", finalizer: true); link(g0, "s", g0)
-        XCTAssertEqual([try heap.generation(of: g2), try heap.generation(of: g1), try heap.generation(of: g0)], [2, 1, 0])
+        XCTAssertEqual(
+            [try heap.generation(of: g2), try heap.generation(of: g1), try heap.generation(of: g0)], [2, 1, 0])
         drop(g0); drop(g1); drop(g2)
         events.removeAll()
         XCTAssertEqual(collect().unreachable, 3)
@@ -124,7 +130,7 @@ final class CollectorTests: HeapTestCase {
         XCTAssertEqual(takeObservable(), ["del:\(a)"])
         XCTAssertEqual(heap.garbageIDs, [a])
         XCTAssertTrue(try heap.isFinalized(a))
-        XCTAssertEqual(refcount(a), 2)   // itself + gc.garbage
+        XCTAssertEqual(refcount(a), 2)  // itself + gc.garbage
         heap.setDebug([])
         XCTAssertEqual(collect().unreachable, 0, "gc.garbage is a root")
         _ = heap.clearGarbage(events: &events)
@@ -134,7 +140,8 @@ final class CollectorTests: HeapTestCase {
     }
 
     func testFrozenObjectsAreRootsAndStillDieByRefcount() {
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         link(a, "b", b); link(b, "a", a)
         heap.freeze()
         XCTAssertEqual(heap.freezeCount, 2)
@@ -157,7 +164,7 @@ final class CollectorTests: HeapTestCase {
         for _ in 0..<5 { let a = alloc(); link(a, "me", a); drop(a) }
         XCTAssertEqual(heap.gc.stats[0].collections, 0)
         events.removeAll()
-        _ = alloc()   // count0 becomes 6 > 5: collect(0) before the object exists
+        _ = alloc()  // count0 becomes 6 > 5: collect(0) before the object exists
         XCTAssertEqual(heap.gc.stats[0].collections, 1)
         XCTAssertEqual(heap.gc.stats[0].collected, 5)
         XCTAssertEqual(heap.gc.counts, [0, 1, 0], "the count that triggered is reset by the collection")
@@ -190,9 +197,10 @@ final class CollectorTests: HeapTestCase {
     }
 
     func testGarbageCycleWithChildrenFreesTheChildrenByRefcount() {
-        let a = alloc("A"), b = alloc("B")
+        let a = alloc("A")
+        let b = alloc("B")
         let oldChild = alloc("Child", finalizer: true)
-        _ = collect(0)   // oldChild (and the rest) in gen 1
+        _ = collect(0)  // oldChild (and the rest) in gen 1
         link(a, "b", b); link(b, "a", a); link(a, "child", oldChild)
         drop(oldChild); drop(a); drop(b)
         events.removeAll()
@@ -206,14 +214,16 @@ extension CollectorTests {
     func testGarbageClearReleasesLastEntryFirst() {
         // CPython's list_clear drops items from the end; s28c of the differential suite.
         heap.setDebug(.saveAll)
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         link(a, "p", b); link(b, "p", a)
         drop(a); drop(b)
         _ = collect()
         XCTAssertEqual(heap.garbageIDs, [a, b])
         heap.setDebug([])
         link(a, "p", nil); link(b, "p", nil)
-        let wa = weak(a), wb = weak(b)
+        let wa = weak(a)
+        let wb = weak(b)
         events.removeAll()
         XCTAssertEqual(heap.clearGarbage(events: &events), 2)
         XCTAssertEqual(takeObservable(), ["cb:\(wb)", "cb:\(wa)"])

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// The inspection graph in the core: holders, paths, cycles and dominators on small heaps, and a
@@ -10,9 +11,13 @@ final class HeapGraphTests: HeapTestCase {
         let named = try heap.openSession(name: "named")
         _ = try heap.ref(a, session: named)
         let holders = heap.graph().holders.map(\.holder)
-        XCTAssertEqual(holders, [RootHolder(kind: .session, name: "named", session: named),
-                                 RootHolder(kind: .session, name: nil, session: session),
-                                 RootHolder(kind: .root, name: "r")])
+        XCTAssertEqual(
+            holders,
+            [
+                RootHolder(kind: .session, name: "named", session: named),
+                RootHolder(kind: .session, name: nil, session: session),
+                RootHolder(kind: .root, name: "r"),
+            ])
         _ = try heap.unref(a, session: named, events: &events)
         try heap.setRoot("r", to: nil, events: &events)
     }
@@ -35,7 +40,8 @@ final class HeapGraphTests: HeapTestCase {
     }
 
     func testALongRingNeedsNoRecursion() throws {
-        let n = ProcessInfo.processInfo.environment["HEAPD_CHAIN_LENGTH"].flatMap(Int.init).map { min($0, 2_000_000) }
+        let n =
+            ProcessInfo.processInfo.environment["HEAPD_CHAIN_LENGTH"].flatMap(Int.init).map { min($0, 2_000_000) }
             ?? 500_000
         let first = alloc("Ring")
         var prev = first

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// Base for core tests: a fresh heap with one session, automatic collection off (as the
@@ -20,12 +21,16 @@ class HeapTestCase: XCTestCase {
     }
 
     @discardableResult
-    func alloc(_ type: String = "Node", finalizer: Bool = false, data: String? = nil,
-               _ fields: [(String, ObjectID)] = []) -> ObjectID {
-        try! heap.allocate(AllocationSpec(type: type, data: data.map { Array($0.utf8) },
-                                          fields: fields.map { (name: $0.0, target: $0.1) },
-                                          finalizer: finalizer),
-                           session: session, events: &events)
+    func alloc(
+        _ type: String = "Node", finalizer: Bool = false, data: String? = nil,
+        _ fields: [(String, ObjectID)] = []
+    ) -> ObjectID {
+        try! heap.allocate(
+            AllocationSpec(
+                type: type, data: data.map { Array($0.utf8) },
+                fields: fields.map { (name: $0.0, target: $0.1) },
+                finalizer: finalizer),
+            session: session, events: &events)
     }
 
     func link(_ a: ObjectID, _ name: String, _ b: ObjectID?) {

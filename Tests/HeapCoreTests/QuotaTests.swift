@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 /// Every table a client can grow is bounded (issue 15 item 5): types are forgotten once no
@@ -8,8 +9,12 @@ final class QuotaTests: HeapTestCase {
     private func run(_ op: HeapOperation) throws -> OperationOutcome { try heap.apply(op, events: &events) }
 
     private func allocOp(_ type: String, _ fields: [(name: String, target: ObjectID)] = []) throws -> ObjectID {
-        guard case .object(let id) = try run(.allocate(AllocationSpec(type: type, fields: fields),
-                                                       session: session)) else { throw XCTSkip("no id") }
+        guard
+            case .object(let id) = try run(
+                .allocate(
+                    AllocationSpec(type: type, fields: fields),
+                    session: session))
+        else { throw XCTSkip("no id") }
         return id
     }
 
@@ -21,7 +26,7 @@ final class QuotaTests: HeapTestCase {
             let id = try allocOp(name)
             _ = try run(.unref(id, session: session))
         }
-        XCTAssertEqual(heap.types.liveTypeCount, 1)        // weakref
+        XCTAssertEqual(heap.types.liveTypeCount, 1)  // weakref
         XCTAssertLessThanOrEqual(heap.types.entries.count, 2)
         XCTAssertEqual(heap.histogram().count, 0)
     }
@@ -47,10 +52,14 @@ final class QuotaTests: HeapTestCase {
     func testTypeSurvivesWithinOneOperation() throws {
         let t = try allocOp("Leaf")
         let a = try allocOp("Node", [("x", t), ("y", t)])
-        guard case .batch(let outcome) = try run(.batch([
-            .unref(.id(a)), .alloc(type: "Node", size: nil), .set(.result(1), field: "y", target: .id(t)),
-            .set(.result(1), field: "x", target: .id(t)),
-        ], atomic: true, session: session)), case .object(let n) = outcome.results[1] else {
+        guard
+            case .batch(let outcome) = try run(
+                .batch(
+                    [
+                        .unref(.id(a)), .alloc(type: "Node", size: nil), .set(.result(1), field: "y", target: .id(t)),
+                        .set(.result(1), field: "x", target: .id(t)),
+                    ], atomic: true, session: session)), case .object(let n) = outcome.results[1]
+        else {
             return XCTFail("batch")
         }
         XCTAssertEqual(try heap.snapshot(n).fields.map(\.name), ["x", "y"])
@@ -101,7 +110,7 @@ final class QuotaTests: HeapTestCase {
         XCTAssertThrowsError(try heap.setRoot("r4", to: a, events: &events)) {
             XCTAssertEqual($0 as? HeapError, .rootQuota(limit: 3))
         }
-        try heap.setRoot("r1", to: a, events: &events)      // rebinding takes no new entry
+        try heap.setRoot("r1", to: a, events: &events)  // rebinding takes no new entry
         try heap.setRoot("r1", to: nil, events: &events)
         try heap.setRoot("r4", to: a, events: &events)
         XCTAssertEqual(heap.rootCount, 3)
@@ -115,7 +124,7 @@ final class QuotaTests: HeapTestCase {
         XCTAssertThrowsError(try heap.openSession(name: "three")) {
             XCTAssertEqual($0 as? HeapError, .sessionQuota(limit: 2))
         }
-        _ = try heap.openSession()                            // anonymous: one per connection
+        _ = try heap.openSession()  // anonymous: one per connection
         try heap.closeSession(one, events: &events)
         _ = try heap.openSession(name: "three")
     }
@@ -126,8 +135,11 @@ final class QuotaTests: HeapTestCase {
         XCTAssertThrowsError(try heap.set(a, fields: [(name: long, target: a)], events: &events)) {
             XCTAssertEqual($0 as? HeapError, .fieldNameTooLong(limit: 1024))
         }
-        XCTAssertThrowsError(try heap.allocate(AllocationSpec(type: "A", fields: [(name: long, target: a)]),
-                                               session: session, events: &events)) {
+        XCTAssertThrowsError(
+            try heap.allocate(
+                AllocationSpec(type: "A", fields: [(name: long, target: a)]),
+                session: session, events: &events)
+        ) {
             XCTAssertEqual($0 as? HeapError, .fieldNameTooLong(limit: 1024))
         }
         let ok = String(repeating: "f", count: HeapLimits.maxFieldNameBytes)

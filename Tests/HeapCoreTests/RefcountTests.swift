@@ -1,10 +1,12 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import HeapCore
 
 final class RefcountTests: HeapTestCase {
     func testAllocateStartsAtOneAndIdsCountUp() {
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         XCTAssertEqual(a.raw, 1)
         XCTAssertEqual(b.raw, 2)
         XCTAssertEqual(refcount(a), 1)
@@ -28,7 +30,9 @@ final class RefcountTests: HeapTestCase {
         let b = alloc("N", finalizer: true, [("next", c)])
         let a = alloc("N", finalizer: true, [("next", b)])
         drop(b); drop(c)
-        let wa = weak(a), wb = weak(b), wc = weak(c)
+        let wa = weak(a)
+        let wb = weak(b)
+        let wc = weak(c)
         events.removeAll()
         drop(a)
         XCTAssertEqual(takeObservable(), ["del:\(a)", "cb:\(wa)", "del:\(b)", "cb:\(wb)", "del:\(c)", "cb:\(wc)"])
@@ -39,11 +43,13 @@ final class RefcountTests: HeapTestCase {
     func testFieldsReleaseInTypeKeyOrderNotInstanceOrder() {
         // s33: the first instance fixes key order x, y; the second sets y first.
         let first = alloc("T")
-        let p = alloc("Leaf", finalizer: true), q = alloc("Leaf", finalizer: true)
+        let p = alloc("Leaf", finalizer: true)
+        let q = alloc("Leaf", finalizer: true)
         link(first, "x", p); link(first, "y", q)
         drop(p); drop(q)
         let second = alloc("T")
-        let r = alloc("Leaf", finalizer: true), s = alloc("Leaf", finalizer: true)
+        let r = alloc("Leaf", finalizer: true)
+        let s = alloc("Leaf", finalizer: true)
         link(second, "y", s); link(second, "x", r)
         drop(r); drop(s)
         events.removeAll()
@@ -55,9 +61,11 @@ final class RefcountTests: HeapTestCase {
 
     func testNewestCallbackWeakrefFiresFirstAndDeadWeakrefsNever() {
         let a = alloc()
-        let w1 = weak(a), w2 = weak(a), w3 = weak(a)
+        let w1 = weak(a)
+        let w2 = weak(a)
+        let w3 = weak(a)
         let plain = weak(a, callback: false)
-        drop(w2)   // a weakref dropped before its referent never calls back (s14)
+        drop(w2)  // a weakref dropped before its referent never calls back (s14)
         events.removeAll()
         drop(a)
         XCTAssertEqual(takeObservable(), ["cb:\(w3)", "cb:\(w1)"])
@@ -79,7 +87,7 @@ final class RefcountTests: HeapTestCase {
     func testWeakrefsDoNotKeepAlive() {
         let a = alloc()
         let w = weak(a)
-        link(a, "self_ref", w)   // A.w = ref(A) is not a cycle (s36)
+        link(a, "self_ref", w)  // A.w = ref(A) is not a cycle (s36)
         drop(w)
         drop(a)
         XCTAssertTrue(heap.wasFreed(a))
@@ -99,7 +107,9 @@ final class RefcountTests: HeapTestCase {
         drop(a)
         XCTAssertThrowsError(try heap.snapshot(a)) { XCTAssertEqual($0 as? HeapError, .noSuchObject(a, .freed)) }
         let never = ObjectID(raw: 999)
-        XCTAssertThrowsError(try heap.snapshot(never)) { XCTAssertEqual($0 as? HeapError, .noSuchObject(never, .neverExisted)) }
+        XCTAssertThrowsError(try heap.snapshot(never)) {
+            XCTAssertEqual($0 as? HeapError, .noSuchObject(never, .neverExisted))
+        }
         XCTAssertThrowsError(try heap.snapshot(ObjectID(raw: 0)))
         XCTAssertThrowsError(try heap.snapshot(ObjectID(raw: 1 << 53)))
     }
@@ -118,16 +128,20 @@ final class RefcountTests: HeapTestCase {
     }
 
     func testSetWithABadTargetChangesNothing() {
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         link(a, "x", b)
-        XCTAssertThrowsError(try heap.set(a, fields: [(name: "x", target: nil), (name: "y", target: ObjectID(raw: 77))], events: &events))
+        XCTAssertThrowsError(
+            try heap.set(
+                a, fields: [(name: "x", target: nil), (name: "y", target: ObjectID(raw: 77))], events: &events))
         XCTAssertEqual(try heap.snapshot(a).fields.map(\.name), ["x"])
         XCTAssertEqual(refcount(b), 2)
     }
 
     func testSetThatDropsTheLastPathFreesTheObjectItself() {
         // a <-> b, nobody else holds them: clearing a.x frees b and then a.
-        let a = alloc(), b = alloc()
+        let a = alloc()
+        let b = alloc()
         link(a, "x", b); link(b, "y", a)
         drop(a); drop(b)
         let after = try! heap.set(a, fields: [(name: "x", target: nil)], events: &events)

@@ -1,13 +1,19 @@
 import XCTest
+
 @testable import HeapCore
 
 /// Leaving a scope releases its references in the order they were taken, as a Python frame
 /// clears its locals in slot order (issue 14 item 7); it was ascending id order.
 final class ScopeOrderTests: HeapTestCase {
     /// Objects a, b, c (ids ascending) held only by roots; a scope then takes `order`.
-    private func heldOnlyByAScope(taking order: (ObjectID, ObjectID, ObjectID) -> [ObjectID])
-        throws -> (ObjectID, ObjectID, ObjectID) {
-        let a = alloc("A", finalizer: true), b = alloc("B", finalizer: true), c = alloc("C", finalizer: true)
+    private func heldOnlyByAScope(
+        taking order: (ObjectID, ObjectID, ObjectID) -> [ObjectID]
+    )
+        throws -> (ObjectID, ObjectID, ObjectID)
+    {
+        let a = alloc("A", finalizer: true)
+        let b = alloc("B", finalizer: true)
+        let c = alloc("C", finalizer: true)
         for (name, id) in [("a", a), ("b", b), ("c", c)] {
             try heap.setRoot(name, to: id, events: &events)
             drop(id)
@@ -32,7 +38,7 @@ final class ScopeOrderTests: HeapTestCase {
     /// `unref` drops the most recent reference to the object; the others keep their places.
     func testUnrefDropsTheLatestReference() throws {
         let (a, b, _) = try heldOnlyByAScope { a, b, c in [b, a, c, b] }
-        drop(b)                                       // the scope holds [b, a, c]
+        drop(b)  // the scope holds [b, a, c]
         _ = try heap.exitScope(session, events: &events)
         XCTAssertEqual(finalized(events).prefix(2), [b, a])
     }

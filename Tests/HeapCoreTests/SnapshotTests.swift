@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HeapCore
 
 final class SnapshotTests: HeapTestCase {
@@ -54,7 +55,8 @@ final class SnapshotTests: HeapTestCase {
     func testRestoredHeapContinuesExactlyLikeTheOriginal() throws {
         buildVariedHeap()
         var copy = try restored(snapshotBytes(heap))
-        var e1 = HeapEvents(), e2 = HeapEvents()
+        var e1 = HeapEvents()
+        var e2 = HeapEvents()
         let ops: [HeapOperation] = [
             .allocate(AllocationSpec(type: "New"), session: session),
             .collect(generation: 2), .unfreeze, .collect(generation: 2),
@@ -88,9 +90,11 @@ final class SnapshotTests: HeapTestCase {
             .openSession(name: "x"), .openSession(name: nil), .closeSession(SessionID(raw: 7)),
             .transferReferences(from: SessionID(raw: 1), to: SessionID(raw: 2)),
             .enterScope(SessionID(raw: 3)), .exitScope(SessionID(raw: 3)),
-            .allocate(AllocationSpec(type: "T", size: 99, data: Array("[1]".utf8),
-                                     fields: [("a", ObjectID(raw: 1)), ("b", ObjectID(raw: 1 << 40))], finalizer: true),
-                      session: SessionID(raw: 1)),
+            .allocate(
+                AllocationSpec(
+                    type: "T", size: 99, data: Array("[1]".utf8),
+                    fields: [("a", ObjectID(raw: 1)), ("b", ObjectID(raw: 1 << 40))], finalizer: true),
+                session: SessionID(raw: 1)),
             .ref(ObjectID(raw: 5), session: SessionID(raw: 1)), .unref(ObjectID(raw: 5), session: SessionID(raw: 1)),
             .set(ObjectID(raw: 5), fields: [("a", nil), ("b", ObjectID(raw: 6))], data: .some(nil), size: nil),
             .set(ObjectID(raw: 5), fields: [], data: .some(Array("{}".utf8)), size: 3),

@@ -1,5 +1,6 @@
-@testable import HeapServer
 import XCTest
+
+@testable import HeapServer
 
 final class ConnectionStateMachineTests: XCTestCase {
     func testFramesWaitWhileThePeerDoesNotRead() {

@@ -1,9 +1,10 @@
 import HeapCore
 import HeapProtocol
-@testable import HeapServer
 import HeapServerTesting
 import JSONRPC
 import XCTest
+
+@testable import HeapServer
 
 /// The real connection pipeline (framing, parsing, typed decoding, the heap's owner, reply
 /// encoding) on EmbeddedChannels.
@@ -26,7 +27,8 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(names.count, 1, "\(file) declares one method")
             let name = names.first.map { $0.split(separator: "\"")[1] }.map(String.init) ?? ""
             declared[name] = file
-            XCTAssertTrue(text.contains("public struct \(file.dropLast(6)):"), "\(file) holds the type it is named after")
+            XCTAssertTrue(
+                text.contains("public struct \(file.dropLast(6)):"), "\(file) holds the type it is named after")
         }
         XCTAssertEqual(Set(declared.keys), Set(HeapMethods.names))
         XCTAssertEqual(files.count, HeapMethods.all.count)
@@ -69,14 +71,16 @@ final class PipelineTests: XCTestCase {
         // so the reader's outbox grows by about 200 KiB of finalize events per round.
         let type = String(repeating: "T", count: 1000)
         let allocate = #"{"jsonrpc":"2.0","id":1,"method":"allocate","params":{"type":"\#(type)","finalizer":true}}"#
-        let round = "[" + ([#"{"jsonrpc":"2.0","id":0,"method":"scope.enter"}"#]
+        let round =
+            "["
+            + ([#"{"jsonrpc":"2.0","id":0,"method":"scope.enter"}"#]
             + Array(repeating: allocate, count: 200) + [#"{"jsonrpc":"2.0","id":2,"method":"scope.exit"}"#])
             .joined(separator: ",") + "]\n"
         var rounds = 0
         while reader.channel.isActive, rounds < 200 {
             try writer.send(round)
             XCTAssertEqual(try writer.received().count, 1, "one batch reply")
-            reader.channel.embeddedEventLoop.run()   // the reader's own loop acts on the signal
+            reader.channel.embeddedEventLoop.run()  // the reader's own loop acts on the signal
             rounds += 1
         }
         XCTAssertFalse(reader.channel.isActive, "closed after \(rounds) rounds")
@@ -106,19 +110,23 @@ final class PipelineTests: XCTestCase {
 /// Object data nests at most `ParamsReader.maximumDataDepth` deep, so that every reply that
 /// embeds it, a batch's included, parses back with Jansson's 2048-level limit (issue 15).
 final class DataDepthTests: XCTestCase {
-    private func nested(_ depth: Int) -> String { String(repeating: "[", count: depth) + String(repeating: "]", count: depth) }
+    private func nested(_ depth: Int) -> String {
+        String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+    }
 
     func testTheDeepestDataAcceptedComesBackInABatchReply() throws {
         let client = try EmbeddedConnection(EmbeddedConnection.service())
         let depth = ParamsReader.maximumDataDepth
-        try client.send(#"{"jsonrpc":"2.0","id":1,"method":"allocate","params":{"type":"D","data":\#(nested(depth))}}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":1,"method":"allocate","params":{"type":"D","data":\#(nested(depth))}}"# + "\n")
         let id = try XCTUnwrap(client.received().last?["result"]?["id"]?.intValue)
         try client.send(#"[{"jsonrpc":"2.0","id":2,"method":"get","params":{"id":\#(id)}}]"# + "\n")
-        let replies = try client.received()   // parsed by Jansson: throws if too deep
+        let replies = try client.received()  // parsed by Jansson: throws if too deep
         XCTAssertEqual(replies.count, 1)
         XCTAssertNotNil(replies.first?[0]?["result"]?["data"])
 
-        try client.send(#"{"jsonrpc":"2.0","id":3,"method":"allocate","params":{"type":"D","data":\#(nested(depth + 1))}}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":3,"method":"allocate","params":{"type":"D","data":\#(nested(depth + 1))}}"# + "\n")
         let error = try client.received().last?["error"]
         XCTAssertEqual(error?["code"], -32602)
         XCTAssertEqual(error?["message"]?.stringValue, "params.data: nested \(depth + 1) levels deep, at most \(depth)")

@@ -1,6 +1,7 @@
 import HeapCore
-@testable import HeapServer
 import XCTest
+
+@testable import HeapServer
 
 /// Session policy on the server's state itself: attach, detach, close by name, lease expiry.
 final class SessionPolicyTests: XCTestCase {
@@ -24,7 +25,8 @@ final class SessionPolicyTests: XCTestCase {
     }
 
     func testANamedSessionIsHeldByOneConnectionAndOutlivesIt() throws {
-        let a = try connect(), b = try connect()
+        let a = try connect()
+        let b = try connect()
         _ = try state.attach(a, toSessionNamed: "s")
         let named = session(of: a)
         let id = try state.allocate(AllocationSpec(type: "T"), session: named, &events)

@@ -1,5 +1,6 @@
-import XCTest
 import HeapCore
+import XCTest
+
 @testable import HeapStore
 
 /// `reserve` takes disk space for a change from `JournalFormat.recordBound` before the change is
@@ -39,8 +40,10 @@ final class RecordBoundTests: XCTestCase {
         case 4: return .exitScope(session())
         case 5:
             let fields = (0..<n(5)).map { _ in (name: string(), target: id()) }
-            return .allocate(AllocationSpec(type: string(), size: maybe(big), data: maybe(bytes), fields: fields,
-                                            finalizer: n(1) == 0), session: session())
+            return .allocate(
+                AllocationSpec(
+                    type: string(), size: maybe(big), data: maybe(bytes), fields: fields,
+                    finalizer: n(1) == 0), session: session())
         case 6: return .ref(id(), session: session())
         case 7: return .unref(id(), session: session())
         case 8:
@@ -48,14 +51,16 @@ final class RecordBoundTests: XCTestCase {
             let data: [UInt8]?? = n(2) == 0 ? nil : (n(1) == 0 ? .some(nil) : .some(bytes()))
             return .set(id(), fields: fields, data: data, size: maybe(big))
         case 9:
-            return .weakref(id(), callback: n(1) == 0, fields: (0..<n(3)).map { _ in (name: string(), target: id()) },
-                            session: session())
+            return .weakref(
+                id(), callback: n(1) == 0, fields: (0..<n(3)).map { _ in (name: string(), target: id()) },
+                session: session())
         case 10: return .collect(generation: Int(bitPattern: UInt(big())))
         case 11: return .setRoot(string(), maybe(id))
         case 12:
-            return .configureGC(enabled: maybe { n(1) == 0 },
-                                thresholds: maybe { (0..<n(3)).map { _ in Int(bitPattern: UInt(big())) } },
-                                debug: maybe { GCState.DebugFlags(rawValue: Int(bitPattern: UInt(big()))) })
+            return .configureGC(
+                enabled: maybe { n(1) == 0 },
+                thresholds: maybe { (0..<n(3)).map { _ in Int(bitPattern: UInt(big())) } },
+                debug: maybe { GCState.DebugFlags(rawValue: Int(bitPattern: UInt(big()))) })
         case 13: return .freeze
         case 14: return .unfreeze
         case 15: return .clearGarbage

@@ -1,10 +1,12 @@
 import Foundation
-import XCTest
 import HeapCore
+import XCTest
+
+@testable import HeapStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HeapStore
 
 /// A snapshot damaged anywhere is refused with a message, or loads a heap that passes `check`;
 /// it never traps (a trap ends this test process, which is the failure).
@@ -36,14 +38,15 @@ final class SnapshotDamageTests: XCTestCase {
         var ids: [ObjectID] = []
         for i in 0..<1100 {
             let fields = ids.suffix(2).enumerated().map { ("f\($0.offset)", $0.element) }
-            let spec = AllocationSpec(type: "T\(i % 7)", size: i % 97 == 0 ? 1 << 40 : nil,
-                                      data: i % 3 == 0 ? Array("{\"i\":\(i)}".utf8) : nil, fields: fields)
+            let spec = AllocationSpec(
+                type: "T\(i % 7)", size: i % 97 == 0 ? 1 << 40 : nil,
+                data: i % 3 == 0 ? Array("{\"i\":\(i)}".utf8) : nil, fields: fields)
             ids.append(try object(.allocate(spec, session: s)))
         }
         _ = try apply(.enterScope(s))
         _ = try apply(.weakref(ids[5], callback: true, fields: [("cb", ids[6])], session: s))
         _ = try apply(.setRoot("r", ids[10]))
-        for id in ids.prefix(1050) { _ = try apply(.unref(id, session: s)) }   // frees past the reuse threshold
+        for id in ids.prefix(1050) { _ = try apply(.unref(id, session: s)) }  // frees past the reuse threshold
         let cyc = try object(.allocate(AllocationSpec(type: "Cycle"), session: s))
         _ = try apply(.set(cyc, fields: [("me", cyc)], data: nil, size: nil))
         _ = try apply(.unref(cyc, session: s))
@@ -95,7 +98,9 @@ final class SnapshotDamageTests: XCTestCase {
         }
         // Cut short anywhere.
         for cut in [1, 13, good.count / 2, good.count - 1] {
-            guard case .failure(let error) = load(Array(good.prefix(cut))) else { return XCTFail("cut at \(cut) loaded") }
+            guard case .failure(let error) = load(Array(good.prefix(cut))) else {
+                return XCTFail("cut at \(cut) loaded")
+            }
             XCTAssertTrue("\(error)".contains(dir.snapshotPath), "\(error)")
         }
     }

@@ -1,10 +1,12 @@
 import Foundation
-import XCTest
 import HeapCore
+import XCTest
+
+@testable import HeapStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HeapStore
 
 final class StoreTests: XCTestCase {
     var dir: DataDirectory!
@@ -55,15 +57,18 @@ final class StoreTests: XCTestCase {
 
     func testRestartReplaysTheJournalExactly() throws {
         var (store, heap) = try open()
-        guard case .session(let s) = try heap.apply(.openSession(name: "keep"), events: &dummy) else { return XCTFail() }
+        guard case .session(let s) = try heap.apply(.openSession(name: "keep"), events: &dummy) else {
+            return XCTFail()
+        }
         store.record(.openSession(name: "keep"))
-        let out = try run([
-            .allocate(AllocationSpec(type: "A", data: Array("{\"x\":1}".utf8)), session: s),
-            .allocate(AllocationSpec(type: "B", fields: [("a", ObjectID(raw: 1))]), session: s),
-            .weakref(ObjectID(raw: 1), callback: true, fields: [], session: s),
-            .setRoot("b", ObjectID(raw: 2)),
-            .collect(generation: 0),
-        ], &heap, store)
+        let out = try run(
+            [
+                .allocate(AllocationSpec(type: "A", data: Array("{\"x\":1}".utf8)), session: s),
+                .allocate(AllocationSpec(type: "B", fields: [("a", ObjectID(raw: 1))]), session: s),
+                .weakref(ObjectID(raw: 1), callback: true, fields: [], session: s),
+                .setRoot("b", ObjectID(raw: 2)),
+                .collect(generation: 0),
+            ], &heap, store)
         XCTAssertEqual(out[0], .object(ObjectID(raw: 1)))
         store.close()
         let (store2, heap2) = try open()
@@ -102,7 +107,9 @@ final class StoreTests: XCTestCase {
             setUp()
             let (store, initial) = try open(policy)
             var heap = initial
-            guard case .session(let s) = try heap.apply(.openSession(name: "w"), events: &dummy) else { return XCTFail() }
+            guard case .session(let s) = try heap.apply(.openSession(name: "w"), events: &dummy) else {
+                return XCTFail()
+            }
             store.record(.openSession(name: "w"))
             let shared = LockedHeap(heap)
             DispatchQueue.concurrentPerform(iterations: 4) { t in
@@ -150,7 +157,9 @@ final class StoreTests: XCTestCase {
         var (store, heap) = try open()
         guard case .session(let s) = try heap.apply(.openSession(name: "k"), events: &dummy) else { return XCTFail() }
         store.record(.openSession(name: "k"))
-        _ = try run([.allocate(AllocationSpec(type: "A"), session: s), .allocate(AllocationSpec(type: "B"), session: s)], &heap, store)
+        _ = try run(
+            [.allocate(AllocationSpec(type: "A"), session: s), .allocate(AllocationSpec(type: "B"), session: s)], &heap,
+            store)
         store.close()
         let path = dir.journalPath(0)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int

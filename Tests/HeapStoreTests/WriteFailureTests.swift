@@ -1,10 +1,12 @@
 import Foundation
-import XCTest
 import HeapCore
+import XCTest
+
+@testable import HeapStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HeapStore
 
 /// A write that fails after all (here: records appended without a reservation on a full tmpfs,
 /// as an unrefusable session record may be): the store refuses changes, keeps every record, and
@@ -53,8 +55,10 @@ final class WriteFailureTests: XCTestCase {
         // Appended without reserving, more than the 1 MiB reserved at the first record: the
         // write fails for want of space.
         let ops = (0..<500).map { i in
-            HeapOperation.allocate(AllocationSpec(type: "T", data: Array("{\"i\":\(i),\"pad\":\"\(String(repeating: "x", count: 3000))\"}".utf8)),
-                                   session: s)
+            HeapOperation.allocate(
+                AllocationSpec(
+                    type: "T", data: Array("{\"i\":\(i),\"pad\":\"\(String(repeating: "x", count: 3000))\"}".utf8)),
+                session: s)
         }
         for op in ops {
             _ = try heap.apply(op, events: &events)
@@ -66,7 +70,9 @@ final class WriteFailureTests: XCTestCase {
             failed.fulfill()
         }
         wait(for: [failed], timeout: 30)
-        XCTAssertThrowsError(try store.reserve(for: .freeze)) { XCTAssertTrue("\($0)".contains("cannot be written"), "\($0)") }
+        XCTAssertThrowsError(try store.reserve(for: .freeze)) {
+            XCTAssertTrue("\($0)".contains("cannot be written"), "\($0)")
+        }
         XCTAssertEqual(store.state().first { $0.0 == "refusing_changes" }?.1, .bool(true))
         XCTAssertNotNil(store.durableNow(1).flatMap { try? $0.get() }, "what was written before stays durable")
 

@@ -44,7 +44,8 @@ final class ContentLengthFrameDecoderTests: XCTestCase {
     }
 
     func testOversizedBodySkippedOneByteAtATime() throws {
-        let frames = try decodeFrames(byteByByte(lsp(String(repeating: "z", count: 70)) + lsp("[1]")), maximumMessageSize: 64)
+        let frames = try decodeFrames(
+            byteByByte(lsp(String(repeating: "z", count: 70)) + lsp("[1]")), maximumMessageSize: 64)
         XCTAssertEqual(frames, [.oversized(declaredOrSeen: 70), message("[1]")])
     }
 

@@ -35,15 +35,19 @@ final class RPCEnvelopeTests: XCTestCase {
     }
 
     func testNotificationHasNoID() throws {
-        XCTAssertEqual(try envelope(#"{"jsonrpc":"2.0","method":"ping"}"#), .request(id: nil, method: "ping", params: nil))
+        XCTAssertEqual(
+            try envelope(#"{"jsonrpc":"2.0","method":"ping"}"#), .request(id: nil, method: "ping", params: nil))
     }
 
     func testNullIDIsARequest() throws {
-        XCTAssertEqual(try envelope(#"{"jsonrpc":"2.0","id":null,"method":"m"}"#), .request(id: .null, method: "m", params: nil))
+        XCTAssertEqual(
+            try envelope(#"{"jsonrpc":"2.0","id":null,"method":"m"}"#), .request(id: .null, method: "m", params: nil))
     }
 
     func testIntegralRealIDIsAccepted() throws {
-        XCTAssertEqual(try envelope(#"{"jsonrpc":"2.0","id":3.0,"method":"m"}"#), .request(id: .number(3), method: "m", params: nil))
+        XCTAssertEqual(
+            try envelope(#"{"jsonrpc":"2.0","id":3.0,"method":"m"}"#),
+            .request(id: .number(3), method: "m", params: nil))
     }
 
     func testFractionalIDIsInvalid() throws {
@@ -67,9 +71,13 @@ final class RPCEnvelopeTests: XCTestCase {
     }
 
     func testJSONRPCVersion() throws {
-        XCTAssertEqual(try envelope(#"{"id":1,"method":"m"}"#), invalid(.number(1), #""jsonrpc" is missing; it must be "2.0""#))
-        XCTAssertEqual(try envelope(#"{"jsonrpc":"1.0","id":1,"method":"m"}"#), invalid(.number(1), #""jsonrpc" must be "2.0", got "1.0""#))
-        XCTAssertEqual(try envelope(#"{"jsonrpc":2.0,"method":"m"}"#), invalid(nil, #""jsonrpc" must be "2.0", got real"#))
+        XCTAssertEqual(
+            try envelope(#"{"id":1,"method":"m"}"#), invalid(.number(1), #""jsonrpc" is missing; it must be "2.0""#))
+        XCTAssertEqual(
+            try envelope(#"{"jsonrpc":"1.0","id":1,"method":"m"}"#),
+            invalid(.number(1), #""jsonrpc" must be "2.0", got "1.0""#))
+        XCTAssertEqual(
+            try envelope(#"{"jsonrpc":2.0,"method":"m"}"#), invalid(nil, #""jsonrpc" must be "2.0", got real"#))
     }
 
     func testMethod() throws {

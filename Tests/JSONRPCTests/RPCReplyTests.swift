@@ -10,8 +10,10 @@ final class RPCReplyTests: XCTestCase {
             JSONCodec.encodeString(RPCEnvelope.errorResponse(id: .null, error: .parseError("bad"))),
             #"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#)
         XCTAssertEqual(
-            JSONCodec.encodeString(RPCEnvelope.errorResponse(
-                id: .string("q"), error: RPCError(code: RPCErrorCode(rawValue: -32001), message: "no object 7", data: ["id": 7]))),
+            JSONCodec.encodeString(
+                RPCEnvelope.errorResponse(
+                    id: .string("q"),
+                    error: RPCError(code: RPCErrorCode(rawValue: -32001), message: "no object 7", data: ["id": 7]))),
             #"{"jsonrpc":"2.0","id":"q","error":{"code":-32001,"message":"no object 7","data":{"id":7}}}"#)
         XCTAssertEqual(
             JSONCodec.encodeString(RPCEnvelope.notification(method: "collected", params: ["ids": [1]])),

@@ -13,8 +13,9 @@ public struct AllocateRequest: HeapMethod {
     public init(_ spec: AllocationSpec) { self.spec = spec }
 
     public init(params p: ParamsReader) throws(RPCError) {
-        spec = AllocationSpec(type: try p.string("type"), size: try p.optionalSize("size"), data: try p.data("data"),
-                              fields: try p.fieldTargets("fields"), finalizer: try p.optionalBool("finalizer") ?? false)
+        spec = AllocationSpec(
+            type: try p.string("type"), size: try p.optionalSize("size"), data: try p.data("data"),
+            fields: try p.fieldTargets("fields"), finalizer: try p.optionalBool("finalizer") ?? false)
     }
 
     public struct Result: HeapResult {

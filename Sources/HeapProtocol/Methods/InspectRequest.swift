@@ -29,7 +29,9 @@ public struct InspectRequest: HeapMethod {
             o.object("holders") { h in
                 h.array("fields") { a in
                     for holder in i.heldByFields {
-                        a.appendObject { $0.set("object", holder.object); $0.set("field", holder.field) }
+                        a.appendObject {
+                            $0.set("object", holder.object); $0.set("field", holder.field)
+                        }
                     }
                 }
                 h.array("sessions") { a in

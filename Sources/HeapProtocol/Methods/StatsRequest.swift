@@ -37,8 +37,10 @@ public struct StatsRequest: ParameterlessHeapMethod {
         public var tableBytes: Int
         public var persistence: JSONValue
 
-        public init(heap: Heap, connections: Int, subscribers: Int, requests: UInt64, serialRequests: UInt64,
-                    serialNanoseconds: UInt64, uptimeSeconds: Double, persistence: JSONValue) {
+        public init(
+            heap: Heap, connections: Int, subscribers: Int, requests: UInt64, serialRequests: UInt64,
+            serialNanoseconds: UInt64, uptimeSeconds: Double, persistence: JSONValue
+        ) {
             let sizes = heap.generationSizes
             let g = heap.gc
             objects = heap.objectCount
@@ -93,7 +95,9 @@ public struct StatsRequest: ParameterlessHeapMethod {
             o.object("serial") { m in
                 m.set("requests", serialRequests)
                 m.set("ns", serialNanoseconds)
-                m.set("ns_per_request", serialRequests == 0 ? 0 : Double.binaryRounded(Double(serialNanoseconds) / Double(serialRequests)))
+                m.set(
+                    "ns_per_request",
+                    serialRequests == 0 ? 0 : Double.binaryRounded(Double(serialNanoseconds) / Double(serialRequests)))
             }
             o.set("uptime_s", uptimeSeconds)
             o.set("table_bytes", tableBytes)

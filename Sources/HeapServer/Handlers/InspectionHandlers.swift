@@ -32,8 +32,10 @@ extension ObjectsRequest: ServerMethod {
                 next = page.last?.id
                 break
             }
-            page.append(Result.Entry(id: id, type: s.type, size: s.size, refcount: s.refcount,
-                                     generation: (try? heap.generation(of: id)) ?? 0))
+            page.append(
+                Result.Entry(
+                    id: id, type: s.type, size: s.size, refcount: s.refcount,
+                    generation: (try? heap.generation(of: id)) ?? 0))
         }
         return Result(objects: page, next: next)
     }

@@ -3,10 +3,11 @@ import HeapProtocol
 
 extension StatsRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(heap: server.heap, connections: server.connections.count, subscribers: server.subscribers.count,
-               requests: server.requestsServed, serialRequests: server.requestsServed,
-               serialNanoseconds: server.serialNanoseconds, uptimeSeconds: request.environment.uptimeSeconds(),
-               persistence: request.environment.persistence())
+        Result(
+            heap: server.heap, connections: server.connections.count, subscribers: server.subscribers.count,
+            requests: server.requestsServed, serialRequests: server.requestsServed,
+            serialNanoseconds: server.serialNanoseconds, uptimeSeconds: request.environment.uptimeSeconds(),
+            persistence: request.environment.persistence())
     }
 }
 
@@ -18,7 +19,10 @@ extension SubscribeRequest: ServerMethod {
 
 extension UnsubscribeRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(events: server.changeSubscriptions(of: request.connection) { $0.subtract(events ?? Set(EventKind.allCases)) })
+        Result(
+            events: server.changeSubscriptions(of: request.connection) {
+                $0.subtract(events ?? Set(EventKind.allCases))
+            })
     }
 }
 

@@ -37,8 +37,9 @@ extension GetRequest: ServerMethod {
 
 extension WeakrefRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        let id = try server.weakref(to: referent, callback: callback, fields: fields, session: request.session,
-                                    &request.events)
+        let id = try server.weakref(
+            to: referent, callback: callback, fields: fields, session: request.session,
+            &request.events)
         return Result(id: id)
     }
 }

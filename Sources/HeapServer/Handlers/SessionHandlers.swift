@@ -32,8 +32,9 @@ extension SessionListRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
         let now = ContinuousClock.now
         let entries = server.heap.sessionSummaries().map { s in
-            Result.Entry(summary: s, connected: s.name == nil || server.attached[s.id] != nil,
-                         leaseLeftSeconds: server.leaseDeadlines[s.id].map { now.duration(to: $0).seconds })
+            Result.Entry(
+                summary: s, connected: s.name == nil || server.attached[s.id] != nil,
+                leaseLeftSeconds: server.leaseDeadlines[s.id].map { now.duration(to: $0).seconds })
         }
         return Result(sessions: entries)
     }
