@@ -23,7 +23,7 @@ and references.
 from .client import (EVENT_KINDS, Event, Heap, Pending, Pipeline, Record, Roots, Scope,
                      connect)
 from .connection import Connection, default_socket_path
-from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, HandleClosed, HeapdError,
+from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed, HeapdError,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, ParseError, QuotaExceeded, ReferenceNotHeld,
                      ReplyTimeout,
@@ -41,7 +41,7 @@ __all__ = [
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "AccessDenied", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
+    "TooManyClients", "AccessDenied", "DiskFull", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
     "HandleClosed",
     "error_from_response", "__version__",
 ]

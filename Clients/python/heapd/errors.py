@@ -34,6 +34,7 @@ __all__ = [
     "NoSuchRoot",
     "TooManyClients",
     "AccessDenied",
+    "DiskFull",
     "DaemonUnreachable",
     "ConnectionLost",
     "ReplyTimeout",
@@ -208,6 +209,14 @@ class AccessDenied(HeapdError, PermissionError):
     CODE = -32011
 
 
+class DiskFull(HeapdError):
+    """-32012: the change was refused before it was applied (nothing changed): the daemon's disk
+    has no room for its journal record. Reads still work; changes resume by themselves once
+    space returns."""
+
+    CODE = -32012
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -273,7 +282,8 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     cls.CODE: cls
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
-                ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied)
+                ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
+                DiskFull)
     if cls.CODE is not None
 }
 
