@@ -39,12 +39,18 @@ struct TypeRegistry: Sendable {
             id = reused
             entries[Int(id)] = Entry(name: name)
         } else {
-            id = TypeID(entries.count)
-            entries.append(Entry(name: name))
-            counts.append(0)
-            bytes.append(0)
+            id = appendEntry(name)
         }
         index[name] = id
+        return id
+    }
+
+    /// A new type id at the end of the tables (counts and bytes 0).
+    private mutating func appendEntry(_ name: String) -> TypeID {
+        let id = TypeID(entries.count)
+        entries.append(Entry(name: name))
+        counts.append(0)
+        bytes.append(0)
         return id
     }
 
@@ -72,20 +78,14 @@ struct TypeRegistry: Sendable {
     /// free by placeholders before it must not be reused for it). Nil if the name came before.
     mutating func restoreNamed(_ name: String) -> TypeID? {
         guard index[name] == nil else { return nil }
-        let id = TypeID(entries.count)
-        entries.append(Entry(name: name))
-        counts.append(0)
-        bytes.append(0)
+        let id = appendEntry(name)
         index[name] = id
         return id
     }
 
     /// A snapshot's placeholder for a forgotten type id.
     mutating func restoreForgotten() {
-        free.append(TypeID(entries.count))
-        entries.append(Entry(name: ""))
-        counts.append(0)
-        bytes.append(0)
+        free.append(appendEntry(""))
     }
 
     func lookup(_ name: String) -> TypeID? { index[name] }

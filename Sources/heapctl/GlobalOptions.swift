@@ -98,6 +98,24 @@ struct GlobalOptions: ParsableArguments {
         return ExitCode(3)
     }
 
+    /// Subscribes an anonymous connection to `kinds` and hands each notification to `each` until
+    /// `count` of them were taken (`each` says whether it took one); exit 3 if the daemon goes.
+    func follow(_ kinds: JSONValue, banner: String, count: Int?,
+                _ each: (String, JSONValue) -> Bool) throws {
+        let c = try connect(anonymous: true)
+        _ = try call(c, SubscribeRequest.name, ["events": kinds])
+        if !json { output("\(banner) \(socketPath) (ctrl-c to stop)") }
+        var taken = 0
+        while count.map({ taken < $0 }) ?? true {
+            let note: (method: String, params: JSONValue)
+            do { note = try c.nextNotification() } catch {
+                printError("\(error)")
+                throw ExitCode(3)
+            }
+            if each(note.method, note.params) { taken += 1 }
+        }
+    }
+
     /// Runs one method in the session and prints the result with `human` (or as JSON).
     func run(
         _ method: String, _ params: JSONValue? = nil, anonymous: Bool = false,

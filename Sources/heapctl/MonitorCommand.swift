@@ -11,19 +11,10 @@ struct Monitor: ParsableCommand {
     @Option(help: "Exit after this many requests.") var count: Int?
 
     func run() throws {
-        let c = try options.connect(anonymous: true)
-        _ = try options.call(c, SubscribeRequest.name, ["events": ["monitor"]])
-        if !options.json { output("monitoring \(options.socketPath) (ctrl-c to stop)") }
-        var seen = 0
-        while count.map({ seen < $0 }) ?? true {
-            let note: (method: String, params: JSONValue)
-            do { note = try c.nextNotification() } catch {
-                printError("\(error)")
-                throw ExitCode(3)
-            }
-            guard note.method == EventKind.monitor.rawValue else { continue }
-            seen += 1
-            output(options.json ? JSONCodec.encodeString(note.params) : Self.describe(note.params))
+        try options.follow(["monitor"], banner: "monitoring", count: count) { method, params in
+            guard method == EventKind.monitor.rawValue else { return false }
+            output(options.json ? JSONCodec.encodeString(params) : Self.describe(params))
+            return true
         }
     }
 

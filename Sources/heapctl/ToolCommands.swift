@@ -99,23 +99,14 @@ struct Watch: ParsableCommand {
     @Option(help: "Exit after this many events.") var count: Int?
 
     func run() throws {
-        let c = try options.connect(anonymous: true)
         let kinds: [JSONValue] = events.isEmpty ? ["*"] : events.map { .string($0) }
-        _ = try options.call(c, SubscribeRequest.name, ["events": .array(kinds)])
-        if !options.json { output("watching \(options.socketPath) (ctrl-c to stop)") }
-        var seen = 0
-        while count.map({ seen < $0 }) ?? true {
-            let note: (method: String, params: JSONValue)
-            do { note = try c.nextNotification() } catch {
-                printError("\(error)")
-                throw ExitCode(3)
-            }
-            seen += 1
+        try options.follow(.array(kinds), banner: "watching", count: count) { method, params in
             if options.json {
-                output(JSONCodec.encodeString(["method": .string(note.method), "params": note.params]))
+                output(JSONCodec.encodeString(["method": .string(method), "params": params]))
             } else {
-                output(Format.clock(Date()) + "  " + Self.describe(note.method, note.params))
+                output(Format.clock(Date()) + "  " + Self.describe(method, params))
             }
+            return true
         }
     }
 
