@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 
-from heapd_harness import Daemon, binary
+from heapd_harness import ROOT, Daemon, binary
 
 
 def run_heapctl(*args):
@@ -256,3 +256,16 @@ def test_json_covers_errors_and_a_partly_failed_apply_exits_1(daemon):
     assert out.returncode == 1 and "1 failed" in out.stdout, out
     out = run_heapctl("--json", "--socket", "/nonexistent/heapd.sock", "ping")
     assert out.returncode == 3 and "unreachable" in json.loads(out.stdout)["error"], out
+
+
+def test_the_man_page_covers_every_command():
+    """docs/man/heapctl.1 (`make man`) is generated from the argument parser: every command of
+    `heapctl --help` must be in it, so a new command means regenerating it."""
+    text = run_heapctl("--help").stdout
+    commands = re.findall(r"^  ([a-z][a-z-]*)\s", text.split("SUBCOMMANDS:")[1], re.M)
+    assert "allocate" in commands and "monitor" in commands, commands
+    with open(os.path.join(ROOT, "docs", "man", "heapctl.1")) as f:
+        page = f.read()
+    missing = [c for c in commands if f"heapctl {c}" not in page and f"\\fB{c}\\fR" not in page
+               and f".It Em {c}" not in page]
+    assert not missing, f"regenerate docs/man with `make man`: {missing}"
