@@ -114,7 +114,7 @@ final class JournalWriter: @unchecked Sendable {
         guard wanted > allocatedBytes, !reservationUnsupported else { return nil }
         let exact = wanted - allocatedBytes
         for length in Set([max(exact, Self.reservationChunk), exact]).sorted(by: >) {
-            if fallocate(fd, FALLOC_FL_KEEP_SIZE, off_t(allocatedBytes), off_t(length)) == 0 {
+            if heapd_fallocate_keep_size(fd, Int64(allocatedBytes), Int64(length)) == 0 {
                 allocatedBytes += length
                 return nil
             }
