@@ -25,6 +25,9 @@ struct ConnectionStateMachine {
         case resume
         /// Write what is pending, then close.
         case close
+        /// Close at once, dropping what is pending (a peer that does not read would never
+        /// take it, and the close would wait behind it forever).
+        case abort
     }
 
     /// Most reply bytes one connection may have waiting for the disk (`--fsync always`) before
@@ -58,7 +61,7 @@ struct ConnectionStateMachine {
     mutating func outboxOverflowed() -> Action {
         guard state != .closed else { return .none }
         state = .closed
-        return .close
+        return .abort
     }
 
     mutating func writabilityChanged(to writable: Bool) -> Action {
@@ -68,18 +71,22 @@ struct ConnectionStateMachine {
     }
 
     /// A reply of `bytes` now waits for its change to be durable.
-    mutating func awaitDurability(bytes: Int) {
+    /// Past the limit the socket is not read either: frames would pile up unparsed.
+    mutating func awaitDurability(bytes: Int) -> Action {
+        let wasUnder = bytesAwaitingDurability < Self.pendingReplyLimit
         awaitingDurability += 1
         bytesAwaitingDurability += bytes
+        return wasUnder && bytesAwaitingDurability >= Self.pendingReplyLimit ? .pauseReading : .none
     }
 
     /// A reply that waited for the disk was written.
     mutating func durabilitySettled(bytes: Int) -> Action {
         awaitingDurability -= 1
         bytesAwaitingDurability -= bytes
-        if case .close = closeIfDone() { return .close }
         let wasBlocked = bytesAwaitingDurability + bytes >= Self.pendingReplyLimit
-        return wasBlocked && mayRunFrames ? .resume : .none
+        // Frames held back by the limit run first (then `.resume` closes if the input ended).
+        if wasBlocked && mayRunFrames { return .resume }
+        return closeIfDone()
     }
 
     /// After the input ended: close once every reply is out and no frame waits for the peer.

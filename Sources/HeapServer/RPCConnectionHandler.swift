@@ -95,6 +95,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var read = unwrapInboundIn(data)
         if var pending = inbound, pending.readableBytes > 0 {
+            inbound = nil   // uniquely referenced while appending: no copy of what waits
             pending.writeBuffer(&read)
             inbound = pending
         } else {
@@ -161,6 +162,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             service.setFraming(framing, for: id)
             framingReported = true
         }
+        if parsed.isBatch { return handleBatch(parsed, from: id, context: context) }
         var (replies, position) = service.execute(parsed.requests, from: id)
         // Known at once (memory only; everysec / no: this thread writes the journal; always:
         // already fsynced) and nothing queued before it: encoded straight into this read's
@@ -187,6 +189,52 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         if parsed.requestsShutdown {
             flushPending(context)
             onShutdownRequest()
+        }
+    }
+
+    /// Most bytes of replies one batch may produce; past them its remaining requests do not run
+    /// (and say so), so one 16 MiB message cannot make the daemon build gigabytes of replies.
+    static let batchReplyBudget = 64 << 20
+    /// Requests run per trip into the heap's lock while a batch's replies are counted.
+    static let batchChunk = 16
+
+    /// A batch runs in chunks, each chunk's replies encoded at once, until the reply budget is
+    /// spent; the replies go out as one frame (after the events, as any reply).
+    private func handleBatch(_ parsed: ParsedFrame, from id: ConnectionID, context: ChannelHandlerContext) {
+        var body = context.channel.allocator.buffer(capacity: 256)
+        var ids: [RPCID] = []
+        var position: UInt64 = 0
+        var next = 0
+        let notRun = RPCError(
+            code: .requestTooLarge,
+            message: "not run: this batch's replies passed \(Self.batchReplyBudget) bytes; send fewer requests at once")
+        while next < parsed.requests.count {
+            let chunk = parsed.requests[next..<min(next + Self.batchChunk, parsed.requests.count)]
+            next = chunk.endIndex
+            let replies: [Reply]
+            if body.readableBytes > Self.batchReplyBudget {
+                replies = chunk.compactMap { request in request.id.map { Reply(id: $0, outcome: .failure(notRun)) } }
+            } else {
+                let executed = service.execute(Array(chunk), from: id)
+                replies = executed.replies
+                position = max(position, executed.journalPosition)
+            }
+            for reply in replies {
+                body.writeString(ids.isEmpty ? "[" : ",")
+                body.writeJSON(JSONDocument(object: { ReplyEncoder.write(reply, to: $0) }))
+                ids.append(reply.id)
+            }
+        }
+        var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 32)
+        if !ids.isEmpty {   // a batch of notifications only gets no reply
+            body.writeString("]")
+            RPCFrameEncoder.frame(body.readableBytesView, framing: framing, into: &bytes)
+        }
+        let answer = Answer(bytes: bytes, ids: ids, isBatch: true, shutdown: parsed.requestsShutdown)
+        if let store = service.store, position > 0 || machine.repliesWaitForDisk {
+            afterDurable(position > 0 ? position : store.position, answer, context: context)
+        } else {
+            finish(answer, context: context)
         }
     }
 
@@ -239,7 +287,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
         // requests queue behind it (the store releases waiters in order, and each release is a
         // task on this event loop), so replies stay in request order.
         let size = answer.bytes.readableBytes
-        machine.awaitDurability(bytes: size)
+        perform(machine.awaitDurability(bytes: size), context)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         store.whenDurable(position) { error in
             bound.eventLoop.execute {
@@ -333,6 +381,9 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(NIOAny(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
             }
+        case .abort:
+            pendingOutput = nil
+            context.close(promise: nil)
         }
     }
 }
@@ -346,6 +397,11 @@ private struct WeakHandler {
 
 /// What one frame held, decoded on the parsing thread into values that may cross to the owner.
 struct ParsedFrame {
+    /// Most requests in one batch. With the reply budget (`batchReplyBudget`) this bounds what
+    /// one batch can make the daemon hold: 64 MiB of replies, plus a short error per request
+    /// that did not run.
+    static let maximumBatch = 100_000
+
     var requests: [DecodedRequest] = []
     var isBatch = false
     /// An error that needs no heap: empty batch, a scalar at the top level.
@@ -359,6 +415,11 @@ struct ParsedFrame {
             requests = [decode(node, keepingParams)]
         case .batch(let nodes):
             isBatch = true
+            guard nodes.count <= Self.maximumBatch else {
+                immediateError = .invalidRequest(
+                    "a batch holds at most \(Self.maximumBatch) requests, got \(nodes.count); nothing ran")
+                return
+            }
             for node in nodes { requests.append(decode(node, keepingParams)) }
         case .emptyBatch:
             immediateError = .invalidRequest("empty batch: a batch must hold at least one request")
@@ -373,12 +434,17 @@ struct ParsedFrame {
         case .invalid(let id, let error):
             return DecodedRequest(id: id ?? .null, method: .failure(error))
         case .request(let id, let method, let params):
-            if method == ShutdownRequest.name { requestsShutdown = true }
-            return DecodedRequest(
-                id: id,
-                method: Result { () throws(RPCError) in
-                    try ServerMethods.decode(method: method, params: params)
-                }, monitoredParams: keepingParams ? params?.encoded() : nil)
+            let decoded = Result { () throws(RPCError) in try ServerMethods.decode(method: method, params: params) }
+            // Only a shutdown that decoded stops the daemon (one with bad params gets -32602).
+            if method == ShutdownRequest.name, case .success = decoded { requestsShutdown = true }
+            return DecodedRequest(id: id, method: decoded, monitoredParams: keepingParams ? Self.monitored(params) : nil)
         }
+    }
+
+    /// Params as a `monitor` line shows them: at most 64 KiB (one big request must not overflow
+    /// every monitor's outbox), else `{"truncated_bytes": N}`.
+    static func monitored(_ params: JanssonNode?) -> [UInt8]? {
+        guard let text = params?.encoded() else { return nil }
+        return text.count <= 64 << 10 ? text : Array("{\"truncated_bytes\":\(text.count)}".utf8)
     }
 }

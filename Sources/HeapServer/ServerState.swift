@@ -71,6 +71,12 @@ struct ServerState: Sendable {
         connections.filter { !$0.value.subscriptions.isEmpty }.sorted { $0.key.raw < $1.key.raw }
     }
 
+    /// Reserves journal space for `op` ahead of a sequence of changes that must not stop halfway
+    /// (nothing is applied; a full disk refuses here, before the first change).
+    func reserveJournal(for op: HeapOperation) throws {
+        try journal?.reserve(for: op)
+    }
+
     /// Runs one change of the heap and, once it succeeded, records it for persistence: every
     /// change goes through here. Room for the record is reserved first (a full disk refuses the
     /// change before it is applied: once others saw it, it could not be taken back). `op` is

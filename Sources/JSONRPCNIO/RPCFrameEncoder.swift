@@ -8,7 +8,9 @@ public enum RPCFrameEncoder {
     ///
     /// - Precondition for ``Framing/ndjson``: `json` contains no newline. Output of
     ///   ``JSONCodec/encode(_:)`` never does (it is compact and escapes newlines in strings).
-    public static func frame(_ json: [UInt8], framing: Framing, into buffer: inout ByteBuffer) {
+    public static func frame<Bytes: Collection<UInt8>>(
+        _ json: Bytes, framing: Framing, into buffer: inout ByteBuffer
+    ) {
         switch framing {
         case .ndjson:
             buffer.reserveCapacity(minimumWritableBytes: json.count + 1)

@@ -15,7 +15,7 @@ final class ConnectionStateMachineTests: XCTestCase {
 
     func testInputClosedClosesOnceRepliesAreOut() {
         var machine = ConnectionStateMachine()
-        machine.awaitDurability(bytes: 10)
+        XCTAssertEqual(machine.awaitDurability(bytes: 10), .none)
         machine.inputClosed()
         XCTAssertEqual(machine.state, .inputClosed)
         XCTAssertTrue(machine.mayRunFrames, "frames read before the end still run")
@@ -37,10 +37,10 @@ final class ConnectionStateMachineTests: XCTestCase {
     func testRepliesWaitingForTheDiskAreBounded() {
         var machine = ConnectionStateMachine()
         let half = ConnectionStateMachine.pendingReplyLimit / 2
-        machine.awaitDurability(bytes: half)
+        XCTAssertEqual(machine.awaitDurability(bytes: half), .none)
         XCTAssertTrue(machine.mayRunFrames)
         XCTAssertTrue(machine.repliesWaitForDisk)
-        machine.awaitDurability(bytes: half)
+        XCTAssertEqual(machine.awaitDurability(bytes: half), .pauseReading, "over the limit: the socket is not read")
         XCTAssertFalse(machine.mayRunFrames, "over the limit: no more frames run")
         XCTAssertEqual(machine.durabilitySettled(bytes: half), .resume, "under it again: the waiting frames run")
         XCTAssertEqual(machine.durabilitySettled(bytes: half), .none)
@@ -49,10 +49,21 @@ final class ConnectionStateMachineTests: XCTestCase {
 
     func testAnOverflowingSubscriberIsClosedOnce() {
         var machine = ConnectionStateMachine()
-        XCTAssertEqual(machine.outboxOverflowed(), .close)
+        XCTAssertEqual(machine.outboxOverflowed(), .abort, "at once: the peer would never take what is pending")
         XCTAssertEqual(machine.outboxOverflowed(), .none)
         XCTAssertEqual(machine.writabilityChanged(to: false), .none)
         machine.inputClosed()
         XCTAssertEqual(machine.state, .closed)
+    }
+
+    /// The input ended while frames waited for replies to reach the disk: they run before the
+    /// connection closes.
+    func testFramesHeldBackAtTheEndOfInputRunBeforeTheClose() {
+        var machine = ConnectionStateMachine()
+        XCTAssertEqual(machine.awaitDurability(bytes: ConnectionStateMachine.pendingReplyLimit), .pauseReading)
+        machine.inputClosed()
+        XCTAssertEqual(machine.closeIfDone(), .none)
+        XCTAssertEqual(machine.durabilitySettled(bytes: ConnectionStateMachine.pendingReplyLimit), .resume)
+        XCTAssertEqual(machine.closeIfDone(), .close, "after the held frames ran")
     }
 }

@@ -4,7 +4,9 @@
    events: its event outbox overflows and it is cut off. The daemon used to close its channel
    while holding the heap's lock, and the close re-entered the lock ("Recursive call to lock
    Mutex"). With one event-loop thread every connection shares the loop."""
+import json
 import socket
+import time
 
 from heapd_harness import Daemon
 
@@ -30,7 +32,47 @@ def test_a_subscriber_that_never_reads_is_cut_off_and_the_daemon_stays_up():
         assert d.alive()
         assert c.call("check")["ok"]
         assert "does not read its events" in d.read_log()
+        # Closed at once, not after what it never reads: only `c` stays registered.
+        deadline = time.time() + 10
+        while c.call("stats")["connections"] != 1:
+            assert time.time() < deadline, "the subscriber's connection is still registered"
+            time.sleep(0.05)
         stalled.close()
+        c.close()
+    finally:
+        assert d.stop() == 0
+
+
+def test_a_shutdown_with_bad_params_is_refused_and_stops_nothing():
+    d = Daemon("--memory")
+    try:
+        c = d.client()
+        reply = c.request("shutdown", [1])
+        assert reply["error"]["code"] == -32602, reply
+        assert c.call("ping") == {"pong": True} and d.alive()
+        c.close()
+    finally:
+        assert d.stop() == 0
+
+
+def test_a_huge_batch_gets_bounded_replies():
+    """A batch's replies stop at 64 MiB: later requests do not run and say so (-32005), so one
+    16 MiB message cannot make the daemon build gigabytes of replies (each rpc.discover reply
+    is the whole document, ~70 KB compact)."""
+    d = Daemon("--memory")
+    try:
+        c = d.client()
+        c.send([{"jsonrpc": "2.0", "id": i, "method": "rpc.discover"} for i in range(1000)])
+        replies = c.read_message()
+        assert [r["id"] for r in replies] == list(range(1000))
+        ran = [r for r in replies if "result" in r]
+        refused = [r for r in replies if "error" in r]
+        assert ran and refused, (len(ran), len(refused))
+        assert all(r["error"]["code"] == -32005 and "not run" in r["error"]["message"] for r in refused)
+        # The budget is checked between chunks of 16 requests: at most one chunk past it.
+        size = len(json.dumps(ran[0], separators=(",", ":")))
+        assert (64 << 20) <= len(ran) * size <= (64 << 20) + 16 * size, (len(ran), size)
+        assert c.call("ping") == {"pong": True}
         c.close()
     finally:
         assert d.stop() == 0

@@ -269,3 +269,12 @@ def test_the_man_page_covers_every_command():
     missing = [c for c in commands if f"heapctl {c}" not in page and f"\\fB{c}\\fR" not in page
                and f".It Em {c}" not in page]
     assert not missing, f"regenerate docs/man with `make man`: {missing}"
+
+
+def test_monitor_lines_cut_big_params(daemon):
+    mon = subprocess.Popen([binary("heapctl"), "monitor", "--json", "--count", "2", "--socket", daemon.socket],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ok(daemon, "allocate", "Big", "--data", json.dumps("b" * 100_000), session="big")
+    out, err = mon.communicate(timeout=30)
+    lines = [json.loads(l) for l in out.strip().splitlines()]
+    assert lines[-1]["method"] == "allocate" and lines[-1]["params"]["truncated_bytes"] > 100_000, lines

@@ -3,6 +3,9 @@ import HeapProtocol
 
 extension SessionOpenRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        // The lease is the last change: its journal room is made sure of first, so that a full
+        // disk refuses the request before the connection moves (attaching is never refused).
+        if let leaseSeconds { try server.reserveJournal(for: .setLease(SessionID(raw: .max), seconds: leaseSeconds)) }
         let resumed = try server.attach(request.connection, toSessionNamed: session)
         guard let current = server.connections[request.connection]?.session else { throw ServerError.connectionClosed }
         if let leaseSeconds { try server.setLease(current, seconds: leaseSeconds) }
