@@ -104,7 +104,10 @@ struct GlobalOptions: ParsableArguments {
                 _ each: (String, JSONValue) -> Bool) throws {
         let c = try connect(anonymous: true)
         _ = try call(c, SubscribeRequest.name, ["events": kinds])
-        if !json { output("\(banner) \(socketPath) (ctrl-c to stop)") }
+        // With --json, stdout carries only events; the banner goes to stderr so a script can still
+        // wait for it to know the subscription is in place.
+        let line = "\(banner) \(socketPath) (ctrl-c to stop)\n"
+        if json { writeAll(2, line) } else { output(line) }
         var taken = 0
         while count.map({ taken < $0 }) ?? true {
             let note: (method: String, params: JSONValue)

@@ -274,7 +274,9 @@ def test_the_man_page_covers_every_command():
 def test_monitor_lines_cut_big_params(daemon):
     mon = subprocess.Popen([binary("heapctl"), "monitor", "--json", "--count", "2", "--socket", daemon.socket],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert mon.stderr.readline().startswith("monitoring ")        # subscribed: nothing is missed
     ok(daemon, "allocate", "Big", "--data", json.dumps("b" * 100_000), session="big")
     out, err = mon.communicate(timeout=30)
     lines = [json.loads(l) for l in out.strip().splitlines()]
+    assert len(lines) == 2 and lines[0]["method"] == "session.open", lines
     assert lines[-1]["method"] == "allocate" and lines[-1]["params"]["truncated_bytes"] > 100_000, lines
