@@ -107,6 +107,7 @@ package final class HeapService: Sendable {
         _ batch: [DecodedRequest], from connection: ConnectionID
     ) -> (replies: [Reply], journalPosition: UInt64) {
         var actions: [OutboxAction] = []
+        var unanswered: [PendingResult] = []  // deferred notifications: finished, not answered
         let result = state.withLock { s -> ([Reply], UInt64) in
             let started = ContinuousClock.now
             let journaledBefore = store?.position ?? 0
@@ -115,7 +116,10 @@ package final class HeapService: Sendable {
             for item in batch {
                 let outcome = run(item, from: connection, on: &s, &actions)
                 s.requestsServed += 1
-                guard let id = item.id else { continue }
+                guard let id = item.id else {
+                    if case .success(let pending as PendingResult) = outcome { unanswered.append(pending) }
+                    continue
+                }
                 replies.append(Reply(id: id, outcome: outcome))
             }
             // The journal position the replies wait for: none when the batch changed nothing
@@ -132,7 +136,18 @@ package final class HeapService: Sendable {
             return (replies, position)
         }
         perform(actions)
-        return result
+        for pending in unanswered { _ = pending.outcome() }
+        return (Self.finishPending(result.0), result.1)
+    }
+
+    /// The second halves of deferred methods, run now that the lock is released.
+    private static func finishPending(_ replies: [Reply]) -> [Reply] {
+        guard replies.contains(where: { if case .success(let r) = $0.outcome { r is PendingResult } else { false } })
+        else { return replies }
+        return replies.map { reply in
+            guard case .success(let pending as PendingResult) = reply.outcome else { return reply }
+            return Reply(id: reply.id, outcome: pending.outcome())
+        }
     }
 
     private func run(

@@ -27,6 +27,50 @@ extension ServerMethod {
     }
 }
 
+/// A method whose slow part runs after the heap's lock is released: `prepare` takes what it
+/// needs from the heap inside the lock (a consistent view, O(heap) at most), and the closure it
+/// returns does the rest outside it (a large text, a file, a child process), on the requesting
+/// connection's event loop. Other connections keep using the heap meanwhile; the view is the heap
+/// as it was when the request ran, so the answer is exactly as stale as the request is old.
+protocol DeferredServerMethod: ServerMethod {
+    func prepare(
+        _ server: inout ServerState, _ request: inout RequestContext
+    ) throws -> @Sendable () throws -> Result
+}
+
+extension DeferredServerMethod {
+    /// Both halves at once (for in-process callers that hold no lock).
+    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+        try prepare(&server, &request)()
+    }
+
+    func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult {
+        let finish = try prepare(&server, &request)
+        return PendingResult { try finish() }
+    }
+}
+
+/// The second half of a ``DeferredServerMethod``, carried out of the lock. ``HeapService``
+/// replaces it by what `finish` returns (or its error) before any reply is encoded.
+struct PendingResult: HeapResult {
+    let finish: @Sendable () throws -> any HeapResult
+
+    func write(to result: JSONObjectWriter) {
+        preconditionFailure("a pending result is finished before it is encoded")
+    }
+
+    /// Runs the second half: the reply's outcome.
+    func outcome() -> Result<any HeapResult, RPCError> {
+        do {
+            return .success(try finish())
+        } catch let error as any RPCErrorConvertible {
+            return .failure(error.rpcError)
+        } catch {
+            return .failure(.internalError("\(error)"))
+        }
+    }
+}
+
 /// Decodes requests into their handlers, by method name (built once from ``HeapMethods/all``).
 enum ServerMethods {
     typealias Decoder = @Sendable (ParamsReader) throws(RPCError) -> any ServerMethod
