@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson);
 # `test`: also what the tests need (socat, Neovim, Emacs, redis-server for the benchmark
-# client's RESP test, pytest, jsonschema, networkx for the inspection tests); `bench`: redis-server and redis-benchmark. Idempotent and
+# client's RESP test, graphviz's dot and nodejs for the graph and export tests, pytest,
+# jsonschema, networkx for the inspection tests); `bench`: redis-server and redis-benchmark. Idempotent and
 # quiet when everything is there; runs apt-get only when a package is missing.
 set -euo pipefail
 what="${1:-build}"
@@ -12,6 +13,8 @@ if [ "$what" = test ]; then
     command -v socat >/dev/null 2>&1 || need_apt+=(socat)
     command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
     command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
+    command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+    command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 fi
 if [ "$what" = test ] || [ "$what" = bench ]; then
     command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
