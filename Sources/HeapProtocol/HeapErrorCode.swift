@@ -28,4 +28,6 @@ extension RPCErrorCode {
     /// journal record (or the journal cannot be written); reads still work, and changes are
     /// accepted again by themselves once space returns.
     public static let diskFull = RPCErrorCode(rawValue: -32012)
+    /// No snapshot (`snapshot.save`) of that name.
+    public static let noSuchSnapshot = RPCErrorCode(rawValue: -32013)
 }

@@ -11,6 +11,8 @@ public enum HeapMethods {
         GCGetRequest.self, GCSetRequest.self, GCFreezeRequest.self, GCUnfreezeRequest.self, GCGarbageClearRequest.self,
         ReferrersRequest.self, ReferentsRequest.self, ObjectsRequest.self,
         PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self,
+        SnapshotSaveRequest.self, SnapshotListRequest.self, SnapshotDeleteRequest.self, SnapshotDiffRequest.self,
+        SnapshotLeaksRequest.self,
         CheckRequest.self, PingRequest.self, ShutdownRequest.self, DiscoverRequest.self,
     ]
 

@@ -198,3 +198,19 @@ public struct ParamsReader {
         return flags
     }
 }
+
+extension ParamsReader {
+    /// A snapshot's name (see ``SnapshotName``).
+    public func snapshotName(_ name: String) throws(RPCError) -> String {
+        let s = try string(name)
+        guard SnapshotName.isValid(s) else {
+            throw .invalidParams("params.\(name): a snapshot name is 1-64 of A-Z a-z 0-9 . _ - (not starting with '.')")
+        }
+        return s
+    }
+
+    public func optionalSnapshotName(_ name: String) throws(RPCError) -> String? {
+        guard let v = node?[name], !v.isNull else { return nil }
+        return try snapshotName(name)
+    }
+}

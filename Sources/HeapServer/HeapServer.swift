@@ -55,9 +55,14 @@ public final class HeapServer: Sendable {
             let records = r.replayedOperations
             logger.info("recovered \(r.objects) objects from \(path) (\(records) journal records) in \(r.seconds) s")
         }
+        var snapshots = SnapshotCatalog()
+        if let store {
+            snapshots = try SnapshotCatalog(dataDirectory: store.directory)
+            for problem in snapshots.loadProblems { logger.warning("snapshot skipped: \(problem)") }
+        }
         let environment = ServerEnvironment(
             openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now,
-            persistence: { [store] in PersistenceReport.json(store) })
+            persistence: { [store] in PersistenceReport.json(store) }, snapshots: snapshots)
         service = HeapService(
             heap: heap, store: store, environment: environment,
             logger: logger, maximumMessageSize: configuration.maximumMessageSize)

@@ -1,5 +1,6 @@
 import Foundation
 import HeapProtocol
+import HeapStore
 import JSONRPC
 
 /// Fixed facts the dispatcher reports: the protocol document and when the daemon started.
@@ -10,14 +11,18 @@ package final class ServerEnvironment: Sendable {
     let started: ContinuousClock.Instant
     /// Persistence facts for `stats` (read without the heap's lock).
     let persistence: @Sendable () -> JSONValue
+    /// The saved snapshots (`snapshot.*`), behind their own lock.
+    let snapshots: SnapshotCatalog
 
     package init(
         openRPCDocument: [UInt8], started: ContinuousClock.Instant,
-        persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] }
+        persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] },
+        snapshots: SnapshotCatalog = SnapshotCatalog()
     ) {
         self.openRPCDocument = openRPCDocument
         self.started = started
         self.persistence = persistence
+        self.snapshots = snapshots
     }
 
     func uptimeSeconds() -> Double {

@@ -347,6 +347,20 @@ def test_real_session_validates(daemon, client, protocol):
     assert err["data"]["op"] == 1 and err["message"].startswith("ops[1] (unref): "), err
     s.error("apply", -32602, ops=[["unref", 1, 2]])
 
+    # Snapshots: exactly what was allocated since one was taken.
+    assert s.call("snapshot.save", name="doc-before")["replaced"] is False
+    extra = s.call("allocate", type="Extra")["id"]
+    s.call("snapshot.save", name="doc-after")
+    diff = s.call("snapshot.diff", **{"from": "doc-before"})
+    assert diff["new"]["ids"] == [extra] and diff["freed"]["count"] == 0, diff
+    assert s.call("snapshot.diff", **{"from": "doc-before", "to": "doc-after"})["new"] == diff["new"]
+    assert s.call("snapshot.leaks", first="doc-before", second="doc-after")["leaked"]["ids"] == [extra]
+    assert [x["name"] for x in s.call("snapshot.list")["snapshots"]] == ["doc-before", "doc-after"]
+    s.error("snapshot.diff", -32013, **{"from": "nope"})
+    s.call("snapshot.delete", name="doc-before")
+    s.call("snapshot.delete", name="doc-after")
+    s.call("unref", id=extra)
+
     # Immediate deallocation with a finalizer and a weakref callback.
     obj = s.call("allocate", type="Temp", finalizer=True)["id"]
     weak2 = s.call("weakref", id=obj, callback=True)["id"]
