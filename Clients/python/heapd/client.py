@@ -841,6 +841,36 @@ class Heap:
                 return
 
     # ================================================================ the heap graph (SPEC §5)
+    def snapshot_save(self, name: str) -> Record:
+        """Remember which objects are alive now (``{name, objects, bytes, created,
+        stored_bytes, replaced}``); a name already saved is replaced."""
+        return self._request("snapshot.save", {"name": name})
+
+    def snapshots(self) -> List[Record]:
+        """The saved snapshots, oldest first."""
+        return list(self._request("snapshot.list")["snapshots"])
+
+    def snapshot_delete(self, name: str) -> Record:
+        return self._request("snapshot.delete", {"name": name})
+
+    def snapshot_diff(self, since: str, to: Optional[str] = None, *, limit: int = 1000) -> Record:
+        """Exactly what was allocated and freed between snapshot ``since`` and ``to`` (None: the
+        heap now): ``{new: {count, bytes, ids}, freed: {...}, by_type: [{type, new, freed,
+        count_delta, bytes_delta}]}``; ``ids`` holds the ``limit`` smallest."""
+        params: Dict[str, Any] = {"from": since, "limit": limit}
+        if to is not None:
+            params["to"] = to
+        return self._request("snapshot.diff", params)
+
+    def snapshot_leaks(self, first: str, second: str, third: Optional[str] = None, *,
+                       limit: int = 1000) -> Record:
+        """Objects allocated between ``first`` and ``second`` still alive at ``third`` (None:
+        now): ``{leaked: {count, bytes, ids}, by_type: [{type, count, bytes}]}``."""
+        params: Dict[str, Any] = {"first": first, "second": second, "limit": limit}
+        if third is not None:
+            params["third"] = third
+        return self._request("snapshot.leaks", params)
+
     def path(self, target: Union[Handle, int], *, limit: int = 1) -> Record:
         """Why is ``target`` alive: ``{id, reachable, paths: [{root, ids, fields}]}``, up to
         ``limit`` shortest paths of fields from distinct root holders (``root`` is ``{kind:
