@@ -19,7 +19,7 @@ struct Snapshot: ParsableCommand {
 
         func run() throws {
             try options.run(SnapshotSaveRequest.name, ["name": .string(name)]) { r in
-                "saved \(r["name"]?.stringValue ?? name): \(Pretty.int(r["objects"])) objects, "
+                "saved \(r["name"]?.stringValue ?? name): \(objects(r["objects"])), "
                     + "\(bytesText(r["bytes"]))"
                     + (r["replaced"]?.boolValue == true ? " (replaced the earlier one)" : "")
             }
@@ -118,8 +118,8 @@ struct Snapshot: ParsableCommand {
             try options.run(SnapshotLeaksRequest.name, .object(params)) { r in
                 let leaked = r["leaked"]
                 var lines = [
-                    "allocated between \(first) and \(second), still alive at \(third ?? "now"): "
-                        + "\(Pretty.int(leaked?["count"])) objects (\(bytesText(leaked?["bytes"])))"
+                    "allocated between \(first) and \(second), still alive \(third.map { "at \($0)" } ?? "now"): "
+                        + "\(objects(leaked?["count"])) (\(bytesText(leaked?["bytes"])))"
                 ]
                 let rows = r["by_type"]?.arrayValue ?? []
                 if !rows.isEmpty {
@@ -137,6 +137,12 @@ struct Snapshot: ParsableCommand {
 }
 
 private func bytesText(_ v: JSONValue?) -> String { TextTable.bytes(v?.intValue ?? 0) }
+
+/// `1 object`, `3 objects`.
+private func objects(_ v: JSONValue?) -> String {
+    let n = v?.intValue ?? 0
+    return n == 1 ? "1 object" : "\(n) objects"
+}
 
 private func signed(_ n: Int64) -> String { n > 0 ? "+\(n)" : String(n) }
 

@@ -291,7 +291,7 @@ def test_heapctl_snapshot_commands(daemon):
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out
         return out.stdout
-    assert heapctl("snapshot", "save", "before").startswith("saved before: 0 objects")
+    assert heapctl("snapshot", "save", "before").startswith("saved before: 0 objects, 0 B")
     for _ in range(2):
         heapctl("allocate", "Person", "--data", '{"name":"Ann"}')
     heapctl("allocate", "Temp")
