@@ -41,10 +41,13 @@ struct ConnectionStateMachine {
     /// Replies waiting for their changes to be durable, and their encoded size.
     private(set) var awaitingDurability = 0
     private(set) var bytesAwaitingDurability = 0
+    /// A deferred method's slow half is running off the event loop: its reply comes first, so
+    /// nothing after it runs until it is back (replies stay in request order).
+    private(set) var offloaded = false
 
     /// Whether the next complete frame may run now.
     var mayRunFrames: Bool {
-        state != .closed && writable && bytesAwaitingDurability < Self.pendingReplyLimit
+        state != .closed && writable && !offloaded && bytesAwaitingDurability < Self.pendingReplyLimit
     }
 
     /// Whether replies must queue behind earlier ones that wait for the disk.
@@ -67,7 +70,24 @@ struct ConnectionStateMachine {
     mutating func writabilityChanged(to writable: Bool) -> Action {
         guard writable != self.writable, state != .closed else { return .none }
         self.writable = writable
-        return writable ? .resume : .pauseReading
+        guard writable else { return .pauseReading }
+        // Another hold (offloaded work, replies waiting for the disk) resumes when it ends.
+        return mayRunFrames ? .resume : .none
+    }
+
+    /// A request's slow half went off the event loop: read nothing and run nothing until it is
+    /// back.
+    mutating func offloadStarted() -> Action {
+        guard state != .closed else { return .none }
+        offloaded = true
+        return .pauseReading
+    }
+
+    /// The slow half is back and its reply written: the frames that waited run.
+    mutating func offloadFinished() -> Action {
+        offloaded = false
+        if mayRunFrames { return .resume }
+        return closeIfDone()
     }
 
     /// A reply of `bytes` now waits for its change to be durable.
@@ -91,7 +111,7 @@ struct ConnectionStateMachine {
 
     /// After the input ended: close once every reply is out and no frame waits for the peer.
     mutating func closeIfDone() -> Action {
-        guard state == .inputClosed, awaitingDurability == 0, writable else { return .none }
+        guard state == .inputClosed, awaitingDurability == 0, !offloaded, writable else { return .none }
         state = .closed
         return .close
     }

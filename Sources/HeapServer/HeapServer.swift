@@ -31,6 +31,8 @@ public final class HeapServer: Sendable {
     let logger: Logger
     let service: HeapService
     private let group: MultiThreadedEventLoopGroup
+    /// Runs the slow halves of deferred methods (see ``HeapService/offload``).
+    private let offload: NIOThreadPool
     private let serverChannel = Mutex<Channel?>(nil)
     private let children = Mutex<[ObjectIdentifier: Channel]>([:])
     private let leaseTimer = Mutex<RepeatedTask?>(nil)
@@ -63,9 +65,13 @@ public final class HeapServer: Sendable {
         let environment = ServerEnvironment(
             openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now,
             persistence: { [store] in PersistenceReport.json(store) }, snapshots: snapshots)
+        // One thread: deferred work (snapshots, diffs, exports, pictures) runs one at a time,
+        // beside the event loops, never on them.
+        offload = NIOThreadPool(numberOfThreads: 1)
+        offload.start()
         service = HeapService(
             heap: heap, store: store, environment: environment,
-            logger: logger, maximumMessageSize: configuration.maximumMessageSize)
+            logger: logger, maximumMessageSize: configuration.maximumMessageSize, offload: offload)
         service.startRecoveredLeases()
         let freed = service.dropRecoveredAnonymousSessions()
         if freed > 0 { logger.info("released \(freed) objects held only by sessions of clients that are gone") }
@@ -172,6 +178,8 @@ public final class HeapServer: Sendable {
         for c in open { c.close(promise: nil) }
         for c in open { try? c.closeFuture.wait() }
         unlink(configuration.socketPath)
+        // Deferred work still running finishes (its connection is gone) before the loops stop.
+        try? offload.syncShutdownGracefully()
         try group.syncShutdownGracefully()
         service.store?.close()
         logger.info("heapd stopped")

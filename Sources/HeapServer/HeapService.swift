@@ -6,6 +6,7 @@ import JSONRPC
 import JSONRPCNIO
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One request as decoded on the connection's thread: its id (nil for a notification) and
@@ -21,6 +22,11 @@ struct DecodedRequest: Sendable {
 struct Reply: Sendable {
     var id: RPCID
     var outcome: Result<any HeapResult, RPCError>
+
+    /// Whether its result is a deferred method's second half, still to run.
+    var isPending: Bool {
+        if case .success(let result) = outcome { result is PendingResult } else { false }
+    }
 }
 
 /// The heap's single owner. Requests from every connection run one at a time under one lock,
@@ -36,6 +42,10 @@ package final class HeapService: Sendable {
     let outboxLimit: Int
     /// The heap on disk; nil with `--memory`.
     let store: HeapStore?
+    /// Where the slow halves of deferred methods run (``DeferredServerMethod``), so that they hold
+    /// neither the heap's lock nor an event loop. nil (in-process tests, the fuzzer): they run on
+    /// the requesting connection's event loop.
+    let offload: NIOThreadPool?
     /// Whether a connection subscribed to `monitor`: read without the lock by the parsing
     /// threads, which then keep each request's params text for the monitor line.
     private let monitoring = Atomic<Bool>(false)
@@ -44,7 +54,7 @@ package final class HeapService: Sendable {
 
     package init(
         heap: Heap, store: HeapStore?, environment: ServerEnvironment, logger: Logger, maximumMessageSize: Int,
-        outboxLimit: Int = Outbox.defaultLimit
+        outboxLimit: Int = Outbox.defaultLimit, offload: NIOThreadPool? = nil
     ) {
         var initial = ServerState(heap: heap)
         initial.journal = store
@@ -54,6 +64,7 @@ package final class HeapService: Sendable {
         self.logger = logger
         self.maximumMessageSize = maximumMessageSize
         self.outboxLimit = outboxLimit
+        self.offload = offload
     }
 
     /// After recovery: the clients of anonymous sessions are gone, so their references go too
@@ -102,9 +113,10 @@ package final class HeapService: Sendable {
 
     /// Runs requests in order, each atomically, and returns one reply per request that has an
     /// id. Events go to subscribers' outboxes before this returns, so the caller writes its
-    /// outbox, then the replies.
+    /// outbox, then the replies. `finishingPending: false` leaves the slow halves of deferred
+    /// methods in the replies (``PendingResult``) for the caller to run elsewhere.
     func execute(
-        _ batch: [DecodedRequest], from connection: ConnectionID
+        _ batch: [DecodedRequest], from connection: ConnectionID, finishingPending: Bool = true
     ) -> (replies: [Reply], journalPosition: UInt64) {
         var actions: [OutboxAction] = []
         var unanswered: [PendingResult] = []  // deferred notifications: finished, not answered
@@ -137,13 +149,12 @@ package final class HeapService: Sendable {
         }
         perform(actions)
         for pending in unanswered { _ = pending.outcome() }
-        return (Self.finishPending(result.0), result.1)
+        return (finishingPending ? Self.finishPending(result.0) : result.0, result.1)
     }
 
     /// The second halves of deferred methods, run now that the lock is released.
-    private static func finishPending(_ replies: [Reply]) -> [Reply] {
-        guard replies.contains(where: { if case .success(let r) = $0.outcome { r is PendingResult } else { false } })
-        else { return replies }
+    static func finishPending(_ replies: [Reply]) -> [Reply] {
+        guard replies.contains(where: \.isPending) else { return replies }
         return replies.map { reply in
             guard case .success(let pending as PendingResult) = reply.outcome else { return reply }
             return Reply(id: reply.id, outcome: pending.outcome())

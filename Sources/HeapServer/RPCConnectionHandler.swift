@@ -4,6 +4,7 @@ import HeapStore
 import JSONRPC
 import JSONRPCNIO
 import NIOCore
+import NIOPosix
 
 /// One client connection: cuts the bytes it reads into frames, parses each with Jansson on this
 /// event loop, decodes it into typed requests, hands them to the heap's owner in one batch, and
@@ -163,7 +164,39 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             framingReported = true
         }
         if parsed.isBatch { return handleBatch(parsed, from: id, context: context) }
-        var (replies, position) = service.execute(parsed.requests, from: id)
+        let (replies, position) = service.execute(parsed.requests, from: id, finishingPending: service.offload == nil)
+        if let pool = service.offload, replies.contains(where: \.isPending) {
+            return finishOffLoop(replies, position, parsed, on: pool, context: context)
+        }
+        answer(replies, position, (parsed.isBatch, parsed.requestsShutdown), context: context)
+    }
+
+    /// Runs a deferred method's slow half on the thread pool; meanwhile this connection reads and
+    /// runs nothing more (its reply comes first), and other connections on this loop go on.
+    private func finishOffLoop(
+        _ replies: [Reply], _ position: UInt64, _ parsed: ParsedFrame, on pool: NIOThreadPool,
+        context: ChannelHandlerContext
+    ) {
+        perform(machine.offloadStarted(), context)
+        let frame = (isBatch: parsed.isBatch, requestsShutdown: parsed.requestsShutdown)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        pool.runIfActive(eventLoop: context.eventLoop) { HeapService.finishPending(replies) }.whenComplete { result in
+            let (handler, context) = bound.value
+            let stopping = RPCError(code: .shuttingDown, message: "the daemon is shutting down")
+            let finished = (try? result.get()) ?? replies.map { Reply(id: $0.id, outcome: .failure(stopping)) }
+            handler.answer(finished, position, frame, context: context)
+            handler.flushPending(context)
+            handler.perform(handler.machine.offloadFinished(), context)
+        }
+    }
+
+    /// Sends one frame's replies: at once, or once their changes are durable.
+    private func answer(
+        _ replies: [Reply], _ position: UInt64, _ parsed: (isBatch: Bool, requestsShutdown: Bool),
+        context: ChannelHandlerContext
+    ) {
+        var replies = replies
+        var position = position
         // Known at once (memory only; everysec / no: this thread writes the journal; always:
         // already fsynced) and nothing queued before it: encoded straight into this read's
         // output, after the events.

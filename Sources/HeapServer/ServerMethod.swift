@@ -18,6 +18,9 @@ struct RequestContext {
 /// nothing when they do.
 protocol ServerMethod: HeapMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result
+    /// `run` with its result boxed; a requirement (not only an extension method) so that a
+    /// ``DeferredServerMethod`` called through `any ServerMethod` gets its own.
+    func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult
 }
 
 extension ServerMethod {

@@ -66,4 +66,24 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.durabilitySettled(bytes: ConnectionStateMachine.pendingReplyLimit), .resume)
         XCTAssertEqual(machine.closeIfDone(), .close, "after the held frames ran")
     }
+
+    func testNothingRunsWhileASlowHalfIsOffTheLoop() {
+        var machine = ConnectionStateMachine()
+        XCTAssertEqual(machine.offloadStarted(), .pauseReading)
+        XCTAssertFalse(machine.mayRunFrames, "later frames wait: their replies come after this one")
+        XCTAssertEqual(machine.writabilityChanged(to: false), .pauseReading)
+        XCTAssertEqual(machine.writabilityChanged(to: true), .none, "still offloaded: no resume yet")
+        machine.inputClosed()
+        XCTAssertEqual(machine.closeIfDone(), .none, "not before the offloaded reply is out")
+        XCTAssertEqual(machine.offloadFinished(), .resume, "held frames run, then the close")
+        XCTAssertEqual(machine.closeIfDone(), .close)
+    }
+
+    func testAnOffloadEndingWhileThePeerDoesNotReadWaitsForIt() {
+        var machine = ConnectionStateMachine()
+        _ = machine.offloadStarted()
+        XCTAssertEqual(machine.writabilityChanged(to: false), .pauseReading)
+        XCTAssertEqual(machine.offloadFinished(), .none)
+        XCTAssertEqual(machine.writabilityChanged(to: true), .resume)
+    }
 }

@@ -306,3 +306,18 @@ def test_heapctl_snapshot_commands(daemon):
     out = subprocess.run([binary("heapctl"), "--socket", daemon.socket, "snapshot", "diff", "nope"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no snapshot named nope" in out.stderr, out
+
+
+def test_pipelined_requests_behind_a_deferred_one_keep_their_order(client):
+    """snapshot.* finish off the event loop; what was pipelined after them waits, in order."""
+    lines = []
+    for i in range(30):
+        method, params = [("snapshot.save", {"name": f"p{i % 3}"}), ("allocate", {"type": "T", "size": i}),
+                          ("snapshot.diff", {"from": "p0"}), ("ping", {})][i % 4]
+        lines.append(json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}))
+    client.send_raw(("\n".join(lines) + "\n").encode())
+    replies = [client.read_message() for _ in lines]
+    assert [r["id"] for r in replies] == list(range(30)), replies
+    assert all("result" in r for r in replies), [r for r in replies if "error" in r]
+    # Each diff saw exactly the allocations before it since the latest save of p0.
+    assert replies[2]["result"]["new"]["ids"] == [replies[1]["result"]["id"]], replies[2]
