@@ -16,7 +16,7 @@ public struct DominatorTree: Sendable {
         public var retainedBytes: UInt64
     }
 
-    let graph: HeapGraph
+    public let graph: HeapGraph
     /// Per slot: its DFS preorder number (0 is the virtual root; -1: unreachable).
     let preorder: [Int32]
     /// Per preorder number: the slot, the immediate dominator's number, the retained totals.

@@ -10,14 +10,23 @@ extension Heap {
     /// `limit` largest components by bytes, then member count (more first), then smallest id.
     /// Live garbage is included. O(objects + fields).
     public func cycles(containing id: ObjectID? = nil, limit: Int = 20) throws(HeapError) -> [CycleComponent] {
-        let wanted = try id.map { id throws(HeapError) in try resolveLive(id) }
-        let g = graph()
-        var found = g.cycleComponents()
-        if let wanted { found = found.filter { $0.contains(wanted) } }
+        if let id { _ = try resolveLive(id) }
+        return graph().cycles(containing: id, limit: limit)
+    }
+}
+
+extension HeapGraph {
+    /// ``Heap/cycles(containing:limit:)`` on a graph taken earlier (the id, if any, live in it).
+    public func cycles(containing id: ObjectID? = nil, limit: Int = 20) -> [CycleComponent] {
+        var found = cycleComponents()
+        if let id {
+            guard let wanted = slot(of: id) else { return [] }
+            found = found.filter { $0.contains(wanted) }
+        }
         let components = found.map { members in
             CycleComponent(
-                ids: members.map { g.id($0) }.sorted(),
-                bytes: members.reduce(0) { $0 + g.sizes[Int($1)] })
+                ids: members.map { self.id($0) }.sorted(),
+                bytes: members.reduce(0) { $0.saturatingAdd(sizes[Int($1)]) })
         }
         return components.sorted { a, b in
             if a.bytes != b.bytes { return a.bytes > b.bytes }

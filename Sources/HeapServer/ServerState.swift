@@ -40,14 +40,20 @@ struct ServerState: Sendable {
     /// inspection can tell whether what it cached still describes the heap.
     private(set) var heapVersion: UInt64 = 0
     /// The dominator tree of the heap at `heapVersion` (`dominators`), dropped by the next change.
-    var dominatorCache: (version: UInt64, tree: DominatorTree)?
+    let dominatorCache = DominatorCache()
+    /// Whether a tree was asked for since the last change (then a change must drop it): one
+    /// branch per change instead of a lock.
+    var dominatorsAsked = false
 
     init(heap: Heap) { self.heap = heap }
 
     /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.
     mutating func heapChanged() {
+        if dominatorsAsked {
+            dominatorCache.invalidate(through: heapVersion)
+            dominatorsAsked = false
+        }
         heapVersion &+= 1
-        dominatorCache = nil
     }
 
     /// Changes what a connection subscribed to; returns its subscriptions after.
