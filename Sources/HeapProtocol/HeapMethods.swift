@@ -12,7 +12,7 @@ public enum HeapMethods {
         ReferrersRequest.self, ReferentsRequest.self, ObjectsRequest.self,
         PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self,
         SnapshotSaveRequest.self, SnapshotListRequest.self, SnapshotDeleteRequest.self, SnapshotDiffRequest.self,
-        SnapshotLeaksRequest.self,
+        SnapshotLeaksRequest.self, LeaksRequest.self,
         CheckRequest.self, PingRequest.self, ShutdownRequest.self, DiscoverRequest.self,
     ]
 

@@ -60,3 +60,30 @@ def test_cycles_retained_and_histogram_tables(daemon):
     assert json.loads(ok(daemon, "histogram", "--held-by", "test", "--json")) == {
         "types": [{"type": "list", "count": 1, "bytes": 2048}]}
     assert json.loads(ok(daemon, "histogram", "--generation", "permanent", "--json")) == {"types": []}
+
+
+def test_leaks_reports_retainers_garbage_cycles_and_growth(daemon):
+    """`heapctl leaks`: MAT's leak suspects in one report (issue 12)."""
+    cache = ok(daemon, "allocate", "Cache", "--size", "64").strip()
+    ok(daemon, "snapshot", "save", "base")
+    entry = ok(daemon, "allocate", "Entry", "--data", '"xyz"').strip()
+    ok(daemon, "set", cache, f"a={entry}")
+    ok(daemon, "unref", entry)
+    alice, bob = person_cycle(daemon)
+    ok(daemon, "unref", alice)
+    ok(daemon, "unref", bob)                        # the pair is now garbage, kept by its cycle
+    sections = ok(daemon, "leaks", "--since", "base").split("\n\n")
+    retainers = sections[0].splitlines()
+    assert retainers[0] == "Biggest retainers (what each alone keeps alive):"
+    assert retainers[2].split() == [cache, "Cache", "69", "B", "2"], retainers
+    assert sections[1].splitlines()[0] == \
+        "Unreachable: 2 objects (30 B), kept only by cycles until the next collection:"
+    assert sections[1].splitlines()[2].split() == ["2", "30", "B", f"{min(alice, bob, key=int)},",
+                                                   max(alice, bob, key=int)]
+    growth = sections[2].splitlines()
+    assert growth[0] == "Growing since base:"
+    assert [line.split()[:2] for line in growth[2:]] == [["Person", "+2"], ["Entry", "+1"]], growth
+    got = json.loads(ok(daemon, "leaks", "--json"))
+    assert set(got) == {"retainers", "unreachable"} and got["unreachable"]["count"] == 2
+    ok(daemon, "collect")
+    assert "Unreachable: nothing" in ok(daemon, "leaks")

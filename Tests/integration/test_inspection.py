@@ -250,6 +250,17 @@ def test_random_heaps_match_networkx(daemon, seed):
         assert [(e["id"], e["retained_bytes"], e["retained_count"], e["type"]) for e in got] == \
             [(v, dom[v][2], dom[v][1], m.objects[v]["type"]) for v in top]
 
+        # leaks: the top retainers as dominators says; unreachable objects and the cycles among
+        # them as networkx says (what no holder reaches).
+        leaks = c.call("leaks", limit=100000)
+        assert [(e["id"], e["retained_bytes"], e["type"]) for e in leaks["retainers"][:50]] == \
+            [(v, dom[v][2], m.objects[v]["type"]) for v in top]
+        unreachable_ids = set(m.objects) - set(dom)
+        assert leaks["unreachable"]["count"] == len(unreachable_ids) > 0
+        assert leaks["unreachable"]["bytes"] == sum(m.objects[o]["size"] for o in unreachable_ids)
+        assert leaks["unreachable"]["cycles"] == [x for x in comps if x["ids"][0] in unreachable_ids]
+        assert "growth" not in leaks
+
         # histogram: all objects, one generation, one named session.
         def rows(ids):
             by = {}

@@ -357,6 +357,9 @@ def test_real_session_validates(daemon, client, protocol):
     assert s.call("snapshot.leaks", first="doc-before", second="doc-after")["leaked"]["ids"] == [extra]
     assert [x["name"] for x in s.call("snapshot.list")["snapshots"]] == ["doc-before", "doc-after"]
     s.error("snapshot.diff", -32013, **{"from": "nope"})
+    assert s.call("leaks", since="doc-before")["growth"]["types"][0]["type"] == "Extra"
+    s.call("leaks")
+    s.error("leaks", -32013, since="nope")
     s.call("snapshot.delete", name="doc-before")
     s.call("snapshot.delete", name="doc-after")
     s.call("unref", id=extra)

@@ -26,21 +26,50 @@ extension DominatorsRequest: DeferredServerMethod {
     // of the heap is cached). After it: SEMI-NCA, then the answer from the tree.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         if let id { _ = try server.heap.typeName(of: id) }
-        let cache = server.dominatorCache
-        let version = server.heapVersion
-        server.dominatorsAsked = true
-        let cached = cache.tree(for: version)
-        let taken = cached == nil ? (server.heap.graph(), server.heap.slotTypes()) : nil
+        let tree = server.dominatorTreeLater()
         return {
-            let built: DominatorCache.Tree
-            if let cached {
-                built = cached
-            } else {
-                built = DominatorCache.Tree(version: version, tree: taken!.0.dominatorTree(), types: taken!.1)
-                cache.store(built)
-            }
+            let built = tree()
             if let id { return .object(id, built.tree.entry(id)) }
             return .top(built.tree.top(limit).map { ($0, built.types.name(of: $0.id, in: built.tree.graph)) })
+        }
+    }
+}
+
+extension LeaksRequest: DeferredServerMethod {
+    // As `dominators` (the same cached tree), plus a census when a snapshot is to be compared.
+    func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
+        let tree = server.dominatorTreeLater()
+        let now = since == nil ? nil : server.heap.census()
+        let catalog = request.environment.snapshots
+        return {
+            let built = tree()
+            var growth: [CensusDiff.TypeDelta] = []
+            if let since, let now {
+                let then = try catalog.load(since).census
+                growth = CensusDiff(from: then, to: now, idLimit: 0).byType.filter { $0.countDelta > 0 || $0.bytesDelta > 0 }
+                growth = Array(growth.prefix(limit))
+            }
+            let suspects = LeakSuspects(built.tree, limit: limit)
+            let types = suspects.retainers.map { built.types.name(of: $0.id, in: built.tree.graph) }
+            return Result(suspects: suspects, retainerTypes: types, since: since, growth: growth)
+        }
+    }
+}
+
+extension ServerState {
+    /// Inside the lock: what the dominator tree of the heap now needs (nothing when it is
+    /// cached). The closure, run after the lock, builds it (and caches it) or returns the cached one.
+    mutating func dominatorTreeLater() -> @Sendable () -> DominatorCache.Tree {
+        let cache = dominatorCache
+        let version = heapVersion
+        dominatorsAsked = true
+        if let cached = cache.tree(for: version) { return { cached } }
+        let graph = heap.graph()
+        let types = heap.slotTypes()
+        return {
+            let built = DominatorCache.Tree(version: version, tree: graph.dominatorTree(), types: types)
+            cache.store(built)
+            return built
         }
     }
 }
