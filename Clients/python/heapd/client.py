@@ -871,6 +871,14 @@ class Heap:
             params["third"] = third
         return self._request("snapshot.leaks", params)
 
+    def leaks(self, since: Optional[str] = None, *, limit: int = 20) -> Record:
+        """Leak candidates: ``{retainers, unreachable: {count, bytes, cycles}, growth?}`` (the
+        biggest retainers, what only cycles keep alive, types grown since snapshot ``since``)."""
+        params: Dict[str, Any] = {"limit": limit}
+        if since is not None:
+            params["since"] = since
+        return self._request("leaks", params)
+
     def path(self, target: Union[Handle, int], *, limit: int = 1) -> Record:
         """Why is ``target`` alive: ``{id, reachable, paths: [{root, ids, fields}]}``, up to
         ``limit`` shortest paths of fields from distinct root holders (``root`` is ``{kind:

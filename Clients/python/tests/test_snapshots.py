@@ -31,6 +31,9 @@ def test_three_snapshots_find_what_a_repeated_operation_leaves_behind(daemon, fr
         assert diff.new.ids == sorted(kept) and diff.freed.count == 0, diff
         assert diff["from"] == "py-s1" and diff["to"] is None
         assert heap.snapshot_diff("py-s1", "py-s2", limit=1).new.count == 1
+        suspects = heap.leaks(since="py-s1")
+        assert cache.id in [r.id for r in suspects.retainers]
+        assert [t.type for t in suspects.growth.types] == ["PySnapEntry"]
         heap.snapshot_delete("py-s1")
         heap.snapshot_delete("py-s2")
         cache.close()
