@@ -25,7 +25,7 @@ from .client import (EVENT_KINDS, Event, Heap, Pending, Pipeline, Record, Roots,
 from .connection import Connection, default_socket_path
 from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed, HeapdError,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
-                     NoSuchRoot, NoSuchSession, ParseError, QuotaExceeded, ReferenceNotHeld,
+                     NoSuchRoot, NoSuchSession, NoSuchSnapshot, ParseError, QuotaExceeded, ReferenceNotHeld,
                      ReplyTimeout,
                      RequestTooLarge, ScopeError, SessionConflict, ShuttingDown, TooManyClients,
                      error_from_response)
@@ -41,7 +41,7 @@ __all__ = [
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "AccessDenied", "DiskFull", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
+    "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
     "HandleClosed",
     "error_from_response", "__version__",
 ]

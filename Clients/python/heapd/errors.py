@@ -35,6 +35,7 @@ __all__ = [
     "TooManyClients",
     "AccessDenied",
     "DiskFull",
+    "NoSuchSnapshot",
     "DaemonUnreachable",
     "ConnectionLost",
     "ReplyTimeout",
@@ -217,6 +218,12 @@ class DiskFull(HeapdError):
     CODE = -32012
 
 
+class NoSuchSnapshot(HeapdError, LookupError):
+    """-32013: no snapshot was saved under that name (``Heap.snapshots()`` lists them)."""
+
+    CODE = -32013
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -283,7 +290,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
                 ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
-                DiskFull)
+                DiskFull, NoSuchSnapshot)
     if cls.CODE is not None
 }
 
