@@ -88,6 +88,13 @@ def assert_reads_work_and_changes_are_refused(d, c, acknowledged):
     # Reads: on this connection and on a new one (opening its session is never refused).
     assert c.call("ping") is not None
     assert c.call("check")["ok"]
+    # A snapshot cannot be stored (and leaves no file), but diffs against the heap now work.
+    reply = c.request("snapshot.save", {"name": "while-full"})
+    assert reply.get("error", {}).get("code") == DISK_FULL, reply
+    assert "snapshot was not saved" in reply["error"]["message"], reply
+    assert [s["name"] for s in c.call("snapshot.list")["snapshots"]] == ["before-full"]
+    assert os.listdir(os.path.join(d.data, "snapshots")) == ["before-full.census"]
+    assert c.call("snapshot.diff", **{"from": "before-full"})["new"]["count"] == len(acknowledged) - 20
     c2 = d.client()
     assert c2.call("get", id=some)["data"]["i"] == acknowledged[some]
     p = c2.call("stats")["persistence"]
@@ -106,6 +113,7 @@ def test_full_disk_cycle(tmpfs_dir, fsync):
         c.call("session.open", name="full")
         for i in range(20):
             acknowledged[c.call("allocate", type="Fill", data={"i": -i - 1})["id"]] = -i - 1
+        c.call("snapshot.save", name="before-full")
         fill(ballast)
         error = allocate_until_refused(c, acknowledged)
         assert error["code"] == DISK_FULL, error
