@@ -28,4 +28,8 @@ extension RPCErrorCode {
     /// journal record (or the journal cannot be written); reads still work, and changes are
     /// accepted again by themselves once space returns.
     public static let diskFull = RPCErrorCode(rawValue: -32012)
+    /// `graph` with format "svg": Graphviz's `dot` is not installed where the daemon runs,
+    /// failed, or ran too long; `data.reason` says which. The DOT format always works.
+    /// (-32013 is `snapshot.*`'s no such snapshot.)
+    public static let rendererUnavailable = RPCErrorCode(rawValue: -32014)
 }
