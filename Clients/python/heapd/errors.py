@@ -35,6 +35,7 @@ __all__ = [
     "TooManyClients",
     "AccessDenied",
     "DiskFull",
+    "RendererUnavailable",
     "DaemonUnreachable",
     "ConnectionLost",
     "ReplyTimeout",
@@ -217,6 +218,19 @@ class DiskFull(HeapdError):
     CODE = -32012
 
 
+class RendererUnavailable(HeapdError):
+    """-32014: ``graph`` with ``format="svg"`` needs Graphviz's ``dot`` where the daemon runs;
+    it is missing, failed or ran too long (``data: {renderer, reason}``). ``format="dot"``
+    always works."""
+
+    CODE = -32014
+
+    @property
+    def reason(self) -> Optional[str]:
+        """``"missing"``, ``"timeout"``, ``"failed"`` or ``"too-large"``."""
+        return self.data.get("reason") if isinstance(self.data, dict) else None
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -283,7 +297,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
                 ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
-                DiskFull)
+                DiskFull, RendererUnavailable)
     if cls.CODE is not None
 }
 

@@ -13,7 +13,7 @@ EXPECTED = {
     -32002: heapd.ReferenceNotHeld, -32003: heapd.QuotaExceeded, -32004: heapd.SessionConflict,
     -32005: heapd.RequestTooLarge, -32006: heapd.ShuttingDown, -32007: heapd.NoSuchSession,
     -32008: heapd.ScopeError, -32009: heapd.NoSuchRoot, -32010: heapd.TooManyClients,
-    -32011: heapd.AccessDenied, -32012: heapd.DiskFull,
+    -32011: heapd.AccessDenied, -32012: heapd.DiskFull, -32014: heapd.RendererUnavailable,
 }
 
 
