@@ -33,15 +33,24 @@ enum ServerError: Error, RPCErrorConvertible {
             let (reason, message): (String, String) =
                 switch failure {
                 case .missing:
-                    ("missing", "Graphviz's dot is not installed where heapd runs (not on its PATH); "
-                        + "ask for format \"dot\" and render the text yourself")
+                    (
+                        "missing",
+                        "Graphviz's dot is not installed where heapd runs (not on its PATH); "
+                            + "ask for format \"dot\" and render the text yourself"
+                    )
                 case .timedOut:
-                    ("timeout", "Graphviz's dot ran longer than \(GraphvizRenderer.timeout) and was stopped; "
-                        + "ask for fewer nodes (max_nodes) or for format \"dot\"")
+                    (
+                        "timeout",
+                        "Graphviz's dot ran longer than \(GraphvizRenderer.timeout) and was stopped; "
+                            + "ask for fewer nodes (max_nodes) or for format \"dot\""
+                    )
                 case .failed(let status, let text):
                     ("failed", "Graphviz's dot failed (exit status \(status))" + (text.isEmpty ? "" : ": \(text)"))
                 case .tooLarge:
-                    ("too-large", "the SVG is larger than \(GraphvizRenderer.maxOutputBytes >> 20) MiB; ask for fewer nodes")
+                    (
+                        "too-large",
+                        "the SVG is larger than \(GraphvizRenderer.maxOutputBytes >> 20) MiB; ask for fewer nodes"
+                    )
                 }
             return RPCError(
                 code: .rendererUnavailable, message: message,
