@@ -346,6 +346,27 @@ def test_svg_without_graphviz_is_a_clear_error(monkeypatch):
         assert d.stop() == 0
 
 
+def test_a_failing_dot_is_a_clear_error(monkeypatch, tmp_path):
+    """A `dot` that fails (here a script standing in for a broken Graphviz) gives -32014 with
+    its exit status and message, and the daemon carries on."""
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\ncat >/dev/null\necho 'Error: syntax error in line 1' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    d = Daemon("--memory")
+    try:
+        c = d.client()
+        c.call("allocate", type="X")
+        with pytest.raises(RPCError) as e:
+            c.call("graph", format="svg")
+        assert e.value.code == -32014 and e.value.data == {"renderer": "dot", "reason": "failed"}
+        assert "exit status 3" in e.value.message and "syntax error in line 1" in e.value.message
+        assert c.call("ping") == {"pong": True}
+        c.close()
+    finally:
+        assert d.stop() == 0
+
+
 # -- quoting --------------------------------------------------------------------------------------
 HOSTILE_TYPE = 'Evil"Type\\N \\"x\\" <b>&lt;</b>\nsecond line {a|b} ünïcødé ✓'
 HOSTILE_FIELD = 'f"ie\\ld\\n<&amp;>'
