@@ -39,13 +39,14 @@ struct Graph: ParsableCommand {
         let summary =
             "\(Pretty.int(r["nodes"])) nodes, \(Pretty.int(r["edges"])) edges"
             + (r["truncated"]?.boolValue == true ? " (truncated: more than --max-nodes \(maxNodes))" : "")
-        if options.json {
-            output(Pretty.json(r))
-        } else if let file = svg {
+        if let file = svg {
             try write(Data(text.utf8), to: file)
-            output("wrote \(file): \(summary)")
         } else if let file = png {
             try write(try Self.renderPNG(text), to: file)
+        }
+        if options.json {
+            output(Pretty.json(r))
+        } else if let file = svg ?? png {
             output("wrote \(file): \(summary)")
         } else {
             output(text)
