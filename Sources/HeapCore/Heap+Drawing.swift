@@ -9,11 +9,12 @@ extension Heap {
     /// neighbours were left out for lack of room gets a "N more" node and the drawing is
     /// `truncated`. Every edge between drawn nodes is drawn (at most `10 × maxNodes`, else
     /// `truncated`); members of a cycle of the heap (a strongly connected component with more
-    /// than one object or a self-edge, the whole heap considered) carry its number.
+    /// than one object or a self-edge, the whole heap considered, as `cycles` finds them) carry
+    /// its number.
     ///
     /// Cost: referrers have no index, so one is built per call (the CSR graph and its reverse,
-    /// ~30 bytes per slot and 8 per field), and the cycles are found on the whole graph:
-    /// O(objects + fields). The search itself is O(drawn nodes + their edges).
+    /// ~30 bytes per slot and 8 per field): O(objects + fields). The search is O(drawn nodes +
+    /// their edges); the cycles are looked for only in what the drawn objects reach.
     public func drawing(around id: ObjectID?, depth: Int = 2, maxNodes: Int = 200) throws(HeapError) -> HeapDrawing {
         precondition(depth >= 0 && maxNodes >= 1, "depth ≥ 0, maxNodes ≥ 1")
         let focus = try id.map { id throws(HeapError) in try resolveLive(id) }
@@ -136,6 +137,10 @@ private struct DrawingBuilder {
             enqueue(.holder(h), forward: true, depth: 0)
         }
         run(maxDepth: .max)
+        guard !full else {
+            truncated = truncated || keys.count < graph.holders.count + heap.objectCount
+            return
+        }
         // What the holders do not reach (cycles kept only by themselves, garbage), by id.
         let ids = graph.ids
         let rest = (0..<graph.slotCount).map { Slot($0) }
@@ -155,7 +160,8 @@ private struct DrawingBuilder {
     mutating func finish(focused: Bool) -> HeapDrawing {
         // Cycles of the whole heap, numbered in the order the picture first draws a member.
         var componentOf: [Slot: Int] = [:]
-        for (c, members) in graph.cycleComponents().enumerated() {
+        let drawnObjects = keys.compactMap { if case .object(let s) = $0 { s } else { nil } }
+        for (c, members) in graph.cycleComponents(reachedFrom: drawnObjects).enumerated() {
             for m in members where index[.object(m)] != nil { componentOf[m] = c }
         }
         var numbers: [Int: Int] = [:]

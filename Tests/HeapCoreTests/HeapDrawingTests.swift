@@ -93,6 +93,20 @@ final class HeapDrawingTests: HeapTestCase {
         XCTAssertEqual(all.nodes.count, 32)
     }
 
+    func testACycleThatClosesOutsideThePictureStillMarksItsMembers() throws {
+        let ring = (0..<10).map { _ in alloc("Ring") }
+        for (i, o) in ring.enumerated() { link(o, "next", ring[(i + 1) % ring.count]) }
+        let tail = alloc("Tail")
+        link(ring[0], "tail", tail)
+        let d = try heap.drawing(around: ring[0], depth: 1, maxNodes: 200)
+        XCTAssertEqual(Set(objects(d)), [ring[0], ring[1], ring[9], tail])
+        for o in [ring[0], ring[1], ring[9]] { XCTAssertEqual(object(d, o)?.cycle, 0) }
+        XCTAssertNil(object(d, tail)?.cycle)
+        XCTAssertTrue(edges(d).contains("\(ring[0])-next*->\(ring[1])"))
+        XCTAssertTrue(edges(d).contains("\(ring[0])-tail->\(tail)"))
+        for o in ring + [tail] { drop(o) }
+    }
+
     func testDepthZeroIsTheObjectAlone() throws {
         let a = alloc("A")
         let b = alloc("B", [("x", a)])
