@@ -18,7 +18,7 @@ extension Heap {
     public func drawing(around id: ObjectID?, depth: Int = 2, maxNodes: Int = 200) throws(HeapError) -> HeapDrawing {
         precondition(depth >= 0 && maxNodes >= 1, "depth ≥ 0, maxNodes ≥ 1")
         let focus = try id.map { id throws(HeapError) in try resolveLive(id) }
-        var builder = DrawingBuilder(heap: self, maxNodes: maxNodes)
+        var builder = DrawingBuilder(heap: self, maxNodes: maxNodes, referrers: focus != nil && depth > 0)
         if let focus {
             builder.search(from: focus, depth: depth)
         } else {
@@ -54,11 +54,12 @@ private struct DrawingBuilder {
     var more: [(owner: Int, count: Int, referrers: Bool)] = []
     var truncated = false
 
-    init(heap: Heap, maxNodes: Int) {
+    /// `referrers`: whether the search goes backwards (else the reverse graph is not built).
+    init(heap: Heap, maxNodes: Int, referrers: Bool) {
         self.heap = heap
         self.maxNodes = maxNodes
         graph = heap.graph()
-        predecessors = graph.predecessors()
+        predecessors = referrers ? graph.predecessors() : ([UInt32](repeating: 0, count: graph.slotCount + 1), [])
         var holdersOf: [Slot: [Int]] = [:]
         for (h, entry) in graph.holders.enumerated() {
             for s in entry.slots { holdersOf[s, default: []].append(h) }
