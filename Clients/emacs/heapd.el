@@ -30,6 +30,8 @@
 ;;   `heapd-inspect'     one object: type, refcount and its holders,
 ;;                       fields; ids are buttons (RET inspects them)
 ;;   `heapd-referrers'   the tree of what keeps an object alive
+;;   `heapd-graph'       a Graphviz picture around the object at point
+;;                       (SVG opened with xdg-open, else the DOT text)
 ;;   `heapd-collect'     run the cycle collector (gc.collect)
 ;;   `heapd-call'        any method with JSON params; shows the result
 ;;   `heapd-allocate', `heapd-set-field', `heapd-ref', `heapd-unref'
@@ -123,6 +125,25 @@ it for that long: a safety net for an Emacs that dies without running
   "Most objects expanded in the referrer tree of `heapd-referrers'."
   :type 'integer)
 
+(defcustom heapd-graph-viewer nil
+  "How `heapd-graph' shows a picture.
+nil: the daemon's SVG opened with xdg-open when it is installed, else
+the DOT text in a buffer; `buffer': always the DOT text in a buffer; a
+string or a list of strings: the command that opens the SVG file (the
+file name is appended)."
+  :type '(choice (const :tag "xdg-open if installed, else DOT" nil)
+                 (const :tag "DOT text in a buffer" buffer)
+                 (string :tag "Command")
+                 (repeat :tag "Command and arguments" string)))
+
+(defcustom heapd-graph-depth 2
+  "Steps out from the object that `heapd-graph' draws, each way."
+  :type 'integer)
+
+(defcustom heapd-graph-max-nodes 200
+  "Most objects and roots that `heapd-graph' draws."
+  :type 'integer)
+
 ;;;; State
 
 (defvar heapd-event-log nil
@@ -150,6 +171,7 @@ At most `heapd-event-log-size' entries are kept.")
 (defconst heapd--stats-buffer-name "*heapd stats*")
 (defconst heapd--referrers-buffer-name "*heapd referrers*")
 (defconst heapd--result-buffer-name "*heapd result*")
+(defconst heapd--graph-buffer-name "*heapd graph*")
 
 ;;;; Errors
 
@@ -671,6 +693,7 @@ Return the object's new state."
     (define-key map "p" #'backward-button)
     (define-key map "i" #'heapd-inspect)
     (define-key map "r" #'heapd-referrers)
+    (define-key map "G" #'heapd-graph)
     (define-key map "c" #'heapd-collect)
     (define-key map "s" #'heapd-stats)
     (define-key map "x" #'heapd-call)
@@ -914,6 +937,79 @@ Fields of other objects, sessions, named roots and gc.garbage, up to
     (pop-to-buffer buf)
     buf))
 
+;;;; Graph
+
+(defvar heapd-graph-last nil
+  "The last picture of `heapd-graph'.
+A plist (:id :format :file :nodes :edges :truncated).")
+
+(defun heapd--graph-request (id format)
+  "The daemon's `graph' of ID in FORMAT (\"dot\" or \"svg\"), as a plist."
+  (heapd-request "graph" (heapd--obj "id" id "depth" heapd-graph-depth
+                                     "max_nodes" heapd-graph-max-nodes "format" format)))
+
+(defun heapd--graph-save (id result suffix)
+  "Write RESULT's text (the picture of ID) to a temp file ending in SUFFIX.
+Return the file's name."
+  (let ((file (make-temp-file "heapd-graph-" nil suffix)))
+    (let ((coding-system-for-write 'utf-8-unix))
+      (write-region (plist-get result :text) nil file nil 'silent))
+    (setq heapd-graph-last
+          (list :id id :format (plist-get result :format) :file file
+                :nodes (plist-get result :nodes) :edges (plist-get result :edges)
+                :truncated (eq (plist-get result :truncated) t)))
+    file))
+
+(defun heapd--graph-summary (result)
+  "\"N nodes, M edges\" of RESULT, with whether it was truncated."
+  (format "%s nodes, %s edges%s" (plist-get result :nodes) (plist-get result :edges)
+          (if (eq (plist-get result :truncated) t) " (truncated)" "")))
+
+(defun heapd--graph-show-dot (id)
+  "Show the DOT text of the picture of ID in a buffer and a temp file.
+Return the buffer."
+  (let* ((result (heapd--graph-request id "dot"))
+         (file (heapd--graph-save id result ".dot"))
+         (buf (get-buffer-create heapd--graph-buffer-name)))
+    (with-current-buffer buf
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert (format "// heapd graph #%d: %s; also in %s\n" id (heapd--graph-summary result) file))
+        (insert (plist-get result :text)))
+      (if (fboundp 'graphviz-dot-mode) (funcall 'graphviz-dot-mode) (fundamental-mode))
+      (setq buffer-read-only t)
+      (goto-char (point-min)))
+    (display-buffer buf)
+    buf))
+
+;;;###autoload
+(defun heapd-graph (id)
+  "Open a Graphviz picture around object ID (interactively: the id at point).
+Its referents and referrers, `heapd-graph-depth' steps out each way,
+objgraph style.  With a viewer (see `heapd-graph-viewer') the daemon
+renders SVG into a temp file that the viewer opens, and the file is
+returned; otherwise, or when the daemon has no Graphviz, the DOT text is
+shown in a buffer, which is returned."
+  (interactive (list (heapd--read-id "Graph around object id: ")))
+  (heapd--user-errors
+    (let ((viewer (cond ((eq heapd-graph-viewer 'buffer) nil)
+                        (heapd-graph-viewer)
+                        ((executable-find "xdg-open") "xdg-open"))))
+      (if (not viewer)
+          (heapd--graph-show-dot id)
+        (condition-case err
+            (let* ((result (heapd--graph-request id "svg"))
+                   (file (heapd--graph-save id result ".svg"))
+                   (command (append (if (listp viewer) viewer (list viewer)) (list file))))
+              (apply #'start-process "heapd-graph-viewer" nil command)
+              (message "heapd: graph of #%d: %s: %s" id (heapd--graph-summary result) file)
+              file)
+          (heapd-error
+           (unless (eql (heapd-error-code err) -32014)
+             (signal (car err) (cdr err)))
+           (message "heapd: %s (showing the DOT text)" (heapd-error-message err))
+           (heapd--graph-show-dot id)))))))
+
 ;;;; Stats
 
 (defvar heapd-stats-mode-map
@@ -1120,6 +1216,7 @@ the result."
     (define-key map "s" #'heapd-stats)
     (define-key map "i" #'heapd-inspect)
     (define-key map "r" #'heapd-referrers)
+    (define-key map "g" #'heapd-graph)
     (define-key map "c" #'heapd-collect)
     (define-key map "x" #'heapd-call)
     (define-key map "a" #'heapd-allocate)

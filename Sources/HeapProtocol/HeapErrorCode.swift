@@ -30,4 +30,7 @@ extension RPCErrorCode {
     public static let diskFull = RPCErrorCode(rawValue: -32012)
     /// No snapshot (`snapshot.save`) of that name.
     public static let noSuchSnapshot = RPCErrorCode(rawValue: -32013)
+    /// `graph` with format "svg": Graphviz's `dot` is not installed where the daemon runs,
+    /// failed, or ran too long; `data.reason` says which. The DOT format always works.
+    public static let rendererUnavailable = RPCErrorCode(rawValue: -32014)
 }

@@ -10,7 +10,7 @@ public enum HeapMethods {
         ScopeEnterRequest.self, ScopeExitRequest.self,
         GCGetRequest.self, GCSetRequest.self, GCFreezeRequest.self, GCUnfreezeRequest.self, GCGarbageClearRequest.self,
         ReferrersRequest.self, ReferentsRequest.self, ObjectsRequest.self,
-        PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self,
+        PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self, GraphRequest.self,
         SnapshotSaveRequest.self, SnapshotListRequest.self, SnapshotDeleteRequest.self, SnapshotDiffRequest.self,
         SnapshotLeaksRequest.self, LeaksRequest.self,
         CheckRequest.self, PingRequest.self, ShutdownRequest.self, DiscoverRequest.self,

@@ -313,6 +313,8 @@ def test_real_session_validates(daemon, client, protocol):
     s.call("dominators")
     s.call("histogram")
     s.call("histogram", generation=0)
+    assert s.call("graph", id=alice)["text"].startswith("digraph")
+    assert "<svg" in s.call("graph", format="svg", max_nodes=5)["text"]
 
     # Globals.
     s.call("root.set", name="alice", id=alice)

@@ -216,6 +216,60 @@ Return PRED's last value."
       (heapd-unref b)
       (heapd-unref target))))
 
+(ert-deftest heapd-test-graph ()
+  "`heapd-graph' draws the object at point: DOT in a buffer, SVG for a viewer."
+  (heapd-test--connect)
+  (let* ((dog (heapd-allocate "GraphDog"))
+         (alice (heapd-allocate "GraphPerson" :fields `(("pet" . ,dog))))
+         (bob (heapd-allocate "GraphPerson" :finalizer t :fields `(("partner" . ,alice))))
+         (seen (expand-file-name "viewed.svg" (file-name-directory (getenv "HEAPD_SOCKET")))))
+    (unwind-protect
+        (progn
+          (heapd-set-field alice "partner" bob)
+          ;; The DOT text, from the id at point.
+          (let ((heapd-graph-viewer 'buffer))
+            (with-temp-buffer
+              (insert (format "alice is %d" alice))
+              (backward-char 1)
+              ;; The prompt's default is the id at point; accept it as RET would.
+              (let* ((buf (cl-letf (((symbol-function 'read-number) (lambda (_prompt default) default)))
+                            (call-interactively #'heapd-graph)))
+                     (text (heapd-test--text buf)))
+                (should (string-prefix-p (format "// heapd graph #%d: " alice) text))
+                (should (string-match-p "^digraph heap {$" text))
+                (should (string-match-p (format "^  o%d -> o%d \\[label=\"partner\"" alice bob) text))
+                (should (string-match-p (format "^  o%d -> o%d \\[label=\"partner\"" bob alice) text))
+                (should (string-match-p (format "^  o%d -> o%d \\[label=\"pet\"\\]" alice dog) text))
+                (should (string-match-p
+                         (regexp-quote (format "label=\"GraphPerson\\nid %d  refcount 2\\nhas __del__\"" bob))
+                         text))
+                ;; The temp file holds the DOT text the buffer shows after its comment line.
+                (should (equal (plist-get heapd-graph-last :id) alice))
+                (should (equal (with-temp-buffer
+                                 (insert-file-contents (plist-get heapd-graph-last :file))
+                                 (buffer-string))
+                               (with-current-buffer buf
+                                 (goto-char (point-min))
+                                 (forward-line 1)
+                                 (buffer-substring-no-properties (point) (point-max))))))))
+          ;; The SVG, handed to a viewer (a stand-in that copies it).
+          (when (file-exists-p seen) (delete-file seen))
+          (let* ((heapd-graph-viewer
+                  (list "sh" "-c" "cp \"$1\" \"$0.part\" && mv \"$0.part\" \"$0\"" seen))
+                 (file (heapd-graph bob)))
+            (should (string-suffix-p ".svg" file))
+            (should (heapd-test--wait-for (lambda () (file-exists-p seen))))
+            (let ((svg (with-temp-buffer (insert-file-contents seen) (buffer-string))))
+              (should (string-match-p "<svg" svg))
+              (should (string-match-p (format "<title>o%d</title>" alice) svg))
+              (should (string-match-p (format "<title>o%d&#45;&gt;o%d</title>" bob alice) svg)))
+            (should (equal (plist-get heapd-graph-last :format) "svg")))
+          ;; No such object: a clear error.
+          (should-error (heapd-graph 999999) :type 'user-error))
+      (heapd-unref bob)
+      (heapd-unref alice)
+      (heapd-unref dog))))
+
 (ert-deftest heapd-test-stats-live ()
   "`heapd-stats' shows the summary and refreshes on freed/gc.stop events."
   (heapd-test--connect)

@@ -35,6 +35,10 @@ cmd('HeapReferrers', function(opts)
   heapd().referrers(opts.args)
 end, { nargs = '?', desc = 'heapd: referrer tree of an object (default: the integer under the cursor)' })
 
+cmd('HeapGraph', function(opts)
+  heapd().graph(opts.args)
+end, { nargs = '?', desc = 'heapd: Graphviz picture around an object (default: the integer under the cursor)' })
+
 cmd('HeapCollect', function(opts)
   heapd().collect(opts.args ~= '' and opts.args or nil)
 end, { nargs = '?', complete = function()

@@ -630,6 +630,57 @@ test(':HeapCall completes exactly the methods of rpc.discover, fetched once per 
   check(heapd.state.methods_conn == heapd.state.conn, 'list not fetched on the new connection')
 end)
 
+test(':HeapGraph draws the object under the cursor: DOT in a buffer, SVG for a viewer', function()
+  local a = heapcall('allocate', { type = 'GraphPerson' }).id
+  local b = heapcall('allocate', { type = 'GraphPerson', finalizer = true }).id
+  local dog = heapcall('allocate', { type = 'GraphDog' }).id
+  heapcall('set', { id = a, fields = { partner = b, pet = dog } })
+  heapcall('set', { id = b, fields = { partner = a } })
+  local saved = heapd.config.graph_viewer
+  heapd.config.graph_viewer = false
+  vim.cmd('enew')
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'alice is ' .. a })
+  cursor_to(tostring(a))
+  heapd.state.last_graph = nil
+  vim.cmd('HeapGraph')
+  wait_for(function()
+    local buf = ui.buffer('graph')
+    return buf and has(buf_text(buf), 'digraph heap')
+  end, 'the graph buffer')
+  local buf = ui.buffer('graph')
+  local text = buf_text(buf)
+  eq(vim.api.nvim_buf_get_option(buf, 'filetype'), 'dot', 'filetype')
+  expect_has(text, '// heapd graph #' .. a .. ': ')
+  expect_has(text, '  o' .. a .. ' -> o' .. b .. ' [label="partner"')
+  expect_has(text, '  o' .. b .. ' -> o' .. a .. ' [label="partner"')
+  expect_has(text, '  o' .. a .. ' -> o' .. dog .. ' [label="pet"]')
+  expect_has(text, 'label="GraphPerson\\nid ' .. b .. '  refcount 2\\nhas __del__"')
+  -- The file holds the DOT text the buffer shows (after its comment line).
+  local g = heapd.state.last_graph
+  eq(g.id, a, 'last graph id')
+  eq(g.format, 'dot', 'last graph format')
+  local lines = vim.api.nvim_buf_get_lines(buf, 1, -1, false)
+  eq(table.concat(vim.fn.readfile(g.file), '\n'), table.concat(lines, '\n'), 'the .dot file')
+
+  -- With a viewer: the daemon's SVG in a file, handed to it (here a stand-in that copies it).
+  local seen = TMP .. '/viewed.svg'
+  heapd.config.graph_viewer = { 'sh', '-c', 'cp "$1" "$0.part" && mv "$0.part" "$0"', seen }
+  vim.cmd('HeapGraph ' .. b)
+  wait_for(function()
+    return vim.fn.filereadable(seen) == 1
+  end, 'the viewer to get the SVG')
+  local svg = table.concat(vim.fn.readfile(seen), '\n')
+  expect_has(svg, '<svg')
+  expect_has(svg, '<title>o' .. a .. '</title>')
+  expect_has(svg, '<title>o' .. b .. '&#45;&gt;o' .. a .. '</title>')
+  eq(heapd.state.last_graph.format, 'svg', 'last graph format')
+  eq(heapd.state.last_graph.id, b, 'last graph id')
+  heapd.config.graph_viewer = saved
+  for _, id in ipairs({ a, b, dog }) do
+    heapcall('unref', { id = id })
+  end
+end)
+
 test('closing the session on exit drops its references', function()
   local x = heapcall('allocate', { type = 'Dropped' }).id
   heapd._on_exit()

@@ -26,7 +26,7 @@ from .connection import Connection, default_socket_path
 from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed, HeapdError,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, NoSuchSnapshot, ParseError, QuotaExceeded, ReferenceNotHeld,
-                     ReplyTimeout,
+                     RendererUnavailable, ReplyTimeout,
                      RequestTooLarge, ScopeError, SessionConflict, ShuttingDown, TooManyClients,
                      error_from_response)
 from .framing import LSPFraming, NDJSONFraming
@@ -41,7 +41,8 @@ __all__ = [
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "DaemonUnreachable", "ConnectionLost", "ReplyTimeout",
+    "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "RendererUnavailable", "DaemonUnreachable",
+    "ConnectionLost", "ReplyTimeout",
     "HandleClosed",
     "error_from_response", "__version__",
 ]

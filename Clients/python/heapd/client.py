@@ -914,6 +914,19 @@ class Heap:
             params["generation"] = generation
         return list(self._request("histogram", params)["types"])
 
+    def graph(self, target: Union[Handle, int, None] = None, *, depth: int = 2, max_nodes: int = 200,
+              format: str = "dot") -> Record:
+        """A Graphviz picture: ``{format, text, nodes, edges, truncated}``. Around ``target``
+        (its referents and referrers ``depth`` steps out each way, root holders and weakrefs
+        included), else the whole heap; at most ``max_nodes`` objects and holders ("N more"
+        nodes and ``truncated`` say what was left out). ``format`` ``"dot"``: ``text`` is the
+        DOT source; ``"svg"``: the SVG the daemon's Graphviz made of it (-32014 without
+        Graphviz). Never collects, changes nothing."""
+        params: Dict[str, Any] = {"depth": depth, "max_nodes": max_nodes, "format": format}
+        if target is not None:
+            params["id"] = _as_id(target, "target")
+        return self._request("graph", params)
+
     # ================================================================ gc and the heap
     def collect(self, generation: int = 2) -> Record:
         """``gc.collect(generation)``: ``{generation, collected, uncollectable, unreachable,

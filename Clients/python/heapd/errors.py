@@ -36,6 +36,7 @@ __all__ = [
     "AccessDenied",
     "DiskFull",
     "NoSuchSnapshot",
+    "RendererUnavailable",
     "DaemonUnreachable",
     "ConnectionLost",
     "ReplyTimeout",
@@ -224,6 +225,19 @@ class NoSuchSnapshot(HeapdError, LookupError):
     CODE = -32013
 
 
+class RendererUnavailable(HeapdError):
+    """-32014: ``graph`` with ``format="svg"`` needs Graphviz's ``dot`` where the daemon runs;
+    it is missing, failed or ran too long (``data: {renderer, reason}``). ``format="dot"``
+    always works."""
+
+    CODE = -32014
+
+    @property
+    def reason(self) -> Optional[str]:
+        """``"missing"``, ``"timeout"``, ``"failed"`` or ``"too-large"``."""
+        return self.data.get("reason") if isinstance(self.data, dict) else None
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -290,7 +304,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
                 ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
-                DiskFull, NoSuchSnapshot)
+                DiskFull, NoSuchSnapshot, RendererUnavailable)
     if cls.CODE is not None
 }
 

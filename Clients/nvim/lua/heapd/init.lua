@@ -37,6 +37,12 @@ M.defaults = {
   split = 'botright 16split',
   -- Milliseconds that synchronous helpers wait for a reply.
   timeout = 5000,
+  -- :HeapGraph. The viewer of the SVG: a command (string or list; the file is
+  -- appended). nil: xdg-open when it is installed, else the DOT text in a
+  -- buffer; false: always the DOT text in a buffer.
+  graph_viewer = nil,
+  graph_depth = 2,
+  graph_max_nodes = 200,
 }
 
 M.config = vim.deepcopy(M.defaults)
@@ -56,6 +62,7 @@ M.state = {
   messages = {}, -- the plugin's recent messages, newest last
   last_result = nil, -- result of the last :HeapCall
   last_error = nil, -- error of the last failed request made by a command
+  last_graph = nil, -- {id, format, file, nodes, edges, truncated} of the last :HeapGraph
   methods = nil, -- method names from rpc.discover (for :HeapCall completion)
   methods_conn = nil, -- the connection they were fetched on
   listeners = {}, -- functions(method, params)
@@ -105,6 +112,7 @@ local error_names = {
   [-32008] = 'ScopeError',
   [-32009] = 'NoSuchRoot',
   [-32010] = 'TooManyClients',
+  [-32014] = 'RendererUnavailable',
   [rpc.NOT_CONNECTED] = 'NotConnected',
   [rpc.CONNECTION_CLOSED] = 'ConnectionClosed',
   [rpc.TIMEOUT] = 'Timeout',
@@ -557,6 +565,74 @@ end
 
 function M.stats()
   require('heapd.ui').stats()
+end
+
+-- :HeapGraph [id]: the Graphviz picture around an object (default: the integer
+-- under the cursor). With a viewer (config.graph_viewer, else xdg-open) the
+-- daemon renders SVG into a temp file that the viewer opens; otherwise (or when
+-- the daemon has no Graphviz) the DOT text goes to a temp file and a buffer.
+-- opts.buffer: the DOT buffer whatever the viewer.
+function M.graph(arg, callback, opts)
+  local id, err = parse_id(arg)
+  if not id then
+    M.message('heapd: ' .. err, vim.log.levels.ERROR)
+    return
+  end
+  local viewer = M.config.graph_viewer
+  if viewer == nil and vim.fn.executable('xdg-open') == 1 then
+    viewer = 'xdg-open'
+  end
+  if opts and opts.buffer then
+    viewer = false
+  end
+  local function params(format)
+    return { id = id, depth = M.config.graph_depth, max_nodes = M.config.graph_max_nodes, format = format }
+  end
+  local function done(e, r)
+    if e then
+      state.last_error = e
+      M.message('heapd: graph #' .. id .. ' failed: ' .. M.format_error(e), vim.log.levels.ERROR)
+    end
+    if callback then
+      callback(e, r)
+    end
+  end
+  local function save(r, suffix)
+    local file = vim.fn.tempname() .. suffix
+    vim.fn.writefile(vim.split(r.text, '\n', { plain = true }), file, 'b')
+    state.last_graph = {
+      id = id, format = r.format, file = file, nodes = r.nodes, edges = r.edges, truncated = r.truncated,
+    }
+    return file
+  end
+  local function show_dot()
+    M.request('graph', params('dot'), function(e, r)
+      if not e then
+        require('heapd.ui').graph(id, r, save(r, '.dot'))
+      end
+      done(e, r)
+    end)
+  end
+  if not viewer then
+    show_dot()
+    return
+  end
+  M.request('graph', params('svg'), function(e, r)
+    if e and e.code == -32014 then
+      M.message('heapd: ' .. tostring(e.message) .. ' (showing the DOT text)', vim.log.levels.WARN)
+      show_dot()
+      return
+    end
+    if not e then
+      local file = save(r, '.svg')
+      local cmd = type(viewer) == 'table' and vim.deepcopy(viewer) or { viewer }
+      table.insert(cmd, file)
+      vim.fn.jobstart(cmd, { detach = true })
+      M.message(string.format('heapd: graph of #%d: %d nodes, %d edges%s: %s', id, r.nodes, r.edges,
+        r.truncated and ' (truncated)' or '', file))
+    end
+    done(e, r)
+  end)
 end
 
 function M.show_events()

@@ -833,6 +833,22 @@ end
 
 -- Refresh / events --------------------------------------------------------
 
+-- The DOT text of a :HeapGraph (with the temp file it was written to).
+function M.graph(id, r, file)
+  local buf, view = get_view('heapd://graph', 'graph')
+  view.id = id
+  local lines = {
+    string.format('// heapd graph #%d: %d nodes, %d edges%s; also in %s', id, r.nodes, r.edges,
+      r.truncated and ' (truncated: more than max_nodes)' or '', file),
+  }
+  for line in (r.text .. (r.text:sub(-1) == '\n' and '' or '\n')):gmatch('(.-)\n') do
+    lines[#lines + 1] = line
+  end
+  set_lines(buf, lines)
+  vim.api.nvim_buf_set_option(buf, 'filetype', 'dot')
+  show(buf)
+end
+
 function M.refresh(buf)
   local view = M.views[buf]
   if not view then
@@ -846,6 +862,8 @@ function M.refresh(buf)
     load_referrers_root(view)
   elseif view.kind == 'events' then
     render_events(view)
+  elseif view.kind == 'graph' and view.id then
+    heapd().graph(view.id, nil, { buffer = true })
   end
 end
 
