@@ -11,6 +11,7 @@ public enum HeapMethods {
         GCGetRequest.self, GCSetRequest.self, GCFreezeRequest.self, GCUnfreezeRequest.self, GCGarbageClearRequest.self,
         ReferrersRequest.self, ReferentsRequest.self, ObjectsRequest.self,
         PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self,
+        ExportRequest.self,
         CheckRequest.self, PingRequest.self, ShutdownRequest.self, DiscoverRequest.self,
     ]
 
