@@ -163,7 +163,9 @@ class Workload:
         fields = ["next", "prev", "a", "b", "value", HOSTILE, "ключ"]
 
         # Frozen: everything live at gc.freeze is held by the permanent generation.
+        # (A ring: the frozen objects the session lets go of are still referenced, so not freed.)
         frozen = self.alloc(self.main, "main", 20, ["Frozen"])
+        self.ring(self.main, frozen)
         self.link(self.main, frozen, fields, frozen)
         self.main.call("gc.freeze")
         self.held["permanent"] = set(self.objects)
