@@ -15,7 +15,7 @@ public struct HeapSnapshotEncoder {
     static let propertyEdge = 2
     static let weakEdge = 6
 
-    static let meta = #"""
+    static let meta: StaticString = #"""
         {"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],\#
         "node_types":[["hidden","array","string","object","code","closure","regexp","number","native",\#
         "synthetic","concatenated string","sliced string","symbol","bigint","object shape","wasm object"],\#
@@ -34,23 +34,32 @@ public struct HeapSnapshotEncoder {
 
     let view: HeapExportView
     let chunkSize: Int
-    private var buffer: [UInt8] = []
+    /// The chunk being filled: raw memory (no uniqueness or bounds checks per byte), allocated
+    /// by `encode` with room for a chunk plus the longest row; a long string grows it.
+    private var out: UnsafeMutablePointer<UInt8>? = nil
+    private var capacity = 0
+    private var count = 0
 
     public init(_ view: HeapExportView, chunkSize: Int = 1 << 20) {
         self.view = view
-        self.chunkSize = chunkSize
-        buffer.reserveCapacity(chunkSize + 4096)
+        self.chunkSize = max(1, chunkSize)
     }
 
     /// Writes the whole text through `sink`; returns the number of bytes written.
     @discardableResult
     public mutating func encode(to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int {
         var total = 0
+        capacity = chunkSize + 4096
+        out = .allocate(capacity: capacity)
+        defer {
+            out?.deallocate()
+            out = nil
+        }
         func flush(_ force: Bool) throws {
-            guard force || buffer.count >= chunkSize, !buffer.isEmpty else { return }
-            try buffer.withUnsafeBytes { try sink($0) }
-            total += buffer.count
-            buffer.removeAll(keepingCapacity: true)
+            guard force || count >= chunkSize, count > 0 else { return }
+            try sink(UnsafeRawBufferPointer(start: out, count: count))
+            total += count
+            count = 0
         }
         let v = view
         let holderCount = v.holders.count
@@ -67,6 +76,7 @@ public struct HeapSnapshotEncoder {
         row(Self.syntheticType, 0, 2, 0, holderCount, first: true)
         for (k, h) in v.holders.enumerated() {
             row(Self.syntheticType, h.name, UInt64(2 * (k + 2)), 0, h.targets.count, first: false)
+            try flush(false)
         }
         var w = 0
         for o in 0..<v.objectCount {
@@ -87,7 +97,10 @@ public struct HeapSnapshotEncoder {
             append(UInt8(ascii: ","))
             append(UInt64(toOrdinal * Self.nodeFieldCount))
         }
-        for k in 0..<holderCount { edge(Self.elementEdge, UInt64(k + 1), 1 + k) }
+        for k in 0..<holderCount {
+            edge(Self.elementEdge, UInt64(k + 1), 1 + k)
+            try flush(false)
+        }
         for h in v.holders {
             for (i, t) in h.targets.enumerated() {
                 if let p = h.propertyName {
@@ -95,13 +108,14 @@ public struct HeapSnapshotEncoder {
                 } else {
                     edge(Self.elementEdge, UInt64(i), objectBase + Int(t))
                 }
+                try flush(false)
             }
-            try flush(false)
         }
         w = 0
         for o in 0..<v.objectCount {
             for e in Int(v.edgeStart[o])..<Int(v.edgeStart[o + 1]) {
                 edge(Self.propertyEdge, UInt64(v.edgeName[e]), objectBase + Int(v.edgeTarget[e]))
+                try flush(false)  // an object may have 65,535 fields: one row of room at a time
             }
             while w < v.weak.count && Int(v.weak[w].source) < o { w += 1 }
             if w < v.weak.count && Int(v.weak[w].source) == o {
@@ -120,7 +134,7 @@ public struct HeapSnapshotEncoder {
         return total
     }
 
-    private mutating func row(_ type: Int, _ name: UInt32, _ id: UInt64, _ size: UInt64, _ edges: Int, first: Bool) {
+    @inline(__always) private mutating func row(_ type: Int, _ name: UInt32, _ id: UInt64, _ size: UInt64, _ edges: Int, first: Bool) {
         if !first { append(UInt8(ascii: "\n")); append(UInt8(ascii: ",")) }
         append(UInt64(type))
         append(UInt8(ascii: ","))
@@ -134,45 +148,68 @@ public struct HeapSnapshotEncoder {
         append(",0,0")
     }
 
-    @inline(__always) private mutating func append(_ byte: UInt8) { buffer.append(byte) }
-
-    private mutating func append(_ s: String) { buffer.append(contentsOf: s.utf8) }
-
-    /// A decimal number, without going through `String`.
-    private mutating func append(_ n: UInt64) {
-        if n < 10 { return buffer.append(UInt8(ascii: "0") + UInt8(n)) }
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 20 digits at most, 32 bytes of room
-        var count = 0
-        var x = n
-        withUnsafeMutableBytes(of: &digits) { d in
-            while x > 0 {
-                d[count] = UInt8(ascii: "0") + UInt8(x % 10)
-                x /= 10
-                count += 1
-            }
-            for i in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[i]) }
-        }
+    @inline(__always) private mutating func append(_ byte: UInt8) {
+        out![count] = byte
+        count += 1
     }
 
-    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, the rest (valid UTF-8,
-    /// as every Swift string is) as is.
-    private mutating func appendQuoted(_ s: String) {
-        buffer.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): append(#"\""#)
-            case UInt8(ascii: "\\"): append(#"\\"#)
-            case UInt8(ascii: "\n"): append(#"\n"#)
-            case UInt8(ascii: "\r"): append(#"\r"#)
-            case UInt8(ascii: "\t"): append(#"\t"#)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                append(#"\u00"#)
-                buffer.append(hex[Int(b >> 4)])
-                buffer.append(hex[Int(b & 15)])
-            default: buffer.append(b)
-            }
+    private mutating func append(_ s: StaticString) {
+        reserve(s.utf8CodeUnitCount)
+        (out! + count).update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        count += s.utf8CodeUnitCount
+    }
+
+    /// Room for `n` more bytes (rows need no call: the slack past `chunkSize` holds one).
+    private mutating func reserve(_ n: Int) {
+        guard count + n > capacity else { return }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: count + n + 4096)
+        grown.update(from: out!, count: count)
+        out!.deallocate()
+        out = grown
+        capacity = count + n + 4096
+    }
+
+    /// A decimal number, without going through `String`.
+    @inline(__always) private mutating func append(_ n: UInt64) {
+        if n < 10 { return append(UInt8(truncatingIfNeeded: n) &+ 48) }
+        var digits = 0
+        var x = n
+        while x > 0 {
+            digits += 1
+            x /= 10
         }
-        buffer.append(UInt8(ascii: "\""))
+        x = n
+        let p = out! + count
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            p[i] = UInt8(truncatingIfNeeded: x % 10) &+ 48
+            x /= 10
+        }
+        count += digits
+    }
+
+    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, the rest (valid
+    /// UTF-8, as every Swift string is) as is.
+    private mutating func appendQuoted(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes in
+            reserve(6 * bytes.count + 2)
+            append(UInt8(ascii: "\""))
+            for b in bytes {
+                switch b {
+                case UInt8(ascii: "\""): append("\\\"")
+                case UInt8(ascii: "\\"): append("\\\\")
+                case UInt8(ascii: "\n"): append("\\n")
+                case UInt8(ascii: "\r"): append("\\r")
+                case UInt8(ascii: "\t"): append("\\t")
+                case 0..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    append("\\u00")
+                    append(hex.utf8Start[Int(b >> 4)])
+                    append(hex.utf8Start[Int(b & 15)])
+                default: append(b)
+                }
+            }
+            append(UInt8(ascii: "\""))
+        }
     }
 }
