@@ -105,7 +105,9 @@ def main():
         assert r["bytes"] == os.path.getsize(path)
         print(f"export: {dt:.2f} s, {r['bytes']:,} bytes ({r['bytes'] / 2**20:.0f} MiB, "
               f"{r['bytes'] / max(objects, 1):.1f} per object), {r['nodes']:,} nodes, {r['edges']:,} edges")
-        print(f"stats.serial before/after (the lock's time): {serial} -> {serial_after}")
+        held = (serial_after.get("ns", 0) - serial.get("ns", 0)) / 1e6
+        print(f"heap lock held: {held:.1f} ms (stats.serial over the export, the stats calls and "
+              f"{serial_after.get('requests', 0) - serial.get('requests', 0) - 2} pings)")
         print(f"longest ping from another client during the export: {pinger.worst * 1000:.1f} ms")
         print(f"daemon RSS after {status_mib(pid, 'VmRSS'):.0f} MiB, peak (VmHWM) {status_mib(pid, 'VmHWM'):.0f} MiB")
         if args.keep:

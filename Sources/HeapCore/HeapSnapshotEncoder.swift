@@ -123,7 +123,8 @@ public struct HeapSnapshotEncoder {
             }
             try flush(false)
         }
-        append("],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[],\n\"strings\":[")
+        append(
+            "],\n\"trace_function_infos\":[],\n\"trace_tree\":[],\n\"samples\":[],\n\"locations\":[],\n\"strings\":[")
         for (i, s) in v.strings.enumerated() {
             if i > 0 { append(UInt8(ascii: "\n")); append(UInt8(ascii: ",")) }
             appendQuoted(s)
@@ -134,7 +135,9 @@ public struct HeapSnapshotEncoder {
         return total
     }
 
-    @inline(__always) private mutating func row(_ type: Int, _ name: UInt32, _ id: UInt64, _ size: UInt64, _ edges: Int, first: Bool) {
+    @inline(__always) private mutating func row(
+        _ type: Int, _ name: UInt32, _ id: UInt64, _ size: UInt64, _ edges: Int, first: Bool
+    ) {
         if !first { append(UInt8(ascii: "\n")); append(UInt8(ascii: ",")) }
         append(UInt64(type))
         append(UInt8(ascii: ","))
