@@ -6,13 +6,11 @@ extension Heap {
     public func exportView() -> HeapExportView {
         var strings = StringTable()
         let n = table.records.count
-        // Slot → ordinal, for edge targets (dropped when the view is built).
-        var ordinal = [UInt32](repeating: .max, count: n)
+        // Edge targets stay slots: the encoder maps them to nodes after the lock is released.
         var live = 0
         var fieldCount = 0
         table.records.withUnsafeBufferPointer { records in
             for s in Int(ObjectTable.reservedSlots)..<n where records[s].flags.contains(.live) {
-                ordinal[s] = UInt32(live)
                 live += 1
                 fieldCount += Int(records[s].fieldCount)
             }
@@ -24,56 +22,74 @@ extension Heap {
         var edgeStart = [UInt32](repeating: 0, count: live + 1)
         var edgeName = [UInt32](repeating: 0, count: fieldCount)
         var edgeTarget = [UInt32](repeating: 0, count: fieldCount)
-        // Per type: its name's string index, and its field keys' (interned on first use).
-        var typeString = [UInt32](repeating: .max, count: types.entries.count)
-        var keyStrings = [[UInt32]](repeating: [], count: types.entries.count)
-        var o = 0
-        var e = 0
-        for s in Int(ObjectTable.reservedSlots)..<n where ordinal[s] != .max {
-            let r = table.records[s]
-            let t = Int(r.type)
-            if typeString[t] == .max {
-                typeString[t] = strings.intern(types.entries[t].name)
-                keyStrings[t] = [UInt32](repeating: .max, count: types.entries[t].keys.count)
-            }
-            ids[o] = table.id(of: Slot(s)).raw
-            typeNames[o] = typeString[t]
-            sizes[o] = table.size(Slot(s))
-            edgeStart[o] = UInt32(e)
-            for i in 0..<Int(r.fieldCount) {
-                let entry = fieldPool.entries[Int(r.fieldsAt) + i]
-                let key = Int(FieldPool.key(entry))
-                if key >= keyStrings[t].count {
-                    keyStrings[t] += [UInt32](repeating: .max, count: key + 1 - keyStrings[t].count)
+        // Per type: its name's string index; per (type, key): the key's, at keyBase[type] + key
+        // (interned on first use, so names nothing live uses stay out of the table).
+        let typeCount = types.entries.count
+        var typeString = [UInt32](repeating: .max, count: typeCount)
+        var keyBase = [Int](repeating: 0, count: typeCount + 1)
+        for t in 0..<typeCount { keyBase[t + 1] = keyBase[t] + types.entries[t].keys.count }
+        var keyString = [UInt32](repeating: .max, count: keyBase[typeCount])
+        let reserved = Int(ObjectTable.reservedSlots)
+        // The hot loop reads and writes through raw pointers (no bounds or uniqueness checks).
+        let records = table.records
+        let pool = fieldPool.entries
+        records.withUnsafeBufferPointer { records in
+            pool.withUnsafeBufferPointer { pool in
+                do {
+                    ids.withUnsafeMutableBufferPointer { ids in
+                        sizes.withUnsafeMutableBufferPointer { sizes in
+                            edgeName.withUnsafeMutableBufferPointer { edgeName in
+                                edgeTarget.withUnsafeMutableBufferPointer { edgeTarget in
+                                    var o = 0
+                                    var e = 0
+                                    for s in reserved..<n where records[s].flags.contains(.live) {
+                                        let r = records[s]
+                                        let t = Int(r.type)
+                                        if typeString[t] == .max {
+                                            typeString[t] = strings.intern(types.entries[t].name)
+                                        }
+                                        ids[o] = (UInt64(r.reuse) << 32) | UInt64(s - reserved + 1)
+                                        typeNames[o] = typeString[t]
+                                        sizes[o] =
+                                            r.flags.contains(.bigSize)
+                                            ? table.bigSizes[Slot(s), default: 0] : UInt64(r.size)
+                                        edgeStart[o] = UInt32(e)
+                                        let base = keyBase[t]
+                                        for i in 0..<Int(r.fieldCount) {
+                                            let entry = pool[Int(r.fieldsAt) + i]
+                                            let k = base + Int(FieldPool.key(entry))
+                                            if keyString[k] == .max {
+                                                keyString[k] = strings.intern(types.entries[t].keys[k - base])
+                                            }
+                                            edgeName[e] = keyString[k]
+                                            edgeTarget[e] = FieldPool.target(entry)
+                                            e += 1
+                                        }
+                                        o += 1
+                                    }
+                                    edgeStart[live] = UInt32(e)
+                                }
+                            }
+                        }
+                    }
                 }
-                if keyStrings[t][key] == .max { keyStrings[t][key] = strings.intern(types.entries[t].keys[key]) }
-                edgeName[e] = keyStrings[t][key]
-                edgeTarget[e] = ordinal[Int(FieldPool.target(entry))]
-                e += 1
             }
-            o += 1
         }
-        edgeStart[live] = UInt32(e)
-        let weak = table.weakReferent.compactMap { w, referent -> (source: UInt32, target: UInt32)? in
-            let (a, b) = (ordinal[Int(w)], ordinal[Int(referent)])
-            return a == .max || b == .max ? nil : (a, b)
-        }.sorted { $0.source < $1.source }
+        let weak = table.weakReferent.map { (source: $0.key, target: $0.value) }.sorted { $0.source < $1.source }
         let weakName = strings.intern("referent")
-        let holders = exportHolders(ordinal, ids, &strings)
+        let holders = exportHolders(&strings)
         return HeapExportView(
-            strings: strings.strings, ids: ids, typeNames: typeNames, sizes: sizes, edgeStart: edgeStart,
+            strings: strings.strings, slotCount: n, ids: ids, typeNames: typeNames, sizes: sizes, edgeStart: edgeStart,
             edgeName: edgeName, edgeTarget: edgeTarget, weak: weak, weakName: weakName, holders: holders)
     }
 
     /// Every holder that holds something, in holder order (as `graph()` orders them), with the
-    /// ordinals it holds distinct and by id.
-    private func exportHolders(
-        _ ordinal: [UInt32], _ ids: [UInt64], _ strings: inout StringTable
-    ) -> [HeapExportView.Holder] {
-        func distinct(_ slots: some Sequence<Slot>) -> [UInt32] {
-            Set(slots.lazy.map { ordinal[Int($0)] }).filter { $0 != .max }.sorted { ids[Int($0)] < ids[Int($1)] }
+    /// slots it holds distinct and by id.
+    private func exportHolders(_ strings: inout StringTable) -> [HeapExportView.Holder] {
+        func distinct(_ slots: some Sequence<Slot>) -> [Slot] {
+            Array(Set(slots)).sorted { table.id(of: $0) < table.id(of: $1) }
         }
-        var found: [(holder: RootHolder, targets: [UInt32])] = []
+        var found: [(holder: RootHolder, targets: [Slot])] = []
         for (sid, refs) in sessions {
             let held = distinct(refs.frames.lazy.flatMap(\.keys))
             if !held.isEmpty { found.append((RootHolder(kind: .session, name: refs.name, session: sid), held)) }

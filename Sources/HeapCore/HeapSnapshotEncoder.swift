@@ -62,6 +62,7 @@ public struct HeapSnapshotEncoder {
             count = 0
         }
         let v = view
+        let ordinal = v.ordinals()
         let holderCount = v.holders.count
         let objectBase = 1 + holderCount
         append(#"{"snapshot":{"meta":"#)
@@ -81,8 +82,9 @@ public struct HeapSnapshotEncoder {
         var w = 0
         for o in 0..<v.objectCount {
             var edges = Int(v.edgeStart[o + 1] - v.edgeStart[o])
-            while w < v.weak.count && Int(v.weak[w].source) < o { w += 1 }
-            if w < v.weak.count && Int(v.weak[w].source) == o { edges += 1 }
+            let slot = v.slot(ofOrdinal: o)
+            while w < v.weak.count && v.weak[w].source < slot { w += 1 }
+            if w < v.weak.count && v.weak[w].source == slot { edges += 1 }
             row(Self.objectType, v.typeNames[o], Self.nodeID(ofObject: v.ids[o]), v.sizes[o], edges, first: false)
             try flush(false)
         }
@@ -104,9 +106,9 @@ public struct HeapSnapshotEncoder {
         for h in v.holders {
             for (i, t) in h.targets.enumerated() {
                 if let p = h.propertyName {
-                    edge(Self.propertyEdge, UInt64(p), objectBase + Int(t))
+                    edge(Self.propertyEdge, UInt64(p), objectBase + Int(ordinal[Int(t)]))
                 } else {
-                    edge(Self.elementEdge, UInt64(i), objectBase + Int(t))
+                    edge(Self.elementEdge, UInt64(i), objectBase + Int(ordinal[Int(t)]))
                 }
                 try flush(false)
             }
@@ -114,12 +116,13 @@ public struct HeapSnapshotEncoder {
         w = 0
         for o in 0..<v.objectCount {
             for e in Int(v.edgeStart[o])..<Int(v.edgeStart[o + 1]) {
-                edge(Self.propertyEdge, UInt64(v.edgeName[e]), objectBase + Int(v.edgeTarget[e]))
+                edge(Self.propertyEdge, UInt64(v.edgeName[e]), objectBase + Int(ordinal[Int(v.edgeTarget[e])]))
                 try flush(false)  // an object may have 65,535 fields: one row of room at a time
             }
-            while w < v.weak.count && Int(v.weak[w].source) < o { w += 1 }
-            if w < v.weak.count && Int(v.weak[w].source) == o {
-                edge(Self.weakEdge, UInt64(v.weakName), objectBase + Int(v.weak[w].target))
+            let slot = v.slot(ofOrdinal: o)
+            while w < v.weak.count && v.weak[w].source < slot { w += 1 }
+            if w < v.weak.count && v.weak[w].source == slot {
+                edge(Self.weakEdge, UInt64(v.weakName), objectBase + Int(ordinal[Int(v.weak[w].target)]))
             }
             try flush(false)
         }

@@ -15,14 +15,16 @@ final class HeapExportTests: HeapTestCase {
         XCTAssertEqual(v.objectCount, 3)
         XCTAssertEqual(v.nodeCount, 1 + 2 + 3)  // root, the session and root r, three objects
         let ordinal = { (id: ObjectID) in v.ids.firstIndex(of: id.raw)! }
+        let ordinals = v.ordinals()  // targets are slots
+        let object = { (slot: Slot) in Int(ordinals[Int(slot)]) }
         let oa = ordinal(a)
         XCTAssertEqual(v.strings[Int(v.typeNames[oa])], "A")
         let edges = Int(v.edgeStart[oa])..<Int(v.edgeStart[oa + 1])
         XCTAssertEqual(edges.map { v.strings[Int(v.edgeName[$0])] }, ["next", "again"])
-        XCTAssertEqual(edges.map { Int(v.edgeTarget[$0]) }, [ordinal(b), ordinal(b)])
-        XCTAssertEqual(v.weak.map { [Int($0.source), Int($0.target)] }, [[ordinal(w), ordinal(b)]])
+        XCTAssertEqual(edges.map { object(v.edgeTarget[$0]) }, [ordinal(b), ordinal(b)])
+        XCTAssertEqual(v.weak.map { [object($0.source), object($0.target)] }, [[ordinal(w), ordinal(b)]])
         XCTAssertEqual(v.holders.map { v.strings[Int($0.name)] }, ["(session #\(session.raw))", "(root r)"])
-        XCTAssertEqual(v.holders[0].targets.map(Int.init), [b, a, w].map(ordinal).sorted())
+        XCTAssertEqual(v.holders[0].targets.map(object), [b, a, w].map(ordinal).sorted())
         XCTAssertEqual(v.holders[1].propertyName.map { v.strings[Int($0)] }, "r")
         XCTAssertEqual(v.edgeCount, 2 + 3 + 1 + 2 + 1)
         try heap.setRoot("r", to: nil, events: &events)
