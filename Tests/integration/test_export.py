@@ -391,3 +391,24 @@ def test_heapctl_export(daemon, tmp_path):
     assert got["bytes"] == os.path.getsize(got["path"])
     bad = heapctl("export", "no/such/dir/x.heapsnapshot")
     assert bad.returncode == 1 and str(tmp_path / "no/such/dir/x.heapsnapshot") in bad.stderr, bad
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing(daemon, client):
+    """ENOSPC mid-write (a 256 KiB tmpfs; needs root): -32602 naming the path, no file left."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tempfile.mkdtemp(prefix="heapd-export-full-")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", disk], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
+    try:
+        for _ in range(5):
+            client.call("apply", ops=[["alloc", "Big"]] * 10000)
+        path = os.path.join(disk, "full.heapsnapshot")
+        err = client.request("export", {"format": "heapsnapshot", "path": path})["error"]
+        assert err["code"] == -32602 and path in err["message"] and "No space left" in err["message"], err
+        assert err["data"] == {"path": path, "errno": "ENOSPC"}
+        assert os.listdir(disk) == []
+        assert client.call("stats")["objects"] == 50_000
+    finally:
+        subprocess.run(["umount", "-l", disk])
