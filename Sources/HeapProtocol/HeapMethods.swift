@@ -13,6 +13,7 @@ public enum HeapMethods {
         PathRequest.self, CyclesRequest.self, DominatorsRequest.self, HistogramRequest.self, GraphRequest.self,
         SnapshotSaveRequest.self, SnapshotListRequest.self, SnapshotDeleteRequest.self, SnapshotDiffRequest.self,
         SnapshotLeaksRequest.self, LeaksRequest.self,
+        ExportRequest.self,
         CheckRequest.self, PingRequest.self, ShutdownRequest.self, DiscoverRequest.self,
     ]
 

@@ -18,8 +18,8 @@ struct RequestContext {
 /// nothing when they do.
 protocol ServerMethod: HeapMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result
-    /// `run` with its result boxed; a requirement (not only an extension method) so that a
-    /// ``DeferredServerMethod`` called through `any ServerMethod` gets its own.
+    /// A requirement (not only an extension method), so a call through `any ServerMethod` reaches
+    /// ``DeferredServerMethod``'s version, which leaves the slow half for after the lock.
     func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult
 }
 

@@ -16,7 +16,8 @@ struct Heapctl: ParsableCommand {
         subcommands: [
             Allocate.self, Ref.self, Unref.self, SetFields.self, Get.self, Weakref.self, Apply.self, Collect.self,
             Inspect.self, Stats.self, Referrers.self, Referents.self, Objects.self,
-            Why.self, Cycles.self, Retained.self, Histogram.self, Leaks.self, Graph.self, Snapshot.self, Root.self,
+            Why.self, Cycles.self, Retained.self, Histogram.self, Leaks.self, Graph.self, Snapshot.self, Export.self,
+            Root.self,
             Session.self, Scope.self, GC.self, Check.self, Ping.self, Shutdown.self, Call.self,
             Script.self, Watch.self, Monitor.self, Top.self, Tour.self, Bench.self,
         ])

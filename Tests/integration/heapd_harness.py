@@ -17,7 +17,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 def binary(name):
     env = os.environ.get(name.upper() + "_BIN")
     if env:
-        return env
+        return os.path.abspath(env)   # tests may run it from another directory
     for config in ("release", "debug"):
         path = os.path.join(ROOT, ".build", config, name)
         if os.path.exists(path):

@@ -315,6 +315,10 @@ def test_real_session_validates(daemon, client, protocol):
     s.call("histogram", generation=0)
     assert s.call("graph", id=alice)["text"].startswith("digraph")
     assert "<svg" in s.call("graph", format="svg", max_nodes=5)["text"]
+    assert s.call("export", format="heapsnapshot")["snapshot"]["snapshot"]["node_count"] >= 3
+    exported = os.path.join(daemon.dir, "doc.heapsnapshot")
+    assert s.call("export", format="heapsnapshot", path=exported)["path"] == exported
+    s.error("export", -32602, format="heapsnapshot", path=os.path.join(daemon.dir, "no", "such.heapsnapshot"))
 
     # Globals.
     s.call("root.set", name="alice", id=alice)
