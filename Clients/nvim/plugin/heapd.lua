@@ -39,6 +39,14 @@ cmd('HeapGraph', function(opts)
   heapd().graph(opts.args)
 end, { nargs = '?', desc = 'heapd: Graphviz picture around an object (default: the integer under the cursor)' })
 
+cmd('HeapWhy', function(opts)
+  heapd().why(opts.args)
+end, { nargs = '?', desc = 'heapd: why is it alive: paths from the roots (default: the integer under the cursor)' })
+
+cmd('HeapRetained', function(opts)
+  heapd().retained(opts.args ~= '' and opts.args or nil)
+end, { nargs = '?', desc = 'heapd: retained sizes: the biggest retainers, or what one object keeps alive' })
+
 cmd('HeapCollect', function(opts)
   heapd().collect(opts.args ~= '' and opts.args or nil)
 end, { nargs = '?', complete = function()

@@ -681,6 +681,48 @@ test(':HeapGraph draws the object under the cursor: DOT in a buffer, SVG for a v
   end
 end)
 
+test(':HeapWhy shows the paths from the roots, :HeapRetained the biggest retainers', function()
+  local a = heapcall('allocate', { type = 'WhyPerson', data = { name = 'Alice' } }).id
+  local b = heapcall('allocate', { type = 'WhyPerson', data = { name = 'Bob' } }).id
+  heapcall('set', { id = a, fields = { partner = b } })
+  heapcall('set', { id = b, fields = { partner = a } })
+  heapcall('unref', { id = b })
+  heapcall('root.set', { name = 'why-couple', id = a })
+  vim.cmd('HeapWhy ' .. b)
+  wait_for(function()
+    local buf = ui.buffer('why')
+    return buf and has(buf_text(buf), 'root why-couple')
+  end, 'the why buffer')
+  local text = buf_text(ui.buffer('why'))
+  expect_has(text, 'heapd why is #' .. b .. ' alive')
+  expect_has(text, 'session ' .. SESSION .. ' (distance 1): #' .. a .. ' .partner -> #' .. b)
+  expect_has(text, 'root why-couple (distance 1): #' .. a .. ' .partner -> #' .. b)
+
+  vim.cmd('HeapRetained ' .. a)
+  wait_for(function()
+    local buf = ui.buffer('retained')
+    return buf and has(buf_text(buf), 'retains')
+  end, 'the retained buffer')
+  -- Alice alone keeps Bob alive: 2 objects, both sizes (their data's JSON lengths).
+  local bytes = heapcall('get', { id = a }).size + heapcall('get', { id = b }).size
+  expect_has(buf_text(ui.buffer('retained')),
+    '#' .. a .. ' retains 2 objects, ' .. bytes .. ' bytes; immediate dominator: the roots')
+  vim.cmd('HeapRetained')
+  wait_for(function()
+    return has(buf_text(ui.buffer('retained')), 'biggest retainers')
+  end, 'the top retainers')
+  local top = buf_text(ui.buffer('retained'))
+  check(top:find('#' .. a .. '%s+WhyPerson%s+' .. bytes .. '%s+2%s+%(roots%)') ~= nil, 'alice in the top list:\n' .. top)
+
+  heapcall('root.set', { name = 'why-couple', id = vim.NIL })
+  heapcall('unref', { id = a })
+  vim.cmd('HeapWhy ' .. a)
+  wait_for(function()
+    return has(buf_text(ui.buffer('why')), 'not reachable from any root')
+  end, 'unreachable')
+  heapcall('collect', { generation = 2 })
+end)
+
 test('closing the session on exit drops its references', function()
   local x = heapcall('allocate', { type = 'Dropped' }).id
   heapd._on_exit()

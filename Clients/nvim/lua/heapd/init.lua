@@ -635,6 +635,56 @@ function M.graph(arg, callback, opts)
   end)
 end
 
+-- :HeapWhy [id]: why is it alive: the shortest field paths from the roots that hold
+-- it (up to config.why_limit holders), or that only a cycle keeps it.
+function M.why(arg, callback)
+  local id, err = parse_id(arg)
+  if not id then
+    M.message('heapd: ' .. err, vim.log.levels.ERROR)
+    return
+  end
+  M.request('path', { id = id, limit = M.config.why_limit or 5 }, function(e, r)
+    if e then
+      state.last_error = e
+      M.message('heapd: why #' .. id .. ' failed: ' .. M.format_error(e), vim.log.levels.ERROR)
+    else
+      require('heapd.ui').why(id, r)
+    end
+    if callback then
+      callback(e, r)
+    end
+  end)
+end
+
+-- :HeapRetained [id]: retained sizes (the dominator tree): what the object alone keeps
+-- alive, or without an id (and no integer under the cursor) the heap's biggest retainers.
+function M.retained(arg, callback)
+  local id
+  if arg ~= nil and vim.trim(tostring(arg)) ~= '' then
+    local err
+    id, err = parse_id(arg)
+    if not id then
+      M.message('heapd: ' .. err, vim.log.levels.ERROR)
+      return
+    end
+  end
+  local params = { limit = M.config.retained_limit or 20 }
+  if id then
+    params.id = id
+  end
+  M.request('dominators', params, function(e, r)
+    if e then
+      state.last_error = e
+      M.message('heapd: retained failed: ' .. M.format_error(e), vim.log.levels.ERROR)
+    else
+      require('heapd.ui').retained(id, r)
+    end
+    if callback then
+      callback(e, r)
+    end
+  end)
+end
+
 function M.show_events()
   require('heapd.ui').events()
 end

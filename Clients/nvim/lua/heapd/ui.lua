@@ -849,6 +849,69 @@ function M.graph(id, r, file)
   show(buf)
 end
 
+-- A root holder as people read it: "session alice", "root config", "gc.garbage".
+local function holder_text(root)
+  if type(root) ~= 'table' then
+    return '?'
+  end
+  if root.kind == 'session' then
+    return is_null(root.name) and ('anonymous session #' .. tostring(root.session)) or ('session ' .. root.name)
+  elseif root.kind == 'root' then
+    return 'root ' .. tostring(root.name)
+  elseif root.kind == 'permanent' then
+    return 'permanent generation (gc.freeze)'
+  end
+  return 'gc.garbage'
+end
+
+-- :HeapWhy: one line per path, "session alice (2): #3 .0 -> #1 .partner -> #2".
+function M.why(id, r)
+  local buf, view = get_view('heapd://why', 'why')
+  view.id = id
+  local lines = header('heapd why is #' .. id .. ' alive')
+  lines[#lines + 1] = ''
+  if not r.reachable then
+    lines[#lines + 1] = '#' .. id .. ' is not reachable from any root: only a cycle keeps it alive'
+    lines[#lines + 1] = '(the collector would free it; :HeapGraph ' .. id .. ' shows the cycle)'
+  end
+  for _, p in ipairs(r.paths or {}) do
+    local text = fmt_id(p.ids[1])
+    for i, f in ipairs(p.fields) do
+      text = text .. ' .' .. f .. ' -> ' .. fmt_id(p.ids[i + 1])
+    end
+    lines[#lines + 1] = string.format('%s (distance %d): %s', holder_text(p.root), #p.fields, text)
+  end
+  set_lines(buf, lines)
+  show(buf)
+end
+
+-- :HeapRetained: the dominator tree's biggest retainers, or one object's retained set.
+function M.retained(id, r)
+  local buf, view = get_view('heapd://retained', 'retained')
+  view.id = id
+  local lines
+  if id then
+    lines = header('heapd what #' .. id .. ' keeps alive')
+    lines[#lines + 1] = ''
+    if r.reachable == false then
+      lines[#lines + 1] = '#' .. id .. ' is not reachable from any root (only a cycle keeps it)'
+    else
+      lines[#lines + 1] = string.format('#%d retains %d objects, %d bytes; immediate dominator: %s', id,
+        r.retained_count, r.retained_bytes, is_null(r.idom) and 'the roots' or fmt_id(r.idom))
+    end
+  else
+    lines = header('heapd biggest retainers (what each alone keeps alive)')
+    lines[#lines + 1] = ''
+    lines[#lines + 1] = lpad('ID', 10) .. '  ' .. pad('TYPE', 20) .. lpad('BYTES', 14) .. lpad('OBJECTS', 10) .. '  IDOM'
+    for _, e in ipairs(r.top or {}) do
+      lines[#lines + 1] = lpad(fmt_id(e.id), 10) .. '  ' .. pad(e.type, 20) .. lpad(e.retained_bytes, 14)
+        .. lpad(e.retained_count, 10) .. '  ' .. (is_null(e.idom) and '(roots)' or fmt_id(e.idom))
+    end
+  end
+  set_lines(buf, lines)
+  show(buf)
+end
+
 function M.refresh(buf)
   local view = M.views[buf]
   if not view then
@@ -864,6 +927,10 @@ function M.refresh(buf)
     render_events(view)
   elseif view.kind == 'graph' and view.id then
     heapd().graph(view.id, nil, { buffer = true })
+  elseif view.kind == 'why' and view.id then
+    heapd().why(view.id)
+  elseif view.kind == 'retained' then
+    heapd().retained(view.id)
   end
 end
 
