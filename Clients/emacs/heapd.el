@@ -172,6 +172,8 @@ At most `heapd-event-log-size' entries are kept.")
 (defconst heapd--referrers-buffer-name "*heapd referrers*")
 (defconst heapd--result-buffer-name "*heapd result*")
 (defconst heapd--graph-buffer-name "*heapd graph*")
+(defconst heapd--why-buffer-name "*heapd why*")
+(defconst heapd--retained-buffer-name "*heapd retained*")
 
 ;;;; Errors
 
@@ -1010,6 +1012,88 @@ shown in a buffer, which is returned."
            (message "heapd: %s (showing the DOT text)" (heapd-error-message err))
            (heapd--graph-show-dot id)))))))
 
+;;;; Why is it alive, retained sizes
+
+(defun heapd--holder-text (root)
+  "ROOT, a root holder plist, as people read it (\"session alice\", \"root cache\")."
+  (pcase (plist-get root :kind)
+    ("session" (let ((name (plist-get root :name)))
+                 (if (stringp name) (format "session %s" name)
+                   (format "anonymous session #%s" (plist-get root :session)))))
+    ("root" (format "root %s" (plist-get root :name)))
+    ("permanent" "permanent generation (gc.freeze)")
+    (_ "gc.garbage")))
+
+(defun heapd--show-buffer (name title body)
+  "Fill buffer NAME with TITLE and what BODY inserts; show it and return it."
+  (let ((buf (get-buffer-create name)))
+    (with-current-buffer buf
+      (unless (derived-mode-p 'heapd-stats-mode) (heapd-stats-mode))
+      (setq-local revert-buffer-function (lambda (&rest _) nil))
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert (propertize title 'face 'bold) "\n\n")
+        (funcall body)
+        (goto-char (point-min))))
+    (display-buffer buf)
+    buf))
+
+;;;###autoload
+(defun heapd-why (id)
+  "Show why object ID is alive: the shortest field path from each root holding it.
+Up to five holders (sessions, named roots, the permanent generation,
+gc.garbage); or that only a cycle keeps it.  Return the buffer."
+  (interactive (list (heapd--read-id "Why is object alive, id: ")))
+  (heapd--user-errors
+    (let ((r (heapd-request "path" (heapd--obj "id" id "limit" 5))))
+      (heapd--show-buffer
+       heapd--why-buffer-name (format "Why is #%d alive" id)
+       (lambda ()
+         (if (not (eq (plist-get r :reachable) t))
+             (insert (format "#%d is not reachable from any root: only a cycle keeps it alive\n" id)
+                     "(the collector would free it)\n")
+           (seq-doseq (p (plist-get r :paths))
+             (let ((ids (plist-get p :ids)) (fields (plist-get p :fields)))
+               (insert (format "%s (distance %d): " (heapd--holder-text (plist-get p :root)) (length fields)))
+               (heapd--insert-id (elt ids 0))
+               (dotimes (i (length fields))
+                 (insert (format " .%s -> " (elt fields i)))
+                 (heapd--insert-id (elt ids (1+ i))))
+               (insert "\n")))))))))
+
+;;;###autoload
+(defun heapd-retained (&optional id)
+  "Show retained sizes from the dominator tree.
+Without ID (interactively: without a prefix argument) the heap's biggest
+retainers, what each object alone keeps alive; with ID what that object
+retains.  Return the buffer."
+  (interactive (list (and current-prefix-arg (heapd--read-id "Retained by object id: "))))
+  (heapd--user-errors
+    (let ((r (heapd-request "dominators" (if id (heapd--obj "id" id "limit" 20) (heapd--obj "limit" 20)))))
+      (heapd--show-buffer
+       heapd--retained-buffer-name
+       (if id (format "What #%d keeps alive" id) "Biggest retainers (what each alone keeps alive)")
+       (lambda ()
+         (cond
+          ((and id (not (eq (plist-get r :reachable) t)))
+           (insert (format "#%d is not reachable from any root (only a cycle keeps it)\n" id)))
+          (id
+           (insert (format "#%d retains %s objects, %s bytes; immediate dominator: " id
+                           (plist-get r :retained_count) (plist-get r :retained_bytes)))
+           (let ((idom (plist-get r :idom)))
+             (if (integerp idom) (heapd--insert-id idom) (insert "the roots")))
+           (insert "\n"))
+          (t
+           (insert (format "%10s  %-20s %14s %9s  %s\n" "ID" "TYPE" "BYTES" "OBJECTS" "IDOM"))
+           (seq-doseq (e (plist-get r :top))
+             (insert (make-string (max 0 (- 10 (length (format "#%d" (plist-get e :id))))) ?\s))
+             (heapd--insert-id (plist-get e :id))
+             (insert (format "  %-20s %14s %9s  " (plist-get e :type) (plist-get e :retained_bytes)
+                             (plist-get e :retained_count)))
+             (let ((idom (plist-get e :idom)))
+               (if (integerp idom) (heapd--insert-id idom) (insert "(roots)")))
+             (insert "\n")))))))))
+
 ;;;; Stats
 
 (defvar heapd-stats-mode-map
@@ -1217,6 +1301,8 @@ the result."
     (define-key map "i" #'heapd-inspect)
     (define-key map "r" #'heapd-referrers)
     (define-key map "g" #'heapd-graph)
+    (define-key map "w" #'heapd-why)
+    (define-key map "d" #'heapd-retained)
     (define-key map "c" #'heapd-collect)
     (define-key map "x" #'heapd-call)
     (define-key map "a" #'heapd-allocate)

@@ -270,6 +270,36 @@ Return PRED's last value."
       (heapd-unref alice)
       (heapd-unref dog))))
 
+(ert-deftest heapd-test-why-and-retained ()
+  "`heapd-why' shows the paths from the roots, `heapd-retained' the retainers."
+  (heapd-test--connect)
+  (let* ((bob (heapd-allocate "WhyPerson"))
+         (alice (heapd-allocate "WhyPerson" :fields `(("partner" . ,bob)))))
+    (unwind-protect
+        (progn
+          (heapd-set-field bob "partner" alice)      ; a cycle: dropped, it stays until collected
+          (heapd-unref bob)
+          (heapd-root-set "emacs-why" alice)
+          (let ((text (heapd-test--text (heapd-why bob))))
+            (should (string-match-p (format "^Why is #%d alive$" bob) text))
+            (should (string-match-p (format "^session emacs-%d (distance 1): #%d \\.partner -> #%d$"
+                                            (emacs-pid) alice bob)
+                                    text))
+            (should (string-match-p (format "^root emacs-why (distance 1): #%d \\.partner -> #%d$" alice bob)
+                                    text)))
+          (let ((text (heapd-test--text (heapd-retained alice))))
+            (should (string-match-p
+                     (format "^#%d retains 2 objects, 0 bytes; immediate dominator: the roots$" alice) text)))
+          (let ((text (heapd-test--text (heapd-retained))))
+            (should (string-match-p (format "#%d  WhyPerson +0 +2  (roots)$" alice) text))
+            (should (heapd-test--button-for (get-buffer "*heapd retained*") alice)))
+          (heapd-root-set "emacs-why" nil)
+          (heapd-unref alice)
+          (should (string-match-p "not reachable from any root"
+                                  (heapd-test--text (heapd-why alice))))
+          (heapd-request "collect" (heapd--obj "generation" 2)))
+      (ignore-errors (heapd-root-set "emacs-why" nil)))))
+
 (ert-deftest heapd-test-stats-live ()
   "`heapd-stats' shows the summary and refreshes on freed/gc.stop events."
   (heapd-test--connect)
