@@ -2,13 +2,16 @@ import HeapCore
 import HeapProtocol
 
 // The graph methods (SPEC §5): each builds the heap's graph once per call, reads it, and changes
-// nothing (the collector never runs). `path` runs inside the heap's lock (its search costs what
-// building the graph costs, and its field names are read from the heap); `cycles` and
-// `dominators` take the graph inside it and do the rest after it is released.
+// nothing (the collector never runs). Each takes the graph (and what else it needs to name
+// things) inside the heap's lock, and searches it after the lock is released.
 
-extension PathRequest: ServerMethod {
-    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(id: id, paths: try server.heap.retentionPaths(to: id, limit: limit))
+extension PathRequest: DeferredServerMethod {
+    // Inside the lock: the graph and its field names. After it: the breadth-first search.
+    func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
+        _ = try server.heap.typeName(of: id)  // no such object: its error, at once
+        let graph = server.heap.graph()
+        let names = server.heap.fieldNames(of: graph)
+        return { Result(id: id, paths: graph.retentionPaths(to: id, limit: limit, names: names)) }
     }
 }
 
