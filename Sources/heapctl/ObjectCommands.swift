@@ -185,16 +185,21 @@ struct Apply: ParsableCommand {
         var failed = false
         try options.run(ApplyRequest.name, .object(params)) { r in
             failed = (r["errors"]?.intValue ?? 0) > 0
-            var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
-                let name = i < names.count ? names[i] : "?"
-                if let n = v.intValue { return "\(i) \(name): \(n)" }
-                return "\(i) \(name): error \(Pretty.int(v["code"])): \(v["message"]?.stringValue ?? "")"
-            }
-            var summary = "\(lines.count) ops, \(Pretty.int(r["errors"])) failed"
-            if let freed = r["freed"] { summary += ", \(Pretty.int(freed)) freed" }
-            lines.append(summary)
-            return lines.joined(separator: "\n")
+            return Self.render(r, names: names)
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// One line per op (its index, name and result), then how many failed and were freed.
+    static func render(_ r: JSONValue, names: [String]) -> String {
+        var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
+            let name = i < names.count ? names[i] : "?"
+            if let n = v.intValue { return "\(i) \(name): \(n)" }
+            return "\(i) \(name): error \(Pretty.int(v["code"])): \(v["message"]?.stringValue ?? "")"
+        }
+        var summary = "\(lines.count) ops, \(Pretty.int(r["errors"])) failed"
+        if let freed = r["freed"] { summary += ", \(Pretty.int(freed)) freed" }
+        lines.append(summary)
+        return lines.joined(separator: "\n")
     }
 }
