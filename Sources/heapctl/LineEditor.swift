@@ -24,6 +24,8 @@ final class LineEditor {
         rl_readline_name = UnsafePointer(strdup("heapctl"))
         // `$p` and `field=` are whole words to complete, so `$` and `=` do not break words.
         rl_completer_word_break_characters = strdup(" \t\n\"'")
+        // libedit's rl_complete reads the basic set.
+        rl_basic_word_break_characters = UnsafePointer(rl_completer_word_break_characters)
         rl_attempted_completion_function = completeLine
         using_history()
         stifle_history(Self.historyLimit)
@@ -69,6 +71,9 @@ final class LineEditor {
 /// Set by the SIGINT handler while a line is read.
 nonisolated(unsafe) private var lineInterrupted: sig_atomic_t = 0
 
+/// The line and hint last shown, so that a second Tab does not repeat it.
+nonisolated(unsafe) private var shownHint = ""
+
 /// The candidates of the Tab being completed, handed out by `nextMatch`.
 nonisolated(unsafe) private var pendingMatches: [String] = []
 
@@ -83,11 +88,13 @@ private func completeLine(
     let completion = completer(before, word)
     pendingMatches = completion.candidates
     rl_completion_append_character = completion.appendSpace ? 0x20 : 0
-    if let hint = completion.hint {
-        // Above the prompt, then the line is drawn again under it (a list of several matches
-        // redraws it by itself).
+    // The usage above the prompt, then the line drawn again under it; once per line (a second
+    // Tab on the same line lists the matches instead).
+    let line = String(cString: buffer)
+    if let hint = completion.hint, shownHint != line + "\n" + hint {
+        shownHint = line + "\n" + hint
         FileHandle.standardOutput.write(Data("\n\(hint)\n".utf8))
-        if pendingMatches.count < 2 { rl_forced_update_display() }
+        rl_forced_update_display()
     }
     guard let text, !pendingMatches.isEmpty else { return nil }
     return rl_completion_matches(text, nextMatch)
