@@ -107,8 +107,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Subscribes an anonymous connection to `kinds` and hands each notification to `each` until
     /// `count` of them were taken (`each` says whether it took one); exit 3 if the daemon goes.
-    func follow(_ kinds: JSONValue, banner: String, count: Int?,
-                _ each: (String, JSONValue) -> Bool) throws {
+    func follow(
+        _ kinds: JSONValue, banner: String, count: Int?,
+        _ each: (String, JSONValue) -> Bool
+    ) throws {
         let c = try connect(anonymous: true, shared: false)
         _ = try call(c, SubscribeRequest.name, ["events": kinds])
         // With --json, stdout carries only events; the banner goes to stderr so a script can still

@@ -86,7 +86,7 @@ struct SetFields: ParsableCommand {
         try options.run(SetRequest.name, .object(params)) { r in
             var lines = [
                 "object \(Pretty.int(r["id"])): \(r["type"]?.stringValue ?? "freed")  refcount "
-                + "\(Pretty.int(r["refcount"]))"
+                    + "\(Pretty.int(r["refcount"]))"
             ]
             lines += Pretty.fields(r["fields"])
             let freed = Pretty.freed(r)
@@ -156,7 +156,7 @@ struct Objects: ParsableCommand {
         try options.run(ObjectsRequest.name, .object(params)) { r in
             var lines = (r["objects"]?.arrayValue ?? []).map {
                 "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount "
-                + "\(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
+                    + "\(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
             }
             if let next = r["next"], !next.isNull { lines.append("(more: --after \(Pretty.int(next)))") }
             return lines.isEmpty ? "(no objects)" : lines.joined(separator: "\n")

@@ -32,7 +32,9 @@ struct ShellCompleter {
             let single = matches.count == 1 ? Self.command(at: [matches[0]]) : nil
             return Completion(candidates: matches, hint: single.map(Self.usage))
         }
-        if words.first == "help" { return Completion(candidates: subcommandNames(after: Array(words.dropFirst()), word)) }
+        if words.first == "help" {
+            return Completion(candidates: subcommandNames(after: Array(words.dropFirst()), word))
+        }
         // The command path (`gc set`), then its arguments.
         var path: [String] = []
         var args: [String] = []
@@ -87,7 +89,9 @@ struct ShellCompleter {
     static func command(at path: [String]) -> ParsableCommand.Type? {
         var command: ParsableCommand.Type = Heapctl.self
         for w in path {
-            guard let next = command.configuration.subcommands.first(where: { $0._commandName == w }) else { return nil }
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == w }) else {
+                return nil
+            }
             command = next
         }
         return command

@@ -47,7 +47,8 @@ extension Heapctl {
     static func isSubcommandPath(_ words: [String]) -> Bool {
         var current: [ParsableCommand.Type] = configuration.subcommands
         for w in words {
-            guard let next = current.first(where: { $0._commandName == w || $0.configuration.aliases.contains(w) }) else { return false }
+            guard let next = current.first(where: { $0._commandName == w || $0.configuration.aliases.contains(w) })
+            else { return false }
             current = next.configuration.subcommands
         }
         return true
