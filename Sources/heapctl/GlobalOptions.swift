@@ -144,6 +144,11 @@ func output(_ text: String) {
     writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
 }
 
+/// A message to stderr as it is (the parser's, which start with `Error:`).
+func writeError(_ text: String) {
+    writeAll(2, text.hasSuffix("\n") ? text : text + "\n")
+}
+
 func printError(_ text: String) {
     writeAll(2, "heapctl: \(SharedSession.current?.errorPrefix ?? "")\(text)\n")
 }

@@ -38,7 +38,7 @@ final class LineRunner {
     }
 
     private func runCommand(_ text: String) -> Status {
-        let words: [String]
+        var words: [String]
         do { words = try LineTokenizer(variables: variables).words(text) } catch {
             printError(error.description)
             return 64
@@ -46,6 +46,10 @@ final class LineRunner {
         if let message = unknownCommandMessage(words) {
             printError(message)
             return 64
+        }
+        // `heapctl --json repl` (or script): every command prints JSON, as `--json` would make it.
+        if options.json, words.first != "help", !words.contains("--json"), !words.contains("--") {
+            words.append("--json")
         }
         var command: ParsableCommand
         do { command = try Heapctl.parseAsRoot(words) } catch { return report(error, nil) }
@@ -67,7 +71,13 @@ final class LineRunner {
         if let command, let e = error as? ValidationError {
             message = "Error: \(e.message)\nUsage: \(Heapctl.usageString(for: command))"
         }
-        if status == 0 { output(message) } else if !message.isEmpty { printError(message) }
+        if status == 0 {
+            output(message)
+        } else if !message.isEmpty {
+            // As the CLI prints the parser's messages (no `heapctl:`), but naming a script's line.
+            let prefix = session.errorPrefix
+            writeError((prefix.isEmpty ? "" : "heapctl: \(prefix)") + message)
+        }
         return status
     }
 

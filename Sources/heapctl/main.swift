@@ -83,6 +83,21 @@ func unknownCommandMessage(_ args: [String]) -> String? {
     return message + "\nSee 'heapctl --help' for the commands."
 }
 
+/// Whether `args` hold no command, only --socket, --session and --json.
+func onlyGlobalOptions(_ args: [String]) -> Bool {
+    var rest = args[...]
+    while let option = rest.first {
+        if option == "--json" || option.hasPrefix("--socket=") || option.hasPrefix("--session=") {
+            rest = rest.dropFirst()
+        } else if option == "--socket" || option == "--session", rest.count >= 2 {
+            rest = rest.dropFirst(2)
+        } else {
+            return false
+        }
+    }
+    return true
+}
+
 /// Levenshtein distance (commands are short).
 func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a)
@@ -100,8 +115,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return row[b.count]
 }
 
-var arguments = reorderedArguments(Array(CommandLine.arguments.dropFirst()))
-// Bare `heapctl` on a terminal opens the shell; in a pipe it still prints the help.
-if arguments.isEmpty, isatty(0) != 0, isatty(1) != 0 { arguments = ["repl"] }
+var commandLine = Array(CommandLine.arguments.dropFirst())
+// Bare `heapctl` (global options at most) on a terminal opens the shell; in a pipe it still
+// prints the help.
+if onlyGlobalOptions(commandLine), isatty(0) != 0, isatty(1) != 0 { commandLine.append("repl") }
+let arguments = reorderedArguments(commandLine)
 checkSubcommand(arguments)
 Heapctl.main(arguments)

@@ -1,6 +1,7 @@
 """heapctl's shell (`heapctl repl`) on a real terminal (tmux) and in a pipe, and `heapctl script`
 in the shell's language, against the real daemon (issue 16)."""
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -16,13 +17,13 @@ _counter = itertools.count()
 class Terminal:
     """`heapctl repl` in a detached tmux session of a private tmux server: keys in, screen out."""
 
-    def __init__(self, daemon, state, tmp_path, session="shell"):
+    def __init__(self, daemon, state, tmp_path, session="shell", subcommand="repl"):
         if not shutil.which("tmux"):
             pytest.skip("tmux is not installed (scripts/ensure-deps.sh test)")
         n = next(_counter)
         self.server = f"heapctl-test-{os.getpid()}-{n}"
         self.status_file = tmp_path / f"status-{n}"
-        command = (f"XDG_STATE_HOME={state} {binary('heapctl')} --socket {daemon.socket} --session {session} repl;"
+        command = (f"XDG_STATE_HOME={state} {binary('heapctl')} --socket {daemon.socket} --session {session} {subcommand};"
                    f" echo $? > {self.status_file}")
         self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", "t", command)
         self.wait_for("heapd>")
@@ -68,8 +69,8 @@ class Terminal:
 def terminal(daemon, tmp_path):
     opened = []
 
-    def open_terminal(state=None, session="shell"):
-        t = Terminal(daemon, state or tmp_path / "state", tmp_path, session)
+    def open_terminal(state=None, session="shell", subcommand="repl"):
+        t = Terminal(daemon, state or tmp_path / "state", tmp_path, session, subcommand)
         opened.append(t)
         return t
 
@@ -165,6 +166,18 @@ def test_ctrl_c_drops_the_line_and_the_shell_goes_on(daemon, terminal):
     assert t.wait_for_exit() == 0
 
 
+def test_bare_heapctl_on_a_terminal_opens_the_shell(daemon, terminal):
+    t = terminal(session="bare", subcommand="")
+    t.line("x = allocate Bare")
+    t.line("get $x")
+    t.wait_for(": Bare  size 0")
+    t.line("quit")
+    assert t.wait_for_exit() == 0
+    # In a pipe, bare heapctl is not a shell: it prints the help.
+    out = subprocess.run([binary("heapctl")], capture_output=True, text=True, input="ping\n", timeout=60)
+    assert "SUBCOMMANDS:" in out.stdout and "pong" not in out.stdout, out
+
+
 def heapctl(daemon, *args, input=None, session="test"):
     return subprocess.run([binary("heapctl"), *args, "--socket", daemon.socket, "--session", session],
                           capture_output=True, text=True, input=input, timeout=60)
@@ -205,6 +218,13 @@ def test_script_speaks_heapctl_with_variables_and_names_the_failing_line(daemon)
     out = heapctl(daemon, "script", "--keep-going", input="allocate\nget $nope\nping\n")
     assert out.returncode == 64 and out.stdout == "pong\n", out
     assert "line 1:" in out.stderr and "line 2: undefined variable $nope" in out.stderr, out.stderr
+
+
+def test_script_json_prints_every_result_as_json(daemon):
+    out = heapctl(daemon, "--json", "script", input="v = allocate J\nget $v\n")
+    assert out.returncode == 0, out
+    first, second = out.stdout.split("\n}\n")[:2]
+    assert json.loads(first + "}")["id"] == json.loads(second + "}")["id"], out.stdout
 
 
 def test_script_still_takes_raw_calls(daemon):
