@@ -51,9 +51,11 @@ struct Repl: ParsableCommand {
             ShellCompleter(connection: connection, variables: runner.variables).complete(before: before, word: word)
         }
         defer { LineEditor.completer = nil }
-        output(
-            "heapctl \(HeapdVersion.string): session \(runner.session.sessionName) on \(runner.session.socketPath)\n"
-                + "`help` lists the commands, `help COMMAND` shows one; Tab completes; exit or ctrl-D leaves.")
+        if isatty(1) != 0 {
+            output(
+                "heapctl \(HeapdVersion.string): session \(runner.session.sessionName) on \(runner.session.socketPath)\n"
+                    + "`help` lists the commands, `help COMMAND` shows one; Tab completes; exit or ctrl-D leaves.")
+        }
         let prompt = "heapd> "
         while true {
             switch editor.read(prompt: prompt) {

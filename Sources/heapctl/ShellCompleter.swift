@@ -132,12 +132,12 @@ struct ShellCompleter {
 
     /// How many positional arguments `args` already holds (an option's value is not one).
     static func positionalIndex(_ args: [String], _ usage: String) -> Int {
-        let takesValue = Set(
-            usage.split(separator: " ").indices.compactMap { i -> String? in
-                let tokens = usage.split(separator: " ")
-                guard tokens[i].hasPrefix("[--"), i + 1 < tokens.count, tokens[i + 1].hasPrefix("<") else { return nil }
-                return String(tokens[i].dropFirst())
-            })
+        // `[--data <data>]`: an option followed by a value name takes a value.
+        let tokens = usage.split(separator: " ")
+        var takesValue: Set<String> = []
+        for (option, next) in zip(tokens, tokens.dropFirst()) where option.hasPrefix("[--") && next.hasPrefix("<") {
+            takesValue.insert(String(option.dropFirst()))
+        }
         var count = 0
         var skip = false
         for a in args {

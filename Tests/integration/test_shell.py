@@ -194,6 +194,28 @@ def test_the_shell_in_a_pipe_prints_exactly_the_outputs(daemon):
     assert out.stdout.splitlines()[1].startswith("object 2: U"), out.stdout
 
 
+def test_lines_are_split_like_a_posix_shell(daemon):
+    """Quotes, backslashes and `$` as sh has them: single quotes keep `$x` literally."""
+    lines = [
+        "x = allocate 'Two Words'",
+        """y = allocate Quoted --data "{\\"of\\": $x, \\"s\\": \\"a  b\\"}" --size 3""",
+        """z = allocate Plain --data '{"s":"$x"}'""",
+        r"w = allocate Back\ slash",
+        "get $y",
+    ]
+    out = heapctl(daemon, "repl", input="\n".join(lines) + "\n")
+    assert out.returncode == 0, out
+    x, y, z, w = (int(v) for v in out.stdout.splitlines()[:4])
+    c = daemon.client()
+    assert c.call("get", id=x)["type"] == "Two Words"
+    assert c.call("get", id=y)["data"] == {"of": x, "s": "a  b"}
+    assert c.call("get", id=z)["data"] == {"s": "$x"}
+    assert c.call("get", id=w)["type"] == "Back slash"
+    c.close()
+    out = heapctl(daemon, "repl", input="allocate 'unterminated\n")
+    assert out.returncode == 64 and "unterminated ' quote" in out.stderr, out
+
+
 def test_script_speaks_heapctl_with_variables_and_names_the_failing_line(daemon):
     script = "\n".join([
         "# two people",
