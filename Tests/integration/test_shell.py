@@ -99,6 +99,8 @@ def test_shell_runs_commands_binds_variables_and_survives_errors(daemon, termina
     t.wait_for("object 999999 does not exist")
     t.line("get")
     t.wait_for("Usage: heapctl get")
+    t.line("help allocate")
+    t.wait_for("USAGE: heapctl allocate")
     t.line("q = allocate Person")
     t.line("set $p partner=$q")
     t.wait_for("partner -> ")
