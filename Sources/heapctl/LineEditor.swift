@@ -83,14 +83,15 @@ private func completeLine(
 ) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     rl_attempted_completion_over = 1
     guard let completer = LineEditor.completer, let buffer = rl_line_buffer else { return nil }
-    let before = String(decoding: UnsafeRawBufferPointer(start: buffer, count: Int(start)), as: UTF8.self)
+    // libedit counts `start` in characters, not bytes.
+    let line = String(cString: buffer)
+    let before = String(String.UnicodeScalarView(line.unicodeScalars.prefix(Int(start))))
     let word = text.map { String(cString: $0) } ?? ""
     let completion = completer(before, word)
     pendingMatches = completion.candidates
     rl_completion_append_character = completion.appendSpace ? 0x20 : 0
     // The usage above the prompt, then the line drawn again under it; once per line (a second
     // Tab on the same line lists the matches instead).
-    let line = String(cString: buffer)
     if let hint = completion.hint, shownHint != line + "\n" + hint {
         shownHint = line + "\n" + hint
         FileHandle.standardOutput.write(Data("\n\(hint)\n".utf8))

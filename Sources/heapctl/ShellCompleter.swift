@@ -65,7 +65,9 @@ struct ShellCompleter {
             return Completion(candidates: liveIDs(value).map { field + $0 }, hint: hint)
         }
         // `set ID f…`: the object's existing fields.
-        if path == ["set"], let id = args.first.flatMap({ Int64(variables[String($0.dropFirst())] ?? $0) }) {
+        if path == ["set"],
+            let id = args.first.flatMap({ Int64($0.hasPrefix("$") ? variables[String($0.dropFirst())] ?? "" : $0) })
+        {
             return Completion(
                 candidates: fieldNames(of: id).filter { $0.hasPrefix(word) }.map { $0 + "=" }, appendSpace: false,
                 hint: hint)
