@@ -60,7 +60,6 @@ struct Repl: ParsableCommand {
         while true {
             switch editor.read(prompt: prompt) {
             case .end:
-                output("")
                 writeNewline()
                 return
             case .interrupted:
@@ -70,12 +69,10 @@ struct Repl: ParsableCommand {
                 let line = ShellLine(text)
                 if line.body != .nothing { editor.remember(text) }
                 if line.body == .leave { return }
-                if case .command(let c) = line.body, c == "help" {
-                    _ = runner.run(line)
-                    output("In the shell: NAME = COMMAND binds $NAME; exit, quit or ctrl-D leave.")
-                    continue
-                }
                 _ = runner.run(line)
+                if line.body == .command("help") {
+                    output("In the shell: NAME = COMMAND binds $NAME; exit, quit or ctrl-D leave.")
+                }
             }
         }
     }

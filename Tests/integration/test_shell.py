@@ -194,6 +194,9 @@ def test_the_shell_in_a_pipe_prints_exactly_the_outputs(daemon):
     out = heapctl(daemon, "repl", input="get 424242\nx = allocate U\nget $x\n")
     assert out.returncode == 1 and "does not exist" in out.stderr, out
     assert out.stdout.splitlines()[1].startswith("object 2: U"), out.stdout
+    # `shell` is the same command; `exit` ends the input early.
+    out = heapctl(daemon, "shell", input="# a comment\nping\nexit\nping\n")
+    assert out.returncode == 0 and out.stdout == "pong\n", out
 
 
 def test_lines_are_split_like_a_posix_shell(daemon):
