@@ -9,11 +9,14 @@ final class LineRunner {
     let session: SharedSession
     /// The shell's or script's options (`--json` for raw calls' output).
     let options: GlobalOptions
+    /// Whether ctrl-C reaches the shell (commands that run until ctrl-C then get a process).
+    let interactive: Bool
     var variables: [String: String] = [:]
 
-    init(session: SharedSession, options: GlobalOptions) {
+    init(session: SharedSession, options: GlobalOptions, interactive: Bool = false) {
         self.session = session
         self.options = options
+        self.interactive = interactive
     }
 
     /// Exit status of a line: 0, 1 the daemon refused, 3 unreachable, 64 usage.
@@ -56,6 +59,12 @@ final class LineRunner {
         if command is Repl {
             printError("already in the shell")
             return 64
+        }
+        if interactive && ForegroundCommand.isForeground(command) {
+            var child = words
+            if !words.contains("--socket") { child += ["--socket", session.socketPath] }
+            if !words.contains("--session") { child += ["--session", session.sessionName] }
+            return ForegroundCommand.run(child)
         }
         do {
             try command.run()

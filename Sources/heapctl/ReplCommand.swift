@@ -13,7 +13,7 @@ struct Repl: ParsableCommand {
             Each line is a heapctl command line (`allocate Person --data '{"name":"A"}'`, \
             `set 1 partner=2`), parsed like a POSIX shell's; `p = allocate Person` binds the new id \
             to $p, which expands anywhere in later lines. `help [COMMAND]` shows help; exit, quit or \
-            ctrl-D leave; ctrl-C drops the line. Tab completes commands, call's methods, live ids, \
+            ctrl-D leave; ctrl-C drops the line, or stops watch, monitor, top and bench. Tab completes commands, call's methods, live ids, \
             set's field names, options and variables; Tab after a command shows its usage. History: \
             $XDG_STATE_HOME/heapd/heapctl_history (default ~/.local/state/heapd/heapctl_history). \
             With stdin not a terminal, lines are read without prompts and only the commands' \
@@ -26,7 +26,7 @@ struct Repl: ParsableCommand {
         let connection = try options.connect()
         let session = SharedSession(
             connection: connection, socketPath: options.socketPath, sessionName: options.sessionName)
-        let runner = LineRunner(session: session, options: options)
+        let runner = LineRunner(session: session, options: options, interactive: isatty(0) != 0)
         try session.activate {
             if isatty(0) != 0 { interactive(runner) } else { try piped(runner) }
         }

@@ -168,6 +168,23 @@ def test_ctrl_c_drops_the_line_and_the_shell_goes_on(daemon, terminal):
     assert t.wait_for_exit() == 0
 
 
+def test_ctrl_c_stops_watch_and_the_shell_goes_on(daemon, terminal):
+    """`watch` runs until ctrl-C: in the shell it runs in the foreground, as a shell's job."""
+    t = terminal()
+    t.line("watch")
+    t.wait_for("watching ")
+    c = daemon.client()
+    c.call("allocate", type="Seen", finalizer=True)
+    c.close()  # the anonymous connection's object dies: finalize, then freed
+    t.wait_for("finalize  Seen")
+    t.keys("C-c")
+    t.wait_for(lambda s: prompt_lines(s)[-1].strip() == "heapd>" and len(prompt_lines(s)) >= 2)
+    t.line("ping")
+    t.wait_for("pong")
+    t.keys("C-d")
+    assert t.wait_for_exit() == 0
+
+
 def test_bare_heapctl_on_a_terminal_opens_the_shell(daemon, terminal):
     t = terminal(session="bare", subcommand="")
     t.line("x = allocate Bare")
