@@ -1,8 +1,9 @@
 /// Splits a shell or script line into words as a POSIX shell does (so a line reads like the
-/// command line it stands for): blanks separate words, '…' keeps everything literally, "…" keeps
-/// blanks and lets `\` escape `"`, `\`, `$`; outside quotes `\` escapes any character.
-/// `$name` expands to a variable's value outside single quotes; `$` not followed by a name (as
-/// in apply's `"$0"`) stays as it is.
+/// command line it stands for): blanks separate words, '…' keeps blanks and backslashes, "…"
+/// keeps blanks and lets `\` escape `"`, `\`, `$`; outside quotes `\` escapes any character.
+/// Unlike sh, `$name` expands inside single quotes too, since JSON goes there
+/// (`--data '{"owner": $p}'`); `\$` outside single quotes is a literal `$`, and `$` not followed
+/// by a name (apply's `"$0"`) stays as it is.
 struct LineTokenizer {
     enum Failure: Error, Equatable, CustomStringConvertible {
         case undefinedVariable(String)
@@ -32,9 +33,15 @@ struct LineTokenizer {
                 inWord = false
             case "'":
                 inWord = true
-                guard let end = chars.firstIndex(of: "'") else { throw .unterminatedQuote("'") }
-                word += String(chars[..<end])
-                chars = chars[(end + 1)...]
+                var closed = false
+                while let d = chars.popFirst() {
+                    if d == "'" {
+                        closed = true
+                        break
+                    }
+                    if d == "$" { word += try expand(&chars) } else { word.append(d) }
+                }
+                guard closed else { throw .unterminatedQuote("'") }
             case "\"":
                 inWord = true
                 var closed = false

@@ -217,11 +217,12 @@ def test_the_shell_in_a_pipe_prints_exactly_the_outputs(daemon):
 
 
 def test_lines_are_split_like_a_posix_shell(daemon):
-    """Quotes, backslashes and `$` as sh has them: single quotes keep `$x` literally."""
+    """Quotes and backslashes as sh has them; `$x` expands in single quotes too (JSON goes
+    there), `\\$` is a literal `$`."""
     lines = [
         "x = allocate 'Two Words'",
-        """y = allocate Quoted --data "{\\"of\\": $x, \\"s\\": \\"a  b\\"}" --size 3""",
-        """z = allocate Plain --data '{"s":"$x"}'""",
+        """y = allocate Quoted --data "{\\"of\\": $x, \\"s\\": \\"a  b\\", \\"t\\": \\"\\$x\\"}" --size 3""",
+        """z = allocate Plain --data '{"of": $x, "apply": "$0"}'""",
         r"w = allocate Back\ slash",
         "get $y",
     ]
@@ -230,12 +231,14 @@ def test_lines_are_split_like_a_posix_shell(daemon):
     x, y, z, w = (int(v) for v in out.stdout.splitlines()[:4])
     c = daemon.client()
     assert c.call("get", id=x)["type"] == "Two Words"
-    assert c.call("get", id=y)["data"] == {"of": x, "s": "a  b"}
-    assert c.call("get", id=z)["data"] == {"s": "$x"}
+    assert c.call("get", id=y)["data"] == {"of": x, "s": "a  b", "t": "$x"}
+    assert c.call("get", id=z)["data"] == {"of": x, "apply": "$0"}
     assert c.call("get", id=w)["type"] == "Back slash"
     c.close()
     out = heapctl(daemon, "repl", input="allocate 'unterminated\n")
     assert out.returncode == 64 and "unterminated ' quote" in out.stderr, out
+    out = heapctl(daemon, "repl", input="""allocate T --data '{"of": $nobody}'\n""")
+    assert out.returncode == 64 and "undefined variable $nobody" in out.stderr, out
 
 
 def test_script_speaks_heapctl_with_variables_and_names_the_failing_line(daemon):
