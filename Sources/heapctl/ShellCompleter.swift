@@ -48,14 +48,17 @@ struct ShellCompleter {
         let usage = Self.usage(command)
         let hint = word.isEmpty && args.isEmpty ? usage : nil
         if word.hasPrefix("-") {
-            return Completion(candidates: Self.options(usage).filter { $0.hasPrefix(word) }.map { $0 })
+            return Completion(candidates: Self.options(usage).filter { $0.hasPrefix(word) })
         }
         if path == ["call"] && args.isEmpty {
             return Completion(candidates: HeapMethods.names.filter { $0.hasPrefix(word) }, hint: hint)
         }
         let positional = Self.positionals(usage)
         let index = Self.positionalIndex(args, usage)
-        guard !positional.isEmpty else { return Completion(hint: hint) }
+        // Past the last positional only if it repeats (`[<fields> ...]`).
+        guard let last = positional.last, index < positional.count || usage.contains("<\(last)> ...") else {
+            return Completion(hint: hint)
+        }
         let name = positional[min(index, positional.count - 1)]
         if name == "id" { return Completion(candidates: liveIDs(word), hint: hint) }
         guard name == "fields" else { return Completion(hint: hint) }
