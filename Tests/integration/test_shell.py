@@ -26,7 +26,6 @@ class Terminal:
         command = (f"XDG_STATE_HOME={state} {binary('heapctl')} --socket {daemon.socket} --session {session} {subcommand};"
                    f" echo $? > {self.status_file}")
         self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-s", "t", command)
-        self.wait_for("heapd>")
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-L", self.server, *args], capture_output=True, text=True, timeout=20)
@@ -71,7 +70,8 @@ def terminal(daemon, tmp_path):
 
     def open_terminal(state=None, session="shell", subcommand="repl"):
         t = Terminal(daemon, state or tmp_path / "state", tmp_path, session, subcommand)
-        opened.append(t)
+        opened.append(t)  # first, so that its tmux server goes even if the shell never starts
+        t.wait_for("heapd>")
         return t
 
     yield open_terminal
