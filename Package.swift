@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "CJanssonAllocator", dependencies: ["CJansson"]),
         // `struct ucred` (SO_PEERCRED), `mallopt` and `fallocate`, from the system's own headers.
         .target(name: "CHeapdSystem"),
+        // libedit's readline-compatible API: line editing, history and completion in heapctl's shell.
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
         .systemLibrary(name: "CEpoll"),
         // The heap and the collector: pure Swift, no I/O, no threads.
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "heapctl",
             dependencies: [
-                "HeapClient", "HeapProtocol", "JSONRPC", "JSONRPCNIO", "CEpoll",
+                "HeapClient", "HeapProtocol", "JSONRPC", "JSONRPCNIO", "CEpoll", "CEdit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson);
-# `test`: also what the tests need (socat, Neovim, Emacs, redis-server for the benchmark
+# Installs what a fresh machine lacks. `build`: what building and running heapd needs (Jansson;
+# libedit for heapctl's shell); `test`: also what the tests need (socat, tmux for the shell's
+# terminal tests, Neovim, Emacs, redis-server for the benchmark
 # client's RESP test, graphviz's dot and nodejs for the graph and export tests, pytest,
 # jsonschema, networkx for the inspection tests); `bench`: redis-server and redis-benchmark. Idempotent and
 # quiet when everything is there; runs apt-get only when a package is missing.
@@ -9,8 +10,10 @@ what="${1:-build}"
 
 need_apt=()
 pkg-config --exists jansson 2>/dev/null || need_apt+=(libjansson-dev pkg-config)
+pkg-config --exists libedit 2>/dev/null || need_apt+=(libedit-dev)
 if [ "$what" = test ]; then
     command -v socat >/dev/null 2>&1 || need_apt+=(socat)
+    command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
     command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
     command -v emacs >/dev/null 2>&1 || need_apt+=(emacs-nox)
     command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)

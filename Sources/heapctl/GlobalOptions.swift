@@ -17,10 +17,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print the raw JSON result (for scripts).")
     var json = false
 
-    var socketPath: String { HeapdEndpoint.socketPath(explicit: socket) }
+    /// Inside a shell or script, a line without --socket or --session runs where the shell does.
+    var socketPath: String { HeapdEndpoint.socketPath(explicit: socket ?? SharedSession.current?.socketPath) }
 
     var sessionName: String {
         if let session { return session }
+        if let shared = SharedSession.current { return shared.sessionName }
         let user =
             ProcessInfo.processInfo.environment["USER"]
             ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid\(getuid())"
@@ -44,8 +46,11 @@ struct GlobalOptions: ParsableArguments {
         return "no daemon answers at \(path) (a stale socket?); start one with `heapd --socket \(path) &`"
     }
 
-    /// Connects and attaches the named session (unless `anonymous`).
-    func connect(anonymous: Bool = false) throws -> HeapConnection {
+    /// Connects and attaches the named session (unless `anonymous`). In a shell or script the
+    /// open connection is reused (`shared`), unless the command needs one of its own (a
+    /// subscription, or a call that must not be in the session).
+    func connect(anonymous: Bool = false, shared: Bool = true) throws -> HeapConnection {
+        if shared, let session = SharedSession.current, session.serves(self) { return session.connection }
         let connection: HeapConnection
         do {
             connection = try HeapConnection(socketPath: socketPath)
@@ -78,7 +83,9 @@ struct GlobalOptions: ParsableArguments {
     /// Calls a method, turning errors into heapctl's exit codes.
     func call(_ c: HeapConnection, _ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
         do {
-            return try c.call(method, params)
+            let result = try c.call(method, params)
+            SharedSession.current?.lastResult = result
+            return result
         } catch {
             throw exit(for: error)
         }
@@ -100,9 +107,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Subscribes an anonymous connection to `kinds` and hands each notification to `each` until
     /// `count` of them were taken (`each` says whether it took one); exit 3 if the daemon goes.
-    func follow(_ kinds: JSONValue, banner: String, count: Int?,
-                _ each: (String, JSONValue) -> Bool) throws {
-        let c = try connect(anonymous: true)
+    func follow(
+        _ kinds: JSONValue, banner: String, count: Int?,
+        _ each: (String, JSONValue) -> Bool
+    ) throws {
+        let c = try connect(anonymous: true, shared: false)
         _ = try call(c, SubscribeRequest.name, ["events": kinds])
         // With --json, stdout carries only events; the banner goes to stderr so a script can still
         // wait for it to know the subscription is in place.
@@ -135,8 +144,13 @@ func output(_ text: String) {
     writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
 }
 
+/// A message to stderr as it is (the parser's, which start with `Error:`).
+func writeError(_ text: String) {
+    writeAll(2, text.hasSuffix("\n") ? text : text + "\n")
+}
+
 func printError(_ text: String) {
-    writeAll(2, "heapctl: \(text)\n")
+    writeAll(2, "heapctl: \(SharedSession.current?.errorPrefix ?? "")\(text)\n")
 }
 
 /// Unbuffered write; `heapctl ... | head` ends quietly when the reader goes away (EPIPE).

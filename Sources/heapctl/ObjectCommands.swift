@@ -86,7 +86,7 @@ struct SetFields: ParsableCommand {
         try options.run(SetRequest.name, .object(params)) { r in
             var lines = [
                 "object \(Pretty.int(r["id"])): \(r["type"]?.stringValue ?? "freed")  refcount "
-                + "\(Pretty.int(r["refcount"]))"
+                    + "\(Pretty.int(r["refcount"]))"
             ]
             lines += Pretty.fields(r["fields"])
             let freed = Pretty.freed(r)
@@ -156,7 +156,7 @@ struct Objects: ParsableCommand {
         try options.run(ObjectsRequest.name, .object(params)) { r in
             var lines = (r["objects"]?.arrayValue ?? []).map {
                 "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount "
-                + "\(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
+                    + "\(Pretty.int($0["refcount"]))  size \(Pretty.int($0["size"]))"
             }
             if let next = r["next"], !next.isNull { lines.append("(more: --after \(Pretty.int(next)))") }
             return lines.isEmpty ? "(no objects)" : lines.joined(separator: "\n")
@@ -185,16 +185,21 @@ struct Apply: ParsableCommand {
         var failed = false
         try options.run(ApplyRequest.name, .object(params)) { r in
             failed = (r["errors"]?.intValue ?? 0) > 0
-            var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
-                let name = i < names.count ? names[i] : "?"
-                if let n = v.intValue { return "\(i) \(name): \(n)" }
-                return "\(i) \(name): error \(Pretty.int(v["code"])): \(v["message"]?.stringValue ?? "")"
-            }
-            var summary = "\(lines.count) ops, \(Pretty.int(r["errors"])) failed"
-            if let freed = r["freed"] { summary += ", \(Pretty.int(freed)) freed" }
-            lines.append(summary)
-            return lines.joined(separator: "\n")
+            return Self.render(r, names: names)
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// One line per op (its index, name and result), then how many failed and were freed.
+    static func render(_ r: JSONValue, names: [String]) -> String {
+        var lines = (r["results"]?.arrayValue ?? []).enumerated().map { i, v in
+            let name = i < names.count ? names[i] : "?"
+            if let n = v.intValue { return "\(i) \(name): \(n)" }
+            return "\(i) \(name): error \(Pretty.int(v["code"])): \(v["message"]?.stringValue ?? "")"
+        }
+        var summary = "\(lines.count) ops, \(Pretty.int(r["errors"])) failed"
+        if let freed = r["freed"] { summary += ", \(Pretty.int(freed)) freed" }
+        lines.append(summary)
+        return lines.joined(separator: "\n")
     }
 }

@@ -19,7 +19,7 @@ struct Heapctl: ParsableCommand {
             Why.self, Cycles.self, Retained.self, Histogram.self, Leaks.self, Graph.self, Snapshot.self, Export.self,
             Root.self,
             Session.self, Scope.self, GC.self, Check.self, Ping.self, Shutdown.self, Call.self,
-            Script.self, Watch.self, Monitor.self, Top.self, Tour.self, Bench.self,
+            Script.self, Repl.self, Watch.self, Monitor.self, Top.self, Tour.self, Bench.self,
         ])
 }
 
@@ -48,7 +48,8 @@ extension Heapctl {
     static func isSubcommandPath(_ words: [String]) -> Bool {
         var current: [ParsableCommand.Type] = configuration.subcommands
         for w in words {
-            guard let next = current.first(where: { $0._commandName == w }) else { return false }
+            guard let next = current.first(where: { $0._commandName == w || $0.configuration.aliases.contains(w) })
+            else { return false }
             current = next.configuration.subcommands
         }
         return true
@@ -58,22 +59,44 @@ extension Heapctl {
 /// "Did you mean …?" for a mistyped subcommand (`heapctl alocate`, `heapctl help nosuch`):
 /// the closest subcommand names by edit distance, and usage's exit code 64.
 func checkSubcommand(_ args: [String]) {
+    guard let message = unknownCommandMessage(args) else { return }
+    FileHandle.standardError.write(Data(("heapctl: " + message + "\n").utf8))
+    exit(64)
+}
+
+/// What to say about `args` whose command is not one of heapctl's, or nil if it is (or if the
+/// parser should answer, as for --help).
+func unknownCommandMessage(_ args: [String]) -> String? {
     var rest = args[...]
     while let option = rest.first, option.hasPrefix("-") {
         // Other options (--help, --version, --generate-completion-script) are the parser's.
-        guard ["--socket", "--session", "--json"].contains(option) else { return }
+        guard ["--socket", "--session", "--json"].contains(option) else { return nil }
         rest = rest.dropFirst(option == "--json" ? 1 : 2)
     }
     var words = rest
     if words.first == "help" { words = words.dropFirst() }
-    guard let first = words.first, !Heapctl.isSubcommandPath([first]) else { return }
+    guard let first = words.first, !Heapctl.isSubcommandPath([first]) else { return nil }
     let names = Heapctl.configuration.subcommands.map { $0._commandName }
     let close = names.map { ($0, editDistance($0, first)) }.filter { $0.1 <= max(2, first.count / 3) }
         .sorted { $0.1 < $1.1 }.map(\.0)
-    var message = "heapctl: unknown command '\(first)'"
+    var message = "unknown command '\(first)'"
     if !close.isEmpty { message += "; did you mean \(close.prefix(3).map { "'\($0)'" }.joined(separator: " or "))?" }
-    FileHandle.standardError.write(Data((message + "\nSee 'heapctl --help' for the commands.\n").utf8))
-    exit(64)
+    return message + "\nSee 'heapctl --help' for the commands."
+}
+
+/// Whether `args` hold no command, only --socket, --session and --json.
+func onlyGlobalOptions(_ args: [String]) -> Bool {
+    var rest = args[...]
+    while let option = rest.first {
+        if option == "--json" || option.hasPrefix("--socket=") || option.hasPrefix("--session=") {
+            rest = rest.dropFirst()
+        } else if option == "--socket" || option == "--session", rest.count >= 2 {
+            rest = rest.dropFirst(2)
+        } else {
+            return false
+        }
+    }
+    return true
 }
 
 /// Levenshtein distance (commands are short).
@@ -93,6 +116,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return row[b.count]
 }
 
-let arguments = reorderedArguments(Array(CommandLine.arguments.dropFirst()))
+var commandLine = Array(CommandLine.arguments.dropFirst())
+// Bare `heapctl` (global options at most) on a terminal opens the shell; in a pipe it still
+// prints the help.
+if onlyGlobalOptions(commandLine), isatty(0) != 0, isatty(1) != 0 { commandLine.append("repl") }
+let arguments = reorderedArguments(commandLine)
 checkSubcommand(arguments)
 Heapctl.main(arguments)
