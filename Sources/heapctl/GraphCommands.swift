@@ -114,10 +114,13 @@ struct Histogram: ParsableCommand {
     // Not `--session`: that global option names the session heapctl runs in.
     @Option(name: .customLong("held-by"), help: "Only what this named session holds.") var session: String?
     @Option(help: "Only this generation: 0, 1, 2 or permanent.") var generation: String?
+    @Flag(help: "With --held-by: what only that session keeps alive (what closing it would free).")
+    var retained = false
 
     func run() throws {
         var params: [(String, JSONValue)] = []
         if let session { params.append(("session", .string(session))) }
+        if retained { params.append(("retained", .bool(true))) }
         if let generation {
             params.append(("generation", Int64(generation).map { .int($0) } ?? .string(generation)))
         }

@@ -277,6 +277,20 @@ def test_random_heaps_match_networkx(daemon, seed):
         assert c.call("histogram", generation=2)["types"] == rows(gen2)
         alice = next(ids for root, ids in m.holders.values() if root.get("name") == "alice")
         assert c.call("histogram", session="alice")["types"] == rows(alice)
+        # What only alice keeps alive: reached from her references and from no other holder's.
+        def reach(starts):
+            seen, stack = set(starts), list(starts)
+            while stack:
+                for y in m.graph.successors(stack.pop()):
+                    if y not in seen:
+                        seen.add(y)
+                        stack.append(y)
+            return seen
+        others = [o for root, ids in m.holders.values()
+                  if not (root["kind"] == "session" and root.get("name") == "alice") for o in ids]
+        only_alice = reach(alice) - reach(others)
+        assert only_alice, "the heap must give alice something of her own"
+        assert c.call("histogram", session="alice", retained=True)["types"] == rows(only_alice)
 
         # Nothing above changed the heap or collected anything.
         assert HeapModel(c).fields == m.fields
@@ -412,6 +426,10 @@ def test_errors(client):
     with pytest.raises(RPCError) as e:
         client.call("path", id=1, limit=0)
     assert e.value.code == -32602
+    for params in ({"retained": True}, {"retained": True, "session": "x", "generation": 0}):
+        with pytest.raises(RPCError) as e:
+            client.call("histogram", **params)
+        assert e.value.code == -32602 and "params.retained" in e.value.message, e.value.message
 
 
 def test_deep_chain_and_long_cycle_run_without_recursion(client):

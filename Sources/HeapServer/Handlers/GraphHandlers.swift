@@ -77,13 +77,21 @@ extension ServerState {
     }
 }
 
-extension HistogramRequest: ServerMethod {
-    func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
+extension HistogramRequest: DeferredServerMethod {
+    // The plain histogram is the heap's own totals (or one pass over a list), inside the lock;
+    // `retained` takes the graph there and searches it after.
+    func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         var sid: SessionID?
         if let session {
             guard let found = server.heap.session(named: session) else { throw ServerError.noSessionNamed(session) }
             sid = found
         }
-        return Result(types: try server.heap.typeHistogram(session: sid, generation: generation))
+        if retained, let sid {
+            let graph = server.heap.graph()
+            let types = server.heap.slotTypes()
+            return { Result(types: graph.keptAliveOnly(by: sid, types: types)) }
+        }
+        let rows = try server.heap.typeHistogram(session: sid, generation: generation)
+        return { Result(types: rows) }
     }
 }
