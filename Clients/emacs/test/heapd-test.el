@@ -552,7 +552,17 @@ with `heapd-session-lease' the daemon still ends it once the lease runs out."
                                :buffer nil :stderr nil)))
     (unwind-protect
         (progn
-          (should (heapd-test--wait-for (lambda () (file-exists-p sock)) 10))
+          ;; Listening, not only bound: a connection is accepted (the file appears at bind).
+          (should (heapd-test--wait-for
+                   (lambda ()
+                     (and (file-exists-p sock)
+                          (condition-case nil
+                              (progn (delete-process
+                                      (make-network-process :name "heapd-probe" :family 'local
+                                                            :service sock :noquery t))
+                                     t)
+                            (error nil))))
+                   10))
           (heapd-disconnect)
           (let ((heapd-socket sock) (heapd-request-timeout 0.5))
             (heapd-connect)
