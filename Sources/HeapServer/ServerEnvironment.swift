@@ -13,16 +13,21 @@ package final class ServerEnvironment: Sendable {
     let persistence: @Sendable () -> JSONValue
     /// The saved snapshots (`snapshot.*`), behind their own lock.
     let snapshots: SnapshotCatalog
+    /// Whether `export` may write a file where a client says. The daemon does (a client that may
+    /// use the socket may do anything the heap allows); the fuzzer's in-process server does not,
+    /// so random inputs never write files on the machine that runs it.
+    let writesFiles: Bool
 
     package init(
         openRPCDocument: [UInt8], started: ContinuousClock.Instant,
         persistence: @escaping @Sendable () -> JSONValue = { ["mode": "memory"] },
-        snapshots: SnapshotCatalog = SnapshotCatalog()
+        snapshots: SnapshotCatalog = SnapshotCatalog(), writesFiles: Bool = true
     ) {
         self.openRPCDocument = openRPCDocument
         self.started = started
         self.persistence = persistence
         self.snapshots = snapshots
+        self.writesFiles = writesFiles
     }
 
     func uptimeSeconds() -> Double {

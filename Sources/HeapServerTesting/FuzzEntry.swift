@@ -54,7 +54,8 @@ private final class FuzzHarness {
     }
 
     private static func makeService() -> HeapService {
-        let environment = ServerEnvironment(openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now)
+        let environment = ServerEnvironment(
+            openRPCDocument: ServerEnvironment.bundledOpenRPCDocument(), started: .now, writesFiles: false)
         let logger = Logger(label: "heapd-fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
         return HeapService(
             heap: Heap(limits: HeapLimits(maxObjects: 200_000, maxBytes: 1 << 40)),

@@ -1,3 +1,4 @@
+import Foundation
 import HeapCore
 import HeapProtocol
 import JSONRPC
@@ -32,4 +33,25 @@ final class DeferredMethodTests: XCTestCase {
         XCTAssertTrue(try execute("snapshot.diff", #"{"from":"a"}"#) is PendingResult)
         XCTAssertFalse(try execute("ping", "{}") is PendingResult)
     }
+
+    /// The fuzzer's server writes no files, whatever path a random input names.
+    func testAServerThatWritesNoFilesRefusesAnExportPath() throws {
+        JSONCodec.bootstrap()
+        var state = ServerState(heap: Heap())
+        let connection = try state.connect(outbox: Outbox(), framing: .ndjson)
+        let environment = ServerEnvironment(openRPCDocument: [], started: .now, writesFiles: false)
+        var request = RequestContext(
+            connection: connection, session: state.connections[connection]!.session, environment: environment,
+            events: HeapEvents())
+        let path = NSTemporaryDirectory() + "heapd-fuzz-export-\(UInt64.random(in: 0...UInt64.max)).heapsnapshot"
+        let params = Array(#"{"format":"heapsnapshot","path":"\#(path)"}"#.utf8)
+        let method = try params.withUnsafeBytes { raw in
+            try JSONCodec.withParsed(raw) { root in try ServerMethods.decode(method: "export", params: root) }
+        }
+        XCTAssertThrowsError(try method.execute(&state, &request)) { error in
+            XCTAssertEqual((error as? RPCError)?.code, .invalidParams)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
 }
+

@@ -10,6 +10,9 @@ extension ExportRequest: DeferredServerMethod {
     func prepare(
         _ server: inout ServerState, _ request: inout RequestContext
     ) throws -> @Sendable () throws -> Result {
+        if path != nil && !request.environment.writesFiles {
+            throw RPCError(code: .invalidParams, message: "params.path: this server writes no files (a test harness)")
+        }
         let view = server.heap.exportView()
         let path = self.path
         return {
