@@ -120,7 +120,12 @@ public final class HeapServer: Sendable {
                         RPCConnectionHandler(service: service, onShutdownRequest: shutdown))
                 }
             }
-        let channel = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).wait()
+        // The socket is created with its final mode (the umask is applied at bind), so there is
+        // no moment when it accepts connections with a looser one; the chmod below only repeats it.
+        let previousMask = umask(access.allowedGroup == nil ? 0o177 : 0o117)
+        let bound = Result { try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).wait() }
+        umask(previousMask)
+        let channel = try bound.get()
         if let gid = access.allowedGroup {
             chown(path, getuid(), gid)
             chmod(path, 0o660)
