@@ -26,20 +26,15 @@ from heapd_harness import Daemon  # noqa: E402
 from inspection_bench import build  # noqa: E402
 
 PINGER = """
-import sys, time
+import select, sys, time
 sys.path.insert(0, sys.argv[1])
 from heapd_harness import Client
 c = Client(sys.argv[2])
 out = []
-while True:
+while not select.select([sys.stdin], [], [], 0)[0]:   # until the benchmark writes "stop"
     t = time.time()
     c.call("ping")
     out.append((t, time.time() - t))
-    if len(out) % 1000 == 0 or sys.stdin.closed:
-        pass
-    import select
-    if select.select([sys.stdin], [], [], 0)[0]:
-        break
     time.sleep(0.001)
 print("\\n".join(f"{a} {b}" for a, b in out))
 """

@@ -15,13 +15,13 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("HEAPD_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 HEADING = "### Drawing the heap"
 DOT = os.path.join(ROOT, "docs", "person-cycle.dot")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readme_transcript import fresh_daemon  # noqa: E402  (the same fresh daemon as the transcripts)
 SVG = os.path.join(ROOT, "docs", "person-cycle.svg")
 
 
@@ -59,23 +59,12 @@ def main():
         raise SystemExit("the block's last command must be `heapctl graph ... --svg FILE`")
     i = draw.index("--svg")
     plain = draw[:i] + draw[i + 2:]
-    with tempfile.TemporaryDirectory(prefix="heapd-readme-graph-") as tmp:
-        socket = os.path.join(tmp, "heapd.sock")
-        daemon = subprocess.Popen([os.path.join(BIN, "heapd"), "--memory", "--socket", socket],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                if os.path.exists(socket):
-                    break
-                time.sleep(0.05)
-            for argv in setup:
-                heapctl(socket, argv)
-            dot = heapctl(socket, plain)
-            if args.write:
-                heapctl(socket, plain + ["--svg", SVG])
-        finally:
-            daemon.terminate()
-            daemon.wait(timeout=20)
+    with fresh_daemon("heapd-readme-graph-") as socket:
+        for argv in setup:
+            heapctl(socket, argv)
+        dot = heapctl(socket, plain)
+        if args.write:
+            heapctl(socket, plain + ["--svg", SVG])
     if args.write:
         with open(DOT, "w") as f:
             f.write(dot)

@@ -9,10 +9,12 @@ Durations (`0.07 ms`) vary from run to run and are compared as a pattern; everyt
 match exactly. `heapctl` in a block means the build's heapctl on the fresh daemon's socket, in
 the session `heapctl-root` (the README was captured as root)."""
 import argparse
+import contextlib
 import difflib
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,28 @@ def blocks(text):
             out.append((start, i))
             start = None
     return lines, out
+
+
+@contextlib.contextmanager
+def fresh_daemon(prefix="heapd-readme-"):
+    """A private `heapd --memory`, yielding its socket once it accepts connections (the socket
+    file appears at bind, a moment before the daemon listens)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        path = os.path.join(tmp, "heapd.sock")
+        daemon = subprocess.Popen([os.path.join(BIN, "heapd"), "--memory", "--socket", path],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(400):
+                try:
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                        probe.connect(path)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield path
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=20)
 
 
 def run_block(body, socket):
@@ -63,19 +87,8 @@ def main():
     lines, found = blocks(text)
     problems = []
     for start, end in reversed(found):
-        with tempfile.TemporaryDirectory(prefix="heapd-readme-") as tmp:
-            socket = os.path.join(tmp, "heapd.sock")
-            daemon = subprocess.Popen([os.path.join(BIN, "heapd"), "--memory", "--socket", socket],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                for _ in range(200):
-                    if os.path.exists(socket):
-                        break
-                    time.sleep(0.05)
-                real = run_block(lines[start:end], socket)
-            finally:
-                daemon.terminate()
-                daemon.wait(timeout=20)
+        with fresh_daemon() as path:
+            real = run_block(lines[start:end], path)
         shown = lines[start:end]
         if args.write:
             lines[start:end] = real

@@ -3,7 +3,12 @@ extension HeapGraph {
     /// Every strongly connected component with more than one object or a self-edge (each as
     /// its slots), garbage included. Tarjan's algorithm with an explicit stack of frames, so a
     /// cycle of any length runs in constant call depth. O(slots + edges).
-    func cycleComponents() -> [[Slot]] {
+    func cycleComponents() -> [[Slot]] { cycleComponents(reachedFrom: 0..<Slot(slotCount)) }
+
+    /// The components among what `starts` reach. A component lies within what any of its
+    /// members reaches, so every component holding one of `starts` is found, and complete:
+    /// O(slots) to set up the index arrays, then O(objects and fields reached from `starts`).
+    func cycleComponents(reachedFrom starts: some Sequence<Slot>) -> [[Slot]] {
         let unvisited = Int32(-1)
         var index = [Int32](repeating: unvisited, count: slotCount)
         var low = [Int32](repeating: 0, count: slotCount)
@@ -23,8 +28,8 @@ extension HeapGraph {
             frames.append((v, Int(successorStart[Int(v)])))
         }
 
-        for root in 0..<slotCount where ids[root] != 0 && index[root] == unvisited {
-            visit(Slot(root))
+        for root in starts where isLive(root) && index[Int(root)] == unvisited {
+            visit(root)
             while let (v, e) = frames.last {
                 if e < Int(successorStart[Int(v) + 1]) {
                     frames[frames.count - 1].edge = e + 1
