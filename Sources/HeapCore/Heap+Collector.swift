@@ -31,10 +31,13 @@ extension Heap {
         if g + 1 < 3 { gc.counts[g + 1] += 1 }
         for i in 0...g { gc.counts[i] = 0 }
 
-        // Merge younger generations into this one: [gen g..., gen 0..., ..., gen g-1...].
+        // Merge younger generations into this one: [gen g..., gen 0..., ..., gen g-1...]. Every
+        // young object is labelled again below (survivor or garbage), so the merge leaves the
+        // labels as they are and the counts start over.
+        let oldGeneration = min(g + 1, 2)
+        let label = table.uncountForCollection(upTo: g, labelGeneration: oldGeneration)
         let young = ListHead.generation(g)
         for i in 0..<g { table.listMerge(ListHead.generation(i), into: young) }
-        let oldGeneration = min(g + 1, 2)
         let old = ListHead.generation(oldGeneration)
 
         // Find what is unreachable from outside the young generation.
@@ -42,7 +45,8 @@ extension Heap {
         updateRefs(young)
         subtractRefs(young)
         // Survivors are promoted now, before any finalizer runs.
-        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, survivorGeneration: oldGeneration)
+        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, label: label)
+        table.countRelabelled(survivors, code: label)
         if g == 2 {
             gc.longLivedPending = 0
             gc.longLivedTotal = survivors
@@ -68,7 +72,8 @@ extension Heap {
         }
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
         // unreachable set is still unreachable; nothing to recompute.
-        let collected = setGeneration(in: unreachable, to: oldGeneration)
+        let collected = relabel(unreachable, code: label)
+        table.countRelabelled(collected, code: label)
         deleteGarbage(unreachable, old: old, &events)
 
         let elapsed = start.duration(to: clock.now)
@@ -117,13 +122,12 @@ extension Heap {
     /// referents become reachable too (moved back to the tail of `young` if they were already
     /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
     /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
-    /// order, still marked collecting; survivors are no longer collecting. Returns the survivors.
-    /// Returns the survivors' count and the union of the flags of every object set aside (a
+    /// order, still marked collecting; survivors are no longer collecting, labelled with the
+    /// list code of the generation they are promoted to. Returns the survivors' count and the union of the flags of every object set aside (a
     /// superset of the unreachable list's: some move back), which tells which later passes
     /// over the unreachable list can have anything to do.
     private mutating func moveUnreachable(
-        _ young: Slot, into unreachable: Slot,
-        survivorGeneration: Int
+        _ young: Slot, into unreachable: Slot, label: UInt8
     ) -> (survivors: Int, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = 0
@@ -137,7 +141,7 @@ extension Heap {
                         Self.visitReachable(v.target(s, i), young: young, v)
                     }
                     v.refs[Int(s)] = GCRefs.notCollecting
-                    r.pointee.generation = survivorGeneration
+                    r.pointee.listCode = label
                     survivors += 1
                     next = r.pointee.gcNext
                 } else {
@@ -191,8 +195,7 @@ extension Heap {
         }
         for (w, referent) in callbacks {
             events.append(.weakrefCallback(weakref: table.id(of: w), referent: referent))
-            table.listMove(w, to: old)
-            table.records[Int(w)].generation = oldGeneration
+            table.moveToGeneration(w, oldGeneration)
         }
     }
 
@@ -227,13 +230,13 @@ extension Heap {
         }
     }
 
-    /// Marks every object of a list as belonging to generation `g`; returns how many there are.
-    mutating func setGeneration(in head: Slot, to g: Int) -> Int {
+    /// Labels every object of a list with a generation's list code; returns how many there are.
+    private mutating func relabel(_ head: Slot, code: UInt8) -> Int {
         withRecordView { v in
             var n = 0
             var s = v[head].pointee.gcNext
             while s != head {
-                v[s].pointee.generation = g
+                v[s].pointee.listCode = code
                 n += 1
                 s = v[s].pointee.gcNext
             }
@@ -253,8 +256,8 @@ extension Heap {
 
     private func logGenerationSizes(collecting g: Int, _ events: inout HeapEvents) {
         events.append(.debug("gc: collecting generation \(g)..."))
-        let sizes = (0...2).map { table.listCount(ListHead.generation($0)) }
+        let sizes = generationSizes
         events.append(.debug("gc: objects in each generation: \(sizes[0]) \(sizes[1]) \(sizes[2])"))
-        events.append(.debug("gc: objects in permanent generation: \(table.listCount(ListHead.permanent))"))
+        events.append(.debug("gc: objects in permanent generation: \(sizes[3])"))
     }
 }

@@ -61,7 +61,7 @@ extension Heap {
 
     /// Steps 1-3: the object is dead from here on; its fields are still to be released.
     private mutating func beginDeallocation(_ slot: Slot, _ events: inout HeapEvents) {
-        table.listRemove(slot)
+        table.leaveGeneration(slot)
         if gc.counts[0] > 0 { gc.counts[0] -= 1 }
         var flags = table.records[Int(slot)].flags
         if flags.contains(.hasFinalizer) && !flags.contains(.finalized) {

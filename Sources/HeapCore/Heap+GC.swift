@@ -57,27 +57,21 @@ extension Heap {
     public mutating func setDebug(_ flags: GCState.DebugFlags) { gc.debug = flags }
 
     /// `gc.freeze()`: every tracked object moves to the permanent generation, which collections
-    /// never examine (its references act as external ones); all counts restart at 0.
+    /// never examine (its references act as external ones); all counts restart at 0. O(1).
     public mutating func freeze() {
-        for g in 0...2 {
-            forEach(in: ListHead.generation(g)) { h, s in h.table.records[Int(s)].generation = 3 }
-            table.listMerge(ListHead.generation(g), into: ListHead.permanent)
-        }
+        for g in 0...2 { table.mergeGeneration(g, into: 3) }
         gc.counts = [0, 0, 0]
     }
 
-    /// `gc.unfreeze()`: the permanent generation joins the oldest one.
+    /// `gc.unfreeze()`: the permanent generation joins the oldest one. O(1).
     public mutating func unfreeze() {
-        forEach(in: ListHead.permanent) { h, s in h.table.records[Int(s)].generation = 2 }
-        table.listMerge(ListHead.permanent, into: ListHead.generation(2))
+        table.mergeGeneration(3, into: 2)
     }
 
-    public var freezeCount: Int { table.listCount(ListHead.permanent) }
+    public var freezeCount: Int { table.generationSize(3) }
 
-    /// Objects per generation (0, 1, 2, permanent): O(n), as `gc_list_size`.
-    public var generationSizes: [Int] {
-        (0...3).map { table.listCount($0 == 3 ? ListHead.permanent : ListHead.generation($0)) }
-    }
+    /// Objects per generation (0, 1, 2, permanent): O(1), from counters (CPython walks the lists).
+    public var generationSizes: [Int] { (0...3).map(table.generationSize) }
 
     /// `gc.get_objects(generation)`: the objects of one generation (3 = permanent) in list order.
     public func objects(inGeneration g: Int) -> [ObjectID] {
@@ -94,6 +88,6 @@ extension Heap {
     }
 
     public func generation(of id: ObjectID) throws(HeapError) -> Int {
-        table.records[Int(try resolveLive(id))].generation
+        table.generation(of: try resolveLive(id))
     }
 }

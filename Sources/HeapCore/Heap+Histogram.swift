@@ -19,7 +19,7 @@ extension Heap {
             var slots: [Slot]
             if let session {
                 slots = Array(Set(sessions[session]!.frames.lazy.flatMap(\.keys)))
-                if let generation { slots = slots.filter { table.records[Int($0)].generation == generation } }
+                if let generation { slots = slots.filter { table.generation(of: $0) == generation } }
             } else {
                 slots = table.listSlots(generation! == 3 ? ListHead.permanent : ListHead.generation(generation!))
             }

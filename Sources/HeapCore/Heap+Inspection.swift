@@ -54,7 +54,7 @@ extension Heap {
             heldByGarbage: garbage.filter { $0 == slot }.count,
             referrers: referrers,
             referents: referents.map { table.id(of: $0) },
-            generation: r.generation,
+            generation: table.generation(of: slot),
             tracked: true,
             finalized: r.flags.contains(.finalized),
             weakrefs: (table.weakrefsTo[slot] ?? []).reversed().map { table.id(of: $0) })

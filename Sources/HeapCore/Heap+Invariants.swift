@@ -60,12 +60,15 @@ extension Heap {
             for s in table.listSlots(head) {
                 listed += 1
                 if !table.isLive(s) { problems.append("generation \(g) lists dead slot \(s)") }
-                if table.records[Int(s)].generation != g {
+                if table.generation(of: s) != g {
                     problems.append(
                         "object \(table.id(of: s)) is in list \(g) but marked generation "
-                        + "\(table.records[Int(s)].generation)"
+                        + "\(table.generation(of: s))"
                     )
                 }
+            }
+            if table.generationSize(g) != table.listCount(head) {
+                problems.append("generation \(g) counts \(table.generationSize(g)) objects, lists \(table.listCount(head))")
             }
         }
         if listed != live { problems.append("generation lists hold \(listed) objects, \(live) are live") }

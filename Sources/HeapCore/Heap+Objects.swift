@@ -243,7 +243,7 @@ extension Heap {
             table.data[slot] = data
             table.records[Int(slot)].flags.insert(.hasData)
         }
-        table.listAppend(slot, to: ListHead.generation(0))
+        table.enterGeneration(slot, 0)
         types.add(type, size: size)
         totalBytes += size
         return slot

@@ -21,7 +21,7 @@ extension Heap {
         w.u32(UInt32(MemoryLayout<ObjectRecord>.stride))
         w.varint(UInt64(table.records.count))
         try w.bytes.withUnsafeBytes(sink)
-        try table.records.withUnsafeBytes(sink)
+        try writeRecords(sink)
         w = BinaryWriter()
         w.varint(UInt64(fieldPool.entries.count))
         try w.bytes.withUnsafeBytes(sink)
@@ -29,6 +29,20 @@ extension Heap {
         w = BinaryWriter()
         encodeTail(into: &w)
         try w.bytes.withUnsafeBytes(sink)
+    }
+
+    /// The records as raw memory, each list code written as its generation, so that equal heaps
+    /// give equal files whatever merges labelled them (chunk by chunk when a relabelling is due).
+    private func writeRecords(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        if table.codes.isIdentity { return try table.records.withUnsafeBytes(sink) }
+        let chunk = 65536
+        for start in stride(from: 0, to: table.records.count, by: chunk) {
+            var part = Array(table.records[start..<min(start + chunk, table.records.count)])
+            for i in part.indices where part[i].flags.contains(.live) {
+                part[i].listCode = UInt8(table.generation(of: Slot(start + i)))
+            }
+            try part.withUnsafeBytes(sink)
+        }
     }
 
     /// Everything but the two big arrays.

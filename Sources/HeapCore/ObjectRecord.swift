@@ -17,9 +17,10 @@ struct ObjectFlags: OptionSet, Sendable {
     static let explicitSize = ObjectFlags(rawValue: 1 << 9)
     /// `size` did not fit 32 bits and lives in a side table.
     static let bigSize = ObjectFlags(rawValue: 1 << 10)
-    /// Bits 12-13 hold the generation (0, 1, 2, 3 = permanent).
-    static let generationShift: UInt16 = 12
-    static let generationMask: UInt16 = 0b11 << 12
+    /// Bits 12-15 hold the object's list code: which generation it is in is the code's
+    /// (`ObjectTable+Generations.swift`), so that merging whole lists never visits objects.
+    static let listCodeShift: UInt16 = 12
+    static let listCodeMask: UInt16 = 0b1111 << 12
 }
 
 /// One object: 32 bytes (two per cache line). Everything variable-sized (fields, data, weakref lists) lives in pools
@@ -40,12 +41,12 @@ struct ObjectRecord: Sendable {
     /// Bytes the object accounts for (UInt32.max: see `ObjectTable.bigSizes`).
     var size: UInt32 = 0
 
-    var generation: Int {
-        get { Int((flags.rawValue & ObjectFlags.generationMask) >> ObjectFlags.generationShift) }
+    var listCode: UInt8 {
+        get { UInt8((flags.rawValue & ObjectFlags.listCodeMask) >> ObjectFlags.listCodeShift) }
         set {
             flags = ObjectFlags(
-                rawValue: (flags.rawValue & ~ObjectFlags.generationMask)
-                    | (UInt16(newValue) << ObjectFlags.generationShift))
+                rawValue: (flags.rawValue & ~ObjectFlags.listCodeMask)
+                    | (UInt16(newValue) << ObjectFlags.listCodeShift))
         }
     }
 }

@@ -26,6 +26,8 @@ struct ObjectTable: Sendable {
     var weakReferent: [Slot: Slot] = [:]
     /// Referent → weakrefs to it, oldest first (CPython's list is newest-first: read it reversed).
     var weakrefsTo: [Slot: [Slot]] = [:]
+    /// Which generation each object's list code stands for, and the generations' sizes.
+    var codes = GenerationCodes()
 
     init() {
         gcRefs = Array(repeating: GCRefs.notCollecting, count: Int(Self.reservedSlots))
