@@ -183,10 +183,9 @@ extension Heap {
             if flags.contains(.isWeakref) { h.detachWeakref(op) }
             guard flags.contains(.hasWeakrefs) else { return }
             let referent = h.table.id(of: op)
-            let refs = h.table.weakrefsTo.removeValue(forKey: op) ?? []
+            let refs = h.table.weakrefs.clear(op)
             h.table.records[Int(op)].flags.remove(.hasWeakrefs)
             for w in refs.reversed() {
-                h.table.weakReferent[w] = nil
                 let wf = h.table.records[Int(w)].flags
                 if wf.contains(.weakrefHasCallback) && h.table.gcRefs[Int(w)] == GCRefs.notCollecting {
                     callbacks.append((w, referent))

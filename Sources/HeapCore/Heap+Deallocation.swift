@@ -91,9 +91,8 @@ extension Heap {
     /// callback report it, newest first (3.11 inserts callback weakrefs at the list's front).
     mutating func clearWeakrefs(to slot: Slot, reportingTo events: inout HeapEvents) {
         let referentID = table.id(of: slot)
-        let refs = table.weakrefsTo.removeValue(forKey: slot) ?? []
+        let refs = table.weakrefs.clear(slot)
         table.records[Int(slot)].flags.remove(.hasWeakrefs)
-        for w in refs { table.weakReferent[w] = nil }
         for w in refs.reversed() where table.records[Int(w)].flags.contains(.weakrefHasCallback) {
             events.append(.weakrefCallback(weakref: table.id(of: w), referent: referentID))
         }
@@ -101,11 +100,7 @@ extension Heap {
 
     /// A weakref that dies or is cleared leaves its referent's list (it will never call back).
     mutating func detachWeakref(_ w: Slot) {
-        guard let referent = table.weakReferent.removeValue(forKey: w) else { return }
-        table.weakrefsTo[referent]?.removeAll { $0 == w }
-        if table.weakrefsTo[referent]?.isEmpty == true {
-            table.weakrefsTo[referent] = nil
-            table.records[Int(referent)].flags.remove(.hasWeakrefs)
-        }
+        guard let (referent, emptied) = table.weakrefs.detach(w), emptied else { return }
+        table.records[Int(referent)].flags.remove(.hasWeakrefs)
     }
 }

@@ -89,7 +89,7 @@ private struct DrawingBuilder {
         guard case .object(let s) = key else { return [] }
         let sources = predecessors.sources[Int(predecessors.start[Int(s)])..<Int(predecessors.start[Int(s) + 1])]
         return (holdersOf[s] ?? []).map { Key.holder($0) } + sources.map { .object($0) }
-            + (heap.table.weakrefsTo[s] ?? []).map { .object($0) }
+            + heap.table.weakrefs.weakrefs(to: s).map { .object($0) }
     }
 
     mutating func enqueue(_ key: Key, forward: Bool, depth: Int) {

@@ -57,7 +57,7 @@ extension Heap {
             generation: table.generation(of: slot),
             tracked: true,
             finalized: r.flags.contains(.finalized),
-            weakrefs: (table.weakrefsTo[slot] ?? []).reversed().map { table.id(of: $0) })
+            weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) })
     }
 
     /// Ids of the objects whose fields hold `id` (`gc.get_referrers`).

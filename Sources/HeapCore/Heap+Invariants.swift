@@ -72,9 +72,12 @@ extension Heap {
             }
         }
         if listed != live { problems.append("generation lists hold \(listed) objects, \(live) are live") }
-        for (referent, refs) in table.weakrefsTo {
+        for referent in table.weakrefs.referents {
             if !table.isLive(referent) { problems.append("dead slot \(referent) has a weakref list") }
-            for w in refs where table.weakReferent[w] != referent {
+            if !table.records[Int(referent)].flags.contains(.hasWeakrefs) {
+                problems.append("slot \(referent) has weakrefs but no hasWeakrefs flag")
+            }
+            for w in table.weakrefs.weakrefs(to: referent) where table.weakReferent[w] != referent {
                 problems.append("weakref \(table.id(of: w)) is listed under slot \(referent) but points elsewhere")
             }
         }

@@ -101,8 +101,7 @@ extension Heap {
         // The referent may have been collected by the allocation's automatic collection only if
         // nothing held it; our temporary hold prevents that, and dropping it cannot free it
         // unless it had no other holder, in which case the weakref dies at once, as in CPython.
-        table.weakReferent[slot] = referent
-        table.weakrefsTo[referent, default: []].append(slot)
+        table.weakrefs.attach(slot, to: referent)
         table.records[Int(referent)].flags.insert(.hasWeakrefs)
         decref(referent, &events)
         return table.id(of: slot)

@@ -56,9 +56,9 @@ extension Heap {
         for (slot, size) in table.bigSizes.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(slot)); w.varint(size) }
         w.varint(UInt64(table.weakReferent.count))
         for (w_, r) in table.weakReferent.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(w_)); w.varint(UInt64(r)) }
-        w.varint(UInt64(table.weakrefsTo.count))
-        for (r, list) in table.weakrefsTo.sorted(by: { $0.key < $1.key }) {
-            w.varint(UInt64(r)); w.raw(list)
+        w.varint(UInt64(table.weakrefs.referents.count))
+        for r in table.weakrefs.referents.sorted() {
+            w.varint(UInt64(r)); w.raw(table.weakrefs.weakrefs(to: r))
         }
         w.varint(UInt64(types.entries.count))
         for (i, e) in types.entries.enumerated() {
@@ -127,8 +127,13 @@ extension Heap {
             try fieldPool.restore(entries: entries, freeHeads: try r.raw(UInt32.self))
             for _ in 0..<(try r.varint()) { table.data[try Self.slot(&r)] = try r.blob() }
             for _ in 0..<(try r.varint()) { table.bigSizes[try Self.slot(&r)] = try r.varint() }
-            for _ in 0..<(try r.varint()) { table.weakReferent[try Self.slot(&r)] = try Self.slot(&r) }
-            for _ in 0..<(try r.varint()) { table.weakrefsTo[try Self.slot(&r)] = try r.raw(Slot.self) }
+            var weakReferents: [Slot: Slot] = [:]
+            for _ in 0..<(try r.varint()) { weakReferents[try Self.slot(&r)] = try Self.slot(&r) }
+            var weakLists: [(Slot, [Slot])] = []
+            for _ in 0..<(try r.varint()) { weakLists.append((try Self.slot(&r), try r.raw(Slot.self))) }
+            guard table.weakrefs.restore(referents: weakReferents, lists: weakLists) else {
+                throw SnapshotError(reason: "snapshot is inconsistent: the weakref lists do not match the referents")
+            }
             types = TypeRegistry()
             for n in 0..<(try r.varint()) {
                 let name = try r.string()

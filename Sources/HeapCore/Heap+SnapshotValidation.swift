@@ -114,10 +114,8 @@ extension Heap {
                 throw refuse("weakref at slot \(w) to slot \(referent)")
             }
         }
-        for (referent, refs) in table.weakrefsTo {
-            guard isLiveObject(referent), refs.allSatisfy({ table.weakReferent[$0] == referent }) else {
-                throw refuse("weakref list of slot \(referent)")
-            }
+        for referent in table.weakrefs.referents where !isLiveObject(referent) {
+            throw refuse("weakref list of slot \(referent)")
         }
         for (id, session) in sessions {
             guard !session.frames.isEmpty, id.raw < nextSessionID,

@@ -22,10 +22,10 @@ struct ObjectTable: Sendable {
     var data: [Slot: [UInt8]] = [:]
     /// Sizes that do not fit the record's 32 bits.
     var bigSizes: [Slot: UInt64] = [:]
+    /// Weakrefs, their referents, and each referent's list of weakrefs.
+    var weakrefs = WeakrefLists()
     /// Weakref object → its referent (absent once cleared).
-    var weakReferent: [Slot: Slot] = [:]
-    /// Referent → weakrefs to it, oldest first (CPython's list is newest-first: read it reversed).
-    var weakrefsTo: [Slot: [Slot]] = [:]
+    var weakReferent: [Slot: Slot] { weakrefs.referent }
     /// Which generation each object's list code stands for, and the generations' sizes.
     var codes = GenerationCodes()
 
