@@ -30,14 +30,12 @@ extension Heap {
         let slot = try resolveLive(id)
         var byFields: [ObjectInspection.FieldHolder] = []
         var referrers: [ObjectID] = []
-        // get_referrers scans the heap, as CPython's does; no reverse index is kept.
-        for s in table.objectSlots where table.isLive(s) {
-            var holds = false
+        // Every holder, frozen ones too (after the others), in `gc.get_referrers`' order.
+        forEachHolder(of: slot, includingFrozen: true) { s in
+            referrers.append(table.id(of: s))
             for (name, t) in namedFields(s) where t == slot {
                 byFields.append(.init(object: table.id(of: s), field: name))
-                holds = true
             }
-            if holds { referrers.append(table.id(of: s)) }
         }
         let bySessions = sessions.keys.sorted().compactMap { sid -> ObjectInspection.SessionHolder? in
             let n = sessions[sid]!.count(slot)
@@ -60,12 +58,28 @@ extension Heap {
             weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) })
     }
 
-    /// Ids of the objects whose fields hold `id` (`gc.get_referrers`).
+    /// Ids of the objects whose fields hold `id`, as `gc.get_referrers` lists them: generations
+    /// 0, 1 and 2 in list order (the permanent generation is not searched), each holder once.
+    /// O(objects + fields), as CPython's scan.
     public func referrers(of id: ObjectID) throws(HeapError) -> [ObjectID] {
         let slot = try resolveLive(id)
-        return table.objectSlots.filter { s in
-            table.isLive(s) && fieldEntries(s).contains { FieldPool.target($0) == slot }
-        }.map { table.id(of: $0) }
+        var out: [ObjectID] = []
+        forEachHolder(of: slot, includingFrozen: false) { out.append(table.id(of: $0)) }
+        return out
+    }
+
+    /// `gc_referrers_for`: walks the generation lists in order and calls `body` once for each
+    /// object with a field holding `slot`.
+    private func forEachHolder(of slot: Slot, includingFrozen: Bool, _ body: (Slot) -> Void) {
+        for head in [ListHead.generation(0), ListHead.generation(1), ListHead.generation(2)]
+            + (includingFrozen ? [ListHead.permanent] : [])
+        {
+            var s = table.records[Int(head)].gcNext
+            while s != head {
+                if fieldEntries(s).contains(where: { FieldPool.target($0) == slot }) { body(s) }
+                s = table.records[Int(s)].gcNext
+            }
+        }
     }
 
     /// Type histogram: (type, live count, bytes), largest count first.

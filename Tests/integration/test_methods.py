@@ -516,6 +516,53 @@ def test_objects_paging_exact_multiple(client):
     assert [o["id"] for o in p2["objects"]] == ids[10:] and p2["next"] is None
 
 
+def test_objects_paging_across_reused_slots(client):
+    """Once freed slots are reused (ids past 2^32), table order is not id order: the walk still
+    returns every object live throughout exactly once, even when the cursor object was freed
+    between pages (the pages used to filter `id > after` over slot order and lose objects)."""
+    churn = [alloc(client, "Churn") for _ in range(1100)]
+    for i in churn:
+        client.call("unref", id=i)
+    # 1100 free slots: the first 76 allocations reuse slots (until 1024 wait), then fresh ones.
+    reused = [alloc(client, "Reuse") for _ in range(80)]
+    assert any(i >= 1 << 32 for i in reused) and any(i < 1 << 32 for i in reused)
+    seen, after = [], None
+    while True:
+        params = {"type": "Reuse", "limit": 7}
+        if after is not None:
+            params["after"] = after
+        page = client.call("objects", **params)
+        seen += [o["id"] for o in page["objects"]]
+        after = page["next"]
+        if after is None:
+            break
+        if len(seen) == 14:
+            client.call("unref", id=after)  # the cursor dies: the walk goes on after its slot
+    assert sorted(seen) == sorted(reused) and len(seen) == len(set(seen))
+    assert seen == sorted(seen, key=lambda i: i & 0xFFFFFFFF), "table (slot) order"
+
+
+def test_referrers_follow_gc_get_referrers(client):
+    """referrers lists holders as gc.get_referrers does: generations 0, 1, 2 in list order, each
+    once, frozen holders not searched; inspect shows every holder, frozen ones last."""
+    client.call("gc.set", enabled=False)
+    try:
+        t = alloc(client, "Target")
+        frozen_holder = alloc(client, "Frozen", fields={"x": t})
+        client.call("gc.freeze")
+        old = alloc(client, "Old", fields={"x": t})
+        client.call("collect", generation=0)  # old moves to generation 1
+        young = alloc(client, "Young", fields={"x": t})
+        mid = alloc(client, "Mid", fields={"x": t})
+        client.call("collect", generation=0)  # young, mid -> generation 1, after old
+        newest = alloc(client, "Newest", fields={"x": t})
+        assert client.call("referrers", id=t)["referrers"] == [newest, old, young, mid]
+        assert client.call("inspect", id=t)["referrers"] == [newest, old, young, mid, frozen_holder]
+    finally:
+        client.call("gc.unfreeze")
+        client.call("gc.set", enabled=True)
+
+
 def test_objects_entry_shape_and_refcount(client):
     x = alloc(client, "Shape", size=7)
     client.call("ref", id=x)

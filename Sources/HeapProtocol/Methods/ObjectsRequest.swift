@@ -2,9 +2,11 @@ import HeapCore
 import JSONRPC
 
 /// `objects {generation?, type?, after?, limit?}` → `{objects: [{id, type, size, refcount,
-/// generation}], next}`: live objects ascending by id (`gc.get_objects(generation)` with a type
-/// filter), `limit` (default 1000, at most 100,000) per page; pass `next` as `after` for the
-/// following page (null on the last).
+/// generation}], next}`: live objects in table order (ascending slot: ascending id until slots
+/// are reused), filtered as `gc.get_objects(generation)` with a type filter, `limit` (default
+/// 1000, at most 100,000) per page; pass `next` as `after` for the following page (null on the
+/// last). A page costs the slots it scans, not the heap; an object live for the whole walk is
+/// returned exactly once (`HeapCore/Heap+ObjectPages.swift`).
 public struct ObjectsRequest: HeapMethod {
     public static let name = "objects"
     /// 0, 1, 2, or 3 for the permanent generation.

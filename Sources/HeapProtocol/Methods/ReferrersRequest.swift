@@ -2,7 +2,8 @@ import HeapCore
 import JSONRPC
 
 /// `referrers {id}` → `{id, referrers}`: the objects whose fields hold it
-/// (`gc.get_referrers`), ascending by id.
+/// (`gc.get_referrers`), in its order: generations 0, 1, 2 in list order, each holder once;
+/// frozen holders (the permanent generation) are not listed (`inspect` shows every holder).
 public struct ReferrersRequest: HeapMethod {
     public static let name = "referrers"
     public var id: ObjectID

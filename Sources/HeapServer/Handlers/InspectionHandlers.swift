@@ -21,23 +21,12 @@ extension ReferentsRequest: ServerMethod {
 
 extension ObjectsRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        let heap = server.heap
-        let candidates = generation.map { heap.objects(inGeneration: $0).sorted() } ?? heap.allObjects()
-        var page: [Result.Entry] = []
-        var next: ObjectID?
-        for id in candidates where after.map({ id > $0 }) ?? true {
-            guard let s = try? heap.snapshot(id) else { continue }
-            if let type, s.type != type { continue }
-            if page.count == limit {
-                next = page.last?.id
-                break
-            }
-            page.append(
-                Result.Entry(
-                    id: id, type: s.type, size: s.size, refcount: s.refcount,
-                    generation: (try? heap.generation(of: id)) ?? 0))
-        }
-        return Result(objects: page, next: next)
+        let (page, next) = server.heap.objectsPage(after: after, generation: generation, type: type, limit: limit)
+        return Result(
+            objects: page.map {
+                Result.Entry(id: $0.id, type: $0.type, size: $0.size, refcount: $0.refcount, generation: $0.generation)
+            },
+            next: next)
     }
 }
 

@@ -1,0 +1,46 @@
+/// `objects`: live objects a page at a time, in table order (ascending slot, the low 32 bits of
+/// an id; ids rise with it until slots are reused), filtered by generation and type.
+///
+/// A page costs the slots it scans, not the heap: the cursor is the last id returned, and the
+/// next page starts at the slot after that id's, whether or not that object still lives.
+/// Objects allocated into reused slots behind the cursor are not seen by a walk in progress, as
+/// with Redis's SCAN (every object live for the whole walk is returned exactly once).
+public struct ObjectPageEntry: Sendable, Equatable {
+    public var id: ObjectID
+    public var type: String
+    public var size: UInt64
+    public var refcount: Int
+    public var generation: Int
+}
+
+extension Heap {
+    public func objectsPage(
+        after: ObjectID?, generation: Int?, type: String?, limit: Int
+    ) -> (objects: [ObjectPageEntry], next: ObjectID?) {
+        var slot = ObjectTable.reservedSlots
+        if let after, after.slotOrdinal > 0 {
+            let (s, overflow) = after.slotOrdinal.addingReportingOverflow(ObjectTable.reservedSlots)
+            slot = overflow ? Slot(table.records.count) : s
+        }
+        // A type that no live object has: nothing to scan for.
+        var typeID: TypeID?
+        if let type {
+            guard let t = types.lookup(type) else { return ([], nil) }
+            typeID = t
+        }
+        var page: [ObjectPageEntry] = []
+        while Int(slot) < table.records.count {
+            defer { slot += 1 }
+            let r = table.records[Int(slot)]
+            guard r.flags.contains(.live) else { continue }
+            if let typeID, r.type != typeID { continue }
+            if let generation, table.generation(of: slot) != generation { continue }
+            if page.count == limit { return (page, page.last?.id) }
+            page.append(
+                ObjectPageEntry(
+                    id: table.id(of: slot), type: types.name(r.type), size: table.size(slot),
+                    refcount: Int(r.refcount), generation: table.generation(of: slot)))
+        }
+        return (page, nil)
+    }
+}
