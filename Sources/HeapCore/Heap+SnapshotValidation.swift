@@ -142,7 +142,7 @@ extension Heap {
             guard !overflow else { throw refuse("the total bytes overflow") }
         }
         for session in sessions.values {
-            for f in session.frames { for (slot, n) in f { holders[Int(slot)] += Int(n) } }
+            for f in session.frames { for (slot, held) in f { holders[Int(slot)] += Int(held.count) } }
         }
         for slot in roots.values { holders[Int(slot)] += 1 }
         for slot in garbage { holders[Int(slot)] += 1 }

@@ -20,8 +20,20 @@ struct GCBench: ParsableCommand {
     @Option(help: .hidden) var single: String?
     @Flag(help: "Measure persistence instead: snapshot write, recovery time and the copy-on-write pause.")
     var recovery = false
+    @Flag(help: "Time the operations that must not be O(n) (freeze, stats, inspect, ...) in the core.")
+    var coreOps = false
 
     func run() throws {
+        if coreOps {
+            print("operation                              " + sizes.map { "\(String($0).leftPad(9)) objects" }.joined())
+            let columns = try sizes.map { try CoreOpsBench(n: $0, seed: UInt64(seed)).run() }
+            for (i, (name, _)) in columns[0].enumerated() {
+                print(
+                    name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                        + columns.map { (String(format: "%.3f", $0[i].1) + " ms").leftPad(17) }.joined())
+            }
+            return
+        }
         if recovery {
             print("objects     snapshot MB  write s  recover s  first-write pause ms")
             for n in sizes { try measureRecovery(n) }
