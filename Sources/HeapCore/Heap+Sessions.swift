@@ -147,6 +147,7 @@ extension Heap {
     // MARK: gc.garbage
 
     public var garbageIDs: [ObjectID] { garbage.map { table.id(of: $0) } }
+    public var garbageCount: Int { garbage.count }
 
     /// `gc.garbage.clear()`: drops the list's references (freeing what only it held), last
     /// entry first, as CPython's `list_clear` does.

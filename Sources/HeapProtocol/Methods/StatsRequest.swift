@@ -49,7 +49,7 @@ public struct StatsRequest: ParameterlessHeapMethod {
                 Generation(objects: sizes[$0], threshold: g.thresholds[$0], count: g.counts[$0], stats: g.stats[$0])
             }
             permanent = sizes[3]
-            garbage = heap.garbageIDs.count
+            garbage = heap.garbageCount
             gcEnabled = g.enabled
             debug = g.debug.names
             types = heap.histogram().prefix(20).map { TypeTotal(type: $0.type, count: $0.count, bytes: $0.bytes) }
