@@ -3,8 +3,10 @@
 extension BatchOp {
     func encode(into w: inout BinaryWriter) {
         switch self {
-        case .alloc(let type, let size):
+        case .alloc(let type, let size, nil):
             w.u8(1); w.string(type); w.optional(size) { $0.varint($1) }
+        case .alloc(let type, let size, let site?):
+            w.u8(6); w.string(type); w.optional(size) { $0.varint($1) }; w.string(site)
         case .ref(let t):
             w.u8(2); t.encode(into: &w)
         case .unref(let t):
@@ -23,6 +25,10 @@ extension BatchOp {
         case 1:
             let type = try r.string()
             return .alloc(type: type, size: try r.optional { r throws(BinaryReader.Truncated) in try r.varint() })
+        case 6:
+            let type = try r.string()
+            let size = try r.optional { r throws(BinaryReader.Truncated) in try r.varint() }
+            return .alloc(type: type, size: size, site: try r.string())
         case 2: return .ref(try BatchTarget.decode(from: &r))
         case 3: return .unref(try BatchTarget.decode(from: &r))
         case 4:

@@ -2,7 +2,8 @@
 /// weakref (one field at a time, no data), whose object arguments may name an earlier op's
 /// result instead of an id.
 public enum BatchOp: Sendable, Equatable {
-    case alloc(type: String, size: UInt64?)
+    /// `site`: where the client allocated it (see `AllocationOrigin`).
+    case alloc(type: String, size: UInt64?, site: String? = nil)
     case ref(BatchTarget)
     case unref(BatchTarget)
     /// A nil target deletes the field.

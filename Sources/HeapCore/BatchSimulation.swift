@@ -66,7 +66,7 @@ struct BatchSimulation {
     ) -> BatchOpOutcome {
         do {
             switch try op.resolved(at: i, of: ops, results) {
-            case .alloc(let type, let size): return .object(try allocate(type: type, size: size))
+            case .alloc(let type, let size, _): return .object(try allocate(type: type, size: size))
             case .ref(let id): return .refcount(try ref(id))
             case .unref(let id): return .refcount(try unref(id))
             case .set(let id, let field, let target): return .refcount(try set(id, field: field, target: target))

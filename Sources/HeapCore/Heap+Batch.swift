@@ -48,8 +48,9 @@ extension Heap {
     ) -> BatchOpOutcome {
         do {
             switch try op.resolved(at: i, of: ops, results) {
-            case .alloc(let type, let size):
-                return .object(try allocate(AllocationSpec(type: type, size: size), session: session, events: &events))
+            case .alloc(let type, let size, let site):
+                return .object(
+                    try allocate(AllocationSpec(type: type, size: size, site: site), session: session, events: &events))
             case .ref(let id):
                 return .refcount(try ref(id, session: session))
             case .unref(let id):
@@ -67,7 +68,7 @@ extension Heap {
 
 /// A batch op with its `$k` arguments replaced by ids.
 enum ResolvedBatchOp {
-    case alloc(type: String, size: UInt64?)
+    case alloc(type: String, size: UInt64?, site: String?)
     case ref(ObjectID)
     case unref(ObjectID)
     case set(ObjectID, field: String, target: ObjectID?)
@@ -95,7 +96,7 @@ extension BatchOp {
             }
         }
         switch self {
-        case .alloc(let type, let size): return .alloc(type: type, size: size)
+        case .alloc(let type, let size, let site): return .alloc(type: type, size: size, site: site)
         case .ref(let t): return .ref(try id(t))
         case .unref(let t): return .unref(try id(t))
         case .set(let t, let field, let target):

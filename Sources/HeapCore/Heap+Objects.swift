@@ -8,11 +8,14 @@ public struct AllocationSpec: Sendable {
     /// Strong references, in the order given (which is the first-use order of new field names).
     public var fields: [(name: String, target: ObjectID)]
     public var finalizer: Bool
+    /// Where the client allocated it (`file:line`, a function name): see `AllocationOrigin`.
+    public var site: String?
 
     public init(
         type: String, size: UInt64? = nil, data: [UInt8]? = nil,
-        fields: [(name: String, target: ObjectID)] = [], finalizer: Bool = false
+        fields: [(name: String, target: ObjectID)] = [], finalizer: Bool = false, site: String? = nil
     ) {
+        self.site = site
         self.type = type
         self.size = size
         self.data = data
@@ -66,6 +69,7 @@ extension Heap {
         let slot = makeObject(
             type: types.intern(spec.type), size: size, explicitSize: spec.size != nil,
             data: spec.data, finalizer: spec.finalizer)
+        recordOrigin(slot, site: spec.site, session: session)
         for (f, t) in zip(spec.fields, targets) {
             let key = types.internKey(f.name, of: table.records[Int(slot)].type)
             if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
@@ -91,6 +95,7 @@ extension Heap {
         let slot = makeObject(
             type: types.intern(Self.weakrefType), size: 0, explicitSize: false,
             data: nil, finalizer: false)
+        recordOrigin(slot, site: nil, session: session)
         table.records[Int(slot)].flags.insert(.isWeakref)
         if callback { table.records[Int(slot)].flags.insert(.weakrefHasCallback) }
         for (f, t) in zip(fields, targets) {

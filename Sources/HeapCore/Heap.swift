@@ -24,6 +24,11 @@ public struct Heap: Sendable {
     /// `gc.garbage`: each entry holds one reference.
     var garbage: [Slot] = []
     public internal(set) var totalBytes: UInt64 = 0
+    /// Where and when each live object was allocated.
+    var origins = AllocationOrigins()
+    /// The wall clock in seconds since 1970, as the daemon last set it (`tick`): the allocation
+    /// time objects record. Part of the heap's state, so that replay gives the same times.
+    public internal(set) var clock: UInt32 = 0
     /// Scratch stack of the deallocation cascade, kept to avoid an allocation per cascade.
     var deallocStack: [(slot: Slot, next: UInt16)] = []
 

@@ -13,12 +13,14 @@ extension HeapOperation {
         case .exitScope(let s):
             w.u8(5); w.varint(s.raw)
         case .allocate(let spec, let s):
-            w.u8(6); w.varint(s.raw); w.string(spec.type)
+            // Tag 21 is tag 6 with a site after it (journals without sites stay readable as they were).
+            w.u8(spec.site == nil ? 6 : 21); w.varint(s.raw); w.string(spec.type)
             w.optional(spec.size) { $0.varint($1) }
             w.optional(spec.data) { $0.blob($1) }
             w.varint(UInt64(spec.fields.count))
             for f in spec.fields { w.string(f.name); w.varint(f.target.raw) }
             w.bool(spec.finalizer)
+            if let site = spec.site { w.string(site) }
         case .ref(let id, let s):
             w.u8(7); w.varint(id.raw); w.varint(s.raw)
         case .unref(let id, let s):
@@ -84,8 +86,10 @@ extension HeapOperation {
             var fields: [(name: String, target: ObjectID)] = []
             for _ in 0..<(try count(&r)) { fields.append((try r.string(), try object(&r))) }
             let finalizer = try r.bool()
+            let site = tag == 21 ? try r.string() : nil
             return .allocate(
-                AllocationSpec(type: type, size: size, data: data, fields: fields, finalizer: finalizer), session: s)
+                AllocationSpec(type: type, size: size, data: data, fields: fields, finalizer: finalizer, site: site),
+                session: s)
         case 7: return .ref(try object(&r), session: try session(&r))
         case 8: return .unref(try object(&r), session: try session(&r))
         case 9:
@@ -136,6 +140,7 @@ extension HeapOperation {
             var ops: [BatchOp] = []
             for _ in 0..<(try count(&r)) { ops.append(try BatchOp.decode(from: &r)) }
             return .batch(ops, atomic: atomic, session: s)
+        case 22: return .tick(try r.u32())
         default: throw DecodingError(reason: "unknown operation tag \(tag)")
         }
     }

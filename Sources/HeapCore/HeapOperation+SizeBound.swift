@@ -15,7 +15,7 @@ extension HeapOperation {
         case .transferReferences, .ref, .unref: return 1 + 2 * v
         case .allocate(let spec, _):
             return 1 + v + Self.string(spec.type) + 1 + v + 1 + (spec.data.map(Self.blob) ?? 0) + v
-                + spec.fields.reduce(0) { $0 + Self.string($1.name) + v } + 1
+                + spec.fields.reduce(0) { $0 + Self.string($1.name) + v } + 1 + (spec.site.map(Self.string) ?? 0)
         case .set(_, let fields, let data, _):
             return 1 + v + v + fields.reduce(0) { $0 + Self.string($1.name) + 1 + v }
                 + 2 + (data.flatMap { $0 }.map(Self.blob) ?? 0) + 1 + v
@@ -25,6 +25,7 @@ extension HeapOperation {
         case .setRoot(let name, _): return 1 + Self.string(name) + 1 + v
         case .configureGC(_, let thresholds, _): return 1 + 2 + 1 + v + v * (thresholds?.count ?? 0) + 1 + v
         case .freeze, .unfreeze, .clearGarbage: return 1
+        case .tick: return 5
         case .setLease: return 1 + v + 1 + 8
         case .batch(let ops, _, _): return 1 + v + 1 + v + ops.reduce(0) { $0 + $1.encodedSizeBound }
         }
@@ -35,7 +36,8 @@ extension BatchOp {
     var encodedSizeBound: Int {
         let target = 1 + HeapOperation.varint
         switch self {
-        case .alloc(let type, _): return 1 + HeapOperation.string(type) + 1 + HeapOperation.varint
+        case .alloc(let type, _, let site):
+            return 1 + HeapOperation.string(type) + 1 + HeapOperation.varint + (site.map(HeapOperation.string) ?? 0)
         case .ref, .unref: return 1 + target
         case .set(_, let field, _): return 1 + target + HeapOperation.string(field) + 1 + target
         case .weakref: return 1 + target + 1

@@ -25,6 +25,8 @@ public enum HeapOperation: Sendable {
     /// An `apply` batch, journaled whole (with its `$k` arguments as given): replay runs it
     /// through the same code, with the same deferred collection.
     case batch([BatchOp], atomic: Bool, session: SessionID)
+    /// The daemon's clock moved on (seconds since 1970): allocations from here on record it.
+    case tick(UInt32)
 }
 
 /// What an applied operation returns.
@@ -101,6 +103,9 @@ extension Heap {
             return .done
         case .batch(let ops, let atomic, let s):
             return .batch(try applyBatch(ops, atomic: atomic, session: s, events: &events))
+        case .tick(let seconds):
+            setClock(seconds)
+            return .done
         }
     }
 }
