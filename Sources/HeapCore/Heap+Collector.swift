@@ -42,7 +42,8 @@ extension Heap {
         updateRefs(young)
         subtractRefs(young)
         // Survivors are promoted now, before any finalizer runs.
-        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, survivorGeneration: oldGeneration)
+        let (survivors, setAsideFlags) = moveUnreachable(
+            young, into: unreachable, survivorGeneration: oldGeneration, untrackDicts: g == 2)
         if g == 2 {
             gc.longLivedPending = 0
             gc.longLivedTotal = survivors
@@ -68,7 +69,12 @@ extension Heap {
         }
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
         // unreachable set is still unreachable; nothing to recompute.
-        let collected = setGeneration(in: unreachable, to: oldGeneration)
+        var collected = setGeneration(in: unreachable, to: oldGeneration)
+        // An object's own dict is one more GC object, unreachable with it (only its owner
+        // refers to it) and never older than it (made after it, tracked at gen 0's tail), so
+        // it is in the collected generations too: counted here, as 3.11's `collect()` counts
+        // it. Its place in the lists is not modelled (see Heap+Deallocation.swift's notes).
+        if setAsideFlags.contains(.dictTracked) { collected += trackedDicts(in: unreachable) }
         deleteGarbage(unreachable, old: old, &events)
 
         let elapsed = start.duration(to: clock.now)
@@ -121,9 +127,11 @@ extension Heap {
     /// Returns the survivors' count and the union of the flags of every object set aside (a
     /// superset of the unreachable list's: some move back), which tells which later passes
     /// over the unreachable list can have anything to do.
+    /// With `untrackDicts` (a full collection), `untrack_dicts`: a survivor's own dict that is
+    /// empty stops being tracked (it is counted again once it gets a value).
     private mutating func moveUnreachable(
         _ young: Slot, into unreachable: Slot,
-        survivorGeneration: Int
+        survivorGeneration: Int, untrackDicts: Bool
     ) -> (survivors: Int, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = 0
@@ -138,6 +146,7 @@ extension Heap {
                     }
                     v.refs[Int(s)] = GCRefs.notCollecting
                     r.pointee.generation = survivorGeneration
+                    if untrackDicts && r.pointee.fieldCount == 0 { r.pointee.flags.remove(.dictTracked) }
                     survivors += 1
                     next = r.pointee.gcNext
                 } else {
@@ -239,6 +248,17 @@ extension Heap {
             }
             return n
         }
+    }
+
+    /// Objects of a list that have a tracked dict of their own.
+    func trackedDicts(in head: Slot) -> Int {
+        var n = 0
+        var s = table.records[Int(head)].gcNext
+        while s != head {
+            if table.records[Int(s)].flags.contains(.dictTracked) { n += 1 }
+            s = table.records[Int(s)].gcNext
+        }
+        return n
     }
 
     /// Visits a list in order; `body` may move or free the visited node (not others).

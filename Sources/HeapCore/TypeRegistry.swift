@@ -10,9 +10,21 @@ typealias TypeID = UInt32
 struct TypeRegistry: Sendable {
     struct Entry: Sendable {
         let name: String
+        /// Every field name used on the type, by key index. The first `sharedCount` are the
+        /// class's shared keys; later ones were only ever used by objects with their own dict.
         var keys: [String] = []
         var keyIndex: [String: UInt32] = [:]
+        /// How many of `keys` are in CPython's shared-keys table.
+        var sharedCount = 0
+        /// The shared-keys table's `dk_usable`: starts at `sharedKeysMax`, drops by one per new
+        /// shared name and per instance created (down to 1); at 0 no new name fits ever again.
+        var usable = TypeRegistry.sharedKeysMax
+        /// Whether the type has `__del__` (set by its first object; nil before).
+        var finalizer: Bool?
     }
+
+    /// `SHARED_KEYS_MAX_SIZE` (3.11 `Include/internal/pycore_dict.h`).
+    static let sharedKeysMax = 30
 
     private(set) var entries: [Entry] = []
     /// Live objects of each type and the bytes they account for (the type histogram); kept
@@ -94,6 +106,48 @@ struct TypeRegistry: Sendable {
 
     /// The key index of a field name, if any object of the type ever used it.
     func key(_ name: String, of type: TypeID) -> UInt32? { entries[Int(type)].keyIndex[name] }
+
+    /// `init_inline_values`: each instance created takes one from `dk_usable` while it is > 1.
+    mutating func instanceCreated(_ type: TypeID) {
+        if entries[Int(type)].usable > 1 { entries[Int(type)].usable -= 1 }
+    }
+
+    /// `insert_into_dictkeys`: the shared key index of `name`, interning it if the table has
+    /// room; nil when it is not shared and no longer fits (the object then needs its own dict).
+    /// Type `weakref` has no limit: heapd's weakref fields stand for `__slots__`, not a dict.
+    mutating func sharedKey(_ name: String, of type: TypeID) -> UInt32? {
+        if let k = entries[Int(type)].keyIndex[name] {
+            return type == Self.permanent || Int(k) < entries[Int(type)].sharedCount ? k : nil
+        }
+        if type == Self.permanent { return internKey(name, of: type) }
+        guard entries[Int(type)].usable > 0 else { return nil }
+        // While names still fit, every interned name is shared (own dicts only start once
+        // `usable` is 0, which lasts), so the new key index is `sharedCount`.
+        entries[Int(type)].usable -= 1
+        entries[Int(type)].sharedCount += 1
+        return internKey(name, of: type)
+    }
+
+    /// Records the type's finalizer on its first object; false if it differs (CPython's
+    /// `__del__` belongs to the class).
+    mutating func claimFinalizer(_ type: TypeID, _ finalizer: Bool) -> Bool {
+        if let f = entries[Int(type)].finalizer { return f == finalizer }
+        entries[Int(type)].finalizer = finalizer
+        return true
+    }
+
+    func finalizer(of type: TypeID) -> Bool? { entries[Int(type)].finalizer }
+
+    func sharedState(of type: TypeID) -> (sharedCount: Int, usable: Int) {
+        (entries[Int(type)].sharedCount, entries[Int(type)].usable)
+    }
+
+    /// A snapshot's shared-keys state and finalizer for a restored type.
+    mutating func restoreShared(_ type: TypeID, sharedCount: Int, usable: Int, finalizer: Bool?) {
+        entries[Int(type)].sharedCount = sharedCount
+        entries[Int(type)].usable = usable
+        entries[Int(type)].finalizer = finalizer
+    }
 
     /// The key index of a field name, adding it to the type's table on first use.
     mutating func internKey(_ name: String, of type: TypeID) -> UInt32 {
