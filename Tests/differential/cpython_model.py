@@ -203,6 +203,16 @@ class Model:
             setattr(o, field, self.get(value))
             self.present[name].add(field)
 
+    def op_del(self, name, field):
+        """`del o.field` of a field the object lacks: AttributeError, but 3.11 has interned
+        the name in the class's shared keys first (or made the object's own dict)."""
+        o = self.get(name)
+        try:
+            delattr(o, field)
+        except AttributeError:
+            return {"refused": "no-such-field"}
+        raise AssertionError("del %s.%s succeeded" % (name, field))
+
     def op_weakref(self, name, target, callback, fields=()):
         t = self.get(target)
         w = WRef(t, _cb) if callback else WRef(t)

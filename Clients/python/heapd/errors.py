@@ -238,6 +238,22 @@ class RendererUnavailable(HeapdError):
         return self.data.get("reason") if isinstance(self.data, dict) else None
 
 
+class NoSuchField(HeapdError, AttributeError):
+    """-32015: ``set`` deleted (``None``) a field the object does not have (``data: {id,
+    field}``). Nothing of the request was applied, except what CPython 3.11's failed ``del``
+    does too: the name is interned in the type's field order. Also an :class:`AttributeError`,
+    as Python's ``del obj.field`` raises."""
+
+    CODE = -32015
+
+
+class FinalizerMismatch(HeapdError):
+    """-32016: ``allocate``'s ``finalizer`` differs from the live objects of that type (in
+    CPython ``__del__`` belongs to the class); ``data: {type, finalizer}`` (the type's flag)."""
+
+    CODE = -32016
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
