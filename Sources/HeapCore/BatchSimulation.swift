@@ -90,10 +90,6 @@ struct BatchSimulation {
         guard type != Heap.weakrefType else {
             throw .weakrefTypeReserved
         }
-        // Batch allocations have no finalizer.
-        if let t = heap.types.lookup(type), heap.types.finalizer(of: t) == true {
-            throw .finalizerMismatch(type: type, has: true)
-        }
         try HeapLimits.checkSize(size ?? 0)
         try checkQuota(adding: size ?? 0)
         let typeID = internType(type)

@@ -55,10 +55,8 @@ extension Heap {
         guard spec.type != Self.weakrefType else {
             throw .weakrefTypeReserved
         }
-        let existing = types.lookup(spec.type)
-        if let t = existing, let has = types.finalizer(of: t), has != spec.finalizer {
-            throw .finalizerMismatch(type: spec.type, has: has)
-        }
+        // One class per (type, finalizer): `__del__` belongs to the class in CPython.
+        let existing = types.lookup(spec.type, finalizer: spec.finalizer)
         let targets = try resolveFieldTargets(spec.fields)
         if let t = existing { try checkKeyRoom(t, names: spec.fields.lazy.map(\.name)) }
         let size = spec.size ?? UInt64(spec.data?.count ?? 0)
@@ -68,8 +66,7 @@ extension Heap {
         // CPython; the references become the fields' own below.
         for t in targets { incref(t) }
         trackAllocation(&events)
-        let type = types.intern(spec.type)
-        _ = types.claimFinalizer(type, spec.finalizer)
+        let type = types.intern(spec.type, finalizer: spec.finalizer)
         let slot = makeObject(
             type: type, size: size, explicitSize: spec.size != nil,
             data: spec.data, finalizer: spec.finalizer)

@@ -14,9 +14,6 @@ public enum HeapError: Error, Equatable, Sendable {
     /// failed `del obj.field`, the name is still interned in the type's shared keys (or the
     /// object gets its own dict when the name no longer fits); nothing else changed.
     case noSuchField(ObjectID, field: String)
-    /// The type's objects have `finalizer` = `has`; an object of it cannot differ (in CPython
-    /// `__del__` belongs to the class).
-    case finalizerMismatch(type: String, has: Bool)
 
     // MARK: arguments the core itself checks
     case emptyTypeName
@@ -73,8 +70,6 @@ extension HeapError: CustomStringConvertible {
         case .referenceNotHeld(let id): return "this session holds no reference to object \(id)"
         case .noSuchRoot(let name): return "no root named '\(name)'"
         case .noSuchField(let id, let field): return "object \(id) has no field '\(field)'"
-        case .finalizerMismatch(let type, let has):
-            return "type '\(type)' objects have finalizer \(has)"
         case .emptyTypeName: return "empty type name"
         case .weakrefTypeReserved: return "type 'weakref' is reserved"
         case .emptyFieldName: return "empty field name"

@@ -3,6 +3,10 @@ typealias TypeID = UInt32
 
 /// Interned type names and, per type, the table of field names in first-use order.
 ///
+/// A type is a (name, finalizer) pair: in CPython `__del__` belongs to the class, so objects of
+/// one name with and without a finalizer are two classes with two shared-keys tables (as the
+/// differential harness builds them). Both show under the one name (histogram rows merge).
+///
 /// CPython 3.11 keeps instance attributes in a class-wide shared-keys table and releases them in
 /// that table's order when an instance dies (CPYTHON-GC.md §4.1 step 5). Each type here keeps the
 /// same table; an object's fields store the key's index and stay sorted by it, so releasing them
@@ -19,8 +23,8 @@ struct TypeRegistry: Sendable {
         /// The shared-keys table's `dk_usable`: starts at `sharedKeysMax`, drops by one per new
         /// shared name and per instance created (down to 1); at 0 no new name fits ever again.
         var usable = TypeRegistry.sharedKeysMax
-        /// Whether the type has `__del__` (set by its first object; nil before).
-        var finalizer: Bool?
+        /// Whether the type (class) has `__del__`: part of its identity.
+        var finalizer = false
     }
 
     /// `SHARED_KEYS_MAX_SIZE` (3.11 `Include/internal/pycore_dict.h`).
@@ -31,7 +35,11 @@ struct TypeRegistry: Sendable {
     /// apart from `entries` so the per-object update touches one flat array.
     private(set) var counts: [Int] = []
     private(set) var bytes: [UInt64] = []
-    private var index: [String: TypeID] = [:]
+    struct Key: Hashable, Sendable {
+        let name: String
+        let finalizer: Bool
+    }
+    private var index: [Key: TypeID] = [:]
     /// Types whose last live object died during the current operation; `forgetUnused` forgets
     /// those still without objects when the operation ends.
     private var unused: [TypeID] = []
@@ -44,8 +52,9 @@ struct TypeRegistry: Sendable {
     /// the free ids: at most the live objects' distinct types + 1.
     var liveTypeCount: Int { index.count }
 
-    mutating func intern(_ name: String) -> TypeID {
-        if let id = index[name] { return id }
+    mutating func intern(_ name: String, finalizer: Bool = false) -> TypeID {
+        let key = Key(name: name, finalizer: finalizer)
+        if let id = index[key] { return id }
         let id: TypeID
         if let reused = free.popLast() {
             id = reused
@@ -53,7 +62,8 @@ struct TypeRegistry: Sendable {
         } else {
             id = appendEntry(name)
         }
-        index[name] = id
+        entries[Int(id)].finalizer = finalizer
+        index[key] = id
         return id
     }
 
@@ -79,7 +89,7 @@ struct TypeRegistry: Sendable {
         // In id order, so that a heap restored from a snapshot (which lists every type without
         // objects as unused) reuses the same ids as the heap that wrote it.
         for t in Set(unused).sorted() where counts[Int(t)] == 0 && !entries[Int(t)].name.isEmpty {
-            index[entries[Int(t)].name] = nil
+            index[Key(name: entries[Int(t)].name, finalizer: entries[Int(t)].finalizer)] = nil
             entries[Int(t)] = Entry(name: "")
             free.append(t)
         }
@@ -88,10 +98,12 @@ struct TypeRegistry: Sendable {
 
     /// A snapshot's type, at the next id (a restore lists types in id order, so the ids held
     /// free by placeholders before it must not be reused for it). Nil if the name came before.
-    mutating func restoreNamed(_ name: String) -> TypeID? {
-        guard index[name] == nil else { return nil }
+    mutating func restoreNamed(_ name: String, finalizer: Bool) -> TypeID? {
+        let key = Key(name: name, finalizer: finalizer)
+        guard index[key] == nil else { return nil }
         let id = appendEntry(name)
-        index[name] = id
+        entries[Int(id)].finalizer = finalizer
+        index[key] = id
         return id
     }
 
@@ -100,7 +112,7 @@ struct TypeRegistry: Sendable {
         free.append(appendEntry(""))
     }
 
-    func lookup(_ name: String) -> TypeID? { index[name] }
+    func lookup(_ name: String, finalizer: Bool = false) -> TypeID? { index[Key(name: name, finalizer: finalizer)] }
 
     func name(_ type: TypeID) -> String { entries[Int(type)].name }
 
@@ -128,25 +140,16 @@ struct TypeRegistry: Sendable {
         return internKey(name, of: type)
     }
 
-    /// Records the type's finalizer on its first object; false if it differs (CPython's
-    /// `__del__` belongs to the class).
-    mutating func claimFinalizer(_ type: TypeID, _ finalizer: Bool) -> Bool {
-        if let f = entries[Int(type)].finalizer { return f == finalizer }
-        entries[Int(type)].finalizer = finalizer
-        return true
-    }
-
-    func finalizer(of type: TypeID) -> Bool? { entries[Int(type)].finalizer }
+    func finalizer(of type: TypeID) -> Bool { entries[Int(type)].finalizer }
 
     func sharedState(of type: TypeID) -> (sharedCount: Int, usable: Int) {
         (entries[Int(type)].sharedCount, entries[Int(type)].usable)
     }
 
-    /// A snapshot's shared-keys state and finalizer for a restored type.
-    mutating func restoreShared(_ type: TypeID, sharedCount: Int, usable: Int, finalizer: Bool?) {
+    /// A snapshot's shared-keys state for a restored type.
+    mutating func restoreShared(_ type: TypeID, sharedCount: Int, usable: Int) {
         entries[Int(type)].sharedCount = sharedCount
         entries[Int(type)].usable = usable
-        entries[Int(type)].finalizer = finalizer
     }
 
     /// The key index of a field name, adding it to the type's table on first use.

@@ -24,12 +24,6 @@ extension HeapError {
                 message: "params.fields.\(field): object \(id) has no field '\(field)' to delete; nothing was changed "
                     + "(the name is interned in its type's field order, as CPython's failed del does)",
                 data: ["id": id.json, "field": .string(field)])
-        case .finalizerMismatch(let type, let has):
-            return RPCError(
-                code: .finalizerMismatch,
-                message: "params.finalizer: live objects of type '\(type)' have finalizer \(has); "
-                    + "a type's objects all have __del__ or none has (use another type name)",
-                data: ["type": .string(type), "finalizer": .bool(has)])
         case .emptyTypeName: return .invalidParams("params.type: must be a non-empty string")
         case .weakrefTypeReserved:
             return .invalidParams("params.type: 'weakref' objects are made by the weakref method")

@@ -36,7 +36,4 @@ extension RPCErrorCode {
     /// `set` deleted a field the object does not have; data {id, field}. Nothing else of the
     /// request was applied; the name was interned as CPython 3.11's failed `del` interns it.
     public static let noSuchField = RPCErrorCode(rawValue: -32015)
-    /// `allocate` with a `finalizer` flag that differs from the live objects of its type (in
-    /// CPython `__del__` belongs to the class); data {type, finalizer} (the type's flag).
-    public static let finalizerMismatch = RPCErrorCode(rawValue: -32016)
 }

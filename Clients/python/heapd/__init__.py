@@ -23,7 +23,7 @@ and references.
 from .client import (EVENT_KINDS, Event, Heap, Pending, Pipeline, Record, Roots, Scope,
                      connect)
 from .connection import Connection, default_socket_path
-from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, FinalizerMismatch, HandleClosed,
+from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed,
                      HeapdError, NoSuchField,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, NoSuchSnapshot, ParseError, QuotaExceeded, ReferenceNotHeld,
@@ -43,7 +43,7 @@ __all__ = [
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
     "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "RendererUnavailable", "NoSuchField",
-    "FinalizerMismatch", "DaemonUnreachable",
+    "DaemonUnreachable",
     "ConnectionLost", "ReplyTimeout",
     "HandleClosed",
     "error_from_response", "__version__",

@@ -247,13 +247,6 @@ class NoSuchField(HeapdError, AttributeError):
     CODE = -32015
 
 
-class FinalizerMismatch(HeapdError):
-    """-32016: ``allocate``'s ``finalizer`` differs from the live objects of that type (in
-    CPython ``__del__`` belongs to the class); ``data: {type, finalizer}`` (the type's flag)."""
-
-    CODE = -32016
-
-
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
