@@ -352,19 +352,17 @@ class Mirror:
         k = op[0]
         if k == "alloc":
             name, tname, fin = op[1], op[2], op[3]
-            # A type's live objects share one finalizer flag (heapd refuses a mix: in CPython
-            # __del__ belongs to the class); once none is alive the type starts afresh.
-            if name in self.used or self.type_fin(tname) not in (None, fin):
+            if name in self.used:
                 return False
             fields = op[4] if len(op) > 4 else []
-            if not self.own_dicts and self.would_own(tname, [f for f, _ in fields], new=True):
+            if not self.own_dicts and self.would_own((tname, fin), [f for f, _ in fields], new=True):
                 return False
             return all(v in self.alive for _, v in fields)
         if k == "chain":
             n = op[2]
-            if n < 1 or self.type_fin(op[3]) not in (None, op[4]):
+            if n < 1:
                 return False
-            if not self.own_dicts and self.would_own(op[3], [op[5]] * n, new=True, count=n):
+            if not self.own_dicts and self.would_own((op[3], op[4]), [op[5]] * n, new=True, count=n):
                 return False
             return all(op[1] + str(i) not in self.used for i in range(n))
         if k == "ref":
@@ -387,7 +385,7 @@ class Mirror:
             if value is None and field not in self.fields[name]:
                 return False
             if not self.own_dicts and self.kind[name][0] == "obj" and name not in self.own \
-                    and self.would_own(self.kind[name][1], [field]):
+                    and self.would_own(self.kind[name][1:], [field]):
                 return False
             # Any live object, also unreachable garbage: CPython reaches it through its probe and
             # holds it in a local for the duration (so if the step cuts its last cycle it dies
@@ -397,7 +395,7 @@ class Mirror:
         if k == "del":
             if op[1] not in self.alive or op[2] in self.fields[op[1]] or self.kind[op[1]][0] != "obj":
                 return False
-            return self.own_dicts or op[1] in self.own or not self.would_own(self.kind[op[1]][1], [op[2]])
+            return self.own_dicts or op[1] in self.own or not self.would_own(self.kind[op[1]][1:], [op[2]])
         if k == "weakref":
             name, target = op[1], op[2]
             if name in self.used or target not in self.alive:
@@ -409,21 +407,19 @@ class Mirror:
             return True
         raise ValueError("unknown op %r" % (op,))
 
-    def type_fin(self, tname):
-        for n in self.alive:
-            k = self.kind[n]
-            if k[0] == "obj" and k[1] == tname:
-                return k[2]
-        return None
+    def live_type(self, cls):
+        """Whether an object of class `cls` = (type, finalizer) is alive (heapd's type, as the
+        harness's class, is forgotten with its last object)."""
+        return any(self.kind[n][0] == "obj" and self.kind[n][1:] == cls for n in self.alive)
 
-    def _keys(self, tname, new=False):
-        if new and self.type_fin(tname) is None:
-            self.keys[tname] = [30, set()]     # a new class: new shared keys
-        return self.keys.setdefault(tname, [30, set()])
+    def _keys(self, cls, new=False):
+        if new and not self.live_type(cls):
+            self.keys[cls] = [30, set()]     # a new class: new shared keys
+        return self.keys.setdefault(cls, [30, set()])
 
-    def would_own(self, tname, fields, new=False, count=1):
+    def would_own(self, cls, fields, new=False, count=1):
         """Whether setting `fields` (on `count` new objects if `new`) needs an own dict."""
-        usable, names = (30, set()) if new and self.type_fin(tname) is None else self.keys.get(tname, (30, set()))
+        usable, names = (30, set()) if new and not self.live_type(cls) else self.keys.get(cls, (30, set()))
         names = set(names)
         for _ in range(count if new else 0):
             usable = usable - 1 if usable > 1 else usable
@@ -439,7 +435,7 @@ class Mirror:
         """3.11 `_PyObject_StoreInstanceAttribute`: intern the name or make the own dict."""
         if self.kind[obj][0] != "obj" or obj in self.own:
             return
-        st = self._keys(self.kind[obj][1])
+        st = self._keys(self.kind[obj][1:])
         if field not in st[1]:
             if st[0] <= 0:
                 self.own.add(obj)
@@ -447,8 +443,8 @@ class Mirror:
             st[0] -= 1
             st[1].add(field)
 
-    def _created(self, tname):
-        st = self._keys(tname, new=True)
+    def _created(self, cls):
+        st = self._keys(cls, new=True)
         if st[0] > 1:
             st[0] -= 1
 
@@ -472,7 +468,7 @@ class Mirror:
     def apply(self, op, res):
         k = op[0]
         if k == "alloc":
-            self._created(op[2])
+            self._created((op[2], op[3]))
             self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
             for f, _ in op[4] if len(op) > 4 else []:
                 self._intern(op[1], f)
@@ -481,7 +477,7 @@ class Mirror:
             prefix, n, tname, fin, field = op[1:6]
             cyclic = op[6] if len(op) > 6 else False
             for i in reversed(range(n)):   # as CPython: tail first, each linked as it is made
-                self._created(tname)
+                self._created((tname, fin))
                 nxt = prefix + str(i + 1) if i + 1 < n else (prefix + "0" if cyclic else None)
                 self._add(prefix + str(i), ("obj", tname, fin), [(field, nxt)] if nxt else [])
                 if i + 1 < n:

@@ -333,7 +333,13 @@ SCENARIOS = [
         link("G0", "w", "w"), link("g", "u", "u"), link("g", "w", "w"), ["del", "g", "zz"],
         expect(refused="no-such-field"), link("g", "n", "n"), unlink("G0", "w"), unref("u", "w", "n"),
         unref("g"), expect(ev_seq=["del:u", "del:w", "del:n"]))),
-    # Issue 14 item 8: __del__ belongs to the class; a type name starts afresh once its objects died.
+    # Issue 14 item 8: __del__ belongs to the class: (type, finalizer) is one class with its own keys;
+    # a class starts afresh once its objects died.
+    Scenario("s53a_finalizer_is_another_class", "Person with and without __del__ are two classes, two key orders", flat(
+        new("P1", True, t="Person"), new("x", True, t="V"), link("P1", "b", "x"), link("P1", "a", "x"),
+        new("P2", t="Person"), new("a2", True, t="V"), new("b2", True, t="V"), link("P2", "a", "a2"),
+        link("P2", "b", "b2"), unref("x", "a2", "b2"), unref("P2"), expect(ev_seq=["del:a2", "del:b2"]),
+        unref("P1"), expect(ev_seq=["del:P1", "del:x"]))),
     Scenario("s53_type_restarts_with_other_finalizer", "a type whose objects all died starts a new class (new key "
              "order), also with the other finalizer flag", flat(
         new("T1", True, t="T"), new("a1", True, t="V"), link("T1", "a", "a1"), link("T1", "b", "a1"), unref("a1"),
