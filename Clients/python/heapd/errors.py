@@ -313,7 +313,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
                 ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
-                DiskFull, NoSuchSnapshot, RendererUnavailable)
+                DiskFull, NoSuchSnapshot, RendererUnavailable, NoSuchField)
     if cls.CODE is not None
 }
 
