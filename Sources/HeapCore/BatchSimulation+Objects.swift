@@ -12,7 +12,8 @@ extension BatchSimulation {
             size: heap.table.size(slot),
             fields: entries.map { (FieldPool.key($0), FieldPool.target($0)) },
             ownDict: r.flags.contains(.ownDict),
-            insertion: heap.ranked(slot) ? entries.sorted { FieldPool.rank($0) < FieldPool.rank($1) }.map(FieldPool.key) : [])
+            insertion: heap.ranked(slot)
+                ? entries.sorted { FieldPool.rank($0) < FieldPool.rank($1) }.map(FieldPool.key) : [])
     }
 
     mutating func incref(_ slot: Slot) {
@@ -136,7 +137,8 @@ extension BatchSimulation {
         let fields = objects[slot]!.fields
         let i =
             objects[slot]!.ownDict
-            ? (fields.firstIndex { $0.key == key } ?? fields.count) : (fields.firstIndex { $0.key >= key } ?? fields.count)
+            ? (fields.firstIndex { $0.key == key } ?? fields.count)
+            : (fields.firstIndex { $0.key >= key } ?? fields.count)
         if i < fields.count && fields[i].key == key {
             let old = fields[i].target
             objects[slot]!.fields[i].target = target

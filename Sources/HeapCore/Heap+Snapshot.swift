@@ -126,7 +126,9 @@ extension Heap {
             var legacyFinalizer: [TypeID: Bool] = [:]
             if version == 1 {
                 for rec in table.records.dropFirst(Int(ObjectTable.reservedSlots)) where rec.flags.contains(.live) {
-                    if legacyFinalizer[rec.type] == nil { legacyFinalizer[rec.type] = rec.flags.contains(.hasFinalizer) }
+                    if legacyFinalizer[rec.type] == nil {
+                        legacyFinalizer[rec.type] = rec.flags.contains(.hasFinalizer)
+                    }
                 }
             }
             for n in 0..<(try r.varint()) {

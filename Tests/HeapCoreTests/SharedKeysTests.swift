@@ -69,7 +69,8 @@ final class SharedKeysTests: HeapTestCase {
         let d = alloc("D")
         let x = alloc("X")
         XCTAssertThrowsError(
-            try heap.set(d, fields: [(name: "f", target: x), (name: "b", target: nil)], data: .some(nil), events: &events)
+            try heap.set(
+                d, fields: [(name: "f", target: x), (name: "b", target: nil)], data: .some(nil), events: &events)
         ) { XCTAssertEqual($0 as? HeapError, .noSuchField(d, field: "b")) }
         XCTAssertEqual(try heap.snapshot(d).fields, [])
         XCTAssertEqual(refcount(x), 1)
@@ -92,7 +93,8 @@ final class SharedKeysTests: HeapTestCase {
         let s = try replayed.openSession()
         let r = try replayed.allocate(AllocationSpec(type: "D"), session: s, events: &e)
         _ = try replayed.apply(.failedDelete(r, field: "b"), events: &e)
-        _ = try replayed.apply(.set(r, fields: [(name: "q", target: r), (name: "b", target: r)], data: nil, size: nil), events: &e)
+        _ = try replayed.apply(
+            .set(r, fields: [(name: "q", target: r), (name: "b", target: r)], data: nil, size: nil), events: &e)
         XCTAssertEqual(try replayed.snapshot(r).fields.map(\.name), ["b", "q"])
         drop(d)
     }
