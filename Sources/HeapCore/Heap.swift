@@ -24,6 +24,9 @@ public struct Heap: Sendable {
     /// `gc.garbage`: each entry holds one reference.
     var garbage: [Slot] = []
     public internal(set) var totalBytes: UInt64 = 0
+    /// Refused `set`s that kept their failed delete's key-table effect (`noSuchField`): a
+    /// batch in which only such ops ran still changed the heap and must be journaled.
+    public internal(set) var failedDeletes = 0
     /// Scratch stack of the deallocation cascade, kept to avoid an allocation per cascade.
     var deallocStack: [(slot: Slot, next: UInt16)] = []
 

@@ -27,6 +27,7 @@ extension HeapOperation {
         case .freeze, .unfreeze, .clearGarbage: return 1
         case .setLease: return 1 + v + 1 + 8
         case .batch(let ops, _, _): return 1 + v + 1 + v + ops.reduce(0) { $0 + $1.encodedSizeBound }
+        case .failedDelete(_, let field): return 1 + v + Self.string(field)
         }
     }
 }
