@@ -6,10 +6,14 @@ extension BatchSimulation {
     mutating func load(_ slot: Slot) {
         guard objects[slot] == nil else { return }
         let r = heap.table.records[Int(slot)]
+        let entries = heap.fieldEntries(slot)
         objects[slot] = SimObject(
             live: r.flags.contains(.live), refcount: r.refcount, reuse: r.reuse, type: r.type,
             size: heap.table.size(slot),
-            fields: heap.fieldEntries(slot).map { (FieldPool.key($0), FieldPool.target($0)) })
+            fields: entries.map { (FieldPool.key($0), FieldPool.target($0)) },
+            ownDict: r.flags.contains(.ownDict),
+            insertion: heap.ranked(slot)
+                ? entries.sorted { FieldPool.rank($0) < FieldPool.rank($1) }.map(FieldPool.key) : [])
     }
 
     mutating func incref(_ slot: Slot) {
@@ -90,22 +94,66 @@ extension BatchSimulation {
         return slot
     }
 
-    // MARK: fields, sorted by key
+    // MARK: fields (`Heap+Fields.swift`)
+
+    func has(_ slot: Slot, _ name: String) -> Bool {
+        guard let k = key(name, of: objects[slot]!.type) else { return false }
+        return objects[slot]!.fields.contains { $0.key == k }
+    }
+
+    mutating func setField(_ slot: Slot, name: String, target: Slot) -> Slot? {
+        let type = objects[slot]!.type
+        let key: UInt32
+        if objects[slot]!.ownDict {
+            key = internKey(name, of: type)
+        } else if let k = sharedKey(name, of: type) {
+            key = k
+        } else {
+            materializeDict(slot)
+            key = internKey(name, of: type)
+        }
+        return storeField(slot, key: key, target: target)
+    }
+
+    mutating func deleteField(_ slot: Slot, name: String) -> Slot? {
+        let type = objects[slot]!.type
+        if objects[slot]!.ownDict {
+            guard let k = key(name, of: type) else { return nil }
+            return removeField(slot, key: k)
+        }
+        if let k = sharedKey(name, of: type) { return removeField(slot, key: k) }
+        materializeDict(slot)
+        return nil
+    }
+
+    mutating func materializeDict(_ slot: Slot) {
+        let o = objects[slot]!
+        objects[slot]!.fields = o.insertion.map { k in (k, o.fields.first { $0.key == k }!.target) }
+        objects[slot]!.insertion = []
+        objects[slot]!.ownDict = true
+    }
 
     mutating func storeField(_ slot: Slot, key: UInt32, target: Slot) -> Slot? {
         let fields = objects[slot]!.fields
-        let i = fields.firstIndex { $0.key >= key } ?? fields.count
+        let i =
+            objects[slot]!.ownDict
+            ? (fields.firstIndex { $0.key == key } ?? fields.count)
+            : (fields.firstIndex { $0.key >= key } ?? fields.count)
         if i < fields.count && fields[i].key == key {
             let old = fields[i].target
             objects[slot]!.fields[i].target = target
             return old
         }
         objects[slot]!.fields.insert((key, target), at: i)
+        if !objects[slot]!.ownDict && objects[slot]!.type != TypeRegistry.permanent {
+            objects[slot]!.insertion.append(key)
+        }
         return nil
     }
 
     mutating func removeField(_ slot: Slot, key: UInt32) -> Slot? {
         guard let i = objects[slot]!.fields.firstIndex(where: { $0.key == key }) else { return nil }
+        objects[slot]!.insertion.removeAll { $0 == key }
         return objects[slot]!.fields.remove(at: i).target
     }
 
@@ -121,6 +169,33 @@ extension BatchSimulation {
     func key(_ name: String, of type: TypeID) -> UInt32? {
         if Int(type) < heap.types.entries.count, let k = heap.types.key(name, of: type) { return k }
         return addedKeys[type]?[name]
+    }
+
+    func sharedState(_ type: TypeID) -> (sharedCount: Int, usable: Int) {
+        if let st = sharedStates[type] { return st }
+        if Int(type) < heap.types.entries.count && !heap.types.entries[Int(type)].name.isEmpty {
+            return heap.types.sharedState(of: type)
+        }
+        return (0, TypeRegistry.sharedKeysMax)
+    }
+
+    /// `TypeRegistry.instanceCreated`.
+    mutating func instanceCreated(_ type: TypeID) {
+        var st = sharedState(type)
+        if st.usable > 1 { st.usable -= 1 }
+        sharedStates[type] = st
+    }
+
+    /// `TypeRegistry.sharedKey`.
+    mutating func sharedKey(_ name: String, of type: TypeID) -> UInt32? {
+        var st = sharedState(type)
+        if let k = key(name, of: type) { return type == TypeRegistry.permanent || Int(k) < st.sharedCount ? k : nil }
+        if type == TypeRegistry.permanent { return internKey(name, of: type) }
+        guard st.usable > 0 else { return nil }
+        st.usable -= 1
+        st.sharedCount += 1
+        sharedStates[type] = st
+        return internKey(name, of: type)
     }
 
     mutating func internKey(_ name: String, of type: TypeID) -> UInt32 {

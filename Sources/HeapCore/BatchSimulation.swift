@@ -17,8 +17,11 @@ struct BatchSimulation {
         var reuse: UInt32
         var type: TypeID
         var size: UInt64
-        /// Sorted by key, as in the field pool.
+        /// In the field pool's order: by key, or insertion order with its own dict.
         var fields: [(key: UInt32, target: Slot)]
+        var ownDict = false
+        /// On shared keys: the keys in the object's insertion order (the pool's ranks).
+        var insertion: [UInt32] = []
     }
 
     let heap: Heap
@@ -36,6 +39,8 @@ struct BatchSimulation {
     var nextFreeSlot: Slot
     var addedTypes: [String: TypeID] = [:]
     var addedKeys: [TypeID: [String: UInt32]] = [:]
+    /// Per type the batch touched: its shared-keys state (`TypeRegistry.Entry`).
+    var sharedStates: [TypeID: (sharedCount: Int, usable: Int)] = [:]
     var freed = 0
 
     init(_ heap: Heap, session: SessionID) {
@@ -87,7 +92,9 @@ struct BatchSimulation {
         }
         try HeapLimits.checkSize(size ?? 0)
         try checkQuota(adding: size ?? 0)
-        let slot = makeObject(type: internType(type), size: size ?? 0)
+        let typeID = internType(type)
+        let slot = makeObject(type: typeID, size: size ?? 0)
+        instanceCreated(typeID)
         heldDelta[slot, default: 0] += 1
         return id(of: slot)
     }
@@ -132,14 +139,17 @@ struct BatchSimulation {
         if objects[slot]!.fields.count == FieldPool.maxFields {
             throw .fieldLimit(id)
         }
+        if t == nil && !has(slot, field) {
+            _ = deleteField(slot, name: field)  // interned all the same (`Heap.set`)
+            throw .noSuchField(id, field: field)
+        }
         incref(slot)
         if let t {
             incref(t)
-            let key = internKey(field, of: objects[slot]!.type)
             incref(t)
-            if let old = storeField(slot, key: key, target: t) { decref(old) }
+            if let old = setField(slot, name: field, target: t) { decref(old) }
             decref(t)
-        } else if let key = key(field, of: objects[slot]!.type), let old = removeField(slot, key: key) {
+        } else if let old = deleteField(slot, name: field) {
             decref(old)
         }
         let after = Int(objects[slot]!.refcount) - 1

@@ -1,7 +1,10 @@
 /// Storage for every object's fields in one flat array, so an object with fields costs no
 /// allocation of its own.
 ///
-/// An entry packs `(key index << 32) | target slot`. An object's entries form one block whose
+/// An entry packs `(rank << 58) | (key index << 32) | target slot`. The rank (6 bits, used by
+/// objects on shared keys only, whose keys are < 30) is the field's place in the object's own
+/// insertion order, which CPython 3.11 keeps beside inline values and uses when it
+/// materialises a dict; key indexes get 26 bits. An object's entries form one block whose
 /// capacity is the power of two at or above its field count; freed blocks are kept on a free list
 /// per size class and reused first. Entries of a block are sorted by key index (the type's
 /// first-use order), which is also the order CPython 3.11 releases attributes in.
@@ -25,8 +28,14 @@ struct FieldPool: Sendable {
         self.freeHeads = freeHeads
     }
 
-    static func pack(key: UInt32, target: Slot) -> Entry { (UInt64(key) << 32) | UInt64(target) }
-    static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) }
+    static func pack(key: UInt32, target: Slot, rank: UInt32 = 0) -> Entry {
+        (UInt64(rank) << 58) | (UInt64(key) << 32) | UInt64(target)
+    }
+    static func key(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 32) & keyMask }
+    static func rank(_ e: Entry) -> UInt32 { UInt32(truncatingIfNeeded: e >> 58) }
+    static func withRank(_ e: Entry, _ rank: UInt32) -> Entry { (e & ~(UInt64(0x3F) << 58)) | (UInt64(rank) << 58) }
+    /// Key indexes per type (a type with this many field names refuses more: `fieldLimit`).
+    static let keyMask: UInt32 = (1 << 26) - 1
     static func target(_ e: Entry) -> Slot { UInt32(truncatingIfNeeded: e) }
 
     static let maxFields = 1 << 16 - 1

@@ -45,7 +45,7 @@ extension Heap {
         updateRefs(young)
         subtractRefs(young)
         // Survivors are promoted now, before any finalizer runs.
-        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, label: label)
+        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, label: label, untrackDicts: g == 2)
         table.countRelabelled(survivors, code: label)
         if g == 2 {
             gc.longLivedPending = 0
@@ -72,8 +72,13 @@ extension Heap {
         }
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
         // unreachable set is still unreachable; nothing to recompute.
-        let collected = relabel(unreachable, code: label)
+        var collected = relabel(unreachable, code: label)
         table.countRelabelled(collected, code: label)
+        // An object's own dict is one more GC object, unreachable with it (only its owner
+        // refers to it) and never older than it (made after it, tracked at gen 0's tail), so
+        // it is in the collected generations too: counted here, as 3.11's `collect()` counts
+        // it. Its place in the lists is not modelled (see Heap+Deallocation.swift's notes).
+        if setAsideFlags.contains(.dictTracked) { collected += trackedDicts(in: unreachable) }
         deleteGarbage(unreachable, old: old, &events)
 
         let elapsed = start.duration(to: clock.now)
@@ -123,11 +128,14 @@ extension Heap {
     /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
     /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
     /// order, still marked collecting; survivors are no longer collecting, labelled with the
-    /// list code of the generation they are promoted to. Returns the survivors' count and the union of the flags of every object set aside (a
+    /// list code of the generation they are promoted to. Returns the survivors' count and the
+    /// union of the flags of every object set aside (a
     /// superset of the unreachable list's: some move back), which tells which later passes
     /// over the unreachable list can have anything to do.
+    /// With `untrackDicts` (a full collection), `untrack_dicts`: a survivor's own dict that is
+    /// empty stops being tracked (it is counted again once it gets a value).
     private mutating func moveUnreachable(
-        _ young: Slot, into unreachable: Slot, label: UInt8
+        _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool
     ) -> (survivors: Int, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = 0
@@ -142,6 +150,7 @@ extension Heap {
                     }
                     v.refs[Int(s)] = GCRefs.notCollecting
                     r.pointee.listCode = label
+                    if untrackDicts && r.pointee.fieldCount == 0 { r.pointee.flags.remove(.dictTracked) }
                     survivors += 1
                     next = r.pointee.gcNext
                 } else {
@@ -241,6 +250,17 @@ extension Heap {
             }
             return n
         }
+    }
+
+    /// Objects of a list that have a tracked dict of their own.
+    func trackedDicts(in head: Slot) -> Int {
+        var n = 0
+        var s = table.records[Int(head)].gcNext
+        while s != head {
+            if table.records[Int(s)].flags.contains(.dictTracked) { n += 1 }
+            s = table.records[Int(s)].gcNext
+        }
+        return n
     }
 
     /// Visits a list in order; `body` may move or free the visited node (not others).

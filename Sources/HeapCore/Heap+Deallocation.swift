@@ -76,6 +76,7 @@ extension Heap {
         let size = table.size(slot)
         types.remove(table.records[Int(slot)].type, size: size)
         totalBytes -= size
+        origins.forget(slot)
         if flags.contains(.hasData) { table.data[slot] = nil }
     }
 

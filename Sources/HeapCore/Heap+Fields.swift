@@ -12,9 +12,14 @@ extension Heap {
         return fieldEntries(slot).map { (types.keyName(FieldPool.key($0), of: type), FieldPool.target($0)) }
     }
 
-    /// Position of `key` in the object's block, or where it would be inserted.
+    /// Position of `key` in the object's block, or where it would be inserted (the end, for an
+    /// object with its own dict, whose fields are in insertion order).
     func fieldPosition(_ slot: Slot, key: UInt32) -> (index: Int, found: Bool) {
         let entries = fieldEntries(slot)
+        if table.records[Int(slot)].flags.contains(.ownDict) {
+            for i in entries.indices where FieldPool.key(entries[i]) == key { return (i - entries.startIndex, true) }
+            return (entries.count, false)
+        }
         var lo = entries.startIndex
         var hi = entries.endIndex
         while lo < hi {
@@ -38,14 +43,16 @@ extension Heap {
     mutating func storeField(_ slot: Slot, key: UInt32, target: Slot) -> Slot? {
         let (i, found) = fieldPosition(slot, key: key)
         let r = table.records[Int(slot)]
-        let entry = FieldPool.pack(key: key, target: target)
         if found {
+            // A replaced value keeps its place in the insertion order (its rank).
             let at = r.fieldsAt + UInt32(i)
             let old = FieldPool.target(fieldPool[at])
-            fieldPool[at] = entry
+            fieldPool[at] = FieldPool.pack(key: key, target: target, rank: FieldPool.rank(fieldPool[at]))
             return old
         }
         let count = Int(r.fieldCount)
+        // A new name comes last in the insertion order.
+        let entry = FieldPool.pack(key: key, target: target, rank: ranked(slot) ? UInt32(count) : 0)
         var at = r.fieldsAt
         if count == 0 || FieldPool.sizeClass(forCount: count + 1) != FieldPool.sizeClass(forCount: count) {
             let newAt = fieldPool.allocateBlock(count: count + 1)
@@ -69,6 +76,14 @@ extension Heap {
         let count = Int(r.fieldCount)
         let at = r.fieldsAt
         let old = FieldPool.target(fieldPool[at + UInt32(i)])
+        if ranked(slot) {
+            // `delete_index_from_values`: the name leaves the insertion order.
+            let gone = FieldPool.rank(fieldPool[at + UInt32(i)])
+            for j in 0..<count where FieldPool.rank(fieldPool[at + UInt32(j)]) > gone {
+                let e = fieldPool[at + UInt32(j)]
+                fieldPool[at + UInt32(j)] = FieldPool.withRank(e, FieldPool.rank(e) - 1)
+            }
+        }
         for j in i..<(count - 1) { fieldPool[at + UInt32(j)] = fieldPool[at + UInt32(j + 1)] }
         if count - 1 == 0 || FieldPool.sizeClass(forCount: count - 1) != FieldPool.sizeClass(forCount: count) {
             var newAt: UInt32 = 0
@@ -81,6 +96,65 @@ extension Heap {
         }
         table.records[Int(slot)].fieldCount = UInt16(count - 1)
         return old
+    }
+
+    /// Whether the object's entries carry insertion ranks: objects on shared keys (weakrefs
+    /// stand for `__slots__` and never get a dict).
+    func ranked(_ slot: Slot) -> Bool {
+        let r = table.records[Int(slot)]
+        return !r.flags.contains(.ownDict) && r.type != TypeRegistry.permanent
+    }
+
+    /// `setattr`: stores `target` under `name` (the reference is already counted by the caller)
+    /// and returns the target it replaced. `_PyObject_StoreInstanceAttribute`: a name that is
+    /// not in the class's shared keys and no longer fits makes the object's own dict first.
+    mutating func setField(_ slot: Slot, name: String, target: Slot) -> Slot? {
+        let type = table.records[Int(slot)].type
+        let key: UInt32
+        if table.records[Int(slot)].flags.contains(.ownDict) {
+            key = types.internKey(name, of: type)
+        } else if let k = types.sharedKey(name, of: type) {
+            key = k
+        } else {
+            materializeDict(slot)
+            key = types.internKey(name, of: type)
+        }
+        // `MAINTAIN_TRACKING`: a dict starts being tracked when it gets a tracked value (every
+        // heap object is one).
+        if table.records[Int(slot)].flags.contains(.ownDict) { table.records[Int(slot)].flags.insert(.dictTracked) }
+        return storeField(slot, key: key, target: target)
+    }
+
+    /// `delattr`: removes the field `name` and returns its target, or nil (and changes no
+    /// field) if the object has none. As 3.11's `_PyObject_StoreInstanceAttribute` with a NULL
+    /// value, the name is first interned in the shared keys, or, when it does not fit, the
+    /// object's own dict is made (CPYTHON-GC.md §4.1 step 5): a failed delete still does that.
+    mutating func deleteField(_ slot: Slot, name: String) -> Slot? {
+        let type = table.records[Int(slot)].type
+        if table.records[Int(slot)].flags.contains(.ownDict) {
+            guard let key = types.key(name, of: type) else { return nil }
+            return removeField(slot, key: key)
+        }
+        if let key = types.sharedKey(name, of: type) { return removeField(slot, key: key) }
+        materializeDict(slot)
+        return nil
+    }
+
+    /// `make_dict_from_instance_attributes` + the resize of the first insertion: the object's
+    /// fields move to its own dict, in its own insertion order. The dict is tracked if it has a
+    /// value.
+    mutating func materializeDict(_ slot: Slot) {
+        let r = table.records[Int(slot)]
+        var flags: ObjectFlags = [.ownDict]
+        if r.fieldCount > 0 {
+            let at = r.fieldsAt
+            let byRank = (0..<UInt32(r.fieldCount)).map { fieldPool[at + $0] }.sorted {
+                FieldPool.rank($0) < FieldPool.rank($1)
+            }
+            for (j, e) in byRank.enumerated() { fieldPool[at + UInt32(j)] = FieldPool.withRank(e, 0) }
+            flags.insert(.dictTracked)
+        }
+        table.records[Int(slot)].flags.formUnion(flags)
     }
 
     /// `tp_clear`: empties the object's fields, dropping each reference in key order (each drop

@@ -23,12 +23,12 @@ extension Heap {
             } else {
                 slots = table.listSlots(generation! == 3 ? ListHead.permanent : ListHead.generation(generation!))
             }
-            var byType: [TypeID: (count: Int, bytes: UInt64)] = [:]
+            var byType: [String: (count: Int, bytes: UInt64)] = [:]
             for s in slots {
-                byType[table.records[Int(s)].type, default: (0, 0)].count += 1
-                byType[table.records[Int(s)].type, default: (0, 0)].bytes += table.size(s)
+                byType[typeName(s), default: (0, 0)].count += 1
+                byType[typeName(s), default: (0, 0)].bytes += table.size(s)
             }
-            rows = byType.map { TypeCount(type: types.name($0.key), count: $0.value.count, bytes: $0.value.bytes) }
+            rows = byType.map { TypeCount(type: $0.key, count: $0.value.count, bytes: $0.value.bytes) }
         }
         return rows.sorted { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : $0.type < $1.type }
     }

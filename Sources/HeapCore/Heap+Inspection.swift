@@ -23,6 +23,8 @@ public struct ObjectInspection: Sendable, Equatable {
     public var finalized: Bool
     /// Weakrefs to this object, newest first (CPython's list order for callback weakrefs).
     public var weakrefs: [ObjectID]
+    /// Where, by which session and when it was allocated (nil: not recorded).
+    public var allocation: AllocationOrigin?
 }
 
 extension Heap {
@@ -55,7 +57,8 @@ extension Heap {
             generation: table.generation(of: slot),
             tracked: true,
             finalized: r.flags.contains(.finalized),
-            weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) })
+            weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) },
+            allocation: origins.origin(of: slot))
     }
 
     /// Ids of the objects whose fields hold `id`, as `gc.get_referrers` lists them: generations
@@ -83,9 +86,14 @@ extension Heap {
     }
 
     /// Type histogram: (type, live count, bytes), largest count first.
+    /// A name with and without a finalizer is two types (classes) but one row.
     public func histogram() -> [(type: String, count: Int, bytes: UInt64)] {
-        types.entries.indices.filter { types.counts[$0] > 0 }
-            .map { (types.entries[$0].name, types.counts[$0], types.bytes[$0]) }
+        var rows: [String: (count: Int, bytes: UInt64)] = [:]
+        for t in types.entries.indices where types.counts[t] > 0 {
+            rows[types.entries[t].name, default: (0, 0)].count += types.counts[t]
+            rows[types.entries[t].name, default: (0, 0)].bytes += types.bytes[t]
+        }
+        return rows.map { ($0.key, $0.value.count, $0.value.bytes) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
     }
 

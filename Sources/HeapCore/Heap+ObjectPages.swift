@@ -13,9 +13,15 @@ public struct ObjectPageEntry: Sendable, Equatable {
     public var generation: Int
 }
 
+/// Which session allocated an object: by id, or by the name it had then.
+public enum AllocatingSession: Sendable, Equatable {
+    case id(SessionID)
+    case name(String)
+}
+
 extension Heap {
     public func objectsPage(
-        after: ObjectID?, generation: Int?, type: String?, limit: Int
+        after: ObjectID?, generation: Int?, type: String?, allocatedBy: AllocatingSession? = nil, limit: Int
     ) -> (objects: [ObjectPageEntry], next: ObjectID?) {
         var slot = ObjectTable.reservedSlots
         if let after, after.slotOrdinal > 0 {
@@ -35,6 +41,7 @@ extension Heap {
             guard r.flags.contains(.live) else { continue }
             if let typeID, r.type != typeID { continue }
             if let generation, table.generation(of: slot) != generation { continue }
+            if let allocatedBy, !allocated(slot, by: allocatedBy) { continue }
             if page.count == limit { return (page, page.last?.id) }
             page.append(
                 ObjectPageEntry(
@@ -42,5 +49,13 @@ extension Heap {
                     refcount: Int(r.refcount), generation: table.generation(of: slot)))
         }
         return (page, nil)
+    }
+
+    private func allocated(_ slot: Slot, by who: AllocatingSession) -> Bool {
+        guard let origin = origins.origin(of: slot) else { return false }
+        switch who {
+        case .id(let id): return origin.session == id
+        case .name(let name): return origin.sessionName == name
+        }
     }
 }

@@ -58,7 +58,10 @@ extension Heap {
         guard spec.type != Self.weakrefType else {
             throw .weakrefTypeReserved
         }
+        // One class per (type, finalizer): `__del__` belongs to the class in CPython.
+        let existing = types.lookup(spec.type, finalizer: spec.finalizer)
         let targets = try resolveFieldTargets(spec.fields)
+        if let t = existing { try checkKeyRoom(t, names: spec.fields.lazy.map(\.name)) }
         let size = spec.size ?? UInt64(spec.data?.count ?? 0)
         try HeapLimits.checkSize(size)
         try checkQuota(adding: size)
@@ -66,13 +69,14 @@ extension Heap {
         // CPython; the references become the fields' own below.
         for t in targets { incref(t) }
         trackAllocation(&events)
+        let type = types.intern(spec.type, finalizer: spec.finalizer)
         let slot = makeObject(
-            type: types.intern(spec.type), size: size, explicitSize: spec.size != nil,
+            type: type, size: size, explicitSize: spec.size != nil,
             data: spec.data, finalizer: spec.finalizer)
+        types.instanceCreated(type)
         recordOrigin(slot, site: spec.site, session: session)
         for (f, t) in zip(spec.fields, targets) {
-            let key = types.internKey(f.name, of: table.records[Int(slot)].type)
-            if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
+            if let replaced = setField(slot, name: f.name, target: t) { decref(replaced, &events) }
         }
         sessions[session]!.take(slot)
         return table.id(of: slot)
@@ -88,6 +92,7 @@ extension Heap {
         try checkSession(session)
         let referent = try resolveLive(id)
         let targets = try resolveFieldTargets(fields)
+        try checkKeyRoom(TypeRegistry.permanent, names: fields.lazy.map(\.name))
         try checkQuota(adding: 0)
         incref(referent)
         for t in targets { incref(t) }
@@ -99,8 +104,7 @@ extension Heap {
         table.records[Int(slot)].flags.insert(.isWeakref)
         if callback { table.records[Int(slot)].flags.insert(.weakrefHasCallback) }
         for (f, t) in zip(fields, targets) {
-            let key = types.internKey(f.name, of: table.records[Int(slot)].type)
-            if let replaced = storeField(slot, key: key, target: t) { decref(replaced, &events) }
+            if let replaced = setField(slot, name: f.name, target: t) { decref(replaced, &events) }
         }
         sessions[session]!.take(slot)
         // The referent may have been collected by the allocation's automatic collection only if
@@ -138,6 +142,15 @@ extension Heap {
     /// Sets or deletes (nil target) fields in the order given, then replaces data and size if
     /// given (`data: .some(nil)` removes the data). Returns the refcount after (0: the object
     /// died because a field it cleared held the last path to it).
+    ///
+    /// Deleting a field the object does not have throws `noSuchField` for the first such name,
+    /// and then the request changes no field, data or size: only the key-table effect of
+    /// CPython 3.11's failed `del obj.name` is kept (the name is interned in the shared keys,
+    /// or the object gets its own dict when it does not fit), as if that `del` ran alone.
+    /// CPython would have applied the setattrs before it, but a refused request changes
+    /// nothing else (SPEC §2.2), and the dry run and journal need one all-or-nothing rule; the
+    /// interning is kept because later field orders depend on it (issue #14 item 5). The
+    /// journal records it as `HeapOperation.failedDelete`.
     @discardableResult
     public mutating func set(
         _ id: ObjectID, fields: [(name: String, target: ObjectID?)],
@@ -161,6 +174,7 @@ extension Heap {
         if table.records[Int(slot)].fieldCount == UInt16(FieldPool.maxFields) {
             throw .fieldLimit(id)
         }
+        try checkKeyRoom(table.records[Int(slot)].type, names: fields.lazy.map(\.name), id: id)
         let newSize: UInt64? =
             size
             ?? (table.records[Int(slot)].flags.contains(.explicitSize)
@@ -170,16 +184,21 @@ extension Heap {
             try checkQuota(adding: newSize - table.size(slot), newObject: false)
         }
 
+        // Last of the checks, so that a request refused for another reason has no effect at all.
+        if let absent = firstAbsentDelete(slot, fields) {
+            _ = deleteField(slot, name: absent)
+            failedDeletes += 1
+            throw .noSuchField(id, field: absent)
+        }
+
         // Held for the duration, as the caller's frame would hold them in Python.
         incref(slot)
         for case let t? in targets { incref(t) }
-        let type = table.records[Int(slot)].type
         for (f, t) in zip(fields, targets) {
             if let t {
-                let key = types.internKey(f.name, of: type)
                 incref(t)
-                if let old = storeField(slot, key: key, target: t) { decref(old, &events) }
-            } else if let key = types.key(f.name, of: type), let old = removeField(slot, key: key) {
+                if let old = setField(slot, name: f.name, target: t) { decref(old, &events) }
+            } else if let old = deleteField(slot, name: f.name) {
                 decref(old, &events)
             }
         }
@@ -209,7 +228,45 @@ extension Heap {
             finalizer: r.flags.contains(.hasFinalizer))
     }
 
+    /// The side effect of a refused `set` whose delete of `field` failed (`noSuchField`), for
+    /// journal replay: the same interning, or own dict, as the refused request made.
+    public mutating func replayFailedDelete(_ id: ObjectID, field: String) throws(HeapError) {
+        let slot = try resolveLive(id)
+        guard fieldTarget(slot, named: field) == nil else { return }
+        _ = deleteField(slot, name: field)
+    }
+
     // MARK: helpers
+
+    /// The first name that `fields` deletes (nil target) while the object does not have it,
+    /// counting the names the request sets before it.
+    func firstAbsentDelete(_ slot: Slot, _ fields: [(name: String, target: ObjectID?)]) -> String? {
+        var setBefore = Set<String>()
+        for f in fields {
+            if f.target != nil {
+                setBefore.insert(f.name)
+            } else if !setBefore.contains(f.name) && fieldTarget(slot, named: f.name) == nil {
+                return f.name
+            } else {
+                setBefore.remove(f.name)
+            }
+        }
+        return nil
+    }
+
+    /// A type's key indexes have 26 bits (`FieldPool.keyMask`): a name that would need one more
+    /// is refused as the object's field limit (tens of millions of names on one type).
+    func checkKeyRoom(_ type: TypeID, names: some Sequence<String>, id: ObjectID? = nil) throws(HeapError) {
+        var count = types.entries[Int(type)].keys.count
+        guard count + FieldPool.maxFields >= Int(FieldPool.keyMask) else { return }
+        for n in names where types.key(n, of: type) == nil {
+            count += 1
+            if count > Int(FieldPool.keyMask) {
+                if let id { throw .fieldLimit(id) }
+                throw .tooManyFields(limit: FieldPool.maxFields)
+            }
+        }
+    }
 
     func resolveFieldTargets(_ fields: [(name: String, target: ObjectID)]) throws(HeapError) -> [Slot] {
         guard fields.count <= FieldPool.maxFields else {

@@ -6,7 +6,11 @@
 /// daemon's flags set them.
 extension Heap {
     static let snapshotMagic: [UInt8] = Array("HEAPSNAP".utf8)
-    static let snapshotVersion: UInt32 = 1
+    /// 2 adds, per type, its shared-keys state (shared key count, `dk_usable`) and finalizer
+    /// flag; per-object state (own dict, dict tracked, insertion ranks) is in the records and
+    /// field entries. Version 1 is still read (see `upgradeVersion1`).
+    /// 3: allocation origins and the clock after the rest; 2: shared-keys state per type.
+    static let snapshotVersion: UInt32 = 3
 
     public struct SnapshotError: Error, CustomStringConvertible {
         public let reason: String
@@ -66,6 +70,8 @@ extension Heap {
             w.varint(UInt64(e.keys.count))
             for k in e.keys { w.string(k) }
             w.int(types.counts[i]); w.varint(types.bytes[i])
+            w.varint(UInt64(e.sharedCount)); w.varint(UInt64(e.usable))
+            w.u8(e.finalizer ? 1 : 0)
         }
         w.bool(gc.enabled)
         for t in gc.thresholds { w.int(t) }
@@ -95,6 +101,8 @@ extension Heap {
         for (name, slot) in roots.sorted(by: { $0.key < $1.key }) { w.string(name); w.varint(UInt64(slot)) }
         w.raw(garbage)
         w.varint(totalBytes)
+        w.u32(clock)
+        origins.encode(into: &w)
     }
 
     /// Rebuilds a heap from a snapshot. Throws on a truncated or foreign snapshot, and on one
@@ -102,12 +110,13 @@ extension Heap {
     /// its checksums must be refused, never trap later.
     public init(snapshot r: inout BinaryReader, limits: HeapLimits = HeapLimits()) throws {
         self.init(limits: limits)
+        var version: UInt32 = 0
         do {
             guard Array(try r.take(8)) == Self.snapshotMagic else {
                 throw SnapshotError(reason: "not a heapd snapshot")
             }
-            let version = try r.u32()
-            guard version == Self.snapshotVersion else {
+            version = try r.u32()
+            guard (1...Self.snapshotVersion).contains(version) else {
                 throw SnapshotError(reason: "snapshot version \(version) is not \(Self.snapshotVersion)")
             }
             let stride = try r.u32()
@@ -135,31 +144,55 @@ extension Heap {
                 throw SnapshotError(reason: "snapshot is inconsistent: the weakref lists do not match the referents")
             }
             types = TypeRegistry()
+            // Version 1 kept no finalizer per type: each type takes its first live object's.
+            var legacyFinalizer: [TypeID: Bool] = [:]
+            if version == 1 {
+                for rec in table.records.dropFirst(Int(ObjectTable.reservedSlots)) where rec.flags.contains(.live) {
+                    if legacyFinalizer[rec.type] == nil {
+                        legacyFinalizer[rec.type] = rec.flags.contains(.hasFinalizer)
+                    }
+                }
+            }
             for n in 0..<(try r.varint()) {
                 let name = try r.string()
-                let keys = try r.varint()
+                var keys: [String] = []
+                for _ in 0..<(try r.varint()) { keys.append(try r.string()) }
+                let count = try r.int()
+                let bytes = try r.varint()
+                var shared = UInt64(keys.count)
+                // Version 1 kept no shared-keys state and no object had its own dict: every name
+                // is shared; `dk_usable` as if the live objects were all the instances ever made,
+                // made before any name (an estimate: the real history is gone).
+                var usable = UInt64(max(0, max(1, TypeRegistry.sharedKeysMax - count) - keys.count))
+                var finalizer = legacyFinalizer[TypeID(n)] ?? false
+                if version >= 2 {
+                    shared = try r.varint()
+                    usable = try r.varint()
+                    let fin = try r.u8()
+                    guard shared <= UInt64(keys.count), shared <= UInt64(TypeRegistry.sharedKeysMax),
+                        usable <= UInt64(TypeRegistry.sharedKeysMax), fin <= 1
+                    else {
+                        throw SnapshotError(reason: "snapshot gives type '\(name)' a bad shared-keys state")
+                    }
+                    finalizer = fin == 1
+                }
                 guard !name.isEmpty else {
                     // The place of a type forgotten with its last object: kept so later type
                     // indexes stay where they were.
                     types.restoreForgotten()
-                    for _ in 0..<keys { _ = try r.string() }
-                    _ = try r.int()
-                    _ = try r.varint()
                     continue
                 }
-                guard let t = types.restoreNamed(name), t == n else {
+                guard let t = types.restoreNamed(name, finalizer: finalizer), t == n else {
                     throw SnapshotError(reason: "snapshot names type '\(name)' twice")
                 }
-                for k in 0..<keys {
-                    let key = try r.string()
+                for (k, key) in keys.enumerated() {
                     guard types.internKey(key, of: t) == k else {
                         throw SnapshotError(reason: "snapshot names field '\(key)' of type '\(name)' twice")
                     }
                 }
-                let count = try r.int()
-                let bytes = try r.varint()
                 guard count >= 0 else { throw SnapshotError(reason: "snapshot gives type '\(name)' \(count) objects") }
                 types.restoreCounts(t, count: count, bytes: bytes)
+                types.restoreShared(t, sharedCount: Int(shared), usable: Int(usable))
             }
             // Types left without objects are forgotten by the next operation, as they would
             // have been in the heap that wrote the snapshot.
@@ -203,11 +236,40 @@ extension Heap {
             for _ in 0..<(try r.varint()) { roots[try r.string()] = try Self.slot(&r) }
             garbage = try r.raw(Slot.self)
             totalBytes = try r.varint()
+            if version >= 3 {
+                clock = try r.u32()
+                let slots = table.records.count
+                let records = table.records
+                guard
+                    let restored = try AllocationOrigins.decode(
+                        &r, slotCount: slots, isLive: { Int($0) >= Int(ObjectTable.reservedSlots) && records[Int($0)].flags.contains(.live) })
+                else { throw SnapshotError(reason: "snapshot is inconsistent: allocation origins") }
+                origins = restored
+            }
         } catch let e as BinaryReader.Truncated {
             throw SnapshotError(reason: "snapshot is truncated: \(e)")
         }
         guard r.isAtEnd else { throw SnapshotError(reason: "snapshot has \(r.remaining) bytes after its end") }
+        if version == 1 { upgradeVersion1() }
         try validateRestored()
+    }
+
+    /// A version 1 heap: each object's insertion order taken to be its key order (ranks). (A
+    /// version 1 type whose objects mixed finalizers stays one type, named by its first object.)
+    private mutating func upgradeVersion1() {
+        for s in Int(ObjectTable.reservedSlots)..<table.records.count {
+            let r = table.records[s]
+            guard r.flags.contains(.live), Int(r.type) < types.entries.count else { continue }
+            guard ranked(Slot(s)), Int(r.fieldsAt) + Int(r.fieldCount) <= fieldPool.entries.count else { continue }
+            if Int(r.fieldCount) > TypeRegistry.sharedKeysMax {
+                // More names than 3.11's shared keys hold: this object would have its own dict.
+                table.records[s].flags.formUnion([.ownDict, .dictTracked])
+                continue
+            }
+            for i in 0..<UInt32(r.fieldCount) {
+                fieldPool[r.fieldsAt + i] = FieldPool.withRank(fieldPool[r.fieldsAt + i], i)
+            }
+        }
     }
 
     /// A slot number as read, refused if it cannot be one (a damaged file must not trap here).

@@ -41,17 +41,34 @@ extension Heap {
             let capacity = 1 << FieldPool.sizeClass(forCount: Int(r.fieldCount))
             guard start + capacity <= entries.count else { throw refuse("slot \(s)'s fields lie outside the pool") }
             let keys = types.entries[Int(r.type)].keys.count
+            let ownDict = r.flags.contains(.ownDict)
+            // Shared keys: sorted by key, ranks a permutation of 0..<count. Own dict: insertion
+            // order, so keys only distinct, ranks 0.
+            let sharedLimit = r.type == TypeRegistry.permanent ? keys : types.entries[Int(r.type)].sharedCount
             var previousKey: Int64 = -1
+            var seenKeys = Set<UInt32>()
+            var ranks: UInt64 = 0
             for i in start..<start + capacity {
                 guard !usedEntries[i] else { throw refuse("slot \(s)'s fields overlap another object's") }
                 usedEntries[i] = true
                 guard i < start + Int(r.fieldCount) else { continue }
                 let key = FieldPool.key(entries[i])
+                let rank = FieldPool.rank(entries[i])
                 let target = FieldPool.target(entries[i])
-                guard Int(key) < keys, Int64(key) > previousKey else { throw refuse("slot \(s) has field key \(key)") }
+                let inOrder = ownDict ? seenKeys.insert(key).inserted && rank == 0 : Int64(key) > previousKey
+                guard Int(key) < (ownDict ? keys : sharedLimit), inOrder else {
+                    throw refuse("slot \(s) has field key \(key)")
+                }
                 previousKey = Int64(key)
+                if !ownDict && r.type != TypeRegistry.permanent { ranks |= 1 << UInt64(min(rank, 63)) }
                 guard isLiveObject(target) else { throw refuse("slot \(s) has a field pointing at slot \(target)") }
             }
+            if !ownDict && r.type != TypeRegistry.permanent
+                && (Int(r.fieldCount) > TypeRegistry.sharedKeysMax || ranks != (1 << UInt64(r.fieldCount)) - 1)
+            {
+                throw refuse("slot \(s)'s field ranks are not 0..<\(r.fieldCount)")
+            }
+            if r.flags.contains(.dictTracked) && !ownDict { throw refuse("slot \(s) has a tracked dict it lacks") }
         }
         guard live == table.liveCount else { throw refuse("\(table.liveCount) live objects announced, \(live) found") }
         guard perType == types.counts else { throw refuse("the per-type object counts do not match the objects") }

@@ -24,6 +24,9 @@ public struct Heap: Sendable {
     /// `gc.garbage`: each entry holds one reference.
     var garbage: [Slot] = []
     public internal(set) var totalBytes: UInt64 = 0
+    /// Refused `set`s that kept their failed delete's key-table effect (`noSuchField`): a
+    /// batch in which only such ops ran still changed the heap and must be journaled.
+    public internal(set) var failedDeletes = 0
     /// Where and when each live object was allocated.
     var origins = AllocationOrigins()
     /// The wall clock in seconds since 1970, as the daemon last set it (`tick`): the allocation

@@ -10,6 +10,10 @@ public enum HeapError: Error, Equatable, Sendable {
     case noSuchObject(ObjectID, Absence)
     case referenceNotHeld(ObjectID)
     case noSuchRoot(String)
+    /// `set` deleted (null) field `field`, which the object does not have. As CPython 3.11's
+    /// failed `del obj.field`, the name is still interned in the type's shared keys (or the
+    /// object gets its own dict when the name no longer fits); nothing else changed.
+    case noSuchField(ObjectID, field: String)
 
     // MARK: arguments the core itself checks
     case emptyTypeName
@@ -65,6 +69,7 @@ extension HeapError: CustomStringConvertible {
         case .noSuchObject(let id, .neverExisted): return "object \(id) does not exist"
         case .referenceNotHeld(let id): return "this session holds no reference to object \(id)"
         case .noSuchRoot(let name): return "no root named '\(name)'"
+        case .noSuchField(let id, let field): return "object \(id) has no field '\(field)'"
         case .emptyTypeName: return "empty type name"
         case .weakrefTypeReserved: return "type 'weakref' is reserved"
         case .emptyFieldName: return "empty field name"

@@ -55,6 +55,10 @@ extension HeapOperation {
             w.u8(18); w.varint(s.raw); w.bool(atomic)
             w.varint(UInt64(ops.count))
             for op in ops { op.encode(into: &w) }
+        case .failedDelete(let id, let field):
+            w.u8(19); w.varint(id.raw); w.string(field)
+        case .tick(let seconds):
+            w.u8(22); w.u32(seconds)
         }
     }
 
@@ -140,6 +144,7 @@ extension HeapOperation {
             var ops: [BatchOp] = []
             for _ in 0..<(try count(&r)) { ops.append(try BatchOp.decode(from: &r)) }
             return .batch(ops, atomic: atomic, session: s)
+        case 19: return .failedDelete(try object(&r), field: try r.string())
         case 22: return .tick(try r.u32())
         default: throw DecodingError(reason: "unknown operation tag \(tag)")
         }

@@ -28,6 +28,7 @@ extension HeapOperation {
         case .tick: return 5
         case .setLease: return 1 + v + 1 + 8
         case .batch(let ops, _, _): return 1 + v + 1 + v + ops.reduce(0) { $0 + $1.encodedSizeBound }
+        case .failedDelete(_, let field): return 1 + v + Self.string(field)
         }
     }
 }

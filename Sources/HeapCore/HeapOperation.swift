@@ -25,6 +25,9 @@ public enum HeapOperation: Sendable {
     /// An `apply` batch, journaled whole (with its `$k` arguments as given): replay runs it
     /// through the same code, with the same deferred collection.
     case batch([BatchOp], atomic: Bool, session: SessionID)
+    /// What a refused `set` kept (`HeapError.noSuchField`): the failed delete's interning of
+    /// `field` in the type's keys, or the object's own dict (CPython 3.11's failed `del`).
+    case failedDelete(ObjectID, field: String)
     /// The daemon's clock moved on (seconds since 1970): allocations from here on record it.
     case tick(UInt32)
 }
@@ -103,6 +106,9 @@ extension Heap {
             return .done
         case .batch(let ops, let atomic, let s):
             return .batch(try applyBatch(ops, atomic: atomic, session: s, events: &events))
+        case .failedDelete(let id, let field):
+            try replayFailedDelete(id, field: field)
+            return .done
         case .tick(let seconds):
             setClock(seconds)
             return .done

@@ -14,6 +14,13 @@ struct ObjectFlags: OptionSet, Sendable {
     static let hasData = ObjectFlags(rawValue: 1 << 5)
     /// Some weakref points at this object (its list lives in a side table).
     static let hasWeakrefs = ObjectFlags(rawValue: 1 << 6)
+    /// The object has its own `__dict__` (CPython materialised one when a name no longer fit
+    /// the class's shared keys): its fields sit in the pool in insertion order, not key order,
+    /// and the dict is one more GC object (CPYTHON-GC.md §4.1 step 5).
+    static let ownDict = ObjectFlags(rawValue: 1 << 7)
+    /// That dict is GC-tracked: it got a value once, and no full collection found it empty
+    /// since (`MAINTAIN_TRACKING`, `untrack_dicts`). `collect` counts it with its owner.
+    static let dictTracked = ObjectFlags(rawValue: 1 << 8)
     static let explicitSize = ObjectFlags(rawValue: 1 << 9)
     /// `size` did not fit 32 bits and lives in a side table.
     static let bigSize = ObjectFlags(rawValue: 1 << 10)

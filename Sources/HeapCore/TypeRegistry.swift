@@ -3,6 +3,10 @@ typealias TypeID = UInt32
 
 /// Interned type names and, per type, the table of field names in first-use order.
 ///
+/// A type is a (name, finalizer) pair: in CPython `__del__` belongs to the class, so objects of
+/// one name with and without a finalizer are two classes with two shared-keys tables (as the
+/// differential harness builds them). Both show under the one name (histogram rows merge).
+///
 /// CPython 3.11 keeps instance attributes in a class-wide shared-keys table and releases them in
 /// that table's order when an instance dies (CPYTHON-GC.md §4.1 step 5). Each type here keeps the
 /// same table; an object's fields store the key's index and stay sorted by it, so releasing them
@@ -10,16 +14,32 @@ typealias TypeID = UInt32
 struct TypeRegistry: Sendable {
     struct Entry: Sendable {
         let name: String
+        /// Every field name used on the type, by key index. The first `sharedCount` are the
+        /// class's shared keys; later ones were only ever used by objects with their own dict.
         var keys: [String] = []
         var keyIndex: [String: UInt32] = [:]
+        /// How many of `keys` are in CPython's shared-keys table.
+        var sharedCount = 0
+        /// The shared-keys table's `dk_usable`: starts at `sharedKeysMax`, drops by one per new
+        /// shared name and per instance created (down to 1); at 0 no new name fits ever again.
+        var usable = TypeRegistry.sharedKeysMax
+        /// Whether the type (class) has `__del__`: part of its identity.
+        var finalizer = false
     }
+
+    /// `SHARED_KEYS_MAX_SIZE` (3.11 `Include/internal/pycore_dict.h`).
+    static let sharedKeysMax = 30
 
     private(set) var entries: [Entry] = []
     /// Live objects of each type and the bytes they account for (the type histogram); kept
     /// apart from `entries` so the per-object update touches one flat array.
     private(set) var counts: [Int] = []
     private(set) var bytes: [UInt64] = []
-    private var index: [String: TypeID] = [:]
+    struct Key: Hashable, Sendable {
+        let name: String
+        let finalizer: Bool
+    }
+    private var index: [Key: TypeID] = [:]
     /// Types whose last live object died during the current operation; `forgetUnused` forgets
     /// those still without objects when the operation ends.
     private var unused: [TypeID] = []
@@ -32,8 +52,9 @@ struct TypeRegistry: Sendable {
     /// the free ids: at most the live objects' distinct types + 1.
     var liveTypeCount: Int { index.count }
 
-    mutating func intern(_ name: String) -> TypeID {
-        if let id = index[name] { return id }
+    mutating func intern(_ name: String, finalizer: Bool = false) -> TypeID {
+        let key = Key(name: name, finalizer: finalizer)
+        if let id = index[key] { return id }
         let id: TypeID
         if let reused = free.popLast() {
             id = reused
@@ -41,7 +62,8 @@ struct TypeRegistry: Sendable {
         } else {
             id = appendEntry(name)
         }
-        index[name] = id
+        entries[Int(id)].finalizer = finalizer
+        index[key] = id
         return id
     }
 
@@ -67,7 +89,7 @@ struct TypeRegistry: Sendable {
         // In id order, so that a heap restored from a snapshot (which lists every type without
         // objects as unused) reuses the same ids as the heap that wrote it.
         for t in Set(unused).sorted() where counts[Int(t)] == 0 && !entries[Int(t)].name.isEmpty {
-            index[entries[Int(t)].name] = nil
+            index[Key(name: entries[Int(t)].name, finalizer: entries[Int(t)].finalizer)] = nil
             entries[Int(t)] = Entry(name: "")
             free.append(t)
         }
@@ -76,10 +98,12 @@ struct TypeRegistry: Sendable {
 
     /// A snapshot's type, at the next id (a restore lists types in id order, so the ids held
     /// free by placeholders before it must not be reused for it). Nil if the name came before.
-    mutating func restoreNamed(_ name: String) -> TypeID? {
-        guard index[name] == nil else { return nil }
+    mutating func restoreNamed(_ name: String, finalizer: Bool) -> TypeID? {
+        let key = Key(name: name, finalizer: finalizer)
+        guard index[key] == nil else { return nil }
         let id = appendEntry(name)
-        index[name] = id
+        entries[Int(id)].finalizer = finalizer
+        index[key] = id
         return id
     }
 
@@ -88,12 +112,45 @@ struct TypeRegistry: Sendable {
         free.append(appendEntry(""))
     }
 
-    func lookup(_ name: String) -> TypeID? { index[name] }
+    func lookup(_ name: String, finalizer: Bool = false) -> TypeID? { index[Key(name: name, finalizer: finalizer)] }
 
     func name(_ type: TypeID) -> String { entries[Int(type)].name }
 
     /// The key index of a field name, if any object of the type ever used it.
     func key(_ name: String, of type: TypeID) -> UInt32? { entries[Int(type)].keyIndex[name] }
+
+    /// `init_inline_values`: each instance created takes one from `dk_usable` while it is > 1.
+    mutating func instanceCreated(_ type: TypeID) {
+        if entries[Int(type)].usable > 1 { entries[Int(type)].usable -= 1 }
+    }
+
+    /// `insert_into_dictkeys`: the shared key index of `name`, interning it if the table has
+    /// room; nil when it is not shared and no longer fits (the object then needs its own dict).
+    /// Type `weakref` has no limit: heapd's weakref fields stand for `__slots__`, not a dict.
+    mutating func sharedKey(_ name: String, of type: TypeID) -> UInt32? {
+        if let k = entries[Int(type)].keyIndex[name] {
+            return type == Self.permanent || Int(k) < entries[Int(type)].sharedCount ? k : nil
+        }
+        if type == Self.permanent { return internKey(name, of: type) }
+        guard entries[Int(type)].usable > 0 else { return nil }
+        // While names still fit, every interned name is shared (own dicts only start once
+        // `usable` is 0, which lasts), so the new key index is `sharedCount`.
+        entries[Int(type)].usable -= 1
+        entries[Int(type)].sharedCount += 1
+        return internKey(name, of: type)
+    }
+
+    func finalizer(of type: TypeID) -> Bool { entries[Int(type)].finalizer }
+
+    func sharedState(of type: TypeID) -> (sharedCount: Int, usable: Int) {
+        (entries[Int(type)].sharedCount, entries[Int(type)].usable)
+    }
+
+    /// A snapshot's shared-keys state for a restored type.
+    mutating func restoreShared(_ type: TypeID, sharedCount: Int, usable: Int) {
+        entries[Int(type)].sharedCount = sharedCount
+        entries[Int(type)].usable = usable
+    }
 
     /// The key index of a field name, adding it to the type's table on first use.
     mutating func internKey(_ name: String, of type: TypeID) -> UInt32 {

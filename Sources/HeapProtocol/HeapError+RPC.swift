@@ -18,6 +18,12 @@ extension HeapError {
                 data: ["id": id.json])
         case .noSuchRoot(let name):
             return RPCError(code: .noSuchRoot, message: "no root named '\(name)'", data: ["name": .string(name)])
+        case .noSuchField(let id, let field):
+            return RPCError(
+                code: .noSuchField,
+                message: "params.fields.\(field): object \(id) has no field '\(field)' to delete; nothing was changed "
+                    + "(the name is interned in its type's field order, as CPython's failed del does)",
+                data: ["id": id.json, "field": .string(field)])
         case .emptyTypeName: return .invalidParams("params.type: must be a non-empty string")
         case .weakrefTypeReserved:
             return .invalidParams("params.type: 'weakref' objects are made by the weakref method")

@@ -33,4 +33,7 @@ extension RPCErrorCode {
     /// `graph` with format "svg": Graphviz's `dot` is not installed where the daemon runs,
     /// failed, or ran too long; `data.reason` says which. The DOT format always works.
     public static let rendererUnavailable = RPCErrorCode(rawValue: -32014)
+    /// `set` deleted a field the object does not have; data {id, field}. Nothing else of the
+    /// request was applied; the name was interned as CPython 3.11's failed `del` interns it.
+    public static let noSuchField = RPCErrorCode(rawValue: -32015)
 }

@@ -30,15 +30,20 @@ extension ParamsReader {
         let args = n.count - 1
         func arity(_ allowed: ClosedRange<Int>) throws(RPCError) {
             guard !allowed.contains(args) else { return }
-            let count = allowed.count == 1 ? "\(allowed.lowerBound)" : "\(allowed.lowerBound) or \(allowed.upperBound)"
+            let count =
+                allowed.count == 1
+                ? "\(allowed.lowerBound)"
+                : "\(allowed.lowerBound) \(allowed.count == 2 ? "or" : "to") \(allowed.upperBound)"
             let noun = allowed.upperBound == 1 ? "argument" : "arguments"
             throw .invalidParams("params.\(label()): \"\(op)\" takes \(count) \(noun), got \(args)")
         }
         switch op {
         case "alloc":
-            try arity(1...2)
-            let size: UInt64? = args == 2 ? try byteCount(n[2], "\(label())[2]") : nil
-            return .alloc(type: try name(n[1], "\(label())[1]"), size: size)
+            // ["alloc", type, size?, site?]: a site after no size takes null for it.
+            try arity(1...3)
+            let size: UInt64? = args >= 2 && !n[2].isNull ? try byteCount(n[2], "\(label())[2]") : nil
+            let site: String? = args == 3 ? try name(n[3], "\(label())[3]") : nil
+            return .alloc(type: try name(n[1], "\(label())[1]"), size: size, site: site)
         case "ref":
             try arity(1...1)
             return .ref(try target(n[1], "\(label())[1]"))

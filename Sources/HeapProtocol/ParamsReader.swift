@@ -51,6 +51,17 @@ public struct ParamsReader {
         return try string(name)
     }
 
+    /// A session as `objects {session}` takes it: its id (an integer) or its name (a string).
+    public func optionalAllocatingSession(_ name: String) throws(RPCError) -> AllocatingSession? {
+        guard let v = value(name), !v.isNull else { return nil }
+        if let raw = v.int64 {
+            guard raw > 0 else { throw .invalidParams("params.\(name): a session id is a positive integer, got \(raw)") }
+            return .id(SessionID(raw: UInt64(raw)))
+        }
+        guard v.string != nil else { throw wrong(name, "a session id (integer) or name (string)", v) }
+        return .name(try string(name))
+    }
+
     public func optionalBool(_ name: String) throws(RPCError) -> Bool? {
         guard let v = value(name), !v.isNull else { return nil }
         guard let b = v.bool else { throw wrong(name, "true or false", v) }

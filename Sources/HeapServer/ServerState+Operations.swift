@@ -26,8 +26,15 @@ extension ServerState {
         _ id: ObjectID, fields: [(name: String, target: ObjectID?)], data: [UInt8]??, size: UInt64?,
         _ events: inout HeapEvents
     ) throws -> Int {
-        try change(.set(id, fields: fields, data: data, size: size)) { heap throws(HeapError) in
-            try heap.set(id, fields: fields, data: data, size: size, events: &events)
+        do {
+            return try change(.set(id, fields: fields, data: data, size: size)) { heap throws(HeapError) in
+                try heap.set(id, fields: fields, data: data, size: size, events: &events)
+            }
+        } catch HeapError.noSuchField(let id, let field) {
+            // Refused, but the name was interned (as CPython's failed `del`): journal that much
+            // (within the room reserved for the `set` record, which is larger).
+            journal?.record(.failedDelete(id, field: field))
+            throw HeapError.noSuchField(id, field: field)
         }
     }
 
@@ -49,8 +56,9 @@ extension ServerState {
         heapChanged()
         let operation = HeapOperation.batch(ops, atomic: atomic, session: session)
         try journal?.reserve(for: operation)
+        let failedDeletes = heap.failedDeletes
         let outcome = try heap.applyBatch(ops, atomic: atomic, session: session, events: &events)
-        if outcome.successes > 0 { journal?.record(operation) }
+        if outcome.successes > 0 || heap.failedDeletes != failedDeletes { journal?.record(operation) }
         return outcome
     }
 

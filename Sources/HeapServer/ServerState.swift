@@ -1,3 +1,4 @@
+import Glibc
 import HeapCore
 import HeapProtocol
 import JSONRPC
@@ -83,6 +84,19 @@ struct ServerState: Sendable {
         try journal?.reserve(for: op)
     }
 
+    /// Sets the heap's clock (what allocations record as their time) to the wall clock's second,
+    /// journaled as a `tick` before the change, so replay gives objects the same times. At most
+    /// one tick a second; on a full disk the tick is skipped (times stay a little stale).
+    private mutating func advanceClock() {
+        let now = UInt32(clamping: time(nil))
+        guard now != heap.clock else { return }
+        guard let journal else { return heap.setClock(now) }
+        let tick = HeapOperation.tick(now)
+        guard (try? journal.reserve(for: tick)) != nil else { return }
+        heap.setClock(now)
+        journal.record(tick)
+    }
+
     /// Runs one change of the heap and, once it succeeded, records it for persistence: every
     /// change goes through here. Room for the record is reserved first (a full disk refuses the
     /// change before it is applied: once others saw it, it could not be taken back). `op` is
@@ -93,6 +107,7 @@ struct ServerState: Sendable {
     ) throws -> R {
         defer { heap.endOperation() }  // as `Heap.apply` ends one, so replay matches
         heapChanged()
+        advanceClock()
         guard let journal else { return try body(&heap) }
         let operation = op()
         try journal.reserve(for: operation)

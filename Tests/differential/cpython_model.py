@@ -102,12 +102,12 @@ class Model:
         # later object of the name starts a new type with a new key table. The Python
         # equivalent re-creates the class, which gets new shared keys.
         # The old class is kept (a dropped class is cyclic garbage the collector would count).
-        if not any(self.tname.get(n) == tname and p() is not None for n, p in self.probes.items()):
-            for fin_ in (False, True):
-                old = self.classes.pop((tname, fin_), None)
-                if old is not None:
-                    self.retired.append(old)
+        # heapd's type is (name, finalizer), as this class is: each is forgotten on its own.
         key = (tname, fin)
+        if not any(self.tname.get(n) == key and p() is not None for n, p in self.probes.items()):
+            old = self.classes.pop(key, None)
+            if old is not None:
+                self.retired.append(old)
         c = self.classes.get(key)
         if c is None:
             c = type(tname, (), {"__del__": _del} if fin else {})
@@ -135,7 +135,7 @@ class Model:
     def op_alloc(self, name, tname, fin, fields=()):
         o = self.cls(tname, fin)()
         self._register(name, o, fin, "obj")
-        self.tname[name] = tname
+        self.tname[name] = (tname, fin)
         for f, v in fields:
             setattr(o, f, self.get(v))
             self.present[name].add(f)
@@ -147,7 +147,7 @@ class Model:
         for i in reversed(range(n)):
             o = c()
             self._register(prefix + str(i), o, fin, "obj")
-            self.tname[prefix + str(i)] = tname
+            self.tname[prefix + str(i)] = (tname, fin)
             if prev is not None:
                 setattr(o, field, prev)
                 self.present[prefix + str(i)].add(field)
@@ -202,6 +202,16 @@ class Model:
         else:
             setattr(o, field, self.get(value))
             self.present[name].add(field)
+
+    def op_del(self, name, field):
+        """`del o.field` of a field the object lacks: AttributeError, but 3.11 has interned
+        the name in the class's shared keys first (or made the object's own dict)."""
+        o = self.get(name)
+        try:
+            delattr(o, field)
+        except AttributeError:
+            return {"refused": "no-such-field"}
+        raise AssertionError("del %s.%s succeeded" % (name, field))
 
     def op_weakref(self, name, target, callback, fields=()):
         t = self.get(target)

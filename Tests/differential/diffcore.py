@@ -5,7 +5,8 @@ Operations (JSON lists; names are logical object names, unique within a run):
   ["alloc", name, type, finalizer, [[field, name], ...]?]   session holds 1 reference
   ["chain", prefix, n, type, finalizer, field, cyclic?]     prefix0 -> prefix1 -> ... (head held)
   ["ref", name] / ["unref", name]                           take / drop a session reference
-  ["set", name, field, name|None]                           None deletes the field
+  ["set", name, field, name|None]                           None deletes the field (one it has)
+  ["del", name, field]                                      delete a field it lacks: an error on both sides
   ["weakref", name, target, callback, [[cN, name], ...]?]   weakref object, held by the session
   ["root", rname, name|None]                                global variable
   ["scope_enter"] ["scope_exit"]                            a function frame: its locals go on exit
@@ -216,6 +217,12 @@ class HeapdSide:
         elif kind == "set":
             name, field, value = op[1:4]
             c.call("set", id=self.ids[name], fields={field: None if value is None else self.ids[value]})
+        elif kind == "del":
+            try:
+                c.call("set", id=self.ids[op[1]], fields={op[2]: None})
+                res["refused"] = "none"
+            except heapd.HeapdError as e:
+                res["refused"] = "no-such-field" if e.code == -32015 else "code %s" % e.code
         elif kind == "weakref":
             name, target, cb = op[1:4]
             fields = op[4] if len(op) > 4 else []
@@ -311,9 +318,15 @@ class Mirror:
     """What the driver knows of the logical heap; decides which operations are meaningful
     (the same on both sides, so shrinking can drop operations freely)."""
 
-    def __init__(self):
+    def __init__(self, own_dicts=True):
         self.kind = {}           # name -> ("obj", type, fin) | ("weakref", target, cb)
-        self.typefin = {}        # type -> finalizer flag (a type name has one CPython class)
+        # 3.11's shared keys per type (CPYTHON-GC.md §4.1 step 5): type -> [dk_usable, names].
+        # Without `own_dicts`, ops that would give an object its own dict are not generated:
+        # heapd counts such a dict in collect() but does not model its place in the
+        # generation lists (a documented deviation), which random runs could reach.
+        self.keys = {}
+        self.own = set()         # objects with their own dict
+        self.own_dicts = own_dicts
         self.alive = set()
         self.held = collections.Counter()
         self.roots = {}
@@ -339,12 +352,17 @@ class Mirror:
         k = op[0]
         if k == "alloc":
             name, tname, fin = op[1], op[2], op[3]
-            if name in self.used or self.typefin.get(tname, fin) != fin:
+            if name in self.used:
                 return False
-            return all(v in self.alive for _, v in (op[4] if len(op) > 4 else []))
+            fields = op[4] if len(op) > 4 else []
+            if not self.own_dicts and self.would_own((tname, fin), [f for f, _ in fields], new=True):
+                return False
+            return all(v in self.alive for _, v in fields)
         if k == "chain":
             n = op[2]
-            if n < 1 or self.typefin.get(op[3], op[4]) != op[4]:
+            if n < 1:
+                return False
+            if not self.own_dicts and self.would_own((op[3], op[4]), [op[5]] * n, new=True, count=n):
                 return False
             return all(op[1] + str(i) not in self.used for i in range(n))
         if k == "ref":
@@ -363,11 +381,21 @@ class Mirror:
                 return False
             if self.kind[name][0] == "obj" and field in WREF_FIELDS:
                 return False
+            # Deleting a field the object lacks is the `del` op (an error on both sides).
+            if value is None and field not in self.fields[name]:
+                return False
+            if not self.own_dicts and self.kind[name][0] == "obj" and name not in self.own \
+                    and self.would_own(self.kind[name][1:], [field]):
+                return False
             # Any live object, also unreachable garbage: CPython reaches it through its probe and
             # holds it in a local for the duration (so if the step cuts its last cycle it dies
             # when the step ends); heapd's `set` holds the object and the new target for the
             # request in the same way (Heap+Objects.swift `set`: incref ... decref).
             return True
+        if k == "del":
+            if op[1] not in self.alive or op[2] in self.fields[op[1]] or self.kind[op[1]][0] != "obj":
+                return False
+            return self.own_dicts or op[1] in self.own or not self.would_own(self.kind[op[1]][1:], [op[2]])
         if k == "weakref":
             name, target = op[1], op[2]
             if name in self.used or target not in self.alive:
@@ -378,6 +406,47 @@ class Mirror:
         if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto"):
             return True
         raise ValueError("unknown op %r" % (op,))
+
+    def live_type(self, cls):
+        """Whether an object of class `cls` = (type, finalizer) is alive (heapd's type, as the
+        harness's class, is forgotten with its last object)."""
+        return any(self.kind[n][0] == "obj" and self.kind[n][1:] == cls for n in self.alive)
+
+    def _keys(self, cls, new=False):
+        if new and not self.live_type(cls):
+            self.keys[cls] = [30, set()]     # a new class: new shared keys
+        return self.keys.setdefault(cls, [30, set()])
+
+    def would_own(self, cls, fields, new=False, count=1):
+        """Whether setting `fields` (on `count` new objects if `new`) needs an own dict."""
+        usable, names = (30, set()) if new and not self.live_type(cls) else self.keys.get(cls, (30, set()))
+        names = set(names)
+        for _ in range(count if new else 0):
+            usable = usable - 1 if usable > 1 else usable
+        for f in fields:
+            if f not in names:
+                if usable <= 0:
+                    return True
+                usable -= 1
+                names.add(f)
+        return False
+
+    def _intern(self, obj, field):
+        """3.11 `_PyObject_StoreInstanceAttribute`: intern the name or make the own dict."""
+        if self.kind[obj][0] != "obj" or obj in self.own:
+            return
+        st = self._keys(self.kind[obj][1:])
+        if field not in st[1]:
+            if st[0] <= 0:
+                self.own.add(obj)
+                return
+            st[0] -= 1
+            st[1].add(field)
+
+    def _created(self, cls):
+        st = self._keys(cls, new=True)
+        if st[0] > 1:
+            st[0] -= 1
 
     def reachable(self):
         seen = set()
@@ -399,16 +468,22 @@ class Mirror:
     def apply(self, op, res):
         k = op[0]
         if k == "alloc":
-            self.typefin[op[2]] = op[3]
+            self._created((op[2], op[3]))
             self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
+            for f, _ in op[4] if len(op) > 4 else []:
+                self._intern(op[1], f)
             self._take(op[1])
         elif k == "chain":
             prefix, n, tname, fin, field = op[1:6]
             cyclic = op[6] if len(op) > 6 else False
-            self.typefin[tname] = fin
-            for i in range(n):
+            for i in reversed(range(n)):   # as CPython: tail first, each linked as it is made
+                self._created((tname, fin))
                 nxt = prefix + str(i + 1) if i + 1 < n else (prefix + "0" if cyclic else None)
                 self._add(prefix + str(i), ("obj", tname, fin), [(field, nxt)] if nxt else [])
+                if i + 1 < n:
+                    self._intern(prefix + str(i), field)
+            if cyclic:
+                self._intern(prefix + str(n - 1), field)
             self._take(prefix + "0")
         elif k == "ref":
             self._take(op[1])
@@ -421,7 +496,9 @@ class Mirror:
                 self.held[name] -= 1
                 if self.held[name] == 0:
                     del self.held[name]
-        elif k == "set":
+        elif k in ("set", "del"):
+            self._intern(op[1], op[2])
+        if k == "set":
             if op[3] is None:
                 self.fields[op[1]].pop(op[2], None)
             else:
@@ -454,6 +531,8 @@ def compare(op, cp, hd):
     for key in ("ret", "count", "stats"):
         if key in cp and cp[key] != hd.get(key):
             diffs.append("%s: cpython %s, heapd %s" % (key, cp[key], hd.get(key)))
+    if cp.get("refused") != hd.get("refused"):
+        diffs.append("refused: cpython %s, heapd %s" % (cp.get("refused"), hd.get("refused")))
     if "garbage" in cp and cp["garbage"] != hd["garbage"]:
         diffs.append("gc.garbage: cpython %s, heapd %s" % (cp["garbage"], hd["garbage"]))
     if "auto" in cp:
@@ -493,11 +572,11 @@ def check_expect(spec, last_op, cp, hd):
 class Runner:
     """One CPython worker and one heapd, driven in lockstep."""
 
-    def __init__(self, compare_fn=None):
+    def __init__(self, compare_fn=None, own_dicts=False):
         self.compare = compare_fn or compare
         self.cp = CPythonSide()
         self.hd = HeapdSide()
-        self.mirror = Mirror()
+        self.mirror = Mirror(own_dicts)
         self.steps = 0
         self.skipped = 0
         self.collects = 0
@@ -567,7 +646,7 @@ class Runner:
 
 def run_ops(ops):
     """Runs ops on fresh processes; returns (divergence or None, runner stats, finish problems)."""
-    r = Runner()
+    r = Runner(own_dicts=True)   # written scenarios may reach own dicts on purpose
     try:
         div = r.run(ops)
     except Exception:

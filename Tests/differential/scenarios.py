@@ -294,4 +294,56 @@ SCENARIOS = [
         new("T", True), link("T", "me", "T"), wref("WL", "T"), collect(2), wref("W", "T"),
         link("W", "c0", "W"), unref("W", "T"), collect(0, ret=1, ev=[], dead=["W"]),
         collect(2, ret=1, ev_seq=["cb:WL", "del:T"], dead=["T"]))),
+    # Issue 14 item 1: 3.11's shared keys are bounded (CPYTHON-GC.md §4.1 step 5).
+    Scenario("s51_shared_keys_full_new_name", "after 29 instances a new name no longer fits: the object gets its "
+             "own dict and releases in its own insertion order", flat(
+        new("E0", t="E"), new("v0", True, t="V"), link("E0", "b", "v0"), unref("v0"),
+        [new("E%d" % i, t="E") for i in range(1, 40)], new("e", t="E"),
+        new("q1", True, t="V"), new("b1", True, t="V"), new("c1", True, t="V"),
+        link("e", "q", "q1"), link("e", "b", "b1"), link("e", "c", "c1"), unref("q1", "b1", "c1"),
+        unref("e"), expect(ev_seq=["del:q1", "del:b1", "del:c1"]))),
+    Scenario("s51b_thirty_names_then_own_order", "a0..a29 on one object (a29 makes its dict); a second sets a5, a29, "
+             "a3: released a5, a29, a3 (the issue's repro)", flat(
+        new("K1", t="K"), [new("x%d" % i, True, t="V") for i in range(30)],
+        [link("K1", "a%d" % i, "x%d" % i) for i in range(30)], unref(*["x%d" % i for i in range(30)]),
+        new("K2", t="K"), new("y5", True, t="V"), new("y29", True, t="V"), new("y3", True, t="V"),
+        link("K2", "a5", "y5"), link("K2", "a29", "y29"), link("K2", "a3", "y3"), unref("y5", "y29", "y3"),
+        unref("K2"), expect(ev_seq=["del:y5", "del:y29", "del:y3"]),
+        unref("K1"), expect(ev_seq=["del:x%d" % i for i in range(30)]))),
+    Scenario("s51c_own_dict_counts_in_collect", "an own dict is one more GC object: a self-cycle counts 2; once "
+             "emptied and past a full collection it is untracked and counts no more", flat(
+        [new("S%d" % i, t="S") for i in range(29)], new("s", t="S"), new("z", t="S"), link("s", "k", "s"),
+        link("s", "me", "s"), link("z", "y", "z"), unref("s"), collect(2, ret=2, dead=["s"]),
+        # z's dict emptied after the full collection: still tracked, counted with z (4).
+        unlink("z", "y"), new("A"), new("B"), link("A", "p", "B"), link("B", "p", "A"), link("A", "z", "z"),
+        collect(0, ret=0), unref("A", "B"), new("z2", t="S"), link("z2", "w", "z2"), unlink("z2", "w"),
+        unref("z"), collect(2, ret=4, dead=["A", "B", "z"]),
+        # z2's dict was empty in that full collection: untracked (untrack_dicts), not counted (3).
+        new("C"), new("D"), link("C", "p", "D"), link("D", "p", "C"), link("C", "z", "z2"), unref("C", "D", "z2"),
+        collect(2, ret=3, dead=["C", "D", "z2"]))),
+    # Issue 14 item 5: a failed delete still interns the name.
+    Scenario("s52_failed_delete_interns", "del d.b raises AttributeError but makes b key 0: b released before q", flat(
+        new("d", t="D"), ["del", "d", "b"], expect(refused="no-such-field"),
+        new("q1", True, t="V"), new("b1", True, t="V"), link("d", "q", "q1"), link("d", "b", "b1"),
+        unref("q1", "b1"), unref("d"), expect(ev_seq=["del:b1", "del:q1"]))),
+    Scenario("s52b_failed_delete_makes_own_dict", "with no room left in the shared keys a failed delete makes the "
+             "object's own dict (its fields then leave in its insertion order)", flat(
+        new("G0", t="G"), [new("G%d" % i, t="G") for i in range(1, 28)], new("g", t="G"),
+        new("u", True, t="V"), new("w", True, t="V"), new("n", True, t="V"),
+        link("G0", "w", "w"), link("g", "u", "u"), link("g", "w", "w"), ["del", "g", "zz"],
+        expect(refused="no-such-field"), link("g", "n", "n"), unlink("G0", "w"), unref("u", "w", "n"),
+        unref("g"), expect(ev_seq=["del:u", "del:w", "del:n"]))),
+    # Issue 14 item 8: __del__ belongs to the class: (type, finalizer) is one class with its own keys;
+    # a class starts afresh once its objects died.
+    Scenario("s53a_finalizer_is_another_class", "Person with and without __del__ are two classes, two key orders", flat(
+        new("P1", True, t="Person"), new("x", True, t="V"), link("P1", "b", "x"), link("P1", "a", "x"),
+        new("P2", t="Person"), new("a2", True, t="V"), new("b2", True, t="V"), link("P2", "a", "a2"),
+        link("P2", "b", "b2"), unref("x", "a2", "b2"), unref("P2"), expect(ev_seq=["del:a2", "del:b2"]),
+        unref("P1"), expect(ev_seq=["del:P1", "del:x"]))),
+    Scenario("s53_type_restarts_with_other_finalizer", "a type whose objects all died starts a new class (new key "
+             "order), also with the other finalizer flag", flat(
+        new("T1", True, t="T"), new("a1", True, t="V"), link("T1", "a", "a1"), link("T1", "b", "a1"), unref("a1"),
+        unref("T1"), expect(ev_seq=["del:T1", "del:a1"]),
+        new("T2", t="T"), new("a2", True, t="V"), new("b2", True, t="V"), link("T2", "b", "b2"), link("T2", "a", "a2"),
+        unref("a2", "b2"), unref("T2"), expect(ev_seq=["del:b2", "del:a2"]))),
 ]

@@ -476,3 +476,28 @@ def test_many_malformed_messages_in_a_row(world):
     codes = [c.read_message()["error"]["code"] for _ in lines]
     assert codes == [-32700, -32600, -32600, -32601, -32602, -32001, -32700]
     world.assert_unchanged()
+
+
+# -- -32015 no such field -----------------------------------------------------------------------
+
+def test_delete_of_absent_field_is_refused_and_interns_the_name(world):
+    """set {b: null} on an object without b: -32015 with data {id, field}; no other field, data
+    or size of the request is applied; the name is interned all the same (CPython 3.11's failed
+    `del d.b` makes b the class's key 0, so b is released before q)."""
+    c = world.c
+    d = c.call("allocate", type="D")["id"]
+    x = c.call("allocate", type="X")["id"]
+    err = expect_error(c, "set", {"id": d, "fields": {"q": x, "b": None}, "data": 5}, -32015)
+    assert err["data"] == {"id": d, "field": "b"}
+    assert "no field 'b'" in err["message"] and "params.fields.b" in err["message"]
+    got = c.call("get", id=d)
+    assert got["fields"] == {} and got["data"] is None
+    assert c.call("get", id=x)["refcount"] == 1
+    c.call("set", id=d, fields={"q": x, "b": x})
+    assert list(c.call("get", id=d)["fields"]) == ["b", "q"]   # fields come in release order
+    # In an apply batch: the op fails alone (non-atomic), or the batch is refused (atomic).
+    r = c.call("apply", ops=[["set", d, "nope", None], ["ref", x]])
+    assert r["results"][0]["code"] == -32015 and r["results"][1] == 4, r
+    err = expect_error(c, "apply", {"ops": [["ref", x], ["set", d, "nope2", None]], "atomic": True}, -32015)
+    assert err["data"] == {"op": 1, "id": d, "field": "nope2"}
+    assert c.call("get", id=x)["refcount"] == 4

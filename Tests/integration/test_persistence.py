@@ -429,3 +429,27 @@ def test_bit_flips_in_a_snapshot_are_refused_with_a_message_never_a_trap():
         c2.close()
     finally:
         assert d2.stop() == 0
+
+
+def test_failed_delete_interning_survives_a_restart():
+    """A refused `set` that deleted an absent field still interned the name (as CPython 3.11's
+    failed `del`); the journal keeps that, so the type's field order is the same after replay."""
+    daemon = Daemon()
+    c = daemon.client()
+    d = c.call("allocate", type="D")["id"]
+    c.call("root.set", name="d", id=d)
+    try:
+        c.call("set", id=d, fields={"b": None})
+        raise AssertionError("deleting an absent field succeeded")
+    except Exception as e:
+        assert getattr(e, "code", None) == -32015, e
+    c.close()
+    d2 = restart(daemon)
+    try:
+        c2 = d2.client()
+        c2.call("set", id=d, fields={"q": d, "b": d})
+        assert list(c2.call("get", id=d)["fields"]) == ["b", "q"]
+        assert c2.call("check")["ok"]
+        c2.close()
+    finally:
+        assert d2.stop() == 0, d2.read_log()

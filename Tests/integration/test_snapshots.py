@@ -107,6 +107,8 @@ def random_workload(client, model, rng, steps):
         elif roll < 0.65:
             a, b = rng.choice(held), rng.choice(held + [None])
             field = rng.choice(["next", "prev", "child", "owner"])
+            if b is None and field not in model.objects[a][2]:
+                b = rng.choice(held)  # deleting a field the object lacks is refused (-32015)
             client.call("set", id=a, fields={field: b})
             old = model.objects[a][2].get(field)
             if b is None:

@@ -23,7 +23,8 @@ and references.
 from .client import (EVENT_KINDS, Event, Heap, Pending, Pipeline, Record, Roots, Scope,
                      connect)
 from .connection import Connection, default_socket_path
-from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed, HeapdError,
+from .errors import (AccessDenied, ConnectionLost, DaemonUnreachable, DiskFull, HandleClosed,
+                     HeapdError, NoSuchField,
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound, NoSuchObject,
                      NoSuchRoot, NoSuchSession, NoSuchSnapshot, ParseError, QuotaExceeded, ReferenceNotHeld,
                      RendererUnavailable, ReplyTimeout,
@@ -41,7 +42,8 @@ __all__ = [
     "HeapdError", "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams",
     "InternalError", "NoSuchObject", "ReferenceNotHeld", "QuotaExceeded", "SessionConflict",
     "RequestTooLarge", "ShuttingDown", "NoSuchSession", "ScopeError", "NoSuchRoot",
-    "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "RendererUnavailable", "DaemonUnreachable",
+    "TooManyClients", "AccessDenied", "DiskFull", "NoSuchSnapshot", "RendererUnavailable", "NoSuchField",
+    "DaemonUnreachable",
     "ConnectionLost", "ReplyTimeout",
     "HandleClosed",
     "error_from_response", "__version__",

@@ -238,6 +238,15 @@ class RendererUnavailable(HeapdError):
         return self.data.get("reason") if isinstance(self.data, dict) else None
 
 
+class NoSuchField(HeapdError, AttributeError):
+    """-32015: ``set`` deleted (``None``) a field the object does not have (``data: {id,
+    field}``). Nothing of the request was applied, except what CPython 3.11's failed ``del``
+    does too: the name is interned in the type's field order. Also an :class:`AttributeError`,
+    as Python's ``del obj.field`` raises."""
+
+    CODE = -32015
+
+
 class DaemonUnreachable(HeapdError, ConnectionError):
     """The daemon's socket could not be connected to (no daemon, wrong path, no permission).
 
@@ -304,7 +313,7 @@ ERROR_CLASSES: Dict[int, Type[HeapdError]] = {
     for cls in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError,
                 NoSuchObject, ReferenceNotHeld, QuotaExceeded, SessionConflict, RequestTooLarge,
                 ShuttingDown, NoSuchSession, ScopeError, NoSuchRoot, TooManyClients, AccessDenied,
-                DiskFull, NoSuchSnapshot, RendererUnavailable)
+                DiskFull, NoSuchSnapshot, RendererUnavailable, NoSuchField)
     if cls.CODE is not None
 }
 

@@ -234,7 +234,8 @@ class Handle:
         return self.set(fields={name: value})
 
     def del_field(self, name: str):
-        """Delete field ``name`` (a no-op when it is not set). Returns the ``set`` result."""
+        """Delete field ``name``. Returns the ``set`` result. A field that is not set raises
+        :class:`~heapd.NoSuchField` (an ``AttributeError``, as ``del obj.name`` in Python)."""
         return self.set(fields={name: None})
 
     def set(self, fields: Optional[Dict[str, Any]] = None, data: Any = MISSING,

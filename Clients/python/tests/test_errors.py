@@ -14,7 +14,7 @@ EXPECTED = {
     -32005: heapd.RequestTooLarge, -32006: heapd.ShuttingDown, -32007: heapd.NoSuchSession,
     -32008: heapd.ScopeError, -32009: heapd.NoSuchRoot, -32010: heapd.TooManyClients,
     -32011: heapd.AccessDenied, -32012: heapd.DiskFull, -32013: heapd.NoSuchSnapshot,
-    -32014: heapd.RendererUnavailable,
+    -32014: heapd.RendererUnavailable, -32015: heapd.NoSuchField,
 }
 
 

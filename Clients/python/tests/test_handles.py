@@ -66,7 +66,8 @@ def test_field_read_takes_a_new_reference(heap):
     assert a.field_id("nothing_here") is None
     del a.partner
     assert a.fields == {} and b.refcount == 1
-    del a.partner                                # deleting an unset field is a no-op
+    with pytest.raises(AttributeError):          # heapd.NoSuchField, as Python's del
+        del a.partner
     a.partner = b
     a.partner = None                             # assigning None deletes, as null does
     assert a.fields == {} and b.refcount == 1

@@ -7,7 +7,9 @@ import JSONRPC
 /// goes names op k's new object. `results[i]` is an id (alloc, weakref), a refcount (ref, unref,
 /// set), or the error object the single method would give. With `atomic: true` a dry run
 /// predicts every op first; if any would fail, nothing changes and the reply is that op's error
-/// (`data.op` = its index). A malformed op fails the whole request with -32602, changing nothing.
+/// (`data.op` = its index; a refused atomic batch keeps nothing, not even the name interning of a
+/// failed field delete, -32015, which a non-atomic batch keeps as `set` does). A malformed op
+/// fails the whole request with -32602, changing nothing.
 public struct ApplyRequest: HeapMethod {
     public static let name = "apply"
     public var ops: [BatchOp]

@@ -7,6 +7,9 @@ import JSONRPC
 /// `generation` (0, 1, 2 or "permanent"): only that generation's; both: objects in both.
 /// `retained: true` (with `session`): instead, what only that session keeps alive, the objects
 /// its references reach and no other root holder reaches (what closing it would free).
+/// `by: "site"`: instead `{sites: [{site, count, bytes}]}`, live objects by allocation site
+/// (`allocate {site}`; null: allocated without one), most bytes first (tracemalloc's
+/// `statistics("lineno")`); not with the other parameters. O(objects).
 /// Errors: no session of that name.
 public struct HistogramRequest: HeapMethod {
     public static let name = "histogram"
@@ -15,17 +18,28 @@ public struct HistogramRequest: HeapMethod {
     public var generation: Int?
     /// What only `session` keeps alive, instead of what it holds.
     public var retained: Bool
+    /// Group by allocation site instead of by type.
+    public var bySite: Bool
 
-    public init(session: String? = nil, generation: Int? = nil, retained: Bool = false) {
+    public init(session: String? = nil, generation: Int? = nil, retained: Bool = false, bySite: Bool = false) {
         self.session = session
         self.generation = generation
         self.retained = retained
+        self.bySite = bySite
     }
 
     public init(params p: ParamsReader) throws(RPCError) {
         session = try p.optionalString("session")
         generation = try p.optionalGenerationOrPermanent("generation")
         retained = try p.optionalBool("retained") ?? false
+        switch try p.optionalString("by") {
+        case nil, "type": bySite = false
+        case "site": bySite = true
+        case let other?: throw .invalidParams("params.by: \"type\" or \"site\", got \"\(other)\"")
+        }
+        if bySite && (session != nil || generation != nil || retained) {
+            throw .invalidParams("params.by: \"site\" counts every live object (leave out session, generation, retained)")
+        }
         if retained && session == nil { throw .invalidParams("params.retained: needs params.session") }
         if retained && generation != nil {
             throw .invalidParams("params.retained: counts every generation (leave out params.generation)")
@@ -36,6 +50,7 @@ public struct HistogramRequest: HeapMethod {
         var members: [(String, JSONValue)] = []
         if let session { members.append(("session", .string(session))) }
         if retained { members.append(("retained", true)) }
+        if bySite { members.append(("by", "site")) }
         if let generation {
             members.append(("generation", generation == 3 ? .string("permanent") : .int(Int64(generation))))
         }
@@ -43,11 +58,34 @@ public struct HistogramRequest: HeapMethod {
     }
 
     public struct Result: HeapResult {
+        public struct SiteCount: Sendable {
+            public var site: String?
+            public var count: Int
+            public var bytes: UInt64
+        }
         public var types: [TypeCount]
+        /// Set for `by: "site"` (then `types` is empty and not written).
+        public var sites: [SiteCount]?
 
         public init(types: [TypeCount]) { self.types = types }
+        public init(sites: [(site: String?, count: Int, bytes: UInt64)]) {
+            types = []
+            self.sites = sites.map { SiteCount(site: $0.site, count: $0.count, bytes: $0.bytes) }
+        }
 
         public func write(to o: JSONObjectWriter) {
+            if let sites {
+                o.array("sites") { a in
+                    for s in sites {
+                        a.appendObject { m in
+                            m.set("site", s.site)
+                            m.set("count", s.count)
+                            m.set("bytes", s.bytes)
+                        }
+                    }
+                }
+                return
+            }
             o.array("types") { a in
                 for t in types {
                     a.appendObject { m in

@@ -4,7 +4,9 @@ import JSONRPC
 /// `inspect {id}` → everything about one object: `get`'s members, `getrefcount` (refcount + 1,
 /// what `sys.getrefcount` would print: its argument is one more reference), `holders` (fields of
 /// which objects, sessions with counts, named roots, gc.garbage entries), `referrers`,
-/// `referents`, `generation` (0-2 or "permanent"), `tracked`, `finalized`, `weakrefs`.
+/// `referents`, `generation` (0-2 or "permanent"), `tracked`, `finalized`, `weakrefs`, and
+/// `allocated` (`{site, session, session_name, time}`: where, by which session and in which
+/// second, Unix time, it was allocated; null when not recorded).
 public struct InspectRequest: HeapMethod {
     public static let name = "inspect"
     public var id: ObjectID
@@ -54,6 +56,16 @@ public struct InspectRequest: HeapMethod {
             o.set("finalizer", s.finalizer)
             o.set("finalized", i.finalized)
             o.array("weakrefs", ids: i.weakrefs)
+            if let a = i.allocation {
+                o.object("allocated") { m in
+                    m.set("site", a.site)
+                    m.set("session", Int64(a.session.raw))
+                    m.set("session_name", a.sessionName)
+                    m.set("time", Int64(a.time))
+                }
+            } else {
+                o.setNull("allocated")
+            }
             if s.isWeakref {
                 o.set("referent", s.referent)
                 o.set("callback", s.hasCallback)

@@ -1,9 +1,10 @@
 import HeapCore
 import JSONRPC
 
-/// `objects {generation?, type?, after?, limit?}` → `{objects: [{id, type, size, refcount,
+/// `objects {generation?, type?, session?, after?, limit?}` → `{objects: [{id, type, size, refcount,
 /// generation}], next}`: live objects in table order (ascending slot: ascending id until slots
-/// are reused), filtered as `gc.get_objects(generation)` with a type filter, `limit` (default
+/// are reused), filtered as `gc.get_objects(generation)` with a type filter and `session` (the
+/// session that allocated them: its id, or the name it had then), `limit` (default
 /// 1000, at most 100,000) per page; pass `next` as `after` for the following page (null on the
 /// last). A page costs the slots it scans, not the heap; an object live for the whole walk is
 /// returned exactly once (`HeapCore/Heap+ObjectPages.swift`).
@@ -12,6 +13,8 @@ public struct ObjectsRequest: HeapMethod {
     /// 0, 1, 2, or 3 for the permanent generation.
     public var generation: Int?
     public var type: String?
+    /// Only objects this session allocated (`allocate`'s caller): its id, or its name then.
+    public var allocatedBy: AllocatingSession?
     public var after: ObjectID?
     public var limit: Int
 
@@ -25,6 +28,7 @@ public struct ObjectsRequest: HeapMethod {
     public init(params p: ParamsReader) throws(RPCError) {
         generation = try p.optionalGenerationOrPermanent("generation")
         type = try p.optionalString("type")
+        allocatedBy = try p.optionalAllocatingSession("session")
         after = try p.nullableObjectID("after")
         limit = try p.optionalLimit("limit") ?? 1000
     }

@@ -81,6 +81,10 @@ extension HistogramRequest: DeferredServerMethod {
     // The plain histogram is the heap's own totals (or one pass over a list), inside the lock;
     // `retained` takes the graph there and searches it after.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
+        if bySite {
+            let rows = server.heap.siteHistogram()
+            return { Result(sites: rows) }
+        }
         var sid: SessionID?
         if let session {
             guard let found = server.heap.session(named: session) else { throw ServerError.noSessionNamed(session) }
