@@ -335,6 +335,12 @@ SCENARIOS = [
              "each node's finalizer, then its callbacks, head to tail", flat(
         ["chain", "a", 120, "F", True, "next"], [wref("W%d" % i, "a%d" % i) for i in (0, 48, 49, 50, 98, 99, 119)],
         new("R", True, t="G"), link("R", "a", "a0"), unref("a0"), unref("R"))),
+    Scenario("s32_deferred_weakref_no_callback", "W deferred at nesting 50 (refcount 0) when B dies: cleared "
+             "without its callback (Py_REFCNT(current) > 0 in PyObject_ClearWeakRefs)", flat(
+        new("X"), new("K", fields=[("next", "X"), ("w", "X")]),   # N's keys: next, w (no __dict__ later)
+        ["chain", "a", 49, "N", False, "next"], new("B", True), wref("W", "B"), link("a48", "w", "W"), unref("W"),
+        new("R", t="G"), link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:B"]))),
     Scenario("s32_resurrect_deferred", "a deferred object's finalizer resurrects it", [], skip=RESURRECTION),
     Scenario("s32b_siblings_shallow", "siblings below a 39-deep chain keep depth-first order", flat(
         ["chain", "a", 39, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
@@ -416,4 +422,23 @@ SCENARIOS = [
         new("T", True), link("T", "me", "T"), wref("WL", "T"), collect(2), wref("W", "T"),
         link("W", "c0", "W"), unref("W", "T"), collect(0, ret=1, ev=[], dead=["W"]),
         collect(2, ret=1, ev_seq=["cb:WL", "del:T"], dead=["T"]))),
+    Scenario("s51_apply_trashcan", "apply (plain) releasing R -> 100-chain, B: the trashcan's order inside a batch",
+             flat(
+        ["chain", "a", 100, "F", True, "next"], new("B", True),
+        ["apply", [["alloc", "R", "G", False], ["set", "R", "a", "a0"], ["set", "R", "b", "B"], ["unref", "a0"],
+                   ["unref", "B"], ["unref", "R"]], False],
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:B"] + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s51b_apply_trashcan_atomic", "the same batch atomic: the dry run follows the same cascade", flat(
+        ["chain", "a", 100, "F", True, "next"], new("B", True),
+        ["apply", [["alloc", "R", "G", False], ["set", "R", "a", "a0"], ["set", "R", "b", "B"], ["unref", "a0"],
+                   ["unref", "B"], ["unref", "R"]], True],
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:B"] + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s52_apply_weakrefs_and_garbage", "apply: callbacks and a garbage cycle made in one batch, collected "
+             "after", flat(
+        new("T", True),
+        ["apply", [["alloc", "X", "N", False], ["weakref", "WX", "X", True], ["weakref", "WT", "T", True],
+                   ["alloc", "Y", "N", False], ["set", "X", "p", "Y"], ["set", "Y", "p", "X"], ["unref", "X"],
+                   ["unref", "Y"], ["unref", "T"], ["alloc", "Z", "N", False], ["weakref", "WZ", "Z", True],
+                   ["unref", "Z"]], False],
+        expect(ev_seq=["del:T", "cb:WT", "cb:WZ"]), collect(2, ret=2, ev_seq=["cb:WX"]))),
 ]
