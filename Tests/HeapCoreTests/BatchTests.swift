@@ -38,7 +38,9 @@ final class BatchTests: HeapTestCase {
         XCTAssertEqual(oneByOne.gc.stats[0].collections, 3)
         XCTAssertEqual(oneByOne.gc.counts, [2, 3, 0])
         func generations(_ e: HeapEvents) -> [Int] {
-            e.events.compactMap { if case .gcStop(let r) = $0 { return r.generation }; return nil }
+            e.events.compactMap {
+                if case .gcStop(let r) = $0 { return r.generation }; return nil
+            }
         }
         XCTAssertEqual(generations(events), [0, 0, 0])
         XCTAssertEqual(generations(single), [0, 0, 0])
