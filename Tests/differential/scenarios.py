@@ -341,6 +341,13 @@ SCENARIOS = [
         ["chain", "a", 49, "N", False, "next"], new("B", True), wref("W", "B"), link("a48", "w", "W"), unref("W"),
         new("R", t="G"), link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
         expect(ev_seq=["del:B"]))),
+    Scenario("s32_weakrefs_at_level_50", "X at nesting 50 with two weakrefs (PyObject_ClearWeakRefs' tuple path): "
+             "its weakref W1 (in X.w, c0 = Z) and Y are deferred in field order y, w; drained W1 first", flat(
+        new("Q"), new("K", True, fields=[("next", "Q"), ("y", "Q"), ("w", "Q")]),
+        ["chain", "a", 49, "F", True, "next"], new("X", True), new("Y", True), new("Z", True),
+        wref("W1", "X", fields=[("c0", "Z")]), wref("W2", "X", cb=False), link("X", "y", "Y"), link("X", "w", "W1"),
+        link("a48", "next", "X"), unref("W1", "X", "Y", "Z"), unref("a0"),
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:X", "cb:W1", "del:Z", "del:Y"]))),
     Scenario("s32_resurrect_deferred", "a deferred object's finalizer resurrects it", [], skip=RESURRECTION),
     Scenario("s32b_siblings_shallow", "siblings below a 39-deep chain keep depth-first order", flat(
         ["chain", "a", 39, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
