@@ -20,6 +20,12 @@
 /// frames. An object's frame is popped when its last field is released, before that field's
 /// target dies: the slot goes back first (the C code frees it after, an order nobody sees),
 /// and a chain is followed without growing the stack.
+///
+/// Not modelled yet: an instance whose attributes live in a materialised `__dict__` (3.11's
+/// shared-keys limits, CPYTHON-GC.md §4.1) releases them through `dict_dealloc`, itself a
+/// trashcan level (that dict, not the instance, is what gets deferred at 50). That is why s32
+/// splits one node earlier when R shares the chain's class: R was given new names after ~29
+/// instances existed. Such an object needs a frame kind one level below its own.
 protocol RefcountCascading {
     /// What deallocation reports (the heap's events; nothing for the dry run).
     associatedtype Events
