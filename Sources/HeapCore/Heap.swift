@@ -27,8 +27,8 @@ public struct Heap: Sendable {
     /// Refused `set`s that kept their failed delete's key-table effect (`noSuchField`): a
     /// batch in which only such ops ran still changed the heap and must be journaled.
     public internal(set) var failedDeletes = 0
-    /// Scratch stack of the deallocation cascade, kept to avoid an allocation per cascade.
-    var deallocStack: [(slot: Slot, next: UInt16)] = []
+    /// Buffers of the refcount cascade (RefcountCascade.swift), kept between cascades.
+    var cascadeScratch = CascadeScratch()
 
     public init(limits: HeapLimits = HeapLimits()) {
         self.limits = limits
@@ -67,11 +67,7 @@ public struct Heap: Sendable {
         table.records[Int(slot)].refcount += 1
     }
 
-    /// Drops one strong reference; at zero the object is deallocated at once (with its cascade).
-    mutating func decref(_ slot: Slot, _ events: inout HeapEvents) {
-        table.records[Int(slot)].refcount -= 1
-        if table.records[Int(slot)].refcount == 0 { deallocate(slot, &events) }
-    }
+    // `decref` (drop one strong reference; at zero, the cascade) is `RefcountCascading`'s.
 
     /// Below the collector's two gc_refs markers (`GCRefs`).
     static let maxRefcount = GCRefs.tentativelyUnreachable - 1
