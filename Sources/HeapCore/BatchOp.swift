@@ -53,7 +53,8 @@ public enum BatchOpOutcome: Sendable, Equatable {
 public struct BatchOutcome: Sendable, Equatable {
     /// One per op, in order (an atomic batch stopped by a broken prediction has fewer).
     public var results: [BatchOpOutcome] = []
-    /// Objects the ops freed (a deferred collection after the batch reports its own).
+    /// Objects the ops freed, with what automatic collections inside a plain batch freed (an
+    /// atomic batch's deferred collection, after its last op, reports its own).
     public var freed = 0
     /// An atomic batch whose dry run predicted success but whose op failed for real: a bug in
     /// the simulation. The ops before it stay applied (each op is atomic, so the heap is

@@ -21,53 +21,10 @@ extension BatchSimulation {
         objects[slot]!.refcount += 1
     }
 
+    /// Drops one reference, with the heap's own cascade (`RefcountCascading`) over the overlay.
     mutating func decref(_ slot: Slot) {
-        load(slot)
-        objects[slot]!.refcount -= 1
-        if objects[slot]!.refcount == 0 { deallocate(slot) }
-    }
-
-    /// `Heap.deallocate`: depth-first in key order, each object's slot released when its last
-    /// field is (before that field's target dies), so slots return to the free stack in the
-    /// same order.
-    private mutating func deallocate(_ root: Slot) {
-        var stack: [(slot: Slot, fields: [(key: UInt32, target: Slot)], next: Int)] = []
-        stack.append((root, beginDeallocation(root), 0))
-        while let (slot, fields, next) = stack.last {
-            guard next < fields.count else {
-                stack.removeLast()
-                finishDeallocation(slot)
-                continue
-            }
-            if next + 1 == fields.count {
-                stack.removeLast()
-                finishDeallocation(slot)
-            } else {
-                stack[stack.count - 1].next = next + 1
-            }
-            let target = fields[next].target
-            load(target)
-            objects[target]!.refcount -= 1
-            if objects[target]!.refcount == 0 { stack.append((target, beginDeallocation(target), 0)) }
-        }
-    }
-
-    /// The object is dead from here on; returns the fields it still has to release.
-    private mutating func beginDeallocation(_ slot: Slot) -> [(key: UInt32, target: Slot)] {
-        objects[slot]!.live = false
-        freed += 1
-        totalBytes -= objects[slot]!.size
-        return objects[slot]!.fields
-    }
-
-    /// `ObjectTable.releaseSlot`: a slot whose reuse count ran out is retired.
-    private mutating func finishDeallocation(_ slot: Slot) {
-        objects[slot]!.fields = []
-        objects[slot]!.size = 0
-        liveCount -= 1
-        guard objects[slot]!.reuse < ObjectID.maxReuse else { return }
-        freedSlots.append(slot)
-        freeCount += 1
+        var none = NoEvents()
+        decref(slot, &none)
     }
 
     /// `Heap.makeObject` over `ObjectTable.allocateSlot`: a free slot once enough wait, else a
@@ -204,5 +161,40 @@ extension BatchSimulation {
         let k = UInt32(existing + addedKeys[type, default: [:]].count)
         addedKeys[type, default: [:]][name] = k
         return k
+    }
+}
+
+/// The overlay's side of the one refcount cascade: the same order, trashcan included, so the
+/// same frees and the same slot release order as the real run.
+extension BatchSimulation: RefcountCascading {
+    /// The dry run reports nothing.
+    struct NoEvents {}
+
+    mutating func dropsLastReference(_ slot: Slot) -> Bool {
+        load(slot)
+        objects[slot]!.refcount -= 1
+        return objects[slot]!.refcount == 0
+    }
+
+    /// The object is dead from here on (the overlay has neither finalizers nor weakrefs to
+    /// clear: clearing a weakref changes no refcount).
+    mutating func beginDeallocation(_ slot: Slot, _ events: inout NoEvents) {
+        objects[slot]!.live = false
+        freed += 1
+        totalBytes -= objects[slot]!.size
+    }
+
+    func fieldCount(_ slot: Slot) -> Int { objects[slot]!.fields.count }
+
+    func fieldTarget(_ slot: Slot, _ i: Int) -> Slot { objects[slot]!.fields[i].target }
+
+    /// `ObjectTable.releaseSlot`: a slot whose reuse count ran out is retired.
+    mutating func finishDeallocation(_ slot: Slot) {
+        objects[slot]!.fields = []
+        objects[slot]!.size = 0
+        liveCount -= 1
+        guard objects[slot]!.reuse < ObjectID.maxReuse else { return }
+        freedSlots.append(slot)
+        freeCount += 1
     }
 }

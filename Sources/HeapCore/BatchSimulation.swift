@@ -6,10 +6,10 @@
 /// refcount, liveness, reuse count, type, size and fields; the session's references taken or
 /// dropped; the object and byte counts for the quota; the free-slot stack and type field
 /// keys, so that new objects get exactly the ids and field order the real run gives them
-/// (a later op may name a new object by its literal id). Refcount cascades run here as in
-/// `Heap.deallocate`, in the same order, reading fields from the overlay, then the heap.
+/// (a later op may name a new object by its literal id). Refcount cascades are the heap's own
+/// (`RefcountCascading`, trashcan included), reading fields from the overlay, then the heap.
 /// Weakrefs need no simulation: clearing them changes no refcount, and no automatic
-/// collection runs inside a batch.
+/// collection runs inside an atomic batch (`Heap.applyBatch`).
 struct BatchSimulation {
     struct SimObject {
         var live: Bool
@@ -42,6 +42,7 @@ struct BatchSimulation {
     /// Per type the batch touched: its shared-keys state (`TypeRegistry.Entry`).
     var sharedStates: [TypeID: (sharedCount: Int, usable: Int)] = [:]
     var freed = 0
+    var cascadeScratch = CascadeScratch()
 
     init(_ heap: Heap, session: SessionID) {
         self.heap = heap

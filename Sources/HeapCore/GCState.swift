@@ -36,8 +36,8 @@ public struct GCState: Sendable, Equatable {
     public var longLivedTotal = 0
     public var longLivedPending = 0
     var collecting = false
-    /// Set while an `apply` batch runs: a collection that falls due waits for its end, so no
-    /// collection frees what the batch's dry run did not predict.
+    /// Set while an atomic `apply` batch runs: a collection that falls due waits for its end,
+    /// so no collection frees what the batch's dry run did not predict.
     var deferringCollection = false
     var collectionDeferred = false
 

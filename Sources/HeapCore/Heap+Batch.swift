@@ -1,9 +1,14 @@
 /// `apply`: many small operations in one request, in order, each atomic on its own; or, with
 /// `atomic`, all of them or (throwing) none.
 ///
-/// No automatic collection runs between the ops of a batch (one that falls due runs once after
-/// the last op): the dry run of an atomic batch predicts refcount frees only, and a collection
-/// in the middle could free what it did not predict.
+/// Automatic collection: a plain batch collects exactly where the same ops sent one by one
+/// would (inside the allocation that crosses threshold 0, `_PyObject_GC_Link`), so it is the
+/// ops as CPython runs them. An atomic batch holds collection until its last op (one that fell
+/// due runs once then, if still due): its dry run predicts refcount frees only, and a
+/// collection in the middle could free an object a later op names (garbage can be named by id:
+/// `ref` saves it), breaking all-or-none after ops were applied; predicting the collector, or
+/// copying the heap to roll back, would cost far more than the batch. A documented deviation
+/// (SPEC §1.1): an atomic batch counts as one operation for automatic collection.
 extension Heap {
     public mutating func applyBatch(
         _ ops: [BatchOp], atomic: Bool, session: SessionID,
@@ -15,7 +20,7 @@ extension Heap {
         var outcome = BatchOutcome()
         outcome.results.reserveCapacity(ops.count)
         let freedBefore = events.freedCount
-        beginCollectionDeferral()
+        if atomic { beginCollectionDeferral() }
         for (i, op) in ops.enumerated() {
             let result = runBatchOp(op, at: i, of: ops, outcome.results, session, &events)
             outcome.results.append(result)
@@ -28,8 +33,9 @@ extension Heap {
                 break
             }
         }
+        // A plain batch's frees include its collections' (they ran inside its ops).
         outcome.freed = events.freedCount - freedBefore
-        endCollectionDeferral(&events)
+        if atomic { endCollectionDeferral(&events) }
         return outcome
     }
 

@@ -12,7 +12,7 @@ extension Heap {
         gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] > gc.thresholds[0] && !gc.collecting
     }
 
-    /// Holds automatic collection back until `endCollectionDeferral` (an `apply` batch).
+    /// Holds automatic collection back until `endCollectionDeferral` (an atomic `apply` batch).
     mutating func beginCollectionDeferral() {
         gc.deferringCollection = true
         gc.collectionDeferred = false

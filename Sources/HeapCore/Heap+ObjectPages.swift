@@ -28,18 +28,19 @@ extension Heap {
             let (s, overflow) = after.slotOrdinal.addingReportingOverflow(ObjectTable.reservedSlots)
             slot = overflow ? Slot(table.records.count) : s
         }
-        // A type that no live object has: nothing to scan for.
-        var typeID: TypeID?
+        // A type name stands for up to two types (with and without a finalizer, as two Python
+        // classes); one that no live object has: nothing to scan for.
+        var typeIDs: [TypeID]?
         if let type {
-            guard let t = types.lookup(type) else { return ([], nil) }
-            typeID = t
+            typeIDs = [false, true].compactMap { types.lookup(type, finalizer: $0) }
+            if typeIDs!.isEmpty { return ([], nil) }
         }
         var page: [ObjectPageEntry] = []
         while Int(slot) < table.records.count {
             defer { slot += 1 }
             let r = table.records[Int(slot)]
             guard r.flags.contains(.live) else { continue }
-            if let typeID, r.type != typeID { continue }
+            if let typeIDs, !typeIDs.contains(r.type) { continue }
             if let generation, table.generation(of: slot) != generation { continue }
             if let allocatedBy, !allocated(slot, by: allocatedBy) { continue }
             if page.count == limit { return (page, page.last?.id) }

@@ -32,8 +32,8 @@ public struct Heap: Sendable {
     /// The wall clock in seconds since 1970, as the daemon last set it (`tick`): the allocation
     /// time objects record. Part of the heap's state, so that replay gives the same times.
     public internal(set) var clock: UInt32 = 0
-    /// Scratch stack of the deallocation cascade, kept to avoid an allocation per cascade.
-    var deallocStack: [(slot: Slot, next: UInt16)] = []
+    /// Buffers of the refcount cascade (RefcountCascade.swift), kept between cascades.
+    var cascadeScratch = CascadeScratch()
 
     public init(limits: HeapLimits = HeapLimits()) {
         self.limits = limits
@@ -72,11 +72,7 @@ public struct Heap: Sendable {
         table.records[Int(slot)].refcount += 1
     }
 
-    /// Drops one strong reference; at zero the object is deallocated at once (with its cascade).
-    mutating func decref(_ slot: Slot, _ events: inout HeapEvents) {
-        table.records[Int(slot)].refcount -= 1
-        if table.records[Int(slot)].refcount == 0 { deallocate(slot, &events) }
-    }
+    // `decref` (drop one strong reference; at zero, the cascade) is `RefcountCascading`'s.
 
     /// Below the collector's two gc_refs markers (`GCRefs`).
     static let maxRefcount = GCRefs.tentativelyUnreachable - 1

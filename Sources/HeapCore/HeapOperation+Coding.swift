@@ -82,7 +82,7 @@ extension HeapOperation {
         case 3: return .transferReferences(from: try session(&r), to: try session(&r))
         case 4: return .enterScope(try session(&r))
         case 5: return .exitScope(try session(&r))
-        case 6:
+        case 6, 21:
             let s = try session(&r)
             let type = try r.string()
             let size = try r.optional { r throws(BinaryReader.Truncated) in try r.varint() }

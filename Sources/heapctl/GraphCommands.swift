@@ -116,8 +116,12 @@ struct Histogram: ParsableCommand {
     @Option(help: "Only this generation: 0, 1, 2 or permanent.") var generation: String?
     @Flag(help: "With --held-by: what only that session keeps alive (what closing it would free).")
     var retained = false
+    @Option(help: "Group by type (default) or by allocation site (tracemalloc's statistics by line).")
+    var by: String = "type"
 
     func run() throws {
+        guard by == "type" || by == "site" else { throw ValidationError("--by: type or site, got \(by)") }
+        if by == "site" { return try runBySite() }
         var params: [(String, JSONValue)] = []
         if let session { params.append(("session", .string(session))) }
         if retained { params.append(("retained", .bool(true))) }
@@ -134,6 +138,16 @@ struct Histogram: ParsableCommand {
                 table.append([Pretty.int(t["count"]), bytesText(t["bytes"]), t["type"]?.stringValue ?? "?"])
             }
             table.append([String(count), TextTable.bytes(bytes), "(total)"])
+            return table.text
+        }
+    }
+
+    private func runBySite() throws {
+        try options.run(HistogramRequest.name, .object([("by", .string("site"))])) { r in
+            var table = TextTable([("COUNT", .right), ("SIZE", .right), ("SITE", .left)])
+            for s in r["sites"]?.arrayValue ?? [] {
+                table.append([Pretty.int(s["count"]), bytesText(s["bytes"]), s["site"]?.stringValue ?? "(no site)"])
+            }
             return table.text
         }
     }

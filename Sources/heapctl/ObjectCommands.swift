@@ -34,9 +34,12 @@ struct Allocate: ParsableCommand {
     @Option(help: "Data, as JSON.") var data: String?
     @Option(help: "Bytes the object accounts for (default: its data's length).") var size: Int?
     @Flag(help: "The type has __del__: a finalize event precedes its death.") var finalizer = false
+    @Option(help: "Where it is allocated (file:line, a function): shown by inspect, grouped by histogram --by site.")
+    var site: String?
 
     func run() throws {
         var params: [(String, JSONValue)] = [("type", .string(type))]
+        if let site { params.append(("site", .string(site))) }
         if !fields.isEmpty { params.append(("fields", try parseFields(fields, allowNull: false))) }
         if let data { params.append(("data", try parseJSON(data, what: "--data"))) }
         if let size { params.append(("size", .int(Int64(size)))) }
@@ -146,13 +149,18 @@ struct Objects: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "0, 1, 2 or permanent.") var generation: String?
     @Option var type: String?
-    @Option(help: "Show objects with ids above this one (the previous page's `next`).") var after: Int64?
+    @Option(name: .customLong("allocated-by"), help: "Only objects this session allocated: its id or name.")
+    var allocatedBy: String?
+    @Option(help: "Show objects after this one (the previous page's `next`).") var after: Int64?
     @Option var limit: Int = 100
     func run() throws {
         var params: [(String, JSONValue)] = [("limit", .int(Int64(limit)))]
         if let generation { params.append(("generation", Int64(generation).map { .int($0) } ?? .string(generation))) }
         if let type { params.append(("type", .string(type))) }
         if let after { params.append(("after", .int(after))) }
+        if let allocatedBy {
+            params.append(("session", Int64(allocatedBy).map { .int($0) } ?? .string(allocatedBy)))
+        }
         try options.run(ObjectsRequest.name, .object(params)) { r in
             var lines = (r["objects"]?.arrayValue ?? []).map {
                 "\(Pretty.int($0["id"]))  \($0["type"]?.stringValue ?? "?")  refcount "
@@ -168,7 +176,7 @@ struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run many ops in one request: heapctl apply '[[\"alloc\",\"Node\"],[\"set\",\"$0\",\"next\",7]]'.",
         discussion: """
-            Ops: ["alloc", TYPE, SIZE?], ["ref", ID], ["unref", ID], ["set", ID, FIELD, ID or null], \
+            Ops: ["alloc", TYPE, SIZE?, SITE?], ["ref", ID], ["unref", ID], ["set", ID, FIELD, ID or null], \
             ["weakref", ID, CALLBACK?]; "$k" in place of an ID names op k's new object. Prints one \
             line per op (a failed op changed nothing; the others ran; exit 1 if any failed). With \
             --atomic, all or nothing: a failing op fails the whole request (exit 1).

@@ -101,6 +101,14 @@ enum Pretty {
         if let g = holders?["garbage"]?.intValue, g > 0 { lines.append("    gc.garbage ×\(g)") }
         lines.append("  referrers: \(ids(r["referrers"]))")
         lines.append("  weakrefs: \(ids(r["weakrefs"]))")
+        if let a = r["allocated"], !a.isNull {
+            let who = a["session_name"]?.stringValue ?? "anonymous #\(int(a["session"]))"
+            var line = "  allocated: \(a["site"]?.stringValue ?? "(no site)") by session \(who)"
+            if let t = a["time"]?.intValue, t > 0 {
+                line += ", \(Format.seconds(max(0, Date().timeIntervalSince1970 - Double(t)))) ago"
+            }
+            lines.append(line)
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -14,6 +14,7 @@ final class BatchSimulationPropertyTests: XCTestCase {
         var atomicSuccesses = 0
         var reusedSlots = 0
         var cascades = 0
+        var collectingBatches = 0
         for seed in 1...2000 {
             var rng = SplitMix64(seed: UInt64(seed))
             let (initial, session, known) = randomHeap(&rng)
@@ -35,14 +36,23 @@ final class BatchSimulationPropertyTests: XCTestCase {
             }
             XCTAssertEqual(oneByOne.checkInvariants(), [], "seed \(seed)")
 
-            // The batch itself, non-atomic, with automatic collection on: deferred to its end.
+            // The batch itself, non-atomic, with automatic collection on: it collects exactly where
+            // the same ops one by one do, so it ends byte for byte where they end.
+            let threshold = rng.next() % 2 == 0 ? 3 : 700
             var batched = heap
             batched.setEnabled(true)
-            try batched.setThresholds([rng.next() % 2 == 0 ? 3 : 700])
+            try batched.setThresholds([threshold])
+            var single = batched
+            let (singleResults, _) = runOneByOne(ops, on: &single, session: session)
             var events = HeapEvents()
             let outcome = try batched.applyBatch(ops, atomic: false, session: session, events: &events)
-            XCTAssertEqual(outcome.results, actual, "seed \(seed): non-atomic batch")
-            XCTAssertEqual(outcome.freed, freed, "seed \(seed): non-atomic frees")
+            XCTAssertEqual(outcome.results, singleResults, "seed \(seed): non-atomic batch")
+            XCTAssertEqual(snapshotBytes(batched), snapshotBytes(single), "seed \(seed): non-atomic batch")
+            if threshold == 700 {
+                XCTAssertEqual(outcome.results, actual, "seed \(seed): non-atomic batch")
+                XCTAssertEqual(outcome.freed, freed, "seed \(seed): non-atomic frees")
+            }
+            if batched.gc.stats[0].collections > 0 { collectingBatches += 1 }
             XCTAssertEqual(batched.checkInvariants(), [], "seed \(seed)")
 
             // Atomic: all of it, or nothing at all (byte for byte).
@@ -74,6 +84,7 @@ final class BatchSimulationPropertyTests: XCTestCase {
         XCTAssertGreaterThan(atomicSuccesses, 100)
         XCTAssertGreaterThan(reusedSlots, 50)
         XCTAssertGreaterThan(cascades, 80)
+        XCTAssertGreaterThan(collectingBatches, 100)
         print("batches: \(atomicSuccesses) atomic successes, \(reusedSlots) reusing slots, \(cascades) cascades")
     }
 
@@ -96,10 +107,10 @@ final class BatchSimulationPropertyTests: XCTestCase {
             }
             do {
                 switch op {
-                case .alloc(let type, let size):
+                case .alloc(let type, let size, let site):
                     results.append(
                         .object(
-                            try heap.allocate(AllocationSpec(type: type, size: size), session: session, events: &events)
+                            try heap.allocate(AllocationSpec(type: type, size: size, site: site), session: session, events: &events)
                         ))
                 case .ref(let t):
                     results.append(.refcount(try heap.ref(try id(t), session: session)))

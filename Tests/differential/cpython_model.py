@@ -88,6 +88,7 @@ class Model:
         self.scopes = [[]]      # per scope (frame), names of the references taken, in order
         self.saveall = False
         self.base_stats = None
+        self.in_batch = False
 
     # -- setup ---------------------------------------------------------------------------
     def start(self):
@@ -102,17 +103,24 @@ class Model:
         # later object of the name starts a new type with a new key table. The Python
         # equivalent re-creates the class, which gets new shared keys.
         # The old class is kept (a dropped class is cyclic garbage the collector would count).
-        # heapd's type is (name, finalizer), as this class is: each is forgotten on its own.
+        # heapd's type is (name, finalizer), as this class is: each is forgotten on its own
+        # (not inside an `apply` batch, which heapd runs as one request).
         key = (tname, fin)
-        if not any(self.tname.get(n) == key and p() is not None for n, p in self.probes.items()):
-            old = self.classes.pop(key, None)
-            if old is not None:
-                self.retired.append(old)
+        if not self.in_batch and not self._has_live(key):
+            self._retire(key)
         c = self.classes.get(key)
         if c is None:
             c = type(tname, (), {"__del__": _del} if fin else {})
             self.classes[key] = c
         return c
+
+    def _has_live(self, key):
+        return any(self.tname.get(n) == key and p() is not None for n, p in self.probes.items())
+
+    def _retire(self, key):
+        old = self.classes.pop(key, None)
+        if old is not None:
+            self.retired.append(old)
 
     def get(self, name):
         return self.probes[name]()
@@ -232,6 +240,22 @@ class Model:
             self.roots[rname] = name
         if old is not None:
             self._release(old)
+
+    def op_apply(self, ops, atomic):
+        """`apply`: the same ops one after the other, as single operations (what a plain batch
+        must equal, automatic collection included; an atomic one that succeeds too). heapd
+        forgets a type without objects at the end of a request, so inside the batch no class
+        is re-created: the classes without a live instance are retired first, as after the
+        request before."""
+        for key in list(self.classes):
+            if not self._has_live(key):
+                self._retire(key)
+        self.in_batch = True
+        try:
+            for op in ops:
+                getattr(self, "op_" + op[0])(*op[1:])
+        finally:
+            self.in_batch = False
 
     def op_collect(self, g):
         n = gc.collect(g)

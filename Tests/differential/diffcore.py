@@ -12,6 +12,9 @@ Operations (JSON lists; names are logical object names, unique within a run):
   ["scope_enter"] ["scope_exit"]                            a function frame: its locals go on exit
   ["collect", g] ["freeze"] ["unfreeze"] ["saveall", bool] ["garbage_clear"]
   ["auto", [t0, t1, t2], pairs]                             automatic collection (inequalities)
+  ["apply", [op, ...], atomic]                              one `apply` request on heapd, the same ops one
+                                                            by one on CPython; ops: alloc (no finalizer, no
+                                                            fields), ref, unref, set, weakref (no fields)
   ["expect", {...}]                                         assertion on the previous step, both sides
 
 Compared per step: events (finalizers "del:X", callbacks "cb:W"; as exact sequences, inside
@@ -37,6 +40,7 @@ SUBSCRIBED = ["finalize", "weakref.callback", "freed"]
 
 WREF_FIELDS = ("c0", "c1", "c2")
 COLLECTING_OPS = {"collect"}
+BATCH_OPS = {"alloc", "ref", "unref", "set", "weakref"}
 
 # Filled by the tests, printed by conftest.py at the end of the session.
 TOTALS = collections.Counter()
@@ -231,6 +235,8 @@ class HeapdSide:
                 params["fields"] = {f: self.ids[v] for f, v in fields}
             self._new(name, c.call("weakref", **params)["id"])
             self.target[name] = target
+        elif kind == "apply":
+            res["failed"] = self.apply(op[1], op[2])
         elif kind == "root":
             rname, name = op[1:3]
             c.call("root.set", name=rname, id=None if name is None else self.ids[name])
@@ -290,6 +296,35 @@ class HeapdSide:
 
     def garbage_names(self, g):
         return [self.names.get(i, "#%d" % i) for i in g["garbage"]]
+
+    def apply(self, ops, atomic):
+        """Sends the driver's ops as one `apply`: names made inside the batch become `$k`.
+        Returns the indexes of ops that failed (CPython runs them all)."""
+        made = {}
+
+        def ref(name):
+            return "$%d" % made[name] if name in made else self.ids[name]
+
+        wire = []
+        for i, o in enumerate(ops):
+            k = o[0]
+            if k == "alloc":
+                wire.append(["alloc", self.htype(o[2], False)])
+                made[o[1]] = i
+            elif k in ("ref", "unref"):
+                wire.append([k, ref(o[1])])
+            elif k == "set":
+                wire.append(["set", ref(o[1]), o[2], None if o[3] is None else ref(o[3])])
+            elif k == "weakref":
+                wire.append(["weakref", ref(o[2]), bool(o[3])])
+                made[o[1]] = i
+                self.target[o[1]] = o[2]
+            else:
+                raise ValueError("op %r cannot be batched" % (o,))
+        results = self.c.call("apply", ops=wire, atomic=bool(atomic))["results"]
+        for name, i in made.items():
+            self._new(name, results[i])
+        return [i for i, r in enumerate(results) if isinstance(r, dict)]
 
     def stats_delta(self, g):
         s = self.stats(g)
@@ -405,6 +440,17 @@ class Mirror:
             return op[2] is None or op[2] in self.alive
         if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto"):
             return True
+        if k == "apply":
+            # Each op valid after the ones before it. Deaths inside the batch are not known
+            # here: a batch must not name an object one of its own ops frees.
+            import copy
+            trial = copy.deepcopy(self)
+            for o in op[1]:
+                if o[0] not in BATCH_OPS or (o[0] == "alloc" and (o[3] or len(o) > 4)) \
+                        or (o[0] == "weakref" and len(o) > 4) or not trial.valid(o):
+                    return False
+                trial.apply(o, {})
+            return True
         raise ValueError("unknown op %r" % (op,))
 
     def live_type(self, cls):
@@ -511,6 +557,9 @@ class Mirror:
                 self.roots.pop(op[1], None)
             else:
                 self.roots[op[1]] = op[2]
+        elif k == "apply":
+            for o in op[1]:
+                self.apply(o, {})
         if "garbage" in res:
             self.garbage = list(res["garbage"])
         for n in res.get("dead", ()):
@@ -528,6 +577,8 @@ def compare(op, cp, hd):
         diffs.append("events (sequence): cpython %s, heapd %s" % (cp["ev"], hd["ev"]))
     if cp["dead"] != hd["dead"]:
         diffs.append("freed: cpython %s, heapd %s" % (cp["dead"], hd["dead"]))
+    if hd.get("failed"):
+        diffs.append("apply: heapd failed ops %s that CPython ran" % hd["failed"])
     for key in ("ret", "count", "stats"):
         if key in cp and cp[key] != hd.get(key):
             diffs.append("%s: cpython %s, heapd %s" % (key, cp[key], hd.get(key)))

@@ -69,8 +69,62 @@ def chain_names(prefix, n):
 
 RESURRECTION = ("resurrection: heapd finalizers run in the clients and cannot resurrect "
                 "(SPEC §1, the one documented deviation from CPython)")
-TRASHCAN = ("heapd does not emulate 3.11's trashcan (documented in Heap+Deallocation.swift: "
-            "sibling order below depth ~48 follows 3.13's depth-first order)")
+SHARED_KEYS_DICT = ("3.11 materialises a __dict__ for an instance given a new attribute name once ~29 instances of "
+                    "its class exist (CPYTHON-GC.md §4.1); dict_dealloc is one more trashcan level. heapd does not "
+                    "model the shared-keys limits yet (issue #14, the keys branch)")
+
+
+def comb(prefix, side, n, t="C", fin=True):
+    """prefix0 -> ... -> prefix(n-1) by `next`, each prefixI also holding sideI by `s`, released
+    after `next`: depth-first order is all of the spine, then the sides from the deepest up; the
+    trashcan's split shows where the sides resume. A holder H of the type, allocated first with
+    both fields, fixes the key order (next, s) and keeps the class (and its shared keys) alive."""
+    ops = [new("H" + prefix, t=t, fin=fin), new(side + "_", fin=False)]
+    ops += [link("H" + prefix, "next", side + "_"), link("H" + prefix, "s", side + "_")]
+    for i in reversed(range(n)):
+        ops.append(new(side + str(i), fin=fin, t="S"))
+        fields = [("next", prefix + str(i + 1))] if i + 1 < n else [("next", side + "_")]
+        ops.append(new(prefix + str(i), fin=fin, t=t, fields=fields + [("s", side + str(i))]))
+        ops += unref(side + str(i))
+        if i + 1 < n:
+            ops += unref(prefix + str(i + 1))
+    return ops
+
+
+def trashcan_order(children, root):
+    """3.11's order of deaths when `root`'s last reference goes outside any deallocation
+    (trash_delete_nesting 0), over a tree (`children`: name -> names released in order, each the child's last
+    reference), written as Objects/object.c runs it: `_PyTrash_begin` defers at nesting >= 50,
+    else nests one deeper; `_PyTrash_end` back at 0 drains `trash_delete_later` LIFO at
+    nesting 1. Recursive: only for the scenarios' small trees."""
+    order, later, level = [], [], [0]
+
+    def dealloc(o):
+        if level[0] >= 50:
+            later.append(o)
+            return
+        level[0] += 1
+        order.append(o)
+        for c in children.get(o, ()):
+            dealloc(c)
+        level[0] -= 1
+        if later and level[0] <= 0:
+            level[0] += 1
+            while later:
+                dealloc(later.pop())
+            level[0] -= 1
+
+    dealloc(root)
+    return order
+
+
+def comb_children(prefix, side, n):
+    return {prefix + str(i): ([prefix + str(i + 1)] if i + 1 < n else []) + [side + str(i)] for i in range(n)}
+
+
+def dels(names):
+    return ["del:" + n for n in names]
+
 
 SCENARIOS = [
     Scenario("s01_self_cycle", "a self-cycle is garbage only for the collector", flat(
@@ -211,9 +265,90 @@ SCENARIOS = [
     Scenario("s31_long_chain_weakrefs", "chain with callback weakrefs at both ends", flat(
         ["chain", "n", 5000, "N", False, "next"], wref("WH", "n0"), wref("WT", "n4999"),
         ["ref", "n4999"], unref("n0"), expect(ev_seq=["cb:WH"]), unref("n4999"), expect(ev_seq=["cb:WT"]))),
-    Scenario("s32_trashcan_sibling_order", "R.a -> 100-chain, R.b -> B: 3.11 gives R, a0..a47, B, a48.. (s32, E5)", flat(
+    Scenario("s32_trashcan_sibling_order", "R.a -> 100-chain, R.b -> B (R of another class): 3.11 gives R, a0..a48, "
+             "B, a49.. (the trashcan defers a49 at nesting 50: s32, E5)", flat(
+        ["chain", "a", 100, "F", True, "next"], new("R", True, t="G"), new("B", True), link("R", "a", "a0"),
+        link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(49)] + ["del:B"]
+               + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s32_same_class_dict", "the same with R of the chain's class: 3.11 splits after a47, R's materialised "
+             "__dict__ being one more trashcan level", flat(
         ["chain", "a", 100, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
-        link("R", "b", "B"), unref("a0", "B"), unref("R")), xfail=TRASHCAN),
+        link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(48)] + ["del:B"]
+               + ["del:a%d" % i for i in range(48, 100)])), xfail=SHARED_KEYS_DICT),
+    Scenario("s32_keys_first_same_class", "R of the chain's class, its field names used before the chain (no "
+             "__dict__): a0..a48 before B, as with another class", flat(
+        new("K", True), new("X"), link("K", "a", "X"), link("K", "b", "X"),
+        ["chain", "a", 100, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
+        link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(49)] + ["del:B"]
+               + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s32_weakref_callback_deferred", "a deferred object keeps its fields alive until the drain: W "
+             "(in a59.w) outlives B, so B's death calls W back (3.11.7: del:B, cb:W)", flat(
+        ["chain", "a", 60, "N", False, "next"], new("B", True), wref("W", "B"), link("a59", "w", "W"), unref("W"),
+        new("R", t="G"), link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:B", "cb:W"]))),
+    Scenario("s32_weakref_callback_shallow", "the same with a 40-node chain: W dies with the chain, before B, and "
+             "never calls back", flat(
+        ["chain", "a", 40, "N", False, "next"], new("B", True), wref("W", "B"), link("a39", "w", "W"), unref("W"),
+        new("R", t="G"), link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:B"]))),
+    Scenario("s32_comb_head", "a 120-comb dropped at its head: 50 spine nodes, their sides, then 49 per drained "
+             "piece", flat(
+        comb("a", "s", 120), unref("a0"), expect(ev_seq=dels(trashcan_order(comb_children("a", "s", 120), "a0"))))),
+    Scenario("s32_comb_under_root", "the comb under a root object: the root takes a level (49 spine nodes)", flat(
+        comb("a", "s", 120), new("R", True, t="G"), link("R", "a", "a0"), unref("a0"), unref("R"),
+        expect(ev_seq=dels(trashcan_order(dict(comb_children("a", "s", 120), R=["a0"]), "R"))))),
+    Scenario("s32_comb_field_replace", "replacing the field holding a comb: the release starts at nesting 0", flat(
+        comb("a", "s", 120), new("P", t="G"), link("P", "a", "a0"), unref("a0"), link("P", "a", "P"),
+        expect(ev_seq=dels(trashcan_order(comb_children("a", "s", 120), "a0"))))),
+    Scenario("s32_comb_scope_exit", "a comb held by a scope's local: scope exit releases each local at nesting 0 (the comb's "
+             "holder first: it was taken first)", flat(
+        ["scope_enter"], comb("a", "s", 120), ["scope_exit"],
+        expect(ev_seq=["del:Ha"] + dels(trashcan_order(comb_children("a", "s", 120), "a0"))))),
+    Scenario("s32_comb_root", "a comb held by a global: deleting it releases at nesting 0", flat(
+        comb("a", "s", 120), ["root", "g", "a0"], unref("a0"), ["root", "g", None],
+        expect(ev_seq=dels(trashcan_order(comb_children("a", "s", 120), "a0"))))),
+    Scenario("s32_comb_garbage_clear", "gc.garbage.clear() (list_clear, no trashcan of its own) frees an entry "
+             "at nesting 0, its comb one level below", flat(
+        new("X", t="G"), link("X", "me", "X"), unref("X"), ["saveall", True], collect(2, garbage_seq=["X"]),
+        ["saveall", False], comb("a", "s", 120), link("X", "a", "a0"), unref("a0"), link("X", "me", None),
+        ["garbage_clear"], expect(ev_seq=dels(trashcan_order(dict(comb_children("a", "s", 120), X=["a0"]), "X")[1:])))),
+    Scenario("s32_comb_delete_garbage", "delete_garbage: tp_clear of a young cycle frees an old comb at nesting 0",
+             flat(
+        comb("a", "s", 120), collect(2), cycle2("C1", "C2"), link("C1", "a", "a0"), unref("a0", "C1", "C2"),
+        collect(0, ret=2, ev_seq=dels(trashcan_order(comb_children("a", "s", 120), "a0"))))),
+    Scenario("s32_delete_garbage_sibling_order", "delete_garbage: tp_clear frees an old R at nesting 0, R.a -> "
+             "100-chain, R.b -> B: R, a0..a48, B, a49..", flat(
+        ["chain", "a", 100, "F", True, "next"], new("R", True, t="G"), new("B", True), link("R", "a", "a0"),
+        link("R", "b", "B"), unref("a0", "B"), collect(2), cycle2("C1", "C2"), link("C1", "r", "R"),
+        unref("R", "C1", "C2"),
+        collect(0, ret=2, ev_seq=["del:R"] + ["del:a%d" % i for i in range(49)] + ["del:B"]
+                + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s32_cycle_holding_chain", "a garbage cycle holding a 100-chain, all young: one collection, "
+             "finalizers in list order", flat(
+        ["chain", "a", 100, "F", True, "next"], new("C1", True, t="G"), new("C2", True, t="G"),
+        link("C1", "p", "C2"), link("C2", "p", "C1"), link("C1", "a", "a0"),
+        wref("W", "a70"), unref("a0", "C1", "C2"), collect(2, ret=102))),
+    Scenario("s32_long_chain_callbacks", "a 120-chain with finalizers and callback weakrefs across the split: "
+             "each node's finalizer, then its callbacks, head to tail", flat(
+        ["chain", "a", 120, "F", True, "next"], [wref("W%d" % i, "a%d" % i) for i in (0, 48, 49, 50, 98, 99, 119)],
+        new("R", True, t="G"), link("R", "a", "a0"), unref("a0"), unref("R"))),
+    Scenario("s32_deferred_weakref_no_callback", "W deferred at nesting 50 (refcount 0) when B dies: cleared "
+             "without its callback (Py_REFCNT(current) > 0 in PyObject_ClearWeakRefs)", flat(
+        new("X"), new("K", fields=[("next", "X"), ("w", "X")]),   # N's keys: next, w (no __dict__ later)
+        ["chain", "a", 49, "N", False, "next"], new("B", True), wref("W", "B"), link("a48", "w", "W"), unref("W"),
+        new("R", t="G"), link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:B"]))),
+    Scenario("s32_weakrefs_at_level_50", "X at nesting 50 with two weakrefs (PyObject_ClearWeakRefs' tuple path): "
+             "its weakref W1 (in X.w, c0 = Z) and Y are deferred in field order y, w; drained W1 first", flat(
+        new("Q"), new("K", True, fields=[("next", "Q"), ("y", "Q"), ("w", "Q")]),
+        ["chain", "a", 49, "F", True, "next"], new("X", True), new("Y", True), new("Z", True),
+        wref("W1", "X", fields=[("c0", "Z")]), wref("W2", "X", cb=False), link("X", "y", "Y"), link("X", "w", "W1"),
+        link("a48", "next", "X"), unref("W1", "X", "Y", "Z"), unref("a0"),
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:X", "cb:W1", "del:Z", "del:Y"]))),
+    Scenario("s32_resurrect_deferred", "a deferred object's finalizer resurrects it", [], skip=RESURRECTION),
     Scenario("s32b_siblings_shallow", "siblings below a 39-deep chain keep depth-first order", flat(
         ["chain", "a", 39, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
         link("R", "b", "B"), unref("a0", "B"), unref("R"),
@@ -346,4 +481,23 @@ SCENARIOS = [
         unref("T1"), expect(ev_seq=["del:T1", "del:a1"]),
         new("T2", t="T"), new("a2", True, t="V"), new("b2", True, t="V"), link("T2", "b", "b2"), link("T2", "a", "a2"),
         unref("a2", "b2"), unref("T2"), expect(ev_seq=["del:b2", "del:a2"]))),
+    Scenario("s61_apply_trashcan", "apply (plain) releasing R -> 100-chain, B: the trashcan's order inside a batch",
+             flat(
+        ["chain", "a", 100, "F", True, "next"], new("B", True),
+        ["apply", [["alloc", "R", "G", False], ["set", "R", "a", "a0"], ["set", "R", "b", "B"], ["unref", "a0"],
+                   ["unref", "B"], ["unref", "R"]], False],
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:B"] + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s61b_apply_trashcan_atomic", "the same batch atomic: the dry run follows the same cascade", flat(
+        ["chain", "a", 100, "F", True, "next"], new("B", True),
+        ["apply", [["alloc", "R", "G", False], ["set", "R", "a", "a0"], ["set", "R", "b", "B"], ["unref", "a0"],
+                   ["unref", "B"], ["unref", "R"]], True],
+        expect(ev_seq=["del:a%d" % i for i in range(49)] + ["del:B"] + ["del:a%d" % i for i in range(49, 100)]))),
+    Scenario("s62_apply_weakrefs_and_garbage", "apply: callbacks and a garbage cycle made in one batch, collected "
+             "after", flat(
+        new("T", True),
+        ["apply", [["alloc", "X", "N", False], ["weakref", "WX", "X", True], ["weakref", "WT", "T", True],
+                   ["alloc", "Y", "N", False], ["set", "X", "p", "Y"], ["set", "Y", "p", "X"], ["unref", "X"],
+                   ["unref", "Y"], ["unref", "T"], ["alloc", "Z", "N", False], ["weakref", "WZ", "Z", True],
+                   ["unref", "Z"]], False],
+        expect(ev_seq=["del:T", "cb:WT", "cb:WZ"]), collect(2, ret=2, ev_seq=["cb:WX"]))),
 ]

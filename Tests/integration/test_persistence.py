@@ -55,7 +55,7 @@ def build_varied_heap(c, daemon=None):
     c.call("session.open", name="keeper", lease_s=3600)             # openSession, setLease
     c.call("gc.set", threshold=[500, 7, 3], debug=["SAVEALL"])
     a = c.call("allocate", type="Person", data={"name": "Alice", "n": 7.6}, finalizer=True)["id"]
-    b = c.call("allocate", type="Person", data={"name": "Bob"}, fields={"partner": a})["id"]
+    b = c.call("allocate", type="Person", data={"name": "Bob"}, fields={"partner": a}, site="varied.py:9")["id"]
     c.call("set", id=a, fields={"partner": b})
     w = c.call("weakref", id=a, callback=True, fields={"captured": b})["id"]
     c.call("root.set", name="alice", id=a)
@@ -82,7 +82,7 @@ def build_varied_heap(c, daemon=None):
     thawed = c.call("allocate", type="Thawed")["id"]
     c.call("gc.freeze")
     c.call("gc.unfreeze")                                            # unfreeze: freeze_count 0
-    c.call("apply", ops=[["alloc", "Batched"], ["set", "$0", "self", "$0"], ["set", thawed, "batched", "$0"],
+    c.call("apply", ops=[["alloc", "Batched", None, "batch.py:1"], ["set", "$0", "self", "$0"], ["set", thawed, "batched", "$0"],
                          ["weakref", "$0", False]])                  # batch
     c.call("gc.set", enabled=False)                                  # configureGC(enabled:)
     if daemon is not None:

@@ -24,6 +24,17 @@ from .errors import (ConnectionLost, NoSuchObject, NoSuchRoot, ReferenceNotHeld,
                      error_from_response)
 from .handles import MISSING, Handle, WeakRef, _as_id, _field_value, _Frame, _Slot, _warn_unclosed
 
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
+
+
+def _caller_site() -> str:
+    """``file:line`` of the first frame outside this package (tracemalloc's most recent frame):
+    where the program asked for the object."""
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+        f = f.f_back
+    return "%s:%d" % (f.f_code.co_filename, f.f_lineno) if f is not None else "?"
+
 __all__ = ["Heap", "Pipeline", "Pending", "Scope", "Roots", "Event", "Record", "EVENT_KINDS",
            "connect"]
 
@@ -238,6 +249,9 @@ class Heap:
         timeout: seconds to wait for each reply (``None``: for ever). When it passes, the
             call raises :class:`heapd.ReplyTimeout` and the connection is closed. Settable
             later as :attr:`timeout`.
+        record_sites: send each allocation's site, the caller's ``file:line`` (as tracemalloc
+            records where memory was allocated), unless ``site=`` is given. Settable later as
+            :attr:`record_sites`.
 
     Raises:
         DaemonUnreachable: no daemon listens on ``path`` (the message says how to start one).
@@ -250,7 +264,9 @@ class Heap:
     def __init__(self, path: Optional[str] = None, *, framing: str = "ndjson",
                  session: Optional[str] = None, lease_s: Optional[float] = None,
                  autorelease: bool = True, connect_timeout: Optional[float] = 5.0,
-                 timeout: Optional[float] = None) -> None:
+                 timeout: Optional[float] = None, record_sites: bool = True) -> None:
+        #: Whether :meth:`allocate` sends the caller's ``file:line`` as the object's site.
+        self.record_sites = record_sites
         if lease_s is not None and session is None:
             raise TypeError("lease_s is the lease of a named session: give session= too")
         #: The daemon's socket (``path`` is the why-is-it-alive method, :meth:`path`).
@@ -695,7 +711,8 @@ class Heap:
 
     # ======================================================================= objects
     def allocate(self, type: str, *, fields: Optional[Dict[str, Any]] = None, data: Any = None,
-                 finalizer: bool = False, size: Optional[int] = None) -> Handle:
+                 finalizer: bool = False, size: Optional[int] = None,
+                 site: Optional[str] = None) -> Handle:
         """Create an object (``x = Type()``) and return a handle owning its first reference.
 
         Args:
@@ -704,8 +721,13 @@ class Heap:
             data: any JSON value (``None``: no data).
             finalizer: give the type a ``__del__`` (a ``finalize`` event before it is freed).
             size: bytes it accounts for (default: the length of its data as JSON).
+            site: where it is allocated, shown by :meth:`inspect` and grouped by
+                ``histogram(by="site")``; default: the caller's ``file:line`` (see
+                ``record_sites``).
         """
         params: Dict[str, Any] = {"type": type}
+        if site is not None or self.record_sites:
+            params["site"] = site if site is not None else _caller_site()
         if fields:
             params["fields"] = {k: _as_id(v, "field %r" % k) for k, v in fields.items()}
         if data is not None:
@@ -820,10 +842,12 @@ class Heap:
         return list(self._request("referents", {"id": _as_id(target, "target")})["referents"])
 
     def objects(self, *, type: Optional[str] = None, generation: Any = None,
-                page_size: int = 1000) -> Iterator[Record]:
-        """Iterate over live objects ``{id, type, size, refcount, generation}`` in id order,
-        optionally filtered by ``type`` and ``generation`` (0, 1, 2 or ``"permanent"``),
-        fetching pages of ``page_size`` with ``objects`` and following ``next``."""
+                session: Union[int, str, None] = None, page_size: int = 1000) -> Iterator[Record]:
+        """Iterate over live objects ``{id, type, size, refcount, generation}`` in table order
+        (ascending id until the daemon reuses freed slots), optionally filtered by ``type``,
+        ``generation`` (0, 1, 2 or ``"permanent"``) and the ``session`` that allocated them (its
+        id, or its name then), fetching pages of ``page_size`` with ``objects`` and following
+        ``next``."""
         after = None
         while True:
             params: Dict[str, Any] = {"limit": page_size}
@@ -831,6 +855,8 @@ class Heap:
                 params["type"] = type
             if generation is not None:
                 params["generation"] = generation
+            if session is not None:
+                params["session"] = session
             if after is not None:
                 params["after"] = after
             page = self._request("objects", params)
@@ -904,9 +930,14 @@ class Heap:
             params["id"] = _as_id(obj, "obj")
         return self._request("dominators", params)
 
-    def histogram(self, *, session: Optional[str] = None, generation: Any = None) -> List[Record]:
+    def histogram(self, *, session: Optional[str] = None, generation: Any = None,
+                  by: str = "type") -> List[Record]:
         """Live objects by type, ``{type, count, bytes}``, most bytes first; only what the named
-        ``session`` holds, or one ``generation`` (0, 1, 2 or ``"permanent"``), if given."""
+        ``session`` holds, or one ``generation`` (0, 1, 2 or ``"permanent"``), if given. With
+        ``by="site"``: by allocation site instead, ``{site, count, bytes}`` (tracemalloc's
+        ``statistics("lineno")``), over every live object."""
+        if by == "site":
+            return list(self._request("histogram", {"by": "site"})["sites"])
         params: Dict[str, Any] = {}
         if session is not None:
             params["session"] = session
@@ -1325,9 +1356,12 @@ class Pipeline:
         return self._add(method, _jsonable(params) if params else None)
 
     def allocate(self, type: str, *, fields: Optional[Dict[str, Any]] = None, data: Any = None,
-                 finalizer: bool = False, size: Optional[int] = None) -> Pending:
+                 finalizer: bool = False, size: Optional[int] = None,
+                 site: Optional[str] = None) -> Pending:
         """:meth:`Heap.allocate`; the result is a :class:`Handle`."""
         params: Dict[str, Any] = {"type": type}
+        if site is not None or self._heap.record_sites:
+            params["site"] = site if site is not None else _caller_site()
         if fields:
             params["fields"] = {k: _as_id(v, "field %r" % k) for k, v in fields.items()}
         if data is not None:
