@@ -184,6 +184,7 @@ extension BatchSimulation: RefcountCascading {
         totalBytes -= objects[slot]!.size
     }
 
+    func releasesThroughDict(_ slot: Slot) -> Bool { objects[slot]!.ownDict }
     func fieldCount(_ slot: Slot) -> Int { objects[slot]!.fields.count }
 
     func fieldTarget(_ slot: Slot, _ i: Int) -> Slot { objects[slot]!.fields[i].target }

@@ -18,6 +18,7 @@ extension Heap: RefcountCascading {
     }
 
     @inline(__always)
+    func releasesThroughDict(_ slot: Slot) -> Bool { table.records[Int(slot)].flags.contains(.ownDict) }
     func fieldCount(_ slot: Slot) -> Int { Int(table.records[Int(slot)].fieldCount) }
 
     @inline(__always)

@@ -21,11 +21,12 @@
 /// target dies: the slot goes back first (the C code frees it after, an order nobody sees),
 /// and a chain is followed without growing the stack.
 ///
-/// Not modelled yet: an instance whose attributes live in a materialised `__dict__` (3.11's
-/// shared-keys limits, CPYTHON-GC.md §4.1) releases them through `dict_dealloc`, itself a
-/// trashcan level (that dict, not the instance, is what gets deferred at 50). That is why s32
-/// splits one node earlier when R shares the chain's class: R was given new names after ~29
-/// instances existed. Such an object needs a frame kind one level below its own.
+/// An instance whose attributes live in a materialised `__dict__` (3.11's shared-keys limits,
+/// CPYTHON-GC.md §4.1) releases them through `dict_dealloc`, itself a trashcan level: its fields'
+/// targets see one more level of nesting, and when the instance runs at level 50 it is the dict
+/// that `_PyTrash_begin` defers (the instance's own dealloc is done; its fields wait for the
+/// drain, where the dict's body runs at level 2). That is why s32 splits one node earlier when R
+/// shares the chain's class: R was given new names after ~29 instances existed.
 protocol RefcountCascading {
     /// What deallocation reports (the heap's events; nothing for the dry run).
     associatedtype Events
@@ -34,6 +35,8 @@ protocol RefcountCascading {
     mutating func dropsLastReference(_ slot: Slot) -> Bool
     /// `subtype_dealloc` up to the fields: untrack, finalizer, weakrefs. The object is dead.
     mutating func beginDeallocation(_ slot: Slot, _ events: inout Events)
+    /// Whether the object's fields live in its own `__dict__` (released by `dict_dealloc`).
+    func releasesThroughDict(_ slot: Slot) -> Bool
     /// The object's fields in release (key) order.
     func fieldCount(_ slot: Slot) -> Int
     func fieldTarget(_ slot: Slot, _ i: Int) -> Slot
@@ -48,9 +51,10 @@ protocol RefcountCascading {
 struct CascadeScratch: Sendable {
     /// A deallocation in progress: its next field to release and its trashcan nesting level.
     var stack: [(slot: Slot, next: UInt16, level: UInt8)] = []
-    /// `trash_delete_later`: objects at refcount 0 whose deallocation has not begun, drained
-    /// last in, first out.
-    var deleteLater: [Slot] = []
+    /// `trash_delete_later`, drained last in, first out: objects at refcount 0 whose
+    /// deallocation has not begun, or (`dictOnly`) the own dict of one whose has, its fields
+    /// still to release.
+    var deleteLater: [(slot: Slot, dictOnly: Bool)] = []
 }
 
 enum Trashcan {
@@ -78,7 +82,7 @@ extension RefcountCascading {
         while true {
             beginDeallocation(slot, &events)
             let count = fieldCount(slot)
-            if count > 1 { break }
+            if count > 1 || (count == 1 && releasesThroughDict(slot)) { break }
             let target: Slot? = count == 1 ? fieldTarget(slot, 0) : nil
             finishDeallocation(slot)
             guard let target, dropsLastReference(target) else { return }
@@ -94,7 +98,7 @@ extension RefcountCascading {
         var scratch = cascadeScratch
         cascadeScratch = CascadeScratch()  // keep the buffers uniquely referenced while they grow
         scratch.stack.removeAll(keepingCapacity: true)
-        scratch.stack.append((root, 0, UInt8(level)))
+        push(root, level: level, &scratch)
         while true {
             while let (slot, next, level) = scratch.stack.last {
                 let count = fieldCount(slot)
@@ -111,19 +115,40 @@ extension RefcountCascading {
                     scratch.stack[scratch.stack.count - 1].next = next + 1
                 }
                 guard dropsLastReference(target) else { continue }
-                // `_PyTrash_begin` sees the nesting of the dealloc releasing the field.
+                // `_PyTrash_begin` sees the nesting of the dealloc releasing the field: the
+                // object's, or its dict's one level deeper.
                 if Int(level) >= Trashcan.unwindLevel {
-                    scratch.deleteLater.append(target)
+                    scratch.deleteLater.append((target, false))
                 } else {
                     beginDeallocation(target, &events)
-                    scratch.stack.append((target, 0, level + 1))
+                    push(target, level: Int(level) + 1, &scratch)
                 }
             }
             // The outermost `Py_TRASHCAN_END`: nesting is back at 0, drain.
-            guard let deferred = scratch.deleteLater.popLast() else { break }
-            beginDeallocation(deferred, &events)
-            scratch.stack.append((deferred, 0, UInt8(Trashcan.drainLevel)))
+            guard let (deferred, dictOnly) = scratch.deleteLater.popLast() else { break }
+            if dictOnly {
+                // The dict's body runs at the drain's level: its values' targets see it.
+                scratch.stack.append((deferred, 0, UInt8(Trashcan.drainLevel)))
+            } else {
+                beginDeallocation(deferred, &events)
+                push(deferred, level: Trashcan.drainLevel, &scratch)
+            }
         }
         cascadeScratch = scratch
+    }
+
+    /// A begun object whose body runs at `level`. A frame's level is the nesting its fields'
+    /// targets see: the object's own, or for an own dict one more (`dict_dealloc`'s BEGIN),
+    /// unless the object runs at 50, where the dict itself is deferred.
+    private func push(_ slot: Slot, level: Int, _ scratch: inout CascadeScratch) {
+        guard releasesThroughDict(slot), fieldCount(slot) > 0 else {
+            scratch.stack.append((slot, 0, UInt8(level)))
+            return
+        }
+        if level >= Trashcan.unwindLevel {
+            scratch.deleteLater.append((slot, true))
+        } else {
+            scratch.stack.append((slot, 0, UInt8(level + 1)))
+        }
     }
 }

@@ -276,7 +276,12 @@ SCENARIOS = [
         ["chain", "a", 100, "F", True, "next"], new("R", True), new("B", True), link("R", "a", "a0"),
         link("R", "b", "B"), unref("a0", "B"), unref("R"),
         expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(48)] + ["del:B"]
-               + ["del:a%d" % i for i in range(48, 100)])), xfail=SHARED_KEYS_DICT),
+               + ["del:a%d" % i for i in range(48, 100)]))),
+    Scenario("s32_dict_chain", "a 100-chain of instances that all have their own __dict__ (their class's shared "
+             "keys full): each node is two trashcan levels, and at level 50 it is a node's dict that waits", flat(
+        [new("F%d" % i, True, t="F") for i in range(40)], link("F0", "k", "F1"),
+        ["chain", "a", 100, "F", True, "next"], new("R", True, t="G"), new("B", True, t="G"),
+        link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"))),
     Scenario("s32_keys_first_same_class", "R of the chain's class, its field names used before the chain (no "
              "__dict__): a0..a48 before B, as with another class", flat(
         new("K", True), new("X"), link("K", "a", "X"), link("K", "b", "X"),
