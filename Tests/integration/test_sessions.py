@@ -221,8 +221,11 @@ def test_session_close_by_other_connection(daemon, client):
     assert client.call("get", id=shared)["refcount"] == 1
     assert "victim" not in sessions_by_name(client)
     assert a.call("ping") == {"pong": True}
-    assert a.take_notifications("session.closed") == [
-        {"jsonrpc": "2.0", "method": "session.closed", "params": {"name": "victim"}}]
+    closed = a.take_notifications("session.closed")
+    assert [(n["method"], n["params"]["name"]) for n in closed] == [("session.closed", "victim")]
+    # Closed by `client`'s request, not by the connection that was attached to it.
+    assert closed[0]["params"]["cause"]["kind"] == "request"
+    assert closed[0]["params"]["cause"]["method"] == "session.close"
     y = alloc(a)
     with pytest.raises(RPCError) as e:
         a.call("unref", id=shared)
