@@ -18,6 +18,8 @@ final class LineEditor {
 
     /// libedit calls C functions with no context: the shell's completer lives here meanwhile.
     nonisolated(unsafe) static var completer: ((_ before: String, _ word: String) -> ShellCompleter.Completion)?
+    /// The live hint for a line (``ShellHint``), drawn after the cursor while a key is awaited.
+    nonisolated(unsafe) static var hinter: ((_ line: String) -> String?)?
 
     init(historyPath: String?) {
         self.historyPath = historyPath
@@ -27,6 +29,8 @@ final class LineEditor {
         // libedit's rl_complete reads the basic set.
         rl_basic_word_break_characters = UnsafePointer(rl_completer_word_break_characters)
         rl_attempted_completion_function = completeLine
+        // Before libedit initializes (using_history does): it installs its key reader then.
+        if isatty(1) != 0 { rl_getc_function = readKey }
         using_history()
         stifle_history(Self.historyLimit)
         if let historyPath {
@@ -55,6 +59,7 @@ final class LineEditor {
         var previous = sigaction()
         sigaction(SIGINT, &action, &previous)
         defer { sigaction(SIGINT, &previous, nil) }
+        currentPrompt = prompt
         guard let line = readline(prompt) else { return lineInterrupted != 0 ? .interrupted : .end }
         defer { free(line) }
         return .line(String(cString: line))
@@ -73,6 +78,67 @@ nonisolated(unsafe) private var lineInterrupted: sig_atomic_t = 0
 
 /// The line and hint last shown, so that a second Tab does not repeat it.
 nonisolated(unsafe) private var shownHint = ""
+
+/// The prompt of the line being read: the hint's column counts it.
+nonisolated(unsafe) private var currentPrompt = ""
+
+/// libedit's key reader (`rl_getc_function`), which is where a live hint can be drawn: libedit
+/// has no hint hook, but it calls this after each key's redisplay, with `rl_line_buffer` and
+/// the cursor up to date. The hint is drawn behind libedit's back after the cursor, and erased
+/// before the key goes back, so libedit's picture of the screen stays true. Returns one Unicode
+/// scalar (libedit takes the reader's value as a wide character), -1 at end or on ctrl-C.
+private func readKey(_ stream: UnsafeMutablePointer<FILE>?) -> Int32 {
+    let fd = stream.map { fileno($0) } ?? 0
+    let shown = drawHint()
+    defer { if shown { writeTerminal("\u{1B}[K") } }
+    func byte() -> UInt8? {
+        var b: UInt8 = 0
+        while true {
+            let n = read(fd, &b, 1)
+            if n == 1 { return b }
+            // A window resize interrupts the read too (libedit's own SIGWINCH handler): go on.
+            if n < 0 && errno == EINTR && lineInterrupted == 0 { continue }
+            return nil
+        }
+    }
+    guard let first = byte() else { return -1 }
+    let extra = first >= 0xF0 ? 3 : first >= 0xE0 ? 2 : first >= 0xC0 ? 1 : 0
+    guard extra > 0 else { return Int32(first) }
+    var scalar = UInt32(first) & (0x3F >> UInt32(extra))
+    for _ in 0..<extra {
+        guard let next = byte() else { return -1 }
+        scalar = scalar << 6 | UInt32(next & 0x3F)
+    }
+    return Int32(bitPattern: scalar)
+}
+
+/// Draws the hint for the line dimmed after the cursor and moves the cursor back; only at the
+/// end of the line and only as much as fits before the terminal's edge (a wrapped hint could
+/// not be walked back). Whether something was drawn.
+private func drawHint() -> Bool {
+    guard let hinter = LineEditor.hinter, let buffer = rl_line_buffer, rl_point == rl_end else { return false }
+    let line = String(cString: buffer)
+    guard let hint = hinter(line) else { return false }
+    var size = winsize()
+    let columns = ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+    let used = (currentPrompt.unicodeScalars.count + line.unicodeScalars.count) % columns
+    let room = columns - used - 1
+    guard room >= 4 else { return false }
+    let scalars = Array(hint.unicodeScalars)
+    let shown = scalars.count <= room ? hint : String(String.UnicodeScalarView(scalars.prefix(room - 1))) + "…"
+    let width = min(scalars.count, room)
+    writeTerminal("\u{1B}[2m\(shown)\u{1B}[0m\u{1B}[\(width)D")
+    return true
+}
+
+private func writeTerminal(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(1, $0.baseAddress!, $0.count) }
+        if n <= 0 { if n < 0 && errno == EINTR { continue } else { return } }
+        bytes = bytes.dropFirst(n)
+    }
+}
 
 /// The candidates of the Tab being completed, handed out by `nextMatch`.
 nonisolated(unsafe) private var pendingMatches: [String] = []

@@ -25,7 +25,8 @@ struct Repl: ParsableCommand {
     func run() throws {
         let connection = try options.connect()
         let session = SharedSession(
-            connection: connection, socketPath: options.socketPath, sessionName: options.sessionName)
+            connection: connection, socketPath: options.socketPath, sessionName: options.sessionName,
+            json: options.json)
         let runner = LineRunner(session: session, options: options, interactive: isatty(0) != 0)
         try session.activate {
             if isatty(0) != 0 { interactive(runner) } else { try piped(runner) }
@@ -50,7 +51,11 @@ struct Repl: ParsableCommand {
         LineEditor.completer = { before, word in
             ShellCompleter(connection: connection, variables: runner.variables).complete(before: before, word: word)
         }
-        defer { LineEditor.completer = nil }
+        LineEditor.hinter = ShellHint.hint(for:)
+        defer {
+            LineEditor.completer = nil
+            LineEditor.hinter = nil
+        }
         if isatty(1) != 0 {
             output(
                 "heapctl \(HeapdVersion.string): session \(runner.session.sessionName) on \(runner.session.socketPath)\n"
