@@ -324,8 +324,10 @@ def test_collect_clears_weakrefs_to_garbage(client):
     client.call("unref", id=q)
     r = client.call("collect")
     assert r["collected"] == 3 and r["unreachable"] == 3
-    assert [n["params"] for n in client.take_notifications("weakref.callback")] == \
-        [{"weakref": w_outside, "referent": p}]
+    notes = [n["params"] for n in client.take_notifications("weakref.callback")]
+    causes = [n.pop("cause") for n in notes]
+    assert notes == [{"weakref": w_outside, "referent": p}]
+    assert [(c["kind"], c["method"]) for c in causes] == [("request", "collect")]
     assert client.call("get", id=w_outside)["referent"] is None
 
 

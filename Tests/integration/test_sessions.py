@@ -241,7 +241,10 @@ def test_session_closed_sent_once_to_subscribed_holder(daemon, client):
     a.call("session.open", name="watched")
     client.call("session.close", name="watched")
     a.call("ping")
-    assert [n["params"] for n in a.take_notifications("session.closed")] == [{"name": "watched"}]
+    closed = [n["params"] for n in a.take_notifications("session.closed")]
+    assert [n["name"] for n in closed] == ["watched"]
+    assert closed[0]["cause"] == {"kind": "request", "method": "session.close",
+                                  "connection": closed[0]["cause"]["connection"], "session": None}
     a.close()
 
 
