@@ -100,11 +100,12 @@ nonisolated(unsafe) private var hintShown = false
 
 /// What the last real key began: libedit must get the rest of an escape sequence, a ctrl-V's
 /// literal or a ctrl-X's second key before anything else, and a Tab's next key directly (a
-/// second Tab lists the matches only if no command ran in between).
+/// second Tab lists the matches only if no command ran in between); an incremental history
+/// search (ctrl-R, ctrl-S) reads keys of its own until the line ends, so no hints after it.
 nonisolated(unsafe) private var sequence: KeySequence = .none
 
 private enum KeySequence {
-    case none, escape, csi, literal, prefix, completion
+    case none, escape, csi, literal, prefix, completion, search
 
     /// The state after `key`: ESC [ params final, ESC O x, ESC x; ctrl-V x; ctrl-X x; Tab x.
     func next(_ key: UInt32) -> KeySequence {
@@ -113,12 +114,14 @@ private enum KeySequence {
         case .csi: return (0x40...0x7E).contains(key) && !(key == 0x5B || key == 0x4F) ? .none : .csi
         case .literal, .prefix: return .none
         case .completion: return Self.none.next(key)
+        case .search: return .search
         case .none:
             switch key {
             case 0x1B: return .escape
             case 0x16: return .literal
             case 0x18: return .prefix
             case 0x09: return .completion
+            case 0x12, 0x13: return .search
             default: return .none
             }
         }
