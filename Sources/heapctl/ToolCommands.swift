@@ -26,7 +26,9 @@ struct Watch: ParsableCommand {
             session and method of the request that made it happen ([#3 heapctl-alice: unref]), a \
             connection that closed ([#7 anonymous: disconnected]) or [lease expired]. When the \
             daemon goes away, watch says so, retries (0.1 s, doubling up to 2 s) and subscribes \
-            again once it is back; events in between are missed.
+            again once it is back; events in between are missed. With --json: one {"time", "method", \
+            "params"} object per line (params as sent, cause included); the lines about the \
+            connection go to stderr.
             """)
     @OptionGroup var options: GlobalOptions
     @Option(help: "Event kinds (default: all).") var events: [String] = []
@@ -39,7 +41,9 @@ struct Watch: ParsableCommand {
         try options.follow(.array(kinds), banner: "watching", count: count, reconnect: !noReconnect) {
             method, params in
             if options.json {
-                output(JSONCodec.encodeString(["method": .string(method), "params": params]))
+                // When it arrived (seconds since 1970, to the millisecond), as the human line shows.
+                let time = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
+                output(JSONCodec.encodeString(["time": .double(time), "method": .string(method), "params": params]))
             } else {
                 let cause = params["cause"].map { "  [" + Self.describeCause($0) + "]" } ?? ""
                 output(Format.clock(Date()) + "  " + Self.describe(method, params) + cause)

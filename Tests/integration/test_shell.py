@@ -272,6 +272,12 @@ def test_script_json_prints_every_result_as_json(daemon):
     assert out.returncode == 0, out
     first, second = out.stdout.split("\n}\n")[:2]
     assert json.loads(first + "}")["id"] == json.loads(second + "}")["id"], out.stdout
+    # A group's subcommand and a bare group: --json was once appended to each line, which `gc`
+    # does not take.
+    out = heapctl(daemon, "--json", "script", input="gc get\n")
+    assert out.returncode == 0 and json.loads(out.stdout)["threshold"] == [700, 10, 10], out
+    out = heapctl(daemon, "--json", "script", input="gc\n")
+    assert out.returncode == 0 and "SUBCOMMANDS:" in out.stdout, out
 
 
 def test_script_still_takes_raw_calls(daemon):

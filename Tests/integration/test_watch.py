@@ -16,8 +16,8 @@ class Watcher:
     """A `heapctl watch` process whose output lines are read with a deadline (a thread per
     stream, so a line that never comes fails the test instead of hanging it)."""
 
-    def __init__(self, socket, *args):
-        self.proc = subprocess.Popen([binary("heapctl"), "watch", "--socket", socket, *args],
+    def __init__(self, socket, *args, command="watch"):
+        self.proc = subprocess.Popen([binary("heapctl"), command, "--socket", socket, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.out = self._reader(self.proc.stdout)
         self.err = self._reader(self.proc.stderr)
@@ -94,6 +94,7 @@ def test_json_lines_carry_the_cause():
         c.call("unref", id=x)
         notes = [json.loads(w.line()), json.loads(w.line())]
         assert [n["method"] for n in notes] == ["finalize", "freed"]
+        assert all(isinstance(n["time"], float) and n["time"] > 1.7e9 for n in notes), notes
         for n in notes:
             cause = n["params"]["cause"]
             assert cause["kind"] == "request" and cause["method"] == "unref" and cause["session"] is None
@@ -142,3 +143,19 @@ def test_no_reconnect_exits_3_when_the_daemon_goes():
         assert "connection" in w.line(w.err)
     finally:
         w.close()
+
+
+def test_monitor_reconnects_too():
+    d = Daemon("--memory")
+    w = Watcher(d.socket, command="monitor")
+    try:
+        assert w.line().startswith("monitoring ")
+        assert d.stop() == 0
+        assert "disconnected: " in w.line()
+        d = Daemon("--memory", directory=d.dir)
+        assert "reconnected to " in w.line()
+        heapctl(d, "ping", session="m")
+        assert re.fullmatch(rf"{CLOCK} \[#\d+ anonymous\] ping", w.line())  # heapctl pings anonymously
+    finally:
+        w.close()
+        assert d.stop() == 0
