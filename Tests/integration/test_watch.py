@@ -84,6 +84,21 @@ def test_each_event_shows_its_time_and_cause(daemon):
         w.close()
 
 
+def test_an_expired_lease_is_the_cause(daemon):
+    w = Watcher(daemon.socket)
+    try:
+        assert w.line().startswith("watching ")
+        c = daemon.client()
+        c.call("session.open", name="leased", lease_s=0.3)
+        x = c.call("allocate", type="Leased", finalizer=True)["id"]
+        c.close()  # the named session outlives its connection, until its lease runs out
+        assert re.fullmatch(rf"{CLOCK}  finalize  Leased {x}  \[lease expired\]", w.line())
+        assert re.fullmatch(rf"{CLOCK}  freed     1 object: {x}  \[lease expired\]", w.line())
+        assert re.fullmatch(rf"{CLOCK}  session   leased closed  \[lease expired\]", w.line())
+    finally:
+        w.close()
+
+
 def test_json_lines_carry_the_cause():
     d = Daemon("--memory")
     w = Watcher(d.socket, "--json", "--count", "2")
