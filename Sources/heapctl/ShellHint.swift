@@ -28,7 +28,9 @@ enum ShellHint {
             given -= 1
         }
         // Options already given are not hinted again.
-        let remaining = items.filter { item in !args.contains { $0.hasPrefix("--") && item.hasPrefix("[" + $0) } }
+        let remaining = items.filter { item in
+            !args.contains { $0.hasPrefix("--") && (item == "[\($0)]" || item.hasPrefix("[\($0) ")) }
+        }
         return remaining.isEmpty ? nil : remaining.joined(separator: " ")
     }
 
