@@ -106,7 +106,7 @@ package final class HeapService: Sendable {
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             s.disconnect(id, &events)
             monitoring.store(s.wantsMonitor, ordering: .relaxed)
-            return deliver(events, in: &s, requester: nil)
+            return deliver(events, in: &s, from: .disconnect(id))
         }
         perform(actions)
     }
@@ -197,7 +197,8 @@ package final class HeapService: Sendable {
         } catch {
             outcome = .failure(.internalError("\(error)"))
         }
-        actions += deliver(request.events, in: &s, requester: connection, first: monitored)
+        let origin = EventOrigin.request(method: type(of: method).name, connection: connection, session: session)
+        actions += deliver(request.events, in: &s, from: origin, first: monitored)
         monitoring.store(s.wantsMonitor, ordering: .relaxed)
         return outcome
     }
@@ -211,7 +212,7 @@ package final class HeapService: Sendable {
             let closed = s.expireLeases(now: .now, &events)
             guard !closed.isEmpty else { return [] }
             for name in closed { logger.info("session \(name): lease expired") }
-            return deliver(events, in: &s, requester: nil)
+            return deliver(events, in: &s, from: .leaseExpired)
         }
         perform(actions)
     }
@@ -232,10 +233,18 @@ package final class HeapService: Sendable {
         for action in actions { action.outbox.signal(action.signal) }
     }
 
+    /// What made events happen; resolved into the notifications' ``EventCause`` only when
+    /// someone listens (a session's name is looked up then, not on every request).
+    private enum EventOrigin {
+        case request(method: String, connection: ConnectionID, session: SessionID)
+        case disconnect(ConnectionID)
+        case leaseExpired
+    }
+
     /// Puts the notifications for `events` into each subscriber's outbox (encoded once each),
     /// logs debug lines, and sends `session.closed`. Returns the connections to wake or close.
     private func deliver(
-        _ events: HeapEvents, in s: inout ServerState, requester: ConnectionID?,
+        _ events: HeapEvents, in s: inout ServerState, from origin: EventOrigin,
         first: [(EventKind, [UInt8])] = []
     ) -> [OutboxAction] {
         // The common case: nothing to say.
@@ -249,9 +258,24 @@ package final class HeapService: Sendable {
         }
         guard !targets.isEmpty else { return [] }
         let wanted = targets.reduce(into: Set<EventKind>()) { $0.formUnion($1.1.subscriptions) }
+        let cause: EventCause
+        let requester: ConnectionID?
+        switch origin {
+        case .request(let method, let connection, let session):
+            // A request that closed its own named session is still that session's doing.
+            let name = s.heap.sessionName(session) ?? closed.first { $0.holder == connection }?.name
+            cause = .request(method: method, connection: connection.raw, session: name)
+            requester = connection
+        case .disconnect(let connection):
+            cause = .disconnect(connection: connection.raw)
+            requester = nil
+        case .leaseExpired:
+            cause = .leaseExpired
+            requester = nil
+        }
         var notes = first
-        if !events.isEmpty { notes += Notification.encode(events, wanted: wanted) }
-        for (name, _) in closed { notes.append((.sessionClosed, Notification.sessionClosed(name))) }
+        if !events.isEmpty { notes += Notification.encode(events, wanted: wanted, cause: cause) }
+        for (name, _) in closed { notes.append((.sessionClosed, Notification.sessionClosed(name, cause: cause))) }
         guard !notes.isEmpty else { return [] }
         let allocator = ByteBufferAllocator()
         var actions: [OutboxAction] = []

@@ -17,7 +17,8 @@ struct Graph: ParsableCommand {
             --svg or --png names a file; "N more" nodes stand for what --max-nodes left out.
             """)
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The object to draw around (default: the whole heap).") var id: Int64?
+    @Argument(help: "The object to draw around (default: the whole heap).", transform: ObjectIDArgument.parse) var id:
+        Int64?
     @Option(help: "Steps out from the object, to its referents and to its referrers.") var depth: Int = 2
     @Option(help: "Most objects and roots drawn.") var maxNodes: Int = 200
     @Option(help: "Write the SVG (rendered by the daemon's Graphviz) to this file.") var svg: String?

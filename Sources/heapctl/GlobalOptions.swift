@@ -14,8 +14,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Named session to run in (default: heapctl-$USER).")
     var session: String?
 
-    @Flag(help: "Print the raw JSON result (for scripts).")
-    var json = false
+    @Flag(name: .customLong("json"), help: "Print the raw JSON result (for scripts).")
+    var jsonFlag = false
+
+    /// `--json`, or a line of a shell or script started with `--json` (its lines need not say it;
+    /// appending the flag to each line broke those whose command takes none, a bare `gc`).
+    var json: Bool { jsonFlag || SharedSession.current?.json == true }
 
     /// Inside a shell or script, a line without --socket or --session runs where the shell does.
     var socketPath: String { HeapdEndpoint.socketPath(explicit: socket ?? SharedSession.current?.socketPath) }
@@ -106,25 +110,58 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Subscribes an anonymous connection to `kinds` and hands each notification to `each` until
-    /// `count` of them were taken (`each` says whether it took one); exit 3 if the daemon goes.
+    /// `count` of them were taken (`each` says whether it took one). When the daemon goes away:
+    /// exit 3, or with `reconnect` say so, retry with backoff, and subscribe again once it is back.
     func follow(
-        _ kinds: JSONValue, banner: String, count: Int?,
+        _ kinds: JSONValue, banner: String, count: Int?, reconnect: Bool = false,
         _ each: (String, JSONValue) -> Bool
     ) throws {
-        let c = try connect(anonymous: true, shared: false)
-        _ = try call(c, SubscribeRequest.name, ["events": kinds])
+        var c = try subscribe(kinds)
         // With --json, stdout carries only events; the banner goes to stderr so a script can still
         // wait for it to know the subscription is in place.
-        let line = "\(banner) \(socketPath) (ctrl-c to stop)\n"
-        if json { writeAll(2, line) } else { output(line) }
+        status("\(banner) \(socketPath) (ctrl-c to stop)")
         var taken = 0
         while count.map({ taken < $0 }) ?? true {
             let note: (method: String, params: JSONValue)
             do { note = try c.nextNotification() } catch {
-                printError("\(error)")
-                throw ExitCode(3)
+                guard reconnect else {
+                    printError("\(error)")
+                    throw ExitCode(3)
+                }
+                status("\(Format.clock(Date()))  disconnected: \(error); reconnecting (ctrl-c to stop)")
+                c = resubscribe(kinds)
+                status(
+                    "\(Format.clock(Date()))  reconnected to \(socketPath); \(banner) again "
+                        + "(events while disconnected were missed)")
+                continue
             }
             if each(note.method, note.params) { taken += 1 }
+        }
+    }
+
+    /// A line about the stream itself: on stdout with the events, on stderr under --json.
+    private func status(_ line: String) {
+        if json { writeAll(2, line + "\n") } else { output(line) }
+    }
+
+    private func subscribe(_ kinds: JSONValue) throws -> HeapConnection {
+        let c = try connect(anonymous: true, shared: false)
+        _ = try call(c, SubscribeRequest.name, ["events": kinds])
+        return c
+    }
+
+    /// Tries again and again, waiting 0.1 s, then twice as long each time up to 2 s (a restart
+    /// takes a moment; a daemon that stays down is not hammered), until subscribed.
+    private func resubscribe(_ kinds: JSONValue) -> HeapConnection {
+        var wait = 0.1
+        while true {
+            usleep(UInt32(wait * 1_000_000))
+            if let c = try? HeapConnection(socketPath: socketPath),
+                (try? c.call(SubscribeRequest.name, ["events": kinds])) != nil
+            {
+                return c
+            }
+            wait = min(wait * 2, 2)
         }
     }
 

@@ -22,7 +22,7 @@ struct Why: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Why is this object alive: shortest paths from the roots (sessions, roots, frozen, gc.garbage).")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     @Option(help: "Paths from up to this many distinct holders.") var limit: Int = 5
 
     func run() throws {
@@ -49,7 +49,7 @@ struct Cycles: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reference cycles (strongly connected components), largest first, garbage included.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "Only the cycle holding this object.") var id: Int64?
+    @Argument(help: "Only the cycle holding this object.", transform: ObjectIDArgument.parse) var id: Int64?
     @Option var limit: Int = 20
 
     func run() throws {
@@ -75,7 +75,8 @@ struct Retained: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Retained sizes (dominators): the biggest retainers, or what one object keeps alive.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "One object (default: the top retainers of the heap).") var id: Int64?
+    @Argument(help: "One object (default: the top retainers of the heap).", transform: ObjectIDArgument.parse) var id:
+        Int64?
     @Option var limit: Int = 20
 
     func run() throws {

@@ -41,7 +41,7 @@ final class LineRunner {
     }
 
     private func runCommand(_ text: String) -> Status {
-        var words: [String]
+        let words: [String]
         do { words = try LineTokenizer(variables: variables).words(text) } catch {
             printError(error.description)
             return 64
@@ -50,9 +50,9 @@ final class LineRunner {
             printError(message)
             return 64
         }
-        // `heapctl --json repl` (or script): every command prints JSON, as `--json` would make it.
-        if options.json, words.first != "help", !words.contains("--json"), !words.contains("--") {
-            words.append("--json")
+        if let message = ObjectIDArgument.negativeIDMessage(words) {
+            writeError((session.errorPrefix.isEmpty ? "" : "heapctl: \(session.errorPrefix)") + message)
+            return 64
         }
         var command: ParsableCommand
         do { command = try Heapctl.parseAsRoot(words) } catch { return report(error, nil) }
@@ -64,6 +64,8 @@ final class LineRunner {
             var child = words
             if !words.contains("--socket") { child += ["--socket", session.socketPath] }
             if !words.contains("--session") { child += ["--session", session.sessionName] }
+            // The child is a process of its own: the shell's --json must be said.
+            if session.json, !words.contains("--json"), !words.contains("--") { child.append("--json") }
             return ForegroundCommand.run(child)
         }
         do {

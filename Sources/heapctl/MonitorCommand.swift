@@ -9,9 +9,12 @@ struct Monitor: ParsableCommand {
         abstract: "Show every request the daemon runs, with its session and time (like Redis MONITOR).")
     @OptionGroup var options: GlobalOptions
     @Option(help: "Exit after this many requests.") var count: Int?
+    @Flag(help: "Exit (status 3) when the daemon goes away instead of waiting for it to come back.")
+    var noReconnect = false
 
     func run() throws {
-        try options.follow(["monitor"], banner: "monitoring", count: count) { method, params in
+        try options.follow(["monitor"], banner: "monitoring", count: count, reconnect: !noReconnect) {
+            method, params in
             guard method == EventKind.monitor.rawValue else { return false }
             output(options.json ? JSONCodec.encodeString(params) : Self.describe(params))
             return true

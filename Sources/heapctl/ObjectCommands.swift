@@ -51,7 +51,7 @@ struct Allocate: ParsableCommand {
 struct Ref: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Take one more reference to an object.")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws {
         try options.run(RefRequest.name, ["id": .int(id)]) {
             "object \(Pretty.int($0["id"])): refcount \(Pretty.int($0["refcount"]))"
@@ -62,7 +62,7 @@ struct Ref: ParsableCommand {
 struct Unref: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Drop a reference your session holds (like `del x`).")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws {
         try options.run(UnrefRequest.name, ["id": .int(id)]) { r in
             let freed = Pretty.freed(r)
@@ -76,7 +76,7 @@ struct SetFields: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Set fields (name=ID; name=null deletes) and/or data.")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     @Argument(help: "Fields as name=ID or name=null.") var fields: [String] = []
     @Option(help: "New data, as JSON (null removes it).") var data: String?
     @Option(help: "New size in bytes.") var size: Int?
@@ -102,7 +102,7 @@ struct SetFields: ParsableCommand {
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show an object: type, size, data, fields.")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws { try options.run(GetRequest.name, ["id": .int(id)], human: Pretty.object) }
 }
 
@@ -110,7 +110,7 @@ struct Weakref: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a weak reference to an object (held by your session).")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     @Argument(help: "Fields of the weakref object itself (what a callback closure captures), name=ID.") var fields:
         [String] = []
     @Flag(help: "Send a weakref.callback event when the referent dies.") var callback = false
@@ -125,21 +125,21 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Everything about an object: refcount by holder, referrers, generation.")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws { try options.run(InspectRequest.name, ["id": .int(id)], human: Pretty.inspect) }
 }
 
 struct Referrers: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Objects whose fields hold this one (gc.get_referrers).")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws { try options.run(ReferrersRequest.name, ["id": .int(id)]) { Pretty.ids($0["referrers"]) } }
 }
 
 struct Referents: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Objects this one's fields hold (gc.get_referents).")
     @OptionGroup var options: GlobalOptions
-    @Argument var id: Int64
+    @Argument(transform: ObjectIDArgument.parse) var id: Int64
     func run() throws { try options.run(ReferentsRequest.name, ["id": .int(id)]) { Pretty.ids($0["referents"]) } }
 }
 

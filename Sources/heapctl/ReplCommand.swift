@@ -13,8 +13,10 @@ struct Repl: ParsableCommand {
             Each line is a heapctl command line (`allocate Person --data '{"name":"A"}'`, \
             `set 1 partner=2`), parsed like a POSIX shell's; `p = allocate Person` binds the new id \
             to $p, which expands anywhere in later lines. `help [COMMAND]` shows help; exit, quit or \
-            ctrl-D leave; ctrl-C drops the line, or stops watch, monitor, top and bench. Tab completes commands, call's methods, live ids, \
-            set's field names, options and variables; Tab after a command shows its usage. History: \
+            ctrl-D leave; ctrl-C drops the line, or stops watch, monitor, top and bench. As you type, \
+            the arguments still to come show dimmed after the cursor (`inspect ` → `<id>`). Tab \
+            completes commands, call's methods, live ids, set's field names, options and variables; \
+            Tab after a command shows its usage. With --json every line prints JSON. History: \
             $XDG_STATE_HOME/heapd/heapctl_history (default ~/.local/state/heapd/heapctl_history). \
             With stdin not a terminal, lines are read without prompts and only the commands' \
             output is printed; the exit status is then the first failing line's.
@@ -25,7 +27,8 @@ struct Repl: ParsableCommand {
     func run() throws {
         let connection = try options.connect()
         let session = SharedSession(
-            connection: connection, socketPath: options.socketPath, sessionName: options.sessionName)
+            connection: connection, socketPath: options.socketPath, sessionName: options.sessionName,
+            json: options.json)
         let runner = LineRunner(session: session, options: options, interactive: isatty(0) != 0)
         try session.activate {
             if isatty(0) != 0 { interactive(runner) } else { try piped(runner) }
@@ -50,7 +53,11 @@ struct Repl: ParsableCommand {
         LineEditor.completer = { before, word in
             ShellCompleter(connection: connection, variables: runner.variables).complete(before: before, word: word)
         }
-        defer { LineEditor.completer = nil }
+        LineEditor.hinter = ShellHint.hint(for:)
+        defer {
+            LineEditor.completer = nil
+            LineEditor.hinter = nil
+        }
         if isatty(1) != 0 {
             output(
                 "heapctl \(HeapdVersion.string): session \(runner.session.sessionName) on \(runner.session.socketPath)\n"

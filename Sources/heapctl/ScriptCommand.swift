@@ -39,7 +39,9 @@ struct Script: ParsableCommand {
         let connection = try options.connect()
         let session =
             SharedSession.current.flatMap { $0.serves(options) ? $0 : nil }
-            ?? SharedSession(connection: connection, socketPath: options.socketPath, sessionName: options.sessionName)
+            ?? SharedSession(
+                connection: connection, socketPath: options.socketPath, sessionName: options.sessionName,
+                json: options.json)
         try session.activate {
             if atomic {
                 try AtomicScript(lines: lines, options: options).run(on: session.connection)

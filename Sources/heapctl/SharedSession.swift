@@ -16,11 +16,14 @@ final class SharedSession {
     var lastResult: JSONValue?
     /// Prefixed to heapctl's error lines while a script line runs (`line 6: `).
     var errorPrefix = ""
+    /// Whether the shell or script was started with `--json`: then every line prints JSON.
+    let json: Bool
 
-    init(connection: HeapConnection, socketPath: String, sessionName: String) {
+    init(connection: HeapConnection, socketPath: String, sessionName: String, json: Bool = false) {
         self.connection = connection
         self.socketPath = socketPath
         self.sessionName = sessionName
+        self.json = json
     }
 
     /// Whether a command with `options` may run on this connection.

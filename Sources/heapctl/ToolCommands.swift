@@ -20,20 +20,47 @@ struct Call: ParsableCommand {
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show live events (finalizers, callbacks, frees, collections) as they happen.")
+        abstract: "Show live events (finalizers, callbacks, frees, collections) as they happen, and their cause.",
+        discussion: """
+            Each line: the time it arrived, the event, and in brackets its cause: the connection, \
+            session and method of the request that made it happen ([#3 heapctl-alice: unref]), a \
+            connection that closed ([#7 anonymous: disconnected]) or [lease expired]. When the \
+            daemon goes away, watch says so, retries (0.1 s, doubling up to 2 s) and subscribes \
+            again once it is back; events in between are missed. With --json: one {"time", "method", \
+            "params"} object per line (params as sent, cause included); the lines about the \
+            connection go to stderr.
+            """)
     @OptionGroup var options: GlobalOptions
     @Option(help: "Event kinds (default: all).") var events: [String] = []
     @Option(help: "Exit after this many events.") var count: Int?
+    @Flag(help: "Exit (status 3) when the daemon goes away instead of waiting for it to come back.")
+    var noReconnect = false
 
     func run() throws {
         let kinds: [JSONValue] = events.isEmpty ? ["*"] : events.map { .string($0) }
-        try options.follow(.array(kinds), banner: "watching", count: count) { method, params in
+        try options.follow(.array(kinds), banner: "watching", count: count, reconnect: !noReconnect) {
+            method, params in
             if options.json {
-                output(JSONCodec.encodeString(["method": .string(method), "params": params]))
+                // When it arrived (seconds since 1970, to the millisecond), as the human line shows.
+                let time = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
+                output(JSONCodec.encodeString(["time": .double(time), "method": .string(method), "params": params]))
             } else {
-                output(Format.clock(Date()) + "  " + Self.describe(method, params))
+                let cause = params["cause"].map { "  [" + Self.describeCause($0) + "]" } ?? ""
+                output(Format.clock(Date()) + "  " + Self.describe(method, params) + cause)
             }
             return true
+        }
+    }
+
+    /// `#3 heapctl-alice: unref`, `#7 anonymous: disconnected`, `lease expired`: who made an
+    /// event happen, as the notification's `cause` says (the connection numbers are monitor's).
+    static func describeCause(_ cause: JSONValue) -> String {
+        let who = "#\(Pretty.int(cause["connection"])) \(cause["session"]?.stringValue ?? "anonymous")"
+        switch cause["kind"]?.stringValue {
+        case "request": return "\(who): \(cause["method"]?.stringValue ?? "?")"
+        case "disconnect": return "\(who): disconnected"
+        case "lease": return "lease expired"
+        default: return JSONCodec.encodeString(cause)
         }
     }
 

@@ -122,4 +122,8 @@ var commandLine = Array(CommandLine.arguments.dropFirst())
 if onlyGlobalOptions(commandLine), isatty(0) != 0, isatty(1) != 0 { commandLine.append("repl") }
 let arguments = reorderedArguments(commandLine)
 checkSubcommand(arguments)
+if let message = ObjectIDArgument.negativeIDMessage(arguments) {
+    writeError(message)
+    exit(64)
+}
 Heapctl.main(arguments)

@@ -143,7 +143,8 @@ def test_events_reach_subscribers_before_the_reply_in_order(daemon, client):
             break
     methods = [m.get("method", "reply") for m in messages]
     assert methods == ["finalize", "weakref.callback", "freed", "reply"], messages
-    assert messages[1]["params"] == {"weakref": w, "referent": a}
+    assert messages[1]["params"]["weakref"] == w and messages[1]["params"]["referent"] == a
+    assert messages[1]["params"]["cause"]["method"] == "apply"
     b = messages[-1]["result"]["results"][0]
     assert messages[2]["params"]["ids"] == [a, b]   # consecutive frees: one notification
 

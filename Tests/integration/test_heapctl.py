@@ -280,3 +280,44 @@ def test_monitor_lines_cut_big_params(daemon):
     lines = [json.loads(l) for l in out.strip().splitlines()]
     assert len(lines) == 2 and lines[0]["method"] == "session.open", lines
     assert lines[-1]["method"] == "allocate" and lines[-1]["params"]["truncated_bytes"] > 100_000, lines
+
+
+def test_negative_or_zero_ids_are_usage_errors_that_say_so(daemon):
+    """`inspect -5`: the parser alone reads -5 as an option and says "Missing expected
+    argument"; heapctl says what is wrong, with the command's usage, exit 64 (issue 16)."""
+    for args in (["inspect", "-5"], ["get", "-1"], ["set", "-2", "a=1"], ["why", "-7"], ["graph", "-3"],
+                 ["unref", "--json", "-5"], ["referrers", "0"], ["ref", "abc"]):
+        out = heapctl(daemon, *args)
+        assert out.returncode == 64, out
+        assert "object ids are positive integers" in out.stderr, out
+        assert f"Usage: heapctl {args[0]} " in out.stderr, out
+        assert "Missing expected argument" not in out.stderr, out
+        if args[-1].startswith("-"):
+            assert f"object ids are positive integers; got {args[-1]}" in out.stderr, out
+    # A negative option value is not an id: the parser's own message stands.
+    out = heapctl(daemon, "graph", "--depth", "-1")
+    assert out.returncode == 64 and "object ids" not in out.stderr, out
+    # The shell and scripts say the same, naming the line.
+    out = heapctl(daemon, "script", input="ping\ninspect -5\n")
+    assert out.returncode == 64 and "line 2: Error: object ids are positive integers; got -5" in out.stderr, out
+
+
+def test_tour_json_is_one_object_per_step(daemon):
+    """`tour --json`: each step as a JSON line with the request, its result, its events and the
+    explanation, the same steps as the narrated tour (issue 16)."""
+    steps = [json.loads(line) for line in ok(daemon, "tour", "--json").splitlines()]
+    human = ok(daemon, "tour")
+    assert [s["python"] for s in steps] == [l[4:] for l in human.splitlines() if l.startswith(">>> ")]
+    first = steps[0]
+    assert first["section"] == "1. A list and sys.getrefcount" and first["python"] == "x = []"
+    assert first["request"] == {"method": "allocate", "params": {"type": "list"}}
+    assert first["result"] == {"id": first["result"]["id"]} and first["events"] == []
+    assert first["explanation"] == "refcount 1 (sys.getrefcount(x) would print 2)"
+    collect = next(s for s in steps if s["python"] == "gc.collect()")
+    assert collect["request"] == {"method": "collect", "params": {"generation": 2}}
+    assert collect["result"]["unreachable"] == 2
+    assert [e["method"] for e in collect["events"]] == ["finalize", "freed", "gc.stop"]
+    assert collect["explanation"] == "2 unreachable objects found and freed; Bob's __del__ ran first"
+    assert steps[-1]["section"] == "3. A weak reference with a callback"
+    assert [e["method"] for e in steps[-1]["events"]] == ["weakref.callback", "freed"]
+    assert not re.search(r"\d\.\d{4,}", human), human

@@ -259,7 +259,9 @@ def test_weakref_callback_notification(client):
     w_plain = client.call("weakref", id=x)["id"]
     msgs = call_raw(client, 900, "unref", {"id": x})
     notes = [m for m in msgs if "method" in m]
+    cause = notes[0]["params"].pop("cause")
     assert notes == [{"jsonrpc": "2.0", "method": "weakref.callback", "params": {"weakref": w_cb, "referent": x}}]
+    assert cause["kind"] == "request" and cause["method"] == "unref" and cause["session"] is None
     assert msgs[-1]["id"] == 900
     assert client.call("get", id=w_plain)["referent"] is None
 
@@ -322,8 +324,10 @@ def test_collect_clears_weakrefs_to_garbage(client):
     client.call("unref", id=q)
     r = client.call("collect")
     assert r["collected"] == 3 and r["unreachable"] == 3
-    assert [n["params"] for n in client.take_notifications("weakref.callback")] == \
-        [{"weakref": w_outside, "referent": p}]
+    notes = [n["params"] for n in client.take_notifications("weakref.callback")]
+    causes = [n.pop("cause") for n in notes]
+    assert notes == [{"weakref": w_outside, "referent": p}]
+    assert [(c["kind"], c["method"]) for c in causes] == [("request", "collect")]
     assert client.call("get", id=w_outside)["referent"] is None
 
 
@@ -336,8 +340,10 @@ def test_finalize_then_freed_before_reply(client):
     x = alloc(client, "Fin", finalizer=True)
     msgs = call_raw(client, 500, "unref", {"id": x})
     assert [m.get("method") for m in msgs] == ["finalize", "freed", None]
-    assert msgs[0]["params"] == {"id": x, "type": "Fin"}
-    assert msgs[1]["params"] == {"ids": [x]}
+    cause = {"kind": "request", "method": "unref", "connection": msgs[0]["params"]["cause"]["connection"],
+             "session": None}
+    assert msgs[0]["params"] == {"id": x, "type": "Fin", "cause": cause}
+    assert msgs[1]["params"] == {"ids": [x], "cause": cause}
 
 
 def test_collect_events_order(client):
@@ -350,7 +356,8 @@ def test_collect_events_order(client):
     msgs = call_raw(client, 600, "collect", {"generation": 2})
     methods = [m.get("method") for m in msgs]
     assert methods[0] == "gc.start" and methods[-2] == "gc.stop" and methods[-1] is None, methods
-    assert msgs[0]["params"] == {"generation": 2}
+    assert msgs[0]["params"]["generation"] == 2
+    assert msgs[0]["params"]["cause"]["method"] == "collect"
     fin = [m["params"]["id"] for m in msgs if m.get("method") == "finalize"]
     assert sorted(fin) == sorted([a, b])
     assert methods.index("finalize") < methods.index("freed")
@@ -396,7 +403,7 @@ def test_events_reach_other_subscriber(daemon, client):
     notes = b.take_notifications()
     methods = [n["method"] for n in notes]
     assert methods[:3] == ["finalize", "weakref.callback", "freed"], methods
-    assert notes[1]["params"] == {"weakref": w, "referent": x}
+    assert notes[1]["params"]["weakref"] == w and notes[1]["params"]["referent"] == x
     assert "gc.start" in methods and "gc.stop" in methods
     assert sorted(freed_ids(notes)) == sorted([x, pa, pb])
     b.close()

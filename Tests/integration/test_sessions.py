@@ -221,8 +221,11 @@ def test_session_close_by_other_connection(daemon, client):
     assert client.call("get", id=shared)["refcount"] == 1
     assert "victim" not in sessions_by_name(client)
     assert a.call("ping") == {"pong": True}
-    assert a.take_notifications("session.closed") == [
-        {"jsonrpc": "2.0", "method": "session.closed", "params": {"name": "victim"}}]
+    closed = a.take_notifications("session.closed")
+    assert [(n["method"], n["params"]["name"]) for n in closed] == [("session.closed", "victim")]
+    # Closed by `client`'s request, not by the connection that was attached to it.
+    assert closed[0]["params"]["cause"]["kind"] == "request"
+    assert closed[0]["params"]["cause"]["method"] == "session.close"
     y = alloc(a)
     with pytest.raises(RPCError) as e:
         a.call("unref", id=shared)
@@ -238,7 +241,10 @@ def test_session_closed_sent_once_to_subscribed_holder(daemon, client):
     a.call("session.open", name="watched")
     client.call("session.close", name="watched")
     a.call("ping")
-    assert [n["params"] for n in a.take_notifications("session.closed")] == [{"name": "watched"}]
+    closed = [n["params"] for n in a.take_notifications("session.closed")]
+    assert [n["name"] for n in closed] == ["watched"]
+    assert closed[0]["cause"] == {"kind": "request", "method": "session.close",
+                                  "connection": closed[0]["cause"]["connection"], "session": None}
     a.close()
 
 

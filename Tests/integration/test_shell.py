@@ -272,6 +272,12 @@ def test_script_json_prints_every_result_as_json(daemon):
     assert out.returncode == 0, out
     first, second = out.stdout.split("\n}\n")[:2]
     assert json.loads(first + "}")["id"] == json.loads(second + "}")["id"], out.stdout
+    # A group's subcommand and a bare group: --json was once appended to each line, which `gc`
+    # does not take.
+    out = heapctl(daemon, "--json", "script", input="gc get\n")
+    assert out.returncode == 0 and json.loads(out.stdout)["threshold"] == [700, 10, 10], out
+    out = heapctl(daemon, "--json", "script", input="gc\n")
+    assert out.returncode == 0 and "SUBCOMMANDS:" in out.stdout, out
 
 
 def test_script_still_takes_raw_calls(daemon):
@@ -309,3 +315,49 @@ def test_script_atomic_is_all_or_nothing(daemon, tmp_path):
     out = heapctl(daemon, "script", "--atomic", input="allocate Node\ncollect\n")
     assert out.returncode == 64 and "line 2:" in out.stderr, out
     assert count() == before + 2
+
+
+def test_json_shell_prints_json_and_group_commands_still_parse(daemon, terminal):
+    """`heapctl --json repl`: every line prints JSON without saying --json; a bare group command
+    (`gc`) shows its help instead of failing on a --json it does not take (issue 16)."""
+    t = terminal(session="json", subcommand="--json repl")
+    t.line("x = allocate JSONShell")
+    screen = t.wait_for(lambda s: len(prompt_lines(s)) >= 2)
+    reply = screen.split("x = allocate JSONShell\n")[1].split("heapd>")[0]
+    x = json.loads(reply)["id"]  # the result as --json prints it
+    t.line("get $x")
+    t.wait_for('"type": "JSONShell"')
+    t.line("gc")
+    t.wait_for("SUBCOMMANDS:")
+    assert "Unknown option" not in t.screen()
+    t.line("gc get")
+    t.wait_for('"threshold"')
+    t.keys("C-d")
+    assert t.wait_for_exit() == 0
+
+
+def test_argument_hints_show_live_as_you_type(daemon, terminal):
+    """As redis-cli: after a command and a space, the arguments still to come appear after the
+    cursor (dimmed) without pressing Tab, and go once typed over."""
+    t = terminal()
+    t.keys("-l", "inspect ")
+    t.wait_for(lambda s: prompt_lines(s)[-1].rstrip() == "heapd> inspect <id>")
+    t.keys("-l", "1")
+    t.wait_for(lambda s: prompt_lines(s)[-1].rstrip() == "heapd> inspect 1")
+    t.keys("C-u")
+    t.keys("-l", "allocate Person ")
+    t.wait_for(lambda s: prompt_lines(s)[-1].rstrip()
+               == "heapd> allocate Person [<fields> ...] [--data <data>] [--size <size>] [--finalizer]")
+    t.keys("-l", "--", "--finalizer ")  # `--`: tmux would read the text as its own option
+    t.wait_for(lambda s: prompt_lines(s)[-1].rstrip()
+               == "heapd> allocate Person --finalizer [<fields> ...] [--data <data>] [--size <size>]")
+    t.keys("C-u")
+    t.keys("-l", "gc ")
+    t.wait_for(lambda s: prompt_lines(s)[-1].startswith("heapd> gc get|set|"))
+    # The line runs as typed: the hint was never part of it.
+    t.keys("C-u")
+    t.keys("-l", "ping ")
+    t.keys("Enter")
+    t.wait_for("pong")
+    t.keys("C-d")
+    assert t.wait_for_exit() == 0

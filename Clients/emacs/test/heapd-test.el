@@ -149,8 +149,12 @@ Return PRED's last value."
           (freed (cl-mapcan (lambda (e) (append (plist-get (plist-get e :params) :ids) nil))
                             (heapd-events "freed")))
           (stop (car (heapd-events "gc.stop"))))
-      (should (equal (mapcar (lambda (e) (plist-get e :params)) finalize)
+      (should (equal (mapcar (lambda (e) (let ((p (plist-get e :params)))
+                                           (list :id (plist-get p :id) :type (plist-get p :type))))
+                             finalize)
                      `((:id ,bob :type "Person"))))
+      ;; Each event names its cause: here the collect request.
+      (should (equal (plist-get (plist-get (plist-get (car finalize) :params) :cause) :method) "collect"))
       (should (equal (sort freed #'<) (sort (list alice bob) #'<)))
       (should (equal (plist-get (plist-get stop :params) :collected) 2))
       ;; In a collection: finalize, then freed, then gc.stop.

@@ -45,8 +45,11 @@ def test_events_caused_by_another_connection(heap, connect):
         events.append(event)
         if event.kind == "freed":
             break
-    assert [(e.kind, e.params) for e in events] == [
+    causes = [dict(e.params).pop("cause") for e in events]
+    assert [(e.kind, {k: v for k, v in e.params.items() if k != "cause"}) for e in events] == [
         ("finalize", {"id": x_id, "type": "PyEv"}), ("freed", {"ids": [x_id]})]
+    # The other connection's request caused them (SPEC §2.3: a client can tie an event to its cause).
+    assert [c["kind"] for c in causes] == ["request", "request"]
 
 
 def test_events_from_another_thread_wake_a_blocking_iterator(heap, connect):
