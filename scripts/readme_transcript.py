@@ -87,8 +87,8 @@ def main():
     lines, found = blocks(text)
     problems = []
     for start, end in reversed(found):
-        with fresh_daemon() as path:
-            real = run_block(lines[start:end], path)
+        with fresh_daemon() as socket_path:
+            real = run_block(lines[start:end], socket_path)
         shown = lines[start:end]
         if args.write:
             lines[start:end] = real

@@ -347,10 +347,12 @@ def test_argument_hints_show_live_as_you_type(daemon, terminal):
     t.keys("C-u")
     t.keys("-l", "allocate Person ")
     t.wait_for(lambda s: prompt_lines(s)[-1].rstrip()
-               == "heapd> allocate Person [<fields> ...] [--data <data>] [--size <size>] [--finalizer]")
+               == "heapd> allocate Person [<fields> ...] [--data <data>] [--size <size>] [--finalizer] "
+               "[--site <site>]")
     t.keys("-l", "--", "--finalizer ")  # `--`: tmux would read the text as its own option
     t.wait_for(lambda s: prompt_lines(s)[-1].rstrip()
-               == "heapd> allocate Person --finalizer [<fields> ...] [--data <data>] [--size <size>]")
+               == "heapd> allocate Person --finalizer [<fields> ...] [--data <data>] [--size <size>] "
+               "[--site <site>]")
     t.keys("C-u")
     t.keys("-l", "gc ")
     t.wait_for(lambda s: prompt_lines(s)[-1].startswith("heapd> gc get|set|"))
