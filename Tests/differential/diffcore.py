@@ -10,12 +10,22 @@ Operations (JSON lists; names are logical object names, unique within a run):
   ["root", rname, name|None]                                global variable
   ["scope_enter"] ["scope_exit"]                            a function frame: its locals go on exit
   ["collect", g] ["freeze"] ["unfreeze"] ["saveall", bool] ["garbage_clear"]
+  ["enable", bool]                                          gc.enable() / gc.disable()
+  ["threshold", [t0, t1?, t2?]]                             gc.set_threshold (any C int)
+  ["referrers", name]                                       gc.get_referrers, heap objects only
+  ["del", name, field]                                      `del x.f` (AttributeError if absent)
+  ["apply", [sub, ...], atomic]                             heapd `apply`; CPython: the same ops
+        sub: ["alloc", name, type] ["ref", name] ["unref", name]
+             ["set", name, field, name|None] ["weakref", name, target, callback]
   ["auto", [t0, t1, t2], pairs]                             automatic collection (inequalities)
   ["expect", {...}]                                         assertion on the previous step, both sides
 
 Compared per step: events (finalizers "del:X", callbacks "cb:W"; as exact sequences, inside
-collections too), the names freed, collect()'s return value, gc counts after collect/freeze,
-per-generation stats deltas, and gc.garbage (in list order).
+collections too), the names freed, collect()'s return value, gc.get_count() and the
+per-generation stats deltas (collections, collected) after *every* step, exactly (the CPython
+side keeps its own allocations out of the counts: cpython_model.py), gc.garbage (in list order),
+referrers (as sets; whether the order agrees is counted, not required), which ops of a batch
+failed, and whether a `del` failed.
 """
 import collections
 import json
@@ -229,15 +239,28 @@ class HeapdSide:
             c.call("root.set", name=rname, id=None if name is None else self.ids[name])
         elif kind == "collect":
             r = c.call("collect", generation=op[1])
-            g = c.call("gc.get")
-            res.update(ret=r["unreachable"], count=g["count"], garbage=self.garbage_names(g),
-                       stats=self.stats_delta(g))
+            res["ret"] = r["unreachable"]
+            res["garbage"] = None       # filled from gc.get below
         elif kind == "freeze":
             c.call("gc.freeze")
-            res["count"] = c.call("gc.get")["count"]
         elif kind == "unfreeze":
             c.call("gc.unfreeze")
-            res["count"] = c.call("gc.get")["count"][1:]
+        elif kind == "enable":
+            c.call("gc.set", enabled=bool(op[1]))
+        elif kind == "threshold":
+            c.call("gc.set", threshold=list(op[1]))
+        elif kind == "referrers":
+            r = c.call("referrers", id=self.ids[op[1]])
+            res["referrers"] = [self.names.get(i, "#%d" % i) for i in r["referrers"]]
+        elif kind == "del":
+            try:
+                c.call("set", id=self.ids[op[1]], fields={op[2]: None})
+                res["del_failed"] = False
+            except heapd.HeapdError as e:
+                res["del_failed"] = True
+                res["del_error"] = str(e)
+        elif kind == "apply":
+            res.update(self.apply(op[1], op[2]))
         elif kind == "saveall":
             c.call("gc.set", debug=["SAVEALL"] if op[1] else [])
         elif kind == "garbage_clear":
@@ -279,7 +302,48 @@ class HeapdSide:
                 dead.extend(self.names[i] for i in p["ids"] if i in self.names)
         res["ev"] = ev
         res["dead"] = sorted(dead)
+        g = c.call("gc.get")
+        res["count"] = g["count"]
+        res["stats"] = self.stats_delta(g)
+        if "garbage" in res:
+            res["garbage"] = self.garbage_names(g)
         return res
+
+    def apply(self, subs, atomic):
+        """One `apply` request for the logical batch: names made earlier in the batch are "$k"."""
+        made = {}
+        ops = []
+        for k, sub in enumerate(subs):
+            def ref(n):
+                return "$%d" % made[n] if n in made else self.ids[n]
+            kind = sub[0]
+            if kind == "alloc":
+                ops.append(["alloc", sub[2]])
+                made[sub[1]] = k
+            elif kind == "weakref":
+                ops.append(["weakref", ref(sub[2]), bool(sub[3])])
+                made[sub[1]] = k
+            elif kind in ("ref", "unref"):
+                ops.append([kind, ref(sub[1])])
+            elif kind == "set":
+                ops.append(["set", ref(sub[1]), sub[2], None if sub[3] is None else ref(sub[3])])
+            else:
+                raise ValueError("unknown batch op %r" % (sub,))
+        try:
+            r = self.c.call("apply", ops=ops, atomic=bool(atomic))
+        except heapd.HeapdError as e:
+            data = getattr(e, "data", None) or {}
+            return {"failed": [data.get("op")] if isinstance(data, dict) else [], "atomic_failed": True,
+                    "apply_error": str(e)}
+        failed = []
+        for k, (sub, out) in enumerate(zip(subs, r["results"])):
+            if isinstance(out, dict):
+                failed.append(k)
+            elif sub[0] in ("alloc", "weakref"):
+                self._new(sub[1], out)
+                if sub[0] == "weakref":
+                    self.target[sub[1]] = sub[2]
+        return {"failed": failed}
 
     def garbage_names(self, g):
         return [self.names.get(i, "#%d" % i) for i in g["garbage"]]
@@ -321,6 +385,15 @@ class Mirror:
         self.garbage = []
         self.used = set()
         self.scopes = [[]]       # per scope, the names whose references it took, in order
+        # gc settings and the last counts (the generator keeps apply batches clear of automatic
+        # collections unless HEAPD_DIFF_PENDING has applyauto)
+        self.enabled = False
+        self.thresholds = [700, 10, 10]
+        self.count = [0, 0, 0]
+        # Per type, 3.11's shared-keys table of the current class (CPYTHON-GC.md §4.1): usable
+        # starts at 30, drops by one per instance created (down to 1) and per new name; a new
+        # name with usable 0 materialises a __dict__. A type with no live object starts anew.
+        self.keys = {}           # type -> {"usable": int, "names": [names in first-use order]}
 
     def _take(self, name):
         self.held[name] += 1
@@ -375,9 +448,67 @@ class Mirror:
             return all(f in WREF_FIELDS and v in self.alive for f, v in (op[4] if len(op) > 4 else []))
         if k == "root":
             return op[2] is None or op[2] in self.alive
-        if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto"):
+        if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto", "enable", "threshold"):
             return True
+        if k == "referrers":
+            return op[1] in self.alive
+        if k == "del":
+            return op[1] in self.alive and self.kind[op[1]][0] == "obj" and op[2] not in WREF_FIELDS
+        if k == "apply":
+            return self.valid_batch(op[1])
         raise ValueError("unknown op %r" % (op,))
+
+    def valid_batch(self, subs):
+        """Well-formed: new names unused and made once, plain types only (apply's alloc has no
+        finalizer), every name known (alive, dead, or made earlier in the batch)."""
+        if not subs:
+            return False
+        made = set()
+        for sub in subs:
+            k = sub[0]
+            if k in ("alloc", "weakref"):
+                if sub[1] in self.used or sub[1] in made:
+                    return False
+                if k == "alloc" and self.typefin.get(sub[2], False):
+                    return False
+                if k == "weakref" and not (sub[2] in self.used or sub[2] in made):
+                    return False
+                made.add(sub[1])
+            elif k in ("ref", "unref", "set"):
+                if not (sub[1] in self.used or sub[1] in made):
+                    return False
+                if k == "set":
+                    if sub[3] is not None and not (sub[3] in self.used or sub[3] in made):
+                        return False
+                    kind = self.kind.get(sub[1], ("obj",))[0]
+                    if (kind == "weakref") != (sub[2] in WREF_FIELDS):
+                        return False
+            else:
+                return False
+        return True
+
+    # -- shared keys ---------------------------------------------------------------------
+    def key_table(self, tname):
+        return self.keys.setdefault(tname, {"usable": 30, "names": []})
+
+    def new_instance(self, tname):
+        kt = self.key_table(tname)
+        if kt["usable"] > 1:
+            kt["usable"] -= 1
+
+    def use_name(self, name, field):
+        """A field name set (or failed-deleted) on an object: interned in its type's keys."""
+        kind = self.kind.get(name)
+        if kind is None or kind[0] != "obj":
+            return
+        kt = self.key_table(kind[1])
+        if field not in kt["names"]:
+            kt["names"].append(field)
+            kt["usable"] -= 1            # below 0: a materialised dict (sharedkeys territory)
+
+    def name_fits(self, tname, field):
+        kt = self.key_table(tname)
+        return field in kt["names"] or (kt["usable"] >= 1 and len(kt["names"]) < 29)
 
     def reachable(self):
         seen = set()
@@ -397,10 +528,26 @@ class Mirror:
         self.fields[name] = dict(fields)
 
     def apply(self, op, res):
+        self.apply_op(op, res)
+        if "count" in res:
+            self.count = list(res["count"])
+        if "garbage" in res:
+            self.garbage = list(res["garbage"])
+        for n in res.get("dead", ()):
+            self.alive.discard(n)
+            self.fields.pop(n, None)
+        live_types = {self.kind[n][1] for n in self.alive if self.kind[n][0] == "obj"}
+        for t in [t for t in self.keys if t not in live_types]:
+            del self.keys[t]
+
+    def apply_op(self, op, res):
         k = op[0]
         if k == "alloc":
             self.typefin[op[2]] = op[3]
             self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
+            self.new_instance(op[2])
+            for f, _ in (op[4] if len(op) > 4 else []):
+                self.use_name(op[1], f)
             self._take(op[1])
         elif k == "chain":
             prefix, n, tname, fin, field = op[1:6]
@@ -409,6 +556,8 @@ class Mirror:
             for i in range(n):
                 nxt = prefix + str(i + 1) if i + 1 < n else (prefix + "0" if cyclic else None)
                 self._add(prefix + str(i), ("obj", tname, fin), [(field, nxt)] if nxt else [])
+                self.new_instance(tname)
+            self.use_name(prefix + "0", field)
             self._take(prefix + "0")
         elif k == "ref":
             self._take(op[1])
@@ -426,6 +575,24 @@ class Mirror:
                 self.fields[op[1]].pop(op[2], None)
             else:
                 self.fields[op[1]][op[2]] = op[3]
+                self.use_name(op[1], op[2])
+        elif k == "del":
+            self.fields[op[1]].pop(op[2], None)
+            self.use_name(op[1], op[2])
+        elif k == "enable":
+            self.enabled = bool(op[1])
+        elif k == "threshold":
+            self.thresholds[:len(op[1])] = list(op[1])
+        elif k == "apply":
+            if not res.get("atomic_failed"):
+                failed = set(res.get("failed", ()))
+                for i, sub in enumerate(op[1]):
+                    if i in failed:
+                        continue
+                    if sub[0] == "alloc":
+                        self.apply_op(["alloc", sub[1], sub[2], False], {})
+                    else:
+                        self.apply_op(sub, {})
         elif k == "weakref":
             self._add(op[1], ("weakref", op[2], op[3]), op[4] if len(op) > 4 else [])
             self._take(op[1])
@@ -434,11 +601,6 @@ class Mirror:
                 self.roots.pop(op[1], None)
             else:
                 self.roots[op[1]] = op[2]
-        if "garbage" in res:
-            self.garbage = list(res["garbage"])
-        for n in res.get("dead", ()):
-            self.alive.discard(n)
-            self.fields.pop(n, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,9 +613,24 @@ def compare(op, cp, hd):
         diffs.append("events (sequence): cpython %s, heapd %s" % (cp["ev"], hd["ev"]))
     if cp["dead"] != hd["dead"]:
         diffs.append("freed: cpython %s, heapd %s" % (cp["dead"], hd["dead"]))
-    for key in ("ret", "count", "stats"):
+    for key in ("ret", "count", "stats", "del_failed"):
         if key in cp and cp[key] != hd.get(key):
             diffs.append("%s: cpython %s, heapd %s" % (key, cp[key], hd.get(key)))
+    if "referrers" in cp:
+        if sorted(cp["referrers"]) != sorted(hd["referrers"]):
+            diffs.append("referrers (as sets): cpython %s, heapd %s" % (sorted(cp["referrers"]), sorted(hd["referrers"])))
+        else:
+            TOTALS["referrers compared"] += 1
+            TOTALS["referrers in the same order"] += cp["referrers"] == hd["referrers"]
+    if op[0] == "apply":
+        if cp.get("atomic_failed") != hd.get("atomic_failed"):
+            diffs.append("apply atomic failure: cpython %s, heapd %s (%s)" % (
+                cp.get("atomic_failed"), hd.get("atomic_failed"), hd.get("apply_error")))
+        elif cp.get("atomic_failed"):
+            if cp["failed"][:1] != hd["failed"][:1]:
+                diffs.append("apply: first failing op: cpython %s, heapd %s" % (cp["failed"][:1], hd["failed"]))
+        elif cp["failed"] != hd["failed"]:
+            diffs.append("apply: failed ops: cpython %s, heapd %s" % (cp["failed"], hd["failed"]))
     if "garbage" in cp and cp["garbage"] != hd["garbage"]:
         diffs.append("gc.garbage: cpython %s, heapd %s" % (cp["garbage"], hd["garbage"]))
     if "auto" in cp:
