@@ -234,6 +234,10 @@ class Model:
         gc.collect()
         gc.freeze()
         self.gcs.mark_world()
+        # The start's full collection counted the world as long-lived survivors; heapd starts
+        # from 0/0, and the world is frozen: the 25% rule must see only test objects.
+        self.gcs.ll[0].value = 0
+        self.gcs.ll[1].value = 0
         self.base_stats = _untracked(gc.get_stats())
         self.saved[:] = [0, 0, 0]
 
@@ -520,30 +524,56 @@ class Model:
     def op_referrers(self, op):
         o = self.get(op[1])
         refs = [NAME_OF.get(id(r)) for r in gc.get_referrers(o)]
-        del o
-        return {"referrers": [r for r in refs if r is not None]}
+        # Every holder by its fields, frozen ones included (gc.get_referrers skips the permanent
+        # generation): what tells a known divergence from a new one.
+        by_fields = []
+        for n in self.oid:
+            h = self.get(n)
+            if h is not None and any(getattr(h, f, None) is o for f in self.present.get(n, ())):
+                by_fields.append(n)
+        del o, h
+        return {"referrers": [r for r in refs if r is not None], "referrers_by_fields": sorted(by_fields)}
 
     def op_apply(self, op):
         """A batch run as the same single operations, one after the other (an op that would fail
         is skipped, as heapd skips a failed op); atomic with a failing op: nothing at all."""
         ops, atomic = op[1], op[2]
-        fails = self.batch_failures(ops)
-        if atomic and fails:
-            return {"failed": fails, "atomic_failed": True}
+        if atomic:
+            fails = self.batch_failures(ops)
+            if fails:
+                return {"failed": fails, "atomic_failed": True}
+            del fails
+        failed = _untracked([])
         i = -1
         while i + 1 < len(ops):
             i += 1
             sub = ops[i]
-            if i in fails:
+            if not self.sub_ok(sub):
+                failed.append(i)
                 continue
             k = sub[0]
             if k == "alloc":
-                self.op_alloc(["alloc", sub[1], sub[2], False])
+                self.op_alloc(_untracked(["alloc", sub[1], sub[2], False]))
             elif k == "weakref":
-                self.op_weakref(["weakref", sub[1], sub[2], sub[3]])
+                self.op_weakref(_untracked(["weakref", sub[1], sub[2], sub[3]]))
             else:
                 getattr(Model, "op_" + k)(self, sub)
-        return {"failed": fails}
+        return {"failed": failed}
+
+    def _alive(self, name):
+        p = self.probes.get(name)
+        return p is not None and p() is not None
+
+    def sub_ok(self, sub):
+        """Whether heapd runs this op of a batch now (rather than refusing it)."""
+        k = sub[0]
+        if k == "alloc":
+            return True
+        if k == "unref":
+            return self.hcount.get(sub[1], 0) > 0
+        if k == "set":
+            return self._alive(sub[1]) and (sub[3] is None or self._alive(sub[3]))
+        return self._alive(sub[2] if k == "weakref" else sub[1])
 
     def batch_failures(self, ops):
         """Indices of the ops heapd refuses: a reference the session does not hold, an object that
