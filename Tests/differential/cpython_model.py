@@ -667,6 +667,9 @@ class Model:
         _untrack_deep(op)
         kind = op[0]
         res = OPS[kind](self, op) or {}
+        # Automatic collections under DEBUG_SAVEALL save garbage at any allocation.
+        self.reprobe_garbage()
+        res["garbage"] = self.garbage_names()
         res["ev"] = LOG[:]
         LOG.clear()
         res["dead"] = sorted(self.take_dead())

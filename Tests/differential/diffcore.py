@@ -265,7 +265,7 @@ class HeapdSide:
             c.call("gc.set", debug=["SAVEALL"] if op[1] else [])
         elif kind == "garbage_clear":
             c.call("gc.garbage.clear")
-            res["garbage"] = self.garbage_names(c.call("gc.get"))
+            pass                        # gc.garbage is read below, as after every step
         elif kind == "auto":
             thresholds, pairs = op[1], op[2]
             before = c.call("gc.get")["stats"]
@@ -305,8 +305,7 @@ class HeapdSide:
         g = c.call("gc.get")
         res["count"] = g["count"]
         res["stats"] = self.stats_delta(g)
-        if "garbage" in res:
-            res["garbage"] = self.garbage_names(g)
+        res["garbage"] = self.garbage_names(g)
         return res
 
     def apply(self, subs, atomic):

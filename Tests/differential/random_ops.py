@@ -337,10 +337,11 @@ class Generator:
         auto = self.profile["auto"]
         big = self.cap > 100
         weights = {
-            "alloc": 0 if full else (30 if low and big else 14), "set": 30, "unlink": 14 if full else 9,
+            "alloc": 0 if full else (45 if low and big else 14), "set": 30, "unlink": 14 if full else (4 if big and low else 9),
             # The session drops references about as fast as it takes them, so most objects
             # soon live only through fields: garbage cycles form and die as in real programs.
-            "unref": 4 + 3 * len(held) + (20 if full else 0) if not big else 4 + min(len(held), 30) + (20 if full else 0),
+            "unref": 4 + 3 * len(held) + (20 if full else 0) if not big else
+                     (2 + min(len(held), 8) if low else 4 + min(len(held), 30) + (20 if full else 0)),
             "ref": 0 if full else 3, "weakref": 0 if full else 7, "collect": 14 if full else (8 if not big else 3),
             "root": 4, "saveall": 1.5, "garbage_clear": 6 if m.garbage else 0,
             "freeze": 0.6, "unfreeze": 6 if full else 1.0,
@@ -353,7 +354,8 @@ class Generator:
         }
         if auto and not self.auto_started:
             self.auto_started = True
-            return self.threshold_op() if rng.random() < 0.5 else ["enable", True]
+            self.plan = [["enable", True]] + self.plan
+            return self.threshold_op()
         for _ in range(1000):
             kind = rng.choices(list(weights), list(weights.values()))[0]
             op = self._make(kind, m, alive, held)
@@ -473,6 +475,11 @@ class Generator:
         if kind == "alloc":
             t = rng.choice(sorted(TYPES))
             op = ["alloc", self.fresh("o"), t, TYPES[t]]
+            if self.cap > 100 and len(alive) < self.cap * 0.8 and not self.plan and rng.random() < 0.6:
+                # Grow: hang the new object on a reachable one, so hundreds stay alive.
+                reach = sorted(m.reachable() & m.alive, key=lambda n: int(n[1:]))
+                if reach:
+                    self.plan = [["set", self.pick(reach), None, op[1]], ["unref", op[1]]]
             names = m.keys.get(t, {}).get("names", [])
             if alive and names and rng.random() < 0.3:
                 fs = rng.sample(names, min(len(names), rng.randint(1, 3)))
