@@ -45,6 +45,7 @@ final class CollectorRefcountWidthTests: HeapTestCase {
         let old = try heap.forgeRefcount(of: a, to: external + 1)
         drop(a)  // the session's reference goes: external + 1 - 1 + ... = external + (b.p)
         XCTAssertEqual(refcount(a), Int(external))
+        events.removeAll()
         for g in [0, 1, 2, 2] {
             let r = try heap.collect(generation: g, events: &events)
             XCTAssertEqual(r.collected, 0, "generation \(g), external \(external)")
@@ -55,6 +56,7 @@ final class CollectorRefcountWidthTests: HeapTestCase {
         _ = try heap.forgeRefcount(of: a, to: old - 1)
         let r = try heap.collect(generation: 2, events: &events)
         XCTAssertEqual(r.collected, 3, "external \(external)")
+        XCTAssertEqual(takeObservable().sorted(), ["del:\(a)", "del:\(b)"])
         XCTAssertFalse(heap.contains(a) || heap.contains(b) || heap.contains(leaf))
     }
 

@@ -675,6 +675,7 @@ class Model:
         res["dead"] = sorted(self.take_dead())
         res["count"] = self.saved[:]
         res["stats"] = self.stats()
+        res["long_lived"] = self.gcs.long_lived()     # [total, pending]: shown by --replay, not compared
         return res
 
 
