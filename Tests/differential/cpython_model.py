@@ -302,6 +302,16 @@ class Model:
     def get(self, name):
         return self.probes[name]()
 
+    def targets(self, fields):
+        # A plain loop: a comprehension naming `self` would make `self` a cell of the caller,
+        # a GC object alive through its loud sections.
+        out = _untracked([])
+        i = 0
+        while i < len(fields):
+            out.append(self.get(fields[i][1]))
+            i += 1
+        return out
+
     def _register(self, name, o, fin, kind):
         self.probes[name] = _untracked(weakref.ref(o))
         self.alive.add(name)
@@ -325,6 +335,10 @@ class Model:
         name, tname, fin = op[1], op[2], op[3]
         fields = op[4] if len(op) > 4 else ()
         c = self.cls(tname, fin)
+        # The values are held before the allocation, as a program's locals are (x = ...;
+        # o = C(); o.f = x): a collection inside the allocation must not take them. heapd holds a
+        # request's arguments likewise. An untracked list is invisible to the collector.
+        targets = self.targets(fields)
         self.loud()
         o = c()
         self.quiet()
@@ -332,8 +346,8 @@ class Model:
         self.tname[name] = tname
         i = 0
         while i < len(fields):           # no iterator object alive in the loud sections
-            f, v = fields[i]
-            t = self.get(v)
+            f = fields[i][0]
+            t = targets[i]
             self.loud()
             setattr(o, f, t)
             self.quiet()
@@ -460,18 +474,23 @@ class Model:
         name, target, callback = op[1:4]
         fields = op[4] if len(op) > 4 else ()
         t = self.get(target)
-        cb = _cb if callback else None
+        targets = self.targets(fields)
+        # The call's argument tuple is made here and untracked: a tuple built by the call itself
+        # would sit tracked in generation 0 during a collection that the allocation triggers,
+        # survive it and count in long_lived_total (the 25% rule). CALL_FUNCTION_EX passes an
+        # exact tuple through as it is.
+        args = _untracked((t, _cb) if callback else (t,))
         self.loud()
-        w = WRef(t, cb) if callback else WRef(t)
+        w = WRef(*args)
         self.quiet()
-        del t
+        del t, args
         self._register(name, w, False, "weakref")
         if callback:
             CB[id(w)] = "cb:" + name
         i = 0
         while i < len(fields):
-            f, v = fields[i]
-            t = self.get(v)
+            f = fields[i][0]
+            t = targets[i]
             self.loud()
             setattr(w, f, t)
             self.quiet()
@@ -658,9 +677,14 @@ class Model:
             del self.probes[n]
             self.present.pop(n, None)
             oid = self.oid.pop(n)
-            NAME_OF.pop(oid, None)
-            DEL.pop(oid, None)
-            CB.pop(oid, None)
+            # The address may already belong to an object made in this same step (memory freed
+            # by a collection inside an allocation is reused at once): drop only n's entries.
+            if NAME_OF.get(oid) == n:
+                del NAME_OF[oid]
+            if DEL.get(oid) == "del:" + n:
+                del DEL[oid]
+            if CB.get(oid) == "cb:" + n:
+                del CB[oid]
         return dead
 
     def run(self, op):
@@ -676,6 +700,10 @@ class Model:
         res["count"] = self.saved[:]
         res["stats"] = self.stats()
         res["long_lived"] = self.gcs.long_lived()     # [total, pending]: shown by --replay, not compared
+        if CHECK:
+            objs = gc.get_objects()
+            res["tracked"] = [len(objs), sum(type(o) is dict for o in objs)]   # [all, materialised dicts]
+            del objs
         return res
 
 

@@ -48,10 +48,10 @@ PENDING_FLAGS = ("trashcan", "sharedkeys", "faileddel", "applyauto")
 PROFILES = [
     {"cap": 40, "auto": False},
     {"cap": 40, "auto": True, "t0": (1, 25), "t1": (1, 4), "t2": (0, 3), "neg": 0.1},
-    {"cap": 500, "auto": True, "t0": (20, 200), "t1": (1, 8), "t2": (1, 5), "neg": 0.05, "chains": True},
+    {"cap": 500, "auto": True, "t0": (5, 60), "t1": (1, 8), "t2": (1, 5), "neg": 0.05, "chains": True},
     {"cap": 400, "auto": False, "chains": True},
     {"cap": 60, "auto": True, "t0": (1, 10), "t1": (0, 3), "t2": (0, 2), "neg": 0.35},
-    {"cap": 600, "auto": True, "t0": (5, 120), "t1": (1, 10), "t2": (1, 10), "neg": 0.05, "chains": True},
+    {"cap": 600, "auto": True, "t0": (3, 40), "t1": (1, 10), "t2": (1, 10), "neg": 0.05, "chains": True},
     {"cap": 120, "auto": True, "t0": (30, 700), "t1": (2, 10), "t2": (2, 10), "neg": 0.0},
     {"cap": 300, "auto": True, "t0": (3, 60), "t1": (1, 5), "t2": (1, 4), "neg": 0.1, "chains": True},
 ]
@@ -337,12 +337,13 @@ class Generator:
         auto = self.profile["auto"]
         big = self.cap > 100
         weights = {
-            "alloc": 0 if full else (45 if low and big else 14), "set": 30, "unlink": 14 if full else (4 if big and low else 9),
+            "alloc": 0 if full else (45 if low and big else 14), "set": 15 if big and low else 30,
+            "unlink": 14 if full else (4 if big and low else 9),
             # The session drops references about as fast as it takes them, so most objects
             # soon live only through fields: garbage cycles form and die as in real programs.
             "unref": 4 + 3 * len(held) + (20 if full else 0) if not big else
                      (2 + min(len(held), 8) if low else 4 + min(len(held), 30) + (20 if full else 0)),
-            "ref": 0 if full else 3, "weakref": 0 if full else 7, "collect": 14 if full else (8 if not big else 3),
+            "ref": 0 if full else 3, "weakref": 0 if full else 7, "collect": 14 if full else (8 if not big else (1.5 if low else 3)),
             "root": 4, "saveall": 1.5, "garbage_clear": 6 if m.garbage else 0,
             "freeze": 0.6, "unfreeze": 6 if full else 1.0,
             "burst": 0 if full or len(alive) > self.cap - 6 or self.plan else 6,
