@@ -52,7 +52,7 @@ PROFILES = [
     {"cap": 400, "auto": False, "chains": True},
     {"cap": 60, "auto": True, "t0": (1, 10), "t1": (0, 3), "t2": (0, 2), "neg": 0.35},
     {"cap": 600, "auto": True, "t0": (3, 40), "t1": (1, 10), "t2": (1, 10), "neg": 0.05, "chains": True},
-    {"cap": 120, "auto": True, "t0": (30, 700), "t1": (2, 10), "t2": (2, 10), "neg": 0.0},
+    {"cap": 120, "auto": True, "t0": (8, 150), "t1": (2, 10), "t2": (2, 10), "neg": 0.0},
     {"cap": 300, "auto": True, "t0": (3, 60), "t1": (1, 5), "t2": (1, 4), "neg": 0.1, "chains": True},
 ]
 
