@@ -164,6 +164,7 @@ class Generator:
         self.cap = self.profile["cap"]
         self.flags = frozenset(flags)
         self.auto_started = False
+        self.contiguous = False
         # Each type introduces its names in its own order: first-use orders differ per type.
         self.name_order = {t: self.rng.sample(FIELDS, len(FIELDS)) for t in TYPES}
 
@@ -290,8 +291,16 @@ class Generator:
             plan.append(["set", names[0], None, names[-1]])      # a long cycle
         if rng.random() < 0.3:
             plan.append(["weakref", self.fresh("w"), names[rng.randrange(k)], True])
-        plan.append(["unref", names[-1]])
+        if rng.random() < 0.5:
+            # Siblings below the chain (s32): R.x -> chain head, R.y -> B, then R dropped. With
+            # trashcan, 3.11 defers the chain below depth ~48 and B dies in between.
+            r, b = self.fresh("o"), self.fresh("o")
+            plan += [["alloc", r, "F", True], ["set", r, None, names[-1], "other"], ["alloc", b, "G", True],
+                     ["set", r, None, b, "other"], ["unref", b], ["unref", names[-1]], ["unref", r]]
+        else:
+            plan.append(["unref", names[-1]])
         self.plan = plan
+        self.contiguous = True       # no random op in between (it could cut the chain)
 
     def garbage_burst(self, m):
         """Edit objects saved in gc.garbage (weakrefs to them, cut their fields), then clear it:
@@ -317,12 +326,16 @@ class Generator:
             if op[1] not in m.alive:
                 return None
             f = self.field_for(m, op[1])
+            if op[4:] == ["other"] and f in m.fields.get(op[1], {}):
+                f = self.field_for(m, op[1])      # one more try for a field not yet set
             return None if f is None else ["set", op[1], f, op[3]]
         return op
 
     def next_op(self, m):
         rng = self.rng
-        while self.plan and rng.random() < 0.8:
+        if not self.plan:
+            self.contiguous = False
+        while self.plan and (self.contiguous or rng.random() < 0.8):
             op = self.resolve(m, self.plan.pop(0))
             if op is None:
                 continue
