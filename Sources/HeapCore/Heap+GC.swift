@@ -9,7 +9,7 @@ extension Heap {
     }
 
     private var automaticCollectionDue: Bool {
-        gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] > gc.thresholds[0] && !gc.collecting
+        gc.enabled && gc.thresholds[0] != 0 && gc.counts[0] >= gc.thresholds[0] && !gc.collecting
     }
 
     /// Holds automatic collection back until `endCollectionDeferral` (an `apply` batch).
