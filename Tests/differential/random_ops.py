@@ -41,6 +41,10 @@ PLAIN_TYPES = ("P", "Q")          # apply's alloc has no finalizer
 FIELDS = tuple("f%02d" % i for i in range(40))    # names per type: up to 29, or 40 with sharedkeys
 WFIELDS = diffcore.WREF_FIELDS
 MAX_DEPTH = 44
+# At most this many live weakrefs to one object: a refcount death with k weakrefs (the model's
+# probe included) builds a 2k-tuple in PyObject_ClearWeakRefs, from the tuple free list only
+# below 20 items; a GC-allocated one would count in count0 (and could trigger a collection).
+MAX_WEAKREFS = 8
 
 PENDING_FLAGS = ("trashcan", "sharedkeys", "faileddel", "applyauto")
 
@@ -167,6 +171,11 @@ class Generator:
         self.contiguous = False
         # Each type introduces its names in its own order: first-use orders differ per type.
         self.name_order = {t: self.rng.sample(FIELDS, len(FIELDS)) for t in TYPES}
+        # Where each type's next new name comes from: it keeps turning across the type's
+        # incarnations (a type with no live object starts a new key table), so a run uses all
+        # 40 names per type while no one class holds more than 29.
+        self.name_next = {t: 0 for t in TYPES}
+        self.names_used = collections.defaultdict(set)     # type -> every name used in the run
 
     def fresh(self, prefix):
         self.n += 1
@@ -204,14 +213,25 @@ class Generator:
         t = m.kind[x][1]
         kt = m.key_table(t)
         names = kt["names"]
-        fresh = [f for f in self.name_order[t] if f not in names]
+        order = self.name_order[t]
+        start = self.name_next[t]
+        fresh = [order[(start + i) % len(order)] for i in range(len(order))]
+        fresh = [f for f in fresh if f not in names]
         can_new = new_ok and fresh and ("sharedkeys" in self.flags or m.name_fits(t, fresh[0]))
-        p_new = 0.6 if len(names) < 4 else 0.25
+        # New names come fast while the class's keys have room (few instances yet): that is
+        # when 3.11 still takes them into the shared keys.
+        p_new = 0.85 if kt["usable"] > 3 else (0.6 if len(names) < 4 else 0.25)
         if can_new and (not names or rng.random() < p_new):
+            self.name_next[t] = (order.index(fresh[0]) + 1) % len(order)
+            self.names_used[t].add(fresh[0])
             return fresh[0]
         if names:
             return rng.choice(names)
         return None
+
+    @staticmethod
+    def weakrefs_to(m, x):
+        return sum(1 for n in m.alive if m.kind[n][0] == "weakref" and m.kind[n][1] == x)
 
     def name_ok(self, m, name, field):
         if "sharedkeys" in self.flags or m.kind[name][0] != "obj":
@@ -232,8 +252,13 @@ class Generator:
             kt = m.key_table(op[2])
             return all(f in kt["names"] or "sharedkeys" in self.flags for f, _ in op[4]) and \
                 self.depth_ok(m, [(op[1], v) for _, v in op[4]])
-        if k == "weakref" and len(op) > 4:
-            return self.depth_ok(m, [(op[1], v) for _, v in op[4]])
+        if k == "weakref":
+            if self.weakrefs_to(m, op[2]) >= MAX_WEAKREFS:
+                return False
+            return len(op) <= 4 or self.depth_ok(m, [(op[1], v) for _, v in op[4]])
+        if k == "apply":
+            targets = collections.Counter(sub[2] for sub in op[1] if sub[0] == "weakref")
+            return all(self.weakrefs_to(m, t) + n <= MAX_WEAKREFS for t, n in targets.items())
         if k == "del":
             return "faileddel" in self.flags and self.name_ok(m, op[1], op[2])
         return True
@@ -531,7 +556,7 @@ class Generator:
             return None if x is None else ["ref", x]
         if kind == "weakref":
             x = self.pick(alive)
-            if x is None:
+            if x is None or self.weakrefs_to(m, x) >= MAX_WEAKREFS:
                 return None
             op = ["weakref", self.fresh("w"), x, rng.random() < 0.7]
             if rng.random() < 0.25:
