@@ -697,6 +697,8 @@ class Model:
         res["ev"] = LOG[:]
         LOG.clear()
         res["dead"] = sorted(self.take_dead())
+        if kind == "apply":
+            res["objects"] = len(self.alive)
         res["count"] = self.saved[:]
         res["stats"] = self.stats()
         res["long_lived"] = self.gcs.long_lived()     # [total, pending]: shown by --replay, not compared

@@ -261,6 +261,7 @@ class HeapdSide:
                 res["del_error"] = str(e)
         elif kind == "apply":
             res.update(self.apply(op[1], op[2]))
+            res["objects"] = c.call("stats")["objects"]     # a refused atomic batch made nothing
         elif kind == "saveall":
             c.call("gc.set", debug=["SAVEALL"] if op[1] else [])
         elif kind == "garbage_clear":
@@ -625,6 +626,8 @@ def compare(op, cp, hd):
             TOTALS["referrers compared"] += 1
             TOTALS["referrers in the same order"] += cp["referrers"] == hd["referrers"]
     if op[0] == "apply":
+        if "objects" in cp and cp["objects"] != hd.get("objects"):
+            diffs.append("apply: live objects after: cpython %s, heapd %s" % (cp["objects"], hd.get("objects")))
         if cp.get("atomic_failed") != hd.get("atomic_failed"):
             diffs.append("apply atomic failure: cpython %s, heapd %s (%s)" % (
                 cp.get("atomic_failed"), hd.get("atomic_failed"), hd.get("apply_error")))
