@@ -3,7 +3,8 @@
 Run as a worker process (`python3 -I -S cpython_model.py`): one JSON operation per stdin line,
 one JSON result per stdout line. A separate, minimal interpreter keeps the collector's view
 clean: after setup everything the interpreter and this module own is collected and frozen
-(`gc.collect(); gc.freeze()`), automatic collection is off, so `gc.collect()` only ever sees
+(`gc.collect(); gc.freeze()`), and automatic collection runs only inside the test's own
+actions when the test enabled it (see "Exact gc counts" below), so collections only ever see
 the test's objects (CPYTHON-GC.md §8.1/§8.2).
 
 Mapping (CPYTHON-GC.md §1):
