@@ -31,7 +31,7 @@ extension Heap {
     /// collection waits until the objects promoted since the last one are 25% of the survivors.
     mutating func collectGenerations(_ events: inout HeapEvents) {
         for i in stride(from: 2, through: 0, by: -1) where gc.counts[i] > gc.thresholds[i] {
-            if i == 2 && gc.longLivedPending <= gc.longLivedTotal / 4 { continue }
+            if i == 2 && gc.longLivedPending < gc.longLivedTotal / 4 { continue }
             _ = try? collect(generation: i, events: &events)
             break
         }
