@@ -680,6 +680,20 @@ def names_of(op):
         return {op[1], op[2]} | {v for _, v in (op[4] if len(op) > 4 else [])}
     if k == "root":
         return {op[2]} if op[2] is not None else set()
+    if k in ("referrers", "del"):
+        return {op[1]}
+    if k == "apply":
+        out = set()
+        for sub in op[1]:
+            if sub[0] == "alloc":
+                out.add(sub[1])
+            elif sub[0] == "weakref":
+                out |= {sub[1], sub[2]}
+            elif sub[0] == "set":
+                out |= {sub[1]} | ({sub[3]} if sub[3] is not None else set())
+            else:
+                out.add(sub[1])
+        return out
     return set()
 
 
