@@ -696,9 +696,10 @@ def compare(op, cp, hd):
         # Exact sequences: heapd lists gc.get_referrers' order (generations 0, 1, 2, each in
         # list order; holders in the permanent generation are not searched).
         if cp["referrers"] != hd["referrers"]:
-            frozen = sorted(hd["referrers"]) == cp["referrers_by_fields"] != sorted(cp["referrers"])
-            diffs.append("referrers (sequence%s): cpython %s, heapd %s" % (
-                ", heapd lists frozen holders" if frozen else "", cp["referrers"], hd["referrers"]))
+            # Holders by fields (frozen ones, and objects holding it through an own __dict__,
+            # whose referrer in 3.11 is the dict) tell which kind of difference it is.
+            diffs.append("referrers (sequence): cpython %s, heapd %s (holders by fields: %s)" % (
+                cp["referrers"], hd["referrers"], cp["referrers_by_fields"]))
         else:
             TOTALS["referrers compared"] += 1
     if op[0] == "apply":
@@ -799,6 +800,10 @@ class Runner:
             self.coverage["apply ops refused"] += len(cp.get("failed", ())) if not cp.get("atomic_failed") else 0
         if cp["stats"] != (self.last[1]["stats"] if self.last else cp["stats"]) and op[0] not in COLLECTING_OPS:
             self.coverage["automatic collections (steps with)"] += 1
+            if op[0] == "apply":
+                self.coverage["apply " + ("atomic" if op[2] else "plain") + " with automatic collection"] += 1
+        if op[0] not in COLLECTING_OPS and len(cp["dead"]) > 50:
+            self.coverage["refcount steps freeing > 50 (trashcan depth)"] += 1
         self.last = (op, cp, hd)
         return diffs
 
