@@ -63,6 +63,17 @@ allocations and deallocations. The harness does all its own work *quietly*:
 * Session references and roots are entries of HOLD, a list frozen with the world: a
   permanent-generation holder, external to every collection like a C reference, and free of
   the GC allocations a ctypes call makes (measured: a `Py_DecRef` through ctypes allocates).
+Failed deletes and batches (the keys and trash branches, in this structure):
+* `del` of a field the object lacks runs `delattr` quietly: 3.11 interns the name in the
+  class's shared keys (or makes the object's own dict) and raises AttributeError; the
+  exception is harness noise, heapd's -32015 refusal makes no object. Result
+  {"refused": "no-such-field"}, compared with heapd's error code.
+* `apply` runs its sub-ops as the single operations, loud sections and all, so automatic
+  collection happens inside the allocation that crosses threshold 0, as in heapd's plain
+  batch. An atomic batch that would fail does nothing (batch_failures predicts it, deletes of
+  absent fields included); heapd holds automatic collection to the end of an atomic batch
+  (documented deviation), so atomic batches are only generated where none can fall due.
+  Inside a batch no class is retired (heapd forgets types at the end of a request).
 HEAPD_DIFF_MODEL_CHECK=1 verifies at every loud section that generations 0..2 hold only test
 objects (the measurement behind the above; slow).
 """
