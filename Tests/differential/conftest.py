@@ -36,3 +36,10 @@ def pytest_terminal_summary(terminalreporter):
         "%d known divergences (xfail), %d random steps with a tolerated known divergence; heapd %s; %s"
         % (t["steps"], t["collects"], t["collect_order_equal"], t["scenarios_xfailed"], t["tolerated"],
            heapd_harness.binary("heapd"), t["cpython"] or "CPython not run"))
+    if t["referrers compared"]:
+        terminalreporter.write_line(
+            "differential: referrers compared %d times as exact sequences" % t["referrers compared"])
+    import random_ops
+    flags = sorted(random_ops.pending())
+    terminalreporter.write_line("differential: random-run gates on (HEAPD_DIFF_PENDING): %s"
+                                % (", ".join(flags) if flags else "none"))

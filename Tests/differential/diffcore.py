@@ -6,20 +6,30 @@ Operations (JSON lists; names are logical object names, unique within a run):
   ["chain", prefix, n, type, finalizer, field, cyclic?]     prefix0 -> prefix1 -> ... (head held)
   ["ref", name] / ["unref", name]                           take / drop a session reference
   ["set", name, field, name|None]                           None deletes the field (one it has)
-  ["del", name, field]                                      delete a field it lacks: an error on both sides
   ["weakref", name, target, callback, [[cN, name], ...]?]   weakref object, held by the session
   ["root", rname, name|None]                                global variable
   ["scope_enter"] ["scope_exit"]                            a function frame: its locals go on exit
   ["collect", g] ["freeze"] ["unfreeze"] ["saveall", bool] ["garbage_clear"]
+  ["enable", bool]                                          gc.enable() / gc.disable()
+  ["threshold", [t0, t1?, t2?]]                             gc.set_threshold (any C int)
+  ["referrers", name]                                       gc.get_referrers, heap objects only
+  ["del", name, field]                                      `del x.f`: of a field it lacks, refused on both
+                                                            sides (3.11 AttributeError, heapd -32015
+                                                            no-such-field), the name interned all the same
+  ["apply", [sub, ...], atomic]                             one heapd `apply`; CPython: the same ops one by one
+        sub: ["alloc", name, type, finalizer?] (finalizer absent or false: apply's alloc has none)
+             ["ref", name] ["unref", name] ["set", name, field, name|None]
+             ["weakref", name, target, callback]
   ["auto", [t0, t1, t2], pairs]                             automatic collection (inequalities)
-  ["apply", [op, ...], atomic]                              one `apply` request on heapd, the same ops one
-                                                            by one on CPython; ops: alloc (no finalizer, no
-                                                            fields), ref, unref, set, weakref (no fields)
   ["expect", {...}]                                         assertion on the previous step, both sides
 
 Compared per step: events (finalizers "del:X", callbacks "cb:W"; as exact sequences, inside
-collections too), the names freed, collect()'s return value, gc counts after collect/freeze,
-per-generation stats deltas, and gc.garbage (in list order).
+collections too), the names freed, collect()'s return value, gc.get_count() and the
+per-generation stats deltas (collections, collected) after *every* step, exactly (the CPython
+side keeps its own allocations out of the counts: cpython_model.py), gc.garbage (in list order),
+referrers (exact sequences: gc.get_referrers' order, generations 0, 1, 2 in list order, frozen
+holders not listed), which ops of a batch failed (an atomic batch: that it was refused and its
+first failing op) and the live object count after it, and whether a `del` was refused.
 """
 import collections
 import json
@@ -221,12 +231,6 @@ class HeapdSide:
         elif kind == "set":
             name, field, value = op[1:4]
             c.call("set", id=self.ids[name], fields={field: None if value is None else self.ids[value]})
-        elif kind == "del":
-            try:
-                c.call("set", id=self.ids[op[1]], fields={op[2]: None})
-                res["refused"] = "none"
-            except heapd.HeapdError as e:
-                res["refused"] = "no-such-field" if e.code == -32015 else "code %s" % e.code
         elif kind == "weakref":
             name, target, cb = op[1:4]
             fields = op[4] if len(op) > 4 else []
@@ -235,27 +239,39 @@ class HeapdSide:
                 params["fields"] = {f: self.ids[v] for f, v in fields}
             self._new(name, c.call("weakref", **params)["id"])
             self.target[name] = target
-        elif kind == "apply":
-            res["failed"] = self.apply(op[1], op[2])
         elif kind == "root":
             rname, name = op[1:3]
             c.call("root.set", name=rname, id=None if name is None else self.ids[name])
         elif kind == "collect":
             r = c.call("collect", generation=op[1])
-            g = c.call("gc.get")
-            res.update(ret=r["unreachable"], count=g["count"], garbage=self.garbage_names(g),
-                       stats=self.stats_delta(g))
+            res["ret"] = r["unreachable"]
+            res["garbage"] = None       # filled from gc.get below
         elif kind == "freeze":
             c.call("gc.freeze")
-            res["count"] = c.call("gc.get")["count"]
         elif kind == "unfreeze":
             c.call("gc.unfreeze")
-            res["count"] = c.call("gc.get")["count"][1:]
+        elif kind == "enable":
+            c.call("gc.set", enabled=bool(op[1]))
+        elif kind == "threshold":
+            c.call("gc.set", threshold=list(op[1]))
+        elif kind == "referrers":
+            r = c.call("referrers", id=self.ids[op[1]])
+            res["referrers"] = [self.names.get(i, "#%d" % i) for i in r["referrers"]]
+        elif kind == "del":
+            try:
+                c.call("set", id=self.ids[op[1]], fields={op[2]: None})
+                res["refused"] = "none"
+            except heapd.HeapdError as e:
+                res["refused"] = "no-such-field" if e.code == -32015 else "code %s" % e.code
+                res["del_error"] = str(e)
+        elif kind == "apply":
+            res.update(self.apply(op[1], op[2]))
+            res["objects"] = c.call("stats")["objects"]     # a refused atomic batch made nothing
         elif kind == "saveall":
             c.call("gc.set", debug=["SAVEALL"] if op[1] else [])
         elif kind == "garbage_clear":
             c.call("gc.garbage.clear")
-            res["garbage"] = self.garbage_names(c.call("gc.get"))
+            pass                        # gc.garbage is read below, as after every step
         elif kind == "auto":
             thresholds, pairs = op[1], op[2]
             before = c.call("gc.get")["stats"]
@@ -292,39 +308,52 @@ class HeapdSide:
                 dead.extend(self.names[i] for i in p["ids"] if i in self.names)
         res["ev"] = ev
         res["dead"] = sorted(dead)
+        g = c.call("gc.get")
+        res["count"] = g["count"]
+        res["stats"] = self.stats_delta(g)
+        res["garbage"] = self.garbage_names(g)
         return res
+
+    def apply(self, subs, atomic):
+        """One `apply` request for the logical batch: names made earlier in the batch are "$k"."""
+        made = {}
+        ops = []
+        for k, sub in enumerate(subs):
+            def ref(n):
+                return "$%d" % made[n] if n in made else self.ids[n]
+            kind = sub[0]
+            if kind == "alloc":           # ["alloc", name, type, finalizer?]: no finalizer in apply
+                if len(sub) > 3 and sub[3]:
+                    raise ValueError("apply's alloc has no finalizer: %r" % (sub,))
+                ops.append(["alloc", sub[2]])
+                made[sub[1]] = k
+            elif kind == "weakref":
+                ops.append(["weakref", ref(sub[2]), bool(sub[3])])
+                made[sub[1]] = k
+            elif kind in ("ref", "unref"):
+                ops.append([kind, ref(sub[1])])
+            elif kind == "set":
+                ops.append(["set", ref(sub[1]), sub[2], None if sub[3] is None else ref(sub[3])])
+            else:
+                raise ValueError("unknown batch op %r" % (sub,))
+        try:
+            r = self.c.call("apply", ops=ops, atomic=bool(atomic))
+        except heapd.HeapdError as e:
+            data = getattr(e, "data", None) or {}
+            return {"failed": [data.get("op")] if isinstance(data, dict) else [], "atomic_failed": True,
+                    "apply_error": str(e)}
+        failed = []
+        for k, (sub, out) in enumerate(zip(subs, r["results"])):
+            if isinstance(out, dict):
+                failed.append(k)
+            elif sub[0] in ("alloc", "weakref"):
+                self._new(sub[1], out)
+                if sub[0] == "weakref":
+                    self.target[sub[1]] = sub[2]
+        return {"failed": failed}
 
     def garbage_names(self, g):
         return [self.names.get(i, "#%d" % i) for i in g["garbage"]]
-
-    def apply(self, ops, atomic):
-        """Sends the driver's ops as one `apply`: names made inside the batch become `$k`.
-        Returns the indexes of ops that failed (CPython runs them all)."""
-        made = {}
-
-        def ref(name):
-            return "$%d" % made[name] if name in made else self.ids[name]
-
-        wire = []
-        for i, o in enumerate(ops):
-            k = o[0]
-            if k == "alloc":
-                wire.append(["alloc", self.htype(o[2], False)])
-                made[o[1]] = i
-            elif k in ("ref", "unref"):
-                wire.append([k, ref(o[1])])
-            elif k == "set":
-                wire.append(["set", ref(o[1]), o[2], None if o[3] is None else ref(o[3])])
-            elif k == "weakref":
-                wire.append(["weakref", ref(o[2]), bool(o[3])])
-                made[o[1]] = i
-                self.target[o[1]] = o[2]
-            else:
-                raise ValueError("op %r cannot be batched" % (o,))
-        results = self.c.call("apply", ops=wire, atomic=bool(atomic))["results"]
-        for name, i in made.items():
-            self._new(name, results[i])
-        return [i for i, r in enumerate(results) if isinstance(r, dict)]
 
     def stats_delta(self, g):
         s = self.stats(g)
@@ -355,13 +384,6 @@ class Mirror:
 
     def __init__(self, own_dicts=True):
         self.kind = {}           # name -> ("obj", type, fin) | ("weakref", target, cb)
-        # 3.11's shared keys per type (CPYTHON-GC.md §4.1 step 5): type -> [dk_usable, names].
-        # Without `own_dicts`, ops that would give an object its own dict are not generated:
-        # heapd counts such a dict in collect() but does not model its place in the
-        # generation lists (a documented deviation), which random runs could reach.
-        self.keys = {}
-        self.own = set()         # objects with their own dict
-        self.own_dicts = own_dicts
         self.alive = set()
         self.held = collections.Counter()
         self.roots = {}
@@ -369,6 +391,22 @@ class Mirror:
         self.garbage = []
         self.used = set()
         self.scopes = [[]]       # per scope, the names whose references it took, in order
+        # gc settings and the last counts (the generator keeps atomic apply batches clear of
+        # automatic collections, and plain ones too unless `applyauto` is enabled)
+        self.enabled = False
+        self.thresholds = [700, 10, 10]
+        self.count = [0, 0, 0]
+        # 3.11's shared keys per class (type, finalizer) (CPYTHON-GC.md §4.1 step 5): usable
+        # starts at 30, drops by one per instance created (down to 1) and per new name; a new
+        # name with usable 0 gives the object its own __dict__. A class with no live object is
+        # forgotten after the step (heapd forgets the type at the end of the request): the next
+        # object of it starts a new table.
+        self.keys = {}           # (type, fin) -> {"usable": int, "names": [first-use order]}
+        self.own = set()         # objects with their own dict
+        # Without `own_dicts`, ops that would give an object its own dict are not valid: heapd
+        # does not place the dict in the generation lists (docs/shared-keys.md), which random
+        # runs would reach (the `sharedkeys` gate of random_ops.py turns them on).
+        self.own_dicts = own_dicts
 
     def _take(self, name):
         self.held[name] += 1
@@ -390,14 +428,14 @@ class Mirror:
             if name in self.used:
                 return False
             fields = op[4] if len(op) > 4 else []
-            if not self.own_dicts and self.would_own((tname, fin), [f for f, _ in fields], new=True):
+            if not self.own_dicts and self.would_own((tname, fin), [f for f, _ in fields], new=1):
                 return False
             return all(v in self.alive for _, v in fields)
         if k == "chain":
             n = op[2]
             if n < 1:
                 return False
-            if not self.own_dicts and self.would_own((op[3], op[4]), [op[5]] * n, new=True, count=n):
+            if not self.own_dicts and self.would_own((op[3], op[4]), [op[5]], new=n):
                 return False
             return all(op[1] + str(i) not in self.used for i in range(n))
         if k == "ref":
@@ -416,7 +454,7 @@ class Mirror:
                 return False
             if self.kind[name][0] == "obj" and field in WREF_FIELDS:
                 return False
-            # Deleting a field the object lacks is the `del` op (an error on both sides).
+            # Deleting a field the object lacks is the `del` op (refused on both sides).
             if value is None and field not in self.fields[name]:
                 return False
             if not self.own_dicts and self.kind[name][0] == "obj" and name not in self.own \
@@ -427,10 +465,6 @@ class Mirror:
             # when the step ends); heapd's `set` holds the object and the new target for the
             # request in the same way (Heap+Objects.swift `set`: incref ... decref).
             return True
-        if k == "del":
-            if op[1] not in self.alive or op[2] in self.fields[op[1]] or self.kind[op[1]][0] != "obj":
-                return False
-            return self.own_dicts or op[1] in self.own or not self.would_own(self.kind[op[1]][1:], [op[2]])
         if k == "weakref":
             name, target = op[1], op[2]
             if name in self.used or target not in self.alive:
@@ -438,36 +472,84 @@ class Mirror:
             return all(f in WREF_FIELDS and v in self.alive for f, v in (op[4] if len(op) > 4 else []))
         if k == "root":
             return op[2] is None or op[2] in self.alive
-        if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto"):
+        if k in ("collect", "freeze", "unfreeze", "saveall", "garbage_clear", "auto", "enable", "threshold"):
             return True
+        if k == "referrers":
+            return op[1] in self.alive
+        if k == "del":
+            name, field = op[1], op[2]
+            if name not in self.alive or self.kind[name][0] != "obj" or field in WREF_FIELDS:
+                return False
+            return self.own_dicts or name in self.own or field in self.fields[name] \
+                or not self.would_own(self.kind[name][1:], [field])
         if k == "apply":
-            # Each op valid after the ones before it. Deaths inside the batch are not known
-            # here: a batch must not name an object one of its own ops frees.
-            import copy
-            trial = copy.deepcopy(self)
-            for o in op[1]:
-                if o[0] not in BATCH_OPS or (o[0] == "alloc" and (o[3] or len(o) > 4)) \
-                        or (o[0] == "weakref" and len(o) > 4) or not trial.valid(o):
-                    return False
-                trial.apply(o, {})
-            return True
+            return self.valid_batch(op[1])
         raise ValueError("unknown op %r" % (op,))
 
-    def live_type(self, cls):
-        """Whether an object of class `cls` = (type, finalizer) is alive (heapd's type, as the
-        harness's class, is forgotten with its last object)."""
-        return any(self.kind[n][0] == "obj" and self.kind[n][1:] == cls for n in self.alive)
+    def valid_batch(self, subs):
+        """Well-formed: new names unused and made once, plain types only (apply's alloc has no
+        finalizer: ["alloc", name, type] or ["alloc", name, type, false]), every name known
+        (alive, dead, or made earlier in the batch); without `own_dicts`, no name that would
+        give an object its own dict."""
+        if not subs:
+            return False
+        made = {}                # name -> class, for objects the batch makes
+        trial = {}               # class -> [usable, names], the batch's view of the key tables
+        for sub in subs:
+            k = sub[0]
+            if k not in BATCH_OPS:
+                return False
+            if k in ("alloc", "weakref"):
+                if sub[1] in self.used or sub[1] in made:
+                    return False
+                if k == "alloc" and ((len(sub) > 3 and sub[3]) or len(sub) > 4):
+                    return False
+                if k == "weakref" and (len(sub) != 4 or not (sub[2] in self.used or sub[2] in made)):
+                    return False
+                made[sub[1]] = (sub[2], False) if k == "alloc" else None
+                if k == "alloc":
+                    st = self._trial_keys(trial, (sub[2], False))
+                    if st[0] > 1:
+                        st[0] -= 1
+            elif k in ("ref", "unref", "set"):
+                if not (sub[1] in self.used or sub[1] in made):
+                    return False
+                if k == "set":
+                    if sub[3] is not None and not (sub[3] in self.used or sub[3] in made):
+                        return False
+                    kind = "weakref" if (sub[1] in made and made[sub[1]] is None) else \
+                        self.kind.get(sub[1], ("obj",))[0]
+                    if (kind == "weakref") != (sub[2] in WREF_FIELDS):
+                        return False
+                    cls = made[sub[1]] if sub[1] in made else \
+                        (self.kind[sub[1]][1:] if sub[1] in self.alive and kind == "obj" else None)
+                    if cls is not None and sub[1] not in self.own:
+                        st = self._trial_keys(trial, cls)
+                        if sub[2] not in st[1]:
+                            if st[0] <= 0:
+                                if not self.own_dicts:
+                                    return False
+                            else:
+                                st[0] -= 1
+                                st[1].add(sub[2])
+        return True
 
-    def _keys(self, cls, new=False):
-        if new and not self.live_type(cls):
-            self.keys[cls] = [30, set()]     # a new class: new shared keys
-        return self.keys.setdefault(cls, [30, set()])
+    def _trial_keys(self, trial, cls):
+        if cls not in trial:
+            kt = self.keys.get(cls)
+            trial[cls] = [kt["usable"], set(kt["names"])] if kt else [30, set()]
+        return trial[cls]
 
-    def would_own(self, cls, fields, new=False, count=1):
-        """Whether setting `fields` (on `count` new objects if `new`) needs an own dict."""
-        usable, names = (30, set()) if new and not self.live_type(cls) else self.keys.get(cls, (30, set()))
-        names = set(names)
-        for _ in range(count if new else 0):
+    # -- shared keys ---------------------------------------------------------------------
+    def key_table(self, cls):
+        """The shared keys of class cls = (type, finalizer)."""
+        return self.keys.setdefault(tuple(cls), {"usable": 30, "names": []})
+
+    def would_own(self, cls, fields, new=0):
+        """Whether setting `fields` (on `new` objects made first, if any) needs an own dict."""
+        kt = self.keys.get(tuple(cls))
+        usable, names = (kt["usable"], set(kt["names"])) if kt else (30, set())
+        for _ in range(new):
             usable = usable - 1 if usable > 1 else usable
         for f in fields:
             if f not in names:
@@ -477,22 +559,28 @@ class Mirror:
                 names.add(f)
         return False
 
-    def _intern(self, obj, field):
-        """3.11 `_PyObject_StoreInstanceAttribute`: intern the name or make the own dict."""
-        if self.kind[obj][0] != "obj" or obj in self.own:
-            return
-        st = self._keys(self.kind[obj][1:])
-        if field not in st[1]:
-            if st[0] <= 0:
-                self.own.add(obj)
-                return
-            st[0] -= 1
-            st[1].add(field)
+    def name_fits(self, cls, field):
+        """Whether `field` can be set on an object of cls without an own dict."""
+        return not self.would_own(cls, [field])
 
     def _created(self, cls):
-        st = self._keys(cls, new=True)
-        if st[0] > 1:
-            st[0] -= 1
+        kt = self.key_table(cls)
+        if kt["usable"] > 1:
+            kt["usable"] -= 1
+
+    def _intern(self, obj, field):
+        """3.11 `_PyObject_StoreInstanceAttribute` (a set, or a failed delete): intern the name
+        in the class's shared keys, or give the object its own dict when they have no room."""
+        kind = self.kind.get(obj)
+        if kind is None or kind[0] != "obj" or obj in self.own:
+            return
+        kt = self.key_table(kind[1:])
+        if field not in kt["names"]:
+            if kt["usable"] <= 0:
+                self.own.add(obj)
+                return
+            kt["usable"] -= 1
+            kt["names"].append(field)
 
     def reachable(self):
         seen = set()
@@ -512,11 +600,25 @@ class Mirror:
         self.fields[name] = dict(fields)
 
     def apply(self, op, res):
+        self.apply_op(op, res)
+        if "count" in res:
+            self.count = list(res["count"])
+        if "garbage" in res:
+            self.garbage = list(res["garbage"])
+        for n in res.get("dead", ()):
+            self.alive.discard(n)
+            self.fields.pop(n, None)
+            self.own.discard(n)
+        live = {self.kind[n][1:] for n in self.alive if self.kind[n][0] == "obj"}
+        for cls in [c for c in self.keys if c not in live]:
+            del self.keys[cls]
+
+    def apply_op(self, op, res):
         k = op[0]
         if k == "alloc":
             self._created((op[2], op[3]))
             self._add(op[1], ("obj", op[2], op[3]), op[4] if len(op) > 4 else [])
-            for f, _ in op[4] if len(op) > 4 else []:
+            for f, _ in (op[4] if len(op) > 4 else []):
                 self._intern(op[1], f)
             self._take(op[1])
         elif k == "chain":
@@ -544,11 +646,27 @@ class Mirror:
                     del self.held[name]
         elif k in ("set", "del"):
             self._intern(op[1], op[2])
-        if k == "set":
-            if op[3] is None:
+            if op[0] == "del" or op[3] is None:
                 self.fields[op[1]].pop(op[2], None)
             else:
                 self.fields[op[1]][op[2]] = op[3]
+        elif k == "enable":
+            self.enabled = bool(op[1])
+        elif k == "threshold":
+            self.thresholds[:len(op[1])] = list(op[1])
+        elif k == "apply":
+            if not res.get("atomic_failed"):
+                failed = set(res.get("failed", ()))
+                for i, sub in enumerate(op[1]):
+                    if i in failed:
+                        # A failed delete of an absent field keeps its effect (the name interned).
+                        if sub[0] == "set" and sub[3] is None and sub[1] in self.alive:
+                            self._intern(sub[1], sub[2])
+                        continue
+                    if sub[0] == "alloc":
+                        self.apply_op(["alloc", sub[1], sub[2], False], {})
+                    else:
+                        self.apply_op(sub, {})
         elif k == "weakref":
             self._add(op[1], ("weakref", op[2], op[3]), op[4] if len(op) > 4 else [])
             self._take(op[1])
@@ -557,14 +675,6 @@ class Mirror:
                 self.roots.pop(op[1], None)
             else:
                 self.roots[op[1]] = op[2]
-        elif k == "apply":
-            for o in op[1]:
-                self.apply(o, {})
-        if "garbage" in res:
-            self.garbage = list(res["garbage"])
-        for n in res.get("dead", ()):
-            self.alive.discard(n)
-            self.fields.pop(n, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,13 +687,32 @@ def compare(op, cp, hd):
         diffs.append("events (sequence): cpython %s, heapd %s" % (cp["ev"], hd["ev"]))
     if cp["dead"] != hd["dead"]:
         diffs.append("freed: cpython %s, heapd %s" % (cp["dead"], hd["dead"]))
-    if hd.get("failed"):
-        diffs.append("apply: heapd failed ops %s that CPython ran" % hd["failed"])
     for key in ("ret", "count", "stats"):
         if key in cp and cp[key] != hd.get(key):
             diffs.append("%s: cpython %s, heapd %s" % (key, cp[key], hd.get(key)))
     if cp.get("refused") != hd.get("refused"):
-        diffs.append("refused: cpython %s, heapd %s" % (cp.get("refused"), hd.get("refused")))
+        diffs.append("refused: cpython %s, heapd %s (%s)" % (cp.get("refused"), hd.get("refused"), hd.get("del_error")))
+    if "referrers" in cp:
+        # Exact sequences: heapd lists gc.get_referrers' order (generations 0, 1, 2, each in
+        # list order; holders in the permanent generation are not searched).
+        if cp["referrers"] != hd["referrers"]:
+            # Holders by fields (frozen ones, and objects holding it through an own __dict__,
+            # whose referrer in 3.11 is the dict) tell which kind of difference it is.
+            diffs.append("referrers (sequence): cpython %s, heapd %s (holders by fields: %s)" % (
+                cp["referrers"], hd["referrers"], cp["referrers_by_fields"]))
+        else:
+            TOTALS["referrers compared"] += 1
+    if op[0] == "apply":
+        if "objects" in cp and cp["objects"] != hd.get("objects"):
+            diffs.append("apply: live objects after: cpython %s, heapd %s" % (cp["objects"], hd.get("objects")))
+        if cp.get("atomic_failed") != hd.get("atomic_failed"):
+            diffs.append("apply atomic failure: cpython %s, heapd %s (%s)" % (
+                cp.get("atomic_failed"), hd.get("atomic_failed"), hd.get("apply_error")))
+        elif cp.get("atomic_failed"):
+            if cp["failed"][:1] != hd["failed"][:1]:
+                diffs.append("apply: first failing op: cpython %s, heapd %s" % (cp["failed"][:1], hd["failed"]))
+        elif cp["failed"] != hd["failed"]:
+            diffs.append("apply: failed ops: cpython %s, heapd %s" % (cp["failed"], hd["failed"]))
     if "garbage" in cp and cp["garbage"] != hd["garbage"]:
         diffs.append("gc.garbage: cpython %s, heapd %s" % (cp["garbage"], hd["garbage"]))
     if "auto" in cp:
@@ -634,6 +763,7 @@ class Runner:
         self.collect_order_equal = 0
         self.coverage = collections.Counter()
         self.last = None
+        self.max_alive = 0
 
     def step(self, op):
         """Runs one op on both sides; returns the list of differences (or None if skipped)."""
@@ -662,6 +792,18 @@ class Runner:
         self.coverage["freed"] += len(cp["dead"])
         diffs = self.compare(op, cp, hd)
         self.mirror.apply(op, cp)
+        self.max_alive = max(self.max_alive, len(self.mirror.alive))
+        for k in ("referrers", "apply", "del", "threshold", "enable"):
+            self.coverage[k + " ops"] += op[0] == k
+        if op[0] == "apply":
+            self.coverage["apply atomic refused"] += bool(cp.get("atomic_failed"))
+            self.coverage["apply ops refused"] += len(cp.get("failed", ())) if not cp.get("atomic_failed") else 0
+        if cp["stats"] != (self.last[1]["stats"] if self.last else cp["stats"]) and op[0] not in COLLECTING_OPS:
+            self.coverage["automatic collections (steps with)"] += 1
+            if op[0] == "apply":
+                self.coverage["apply " + ("atomic" if op[2] else "plain") + " with automatic collection"] += 1
+        if op[0] not in COLLECTING_OPS and len(cp["dead"]) > 50:
+            self.coverage["refcount steps freeing > 50 (trashcan depth)"] += 1
         self.last = (op, cp, hd)
         return diffs
 

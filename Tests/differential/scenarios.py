@@ -8,8 +8,14 @@ both sides: `ev_seq` (events in this order), `ev` (as a multiset), `dead`, `ret`
 
 
 class Scenario:
-    def __init__(self, name, doc, ops, xfail=None, skip=None):
+    def __init__(self, name, doc, ops, xfail=None, skip=None, pending=None):
         self.name, self.doc, self.ops, self.xfail, self.skip = name, doc, ops, xfail, skip
+        # A scenario of a gated random-run change (random_ops.PENDING_FLAGS) runs only when the
+        # gate is on (HEAPD_DIFF_PENDING; random_ops.DEFAULT_PENDING when unset).
+        if pending:
+            import random_ops
+            if pending not in random_ops.pending():
+                self.skip = "gate %r is off (HEAPD_DIFF_PENDING)" % pending
 
 
 def new(name, fin=False, t=None, fields=None):
@@ -505,4 +511,36 @@ SCENARIOS = [
                    ["unref", "Y"], ["unref", "T"], ["alloc", "Z", "N", False], ["weakref", "WZ", "Z", True],
                    ["unref", "Z"]], False],
         expect(ev_seq=["del:T", "cb:WT", "cb:WZ"]), collect(2, ret=2, ev_seq=["cb:WX"]))),
+    # -- issue #14: exact counts with automatic collection, referrers, apply, failed deletes ----
+    Scenario("s71_referrers_frozen_holder", "gc.get_referrers does not see a holder in the permanent generation",
+             flat(new("H"), new("T"), link("H", "t", "T"), ["referrers", "T"], expect(referrers=["H"]), ["freeze"],
+                  ["referrers", "T"], expect(referrers=[]))),
+    Scenario("s72_referrers", "referrers: objects holding it by a field (a weakref's own field too), garbage "
+             "included; not the weakref's referent edge, not sessions or roots", flat(
+        new("T"), new("A"), new("B"), link("A", "x", "T"), link("A", "y", "T"), link("B", "x", "T"),
+        wref("W", "T", cb=False, fields=[("c0", "T")]), ["root", "r", "T"], link("B", "me", "B"),
+        unref("B"), ["referrers", "T"], collect(0), ["referrers", "T"], ["referrers", "A"])),
+    Scenario("s73_auto_exact_counts", "automatic collection with t=(3,1,1): counts and stats exact after every step",
+             flat(["threshold", [3, 1, 1]], ["enable", True],
+                  *[cycle2("A%d" % i, "B%d" % i, i % 2 == 0) + unref("A%d" % i, "B%d" % i) for i in range(12)],
+                  new("Z"), ["enable", False], collect(2))),
+    Scenario("s74_negative_threshold0", "gc.set_threshold(-1, ...): every allocation collects, exactly once", flat(
+        ["threshold", [-1, 10, 10]], ["enable", True], cycle2("A", "B"), unref("A", "B"), new("C"),
+        new("D"), wref("W", "D"), ["threshold", [-1, -1, -1]], new("E"), new("F"), ["threshold", [0]],
+        new("G"), ["enable", False], collect(2))),
+    Scenario("s75_apply_single_ops", "apply: the same as the single ops; a refused op changes nothing", flat(
+        new("H"), new("G"), link("H", "g", "G"), unref("G"),
+        ["apply", [["alloc", "X", "P", False], ["alloc", "Y", "P", False], ["set", "X", "n", "Y"], ["set", "Y", "n", "X"],
+                   ["weakref", "W", "X", True], ["unref", "G"], ["set", "H", "x", "X"], ["unref", "X"],
+                   ["unref", "Y"], ["unref", "W"]], False],
+        ["set", "H", "x", None], collect(2))),
+    Scenario("s76_apply_atomic_refused", "an atomic batch with a failing op: nothing happens, counts unchanged", flat(
+        new("H"), ["unref", "H"], new("K"),
+        ["apply", [["alloc", "X", "P", False], ["set", "K", "x", "X"], ["unref", "X"], ["unref", "H"]], True],
+        expect(ev_seq=[], dead=[], count=[1, 0, 0]),
+        ["apply", [["alloc", "X2", "P", False], ["set", "K", "x", "X2"], ["unref", "X2"]], True], ["unref", "K"])),
+    Scenario("s77_failed_del_interns_name", "del of an absent field fails (AttributeError) and still interns the "
+             "name: it then comes first in release order", flat(
+        new("A", t="E"), ["del", "A", "zz"], expect(refused="no-such-field"), new("q", True), new("b", True),
+        link("A", "b", "b"), link("A", "zz", "q"), unref("q", "b"), unref("A"), expect(ev_seq=["del:q", "del:b"]))),
 ]

@@ -52,15 +52,17 @@ def test_random(run):
         pytest.skip("no operations left for this run")
     seed = SEED * 1000 + run
     strict = random_ops.strict_mode()
-    rr = random_ops.RandomRun(seed, count, strict=strict)
+    profile = random_ops.PROFILES[run % len(random_ops.PROFILES)]
+    rr = random_ops.RandomRun(seed, count, strict=strict, profile=profile)
     res = rr.run()
     diffcore.TOTALS["random_ops"] += rr.stats.get("steps", 0)
     diffcore.TOTALS["tolerated"] += rr.stats.get("tolerated", 0)
     if res is not None:
         ops, diffs = res
         small = random_ops.shrink(ops, strict=strict, budget_s=SHRINK_S)
-        pytest.fail("random run %d (seed %d) diverged after %d ops: %s\n%s"
-                    % (run, seed, len(ops), "; ".join(diffs), random_ops.reproducer(small, strict)),
+        pytest.fail("random run %d (seed %d, profile %s, pending %s) diverged after %d ops: %s\n%s"
+                    % (run, seed, profile, sorted(rr.flags) or "none", len(ops), "; ".join(diffs),
+                       random_ops.reproducer(small, strict)),
                     pytrace=False)
 
 
