@@ -8,8 +8,10 @@ both sides: `ev_seq` (events in this order), `ev` (as a multiset), `dead`, `ret`
 
 
 class Scenario:
-    def __init__(self, name, doc, ops, xfail=None, skip=None, pending=None):
+    def __init__(self, name, doc, ops, xfail=None, skip=None, pending=None, ignore=()):
         self.name, self.doc, self.ops, self.xfail, self.skip = name, doc, ops, xfail, skip
+        # Result keys not compared, each for a documented deviation the scenario reaches on purpose.
+        self.ignore = ignore
         # A scenario of a gated random-run change (random_ops.PENDING_FLAGS) runs only when the
         # gate is on (HEAPD_DIFF_PENDING; random_ops.DEFAULT_PENDING when unset).
         if pending:
@@ -283,11 +285,16 @@ SCENARIOS = [
         link("R", "b", "B"), unref("a0", "B"), unref("R"),
         expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(48)] + ["del:B"]
                + ["del:a%d" % i for i in range(48, 100)]))),
-    Scenario("s32_dict_chain", "a 100-chain of instances that all have their own __dict__ (their class's shared "
-             "keys full): each node is two trashcan levels, and at level 50 it is a node's dict that waits", flat(
+    # count0 is not compared: 3.11 counts a new dict only when its free list is empty, heapd never
+    # (docs/shared-keys.md); everything else is, events in sequence.
+    Scenario("s32_dict_chain", "a 40-chain of instances that all have their own __dict__ (their class's shared "
+             "keys full): each node is two trashcan levels, and at level 50 it is a node's dict that waits "
+             "(3.11.7 frees B after a24)", flat(
         [new("F%d" % i, True, t="F") for i in range(40)], link("F0", "k", "F1"),
-        ["chain", "a", 100, "F", True, "next"], new("R", True, t="G"), new("B", True, t="G"),
-        link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"))),
+        ["chain", "a", 40, "F", True, "next"], new("R", True, t="G"), new("B", True, t="G"),
+        link("R", "a", "a0"), link("R", "b", "B"), unref("a0", "B"), unref("R"),
+        expect(ev_seq=["del:R"] + ["del:a%d" % i for i in range(25)] + ["del:B"]
+               + ["del:a%d" % i for i in range(25, 40)])), ignore=("count",)),
     Scenario("s32_keys_first_same_class", "R of the chain's class, its field names used before the chain (no "
              "__dict__): a0..a48 before B, as with another class", flat(
         new("K", True), new("X"), link("K", "a", "X"), link("K", "b", "X"),

@@ -29,7 +29,7 @@ def _params():
 
 @pytest.mark.parametrize("scenario", _params())
 def test_scenario(scenario):
-    div, runner, problems = diffcore.run_ops(scenario.ops)
+    div, runner, problems = diffcore.run_ops(scenario.ops, ignore=scenario.ignore)
     assert not problems, "\n".join(problems)
     if div is not None:
         i, op, diffs = div
