@@ -62,6 +62,7 @@ struct AllocationOrigins: Sendable {
     }
 
     /// The object in `slot` died.
+    @inline(__always)
     mutating func forget(_ slot: Slot) {
         guard Int(slot) < originOf.count else { return }
         let e = originOf[Int(slot)]

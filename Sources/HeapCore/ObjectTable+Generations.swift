@@ -6,6 +6,7 @@ extension ObjectTable {
     func generationSize(_ g: Int) -> Int { codes.size(ofGeneration: g) }
 
     /// `_PyObject_GC_TRACK` into generation `g`'s list (at its tail).
+    @inline(__always)
     mutating func enterGeneration(_ slot: Slot, _ g: Int) {
         listAppend(slot, to: Slot(g))
         let code = codes.current[g]
@@ -14,6 +15,7 @@ extension ObjectTable {
     }
 
     /// `_PyObject_GC_UNTRACK`: the object leaves its generation for good (it is dying).
+    @inline(__always)
     mutating func leaveGeneration(_ slot: Slot) {
         listRemove(slot)
         codes.members[Int(records[Int(slot)].listCode)] -= 1
