@@ -87,11 +87,6 @@ struct AllocationOrigins: Sendable {
         return entries[Int(originOf[Int(slot)])].site
     }
 
-    func session(of slot: Slot) -> SessionID? {
-        guard Int(slot) < originOf.count, originOf[Int(slot)] != 0 else { return nil }
-        return entries[Int(originOf[Int(slot)])].session
-    }
-
     var byteCount: Int {
         originOf.capacity * 4 + bornAt.capacity * 4 + entries.capacity * MemoryLayout<Entry>.stride
     }

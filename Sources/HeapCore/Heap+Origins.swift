@@ -18,8 +18,9 @@ extension Heap {
     public func siteHistogram() -> [(site: String?, count: Int, bytes: UInt64)] {
         var rows: [String?: (count: Int, bytes: UInt64)] = [:]
         for s in table.objectSlots where table.isLive(s) {
-            rows[origins.site(of: s), default: (0, 0)].count += 1
-            rows[origins.site(of: s), default: (0, 0)].bytes += table.size(s)
+            let site = origins.site(of: s)
+            rows[site, default: (0, 0)].count += 1
+            rows[site, default: (0, 0)].bytes += table.size(s)
         }
         return rows.map { (site: $0.key, count: $0.value.count, bytes: $0.value.bytes) }
             .sorted { a, b in

@@ -25,19 +25,9 @@ struct CoreOpsBench {
         heap.setEnabled(false)
         let session = try heap.openSession()
         var events = HeapEvents(freedIDLimit: 0)
-        var rng = SplitMix64(seed: seed)
         var created: [ObjectID] = []
         created.reserveCapacity(n)
-        var next: ObjectID?
-        for _ in 0..<n {
-            var fields: [(name: String, target: ObjectID)] = []
-            if let next { fields.append(("next", next)) }
-            if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
-            let id = try heap.allocate(AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
-            if let next { _ = try heap.unref(next, session: session, events: &events) }
-            created.append(id)
-            next = id
-        }
+        _ = try buildLiveChain(&heap, n, seed: seed, session: session, events: &events, created: &created)
         let probe = created[n / 2]
         var out: [(String, Double)] = []
         out.append(("gc.freeze", ms { heap.freeze() }))

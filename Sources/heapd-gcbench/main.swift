@@ -82,25 +82,13 @@ struct GCBench: ParsableCommand {
         heap.setEnabled(false)
         let session = try! heap.openSession()
         var events = HeapEvents(freedIDLimit: 0)
-        var rng = SplitMix64(seed: UInt64(seed))
         // The ids, to pick random older nodes: made resident before measuring, so not counted.
         var created = [ObjectID](repeating: ObjectID(raw: 0), count: kind == "live" ? n : 0)
         created.removeAll(keepingCapacity: true)
         let before = residentBytes()
         var head: ObjectID?
         if kind == "live" {
-            var next: ObjectID?
-            for _ in 0..<n {
-                var fields: [(name: String, target: ObjectID)] = []
-                if let next { fields.append(("next", next)) }
-                if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
-                let id = try! heap.allocate(
-                    AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
-                if let next { _ = try! heap.unref(next, session: session, events: &events) }
-                created.append(id)
-                next = id
-            }
-            head = next
+            head = try! buildLiveChain(&heap, n, seed: UInt64(seed), session: session, events: &events, created: &created)
         } else {
             for _ in 0..<(n / 2) {
                 let a = try! heap.allocate(AllocationSpec(type: "Node"), session: session, events: &events)
@@ -167,19 +155,9 @@ extension GCBench {
         var (store, heap) = try HeapStore.open(dir, policy: .no, limits: HeapLimits(), log: { _ in })
         let session = try heap.openSession(name: "bench")
         var events = HeapEvents(freedIDLimit: 0)
-        var rng = SplitMix64(seed: UInt64(seed))
         var created: [ObjectID] = []
         created.reserveCapacity(n)
-        var next: ObjectID?
-        for _ in 0..<n {
-            var fields: [(name: String, target: ObjectID)] = []
-            if let next { fields.append(("next", next)) }
-            if !created.isEmpty { fields.append(("other", created[Int(rng.next() % UInt64(created.count))])) }
-            let id = try heap.allocate(AllocationSpec(type: "Node", fields: fields), session: session, events: &events)
-            if let next { _ = try heap.unref(next, session: session, events: &events) }
-            created.append(id)
-            next = id
-        }
+        let next = try buildLiveChain(&heap, n, seed: UInt64(seed), session: session, events: &events, created: &created)
         created = []
         let clock = ContinuousClock()
         // The pause a compaction costs the live heap: the first change after the O(1) copy

@@ -39,12 +39,7 @@ final class AllocationOriginsTests: HeapTestCase {
         let ids = (0..<30).map { alloc(site: "s\($0 % 3)") } + [alloc(site: nil)]
         XCTAssertEqual(heap.siteHistogram().map(\.count).sorted(), [1, 10, 10, 10])
         for id in ids.prefix(5) { drop(id) }
-        var bytes: [UInt8] = []
-        heap.writeSnapshot { bytes.append(contentsOf: $0) }
-        let restored = try bytes.withUnsafeBytes { raw in
-            var r = BinaryReader(raw)
-            return try Heap(snapshot: &r)
-        }
+        let restored = try roundTrip(heap)
         XCTAssertEqual(restored.clock, 42)
         for id in ids.dropFirst(5) { XCTAssertEqual(try restored.origin(of: id), try heap.origin(of: id)) }
         XCTAssertEqual(restored.origins.liveOriginCount, heap.origins.liveOriginCount)

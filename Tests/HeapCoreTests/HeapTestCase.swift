@@ -33,6 +33,16 @@ class HeapTestCase: XCTestCase {
             session: session, events: &events)
     }
 
+    /// `h` written to a snapshot and read back.
+    func roundTrip(_ h: Heap) throws -> Heap {
+        var bytes: [UInt8] = []
+        h.writeSnapshot { bytes.append(contentsOf: $0) }
+        return try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            return try Heap(snapshot: &r)
+        }
+    }
+
     func link(_ a: ObjectID, _ name: String, _ b: ObjectID?) {
         try! heap.set(a, fields: [(name: name, target: b)], events: &events)
     }

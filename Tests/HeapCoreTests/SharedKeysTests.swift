@@ -118,12 +118,7 @@ final class SharedKeysTests: HeapTestCase {
         link(o, "z", o)
         link(o, "k", nil)
         link(o, "k", o)  // own dict: z, k
-        var bytes: [UInt8] = []
-        heap.writeSnapshot { bytes.append(contentsOf: $0) }
-        var copy = try bytes.withUnsafeBytes { raw in
-            var r = BinaryReader(raw)
-            return try Heap(snapshot: &r)
-        }
+        var copy = try roundTrip(heap)
         XCTAssertEqual(copy.checkInvariants(), [])
         XCTAssertEqual(try copy.snapshot(o).fields.map(\.name), ["z", "k"])
         // usable is 0 in both: a new name on another object makes its own dict in both.

@@ -34,21 +34,8 @@ public struct ObjectsRequest: HeapMethod {
     }
 
     public struct Result: HeapResult {
-        public struct Entry: Sendable {
-            public var id: ObjectID
-            public var type: String
-            public var size: UInt64
-            public var refcount: Int
-            public var generation: Int
-
-            public init(id: ObjectID, type: String, size: UInt64, refcount: Int, generation: Int) {
-                self.id = id
-                self.type = type
-                self.size = size
-                self.refcount = refcount
-                self.generation = generation
-            }
-        }
+        /// What the core's page holds (`Heap.objectsPage`).
+        public typealias Entry = ObjectPageEntry
 
         public var objects: [Entry]
         public var next: ObjectID?

@@ -23,11 +23,7 @@ extension ObjectsRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
         let (page, next) = server.heap.objectsPage(
             after: after, generation: generation, type: type, allocatedBy: allocatedBy, limit: limit)
-        return Result(
-            objects: page.map {
-                Result.Entry(id: $0.id, type: $0.type, size: $0.size, refcount: $0.refcount, generation: $0.generation)
-            },
-            next: next)
+        return Result(objects: page, next: next)
     }
 }
 
