@@ -3,32 +3,47 @@ extension Heap {
     /// The heap as a graph with its root holders. O(slots + fields + held references).
     public func graph() -> HeapGraph {
         let n = table.records.count
-        var ids = [UInt64](repeating: 0, count: n)
-        var sizes = [UInt64](repeating: 0, count: n)
-        var start = [UInt32](repeating: 0, count: n + 1)
+        // One pass over the records in memory order, writing every array once (none is zeroed
+        // first): this runs under the heap's lock, and at 10M objects each pass over the tables
+        // or page-faulting fill of a fresh array is tens of milliseconds of other clients' wait.
+        // The successors get the pool's entry count as capacity (an upper bound on live fields).
         var edgeCount = 0
-        for s in table.objectSlots where table.isLive(s) {
-            ids[Int(s)] = table.id(of: s).raw
-            sizes[Int(s)] = table.size(s)
-            edgeCount += Int(table.records[Int(s)].fieldCount)
-        }
-        precondition(edgeCount < Int(UInt32.max), "too many fields for the inspection graph")
-        var successors = [Slot](repeating: 0, count: edgeCount)
-        // The hot loop reads the tables through raw pointers (no bounds or uniqueness checks).
-        table.records.withUnsafeBufferPointer { records in
+        let capacity = fieldPool.entries.count
+        precondition(capacity < Int(UInt32.max), "too many fields for the inspection graph")
+        var start: [UInt32] = []
+        var ids: [UInt64] = []
+        var sizes: [UInt64] = []
+        let successors = table.records.withUnsafeBufferPointer { records in
             fieldPool.entries.withUnsafeBufferPointer { pool in
-                successors.withUnsafeMutableBufferPointer { out in
-                    var e = 0
-                    for s in 0..<n {
-                        start[s] = UInt32(e)
-                        let r = records[s]
-                        guard r.flags.contains(.live) else { continue }
-                        for i in 0..<Int(r.fieldCount) {
-                            out[e] = FieldPool.target(pool[Int(r.fieldsAt) + i])
-                            e += 1
+                [Slot](unsafeUninitializedCapacity: capacity) { out, written in
+                    start = [UInt32](unsafeUninitializedCapacity: n + 1) { startOut, startCount in
+                        ids = [UInt64](unsafeUninitializedCapacity: n) { idsOut, idsCount in
+                            sizes = [UInt64](unsafeUninitializedCapacity: n) { sizesOut, sizesCount in
+                                let reserved = Int(ObjectTable.reservedSlots)
+                                var e = 0
+                                for s in 0..<n {
+                                    startOut[s] = UInt32(e)
+                                    let r = records[s]
+                                    guard s >= reserved, r.flags.contains(.live) else {
+                                        idsOut[s] = 0
+                                        sizesOut[s] = 0
+                                        continue
+                                    }
+                                    idsOut[s] = (UInt64(r.reuse) << 32) | UInt64(s - reserved + 1)
+                                    sizesOut[s] = r.flags.contains(.bigSize) ? table.size(Slot(s)) : UInt64(r.size)
+                                    let at = Int(r.fieldsAt)
+                                    for i in 0..<Int(r.fieldCount) { out[e + i] = FieldPool.target(pool[at + i]) }
+                                    e += Int(r.fieldCount)
+                                }
+                                startOut[n] = UInt32(e)
+                                edgeCount = e
+                                sizesCount = n
+                            }
+                            idsCount = n
                         }
+                        startCount = n + 1
                     }
-                    start[n] = UInt32(e)
+                    written = edgeCount
                 }
             }
         }

@@ -16,17 +16,37 @@ extension Heap {
         if session == nil && generation == nil {
             rows = histogram().map { TypeCount(type: $0.type, count: $0.count, bytes: $0.bytes) }
         } else {
-            var slots: [Slot]
+            // Counted by type id in flat arrays (no hashing per object), then merged by name.
+            var counts = [Int](repeating: 0, count: types.entries.count)
+            var bytes = [UInt64](repeating: 0, count: types.entries.count)
+            func count(_ s: Slot) {
+                let t = Int(table.records[Int(s)].type)
+                counts[t] += 1
+                bytes[t] += table.size(s)
+            }
             if let session {
-                slots = Array(Set(sessions[session]!.frames.lazy.flatMap(\.keys)))
-                if let generation { slots = slots.filter { table.generation(of: $0) == generation } }
+                for s in Set(sessions[session]!.frames.lazy.flatMap(\.keys))
+                where generation == nil || table.generation(of: s) == generation {
+                    count(s)
+                }
             } else {
-                slots = table.listSlots(generation! == 3 ? ListHead.permanent : ListHead.generation(generation!))
+                // One pass in memory order over the records (streamed by the prefetcher),
+                // rather than following the generation's list links.
+                let wanted = generation!
+                table.records.withUnsafeBufferPointer { records in
+                    for s in Int(ObjectTable.reservedSlots)..<records.count
+                    where records[s].flags.contains(.live) && Int(table.codes.generation[Int(records[s].listCode)]) == wanted {
+                        let t = Int(records[s].type)
+                        counts[t] += 1
+                        bytes[t] +=
+                            records[s].flags.contains(.bigSize) ? table.size(Slot(s)) : UInt64(records[s].size)
+                    }
+                }
             }
             var byType: [String: (count: Int, bytes: UInt64)] = [:]
-            for s in slots {
-                byType[typeName(s), default: (0, 0)].count += 1
-                byType[typeName(s), default: (0, 0)].bytes += table.size(s)
+            for t in counts.indices where counts[t] > 0 {
+                byType[types.entries[t].name, default: (0, 0)].count += counts[t]
+                byType[types.entries[t].name, default: (0, 0)].bytes += bytes[t]
             }
             rows = byType.map { TypeCount(type: $0.key, count: $0.value.count, bytes: $0.value.bytes) }
         }

@@ -36,6 +36,8 @@ struct CoreOpsBench {
         out.append(("gc.unfreeze", ms { heap.unfreeze() }))
         out.append(("inspect (one object)", try ms { _ = try heap.inspect(probe) }))
         out.append(("referrers (one object)", try ms { _ = try heap.referrers(of: probe) }))
+        out.append(("histogram {generation: 2} (every object)", try ms { _ = try heap.typeHistogram(generation: 2) }))
+        out.append(("graph (path/cycles/dominators under the lock)", ms { _ = heap.graph() }))
         let target = created[n / 3]
         var weakrefs: [ObjectID] = []
         for _ in 0..<10_000 {
