@@ -45,6 +45,10 @@ struct ServerState: Sendable {
     /// Whether a tree was asked for since the last change (then a change must drop it): one
     /// branch per change instead of a lock.
     var dominatorsAsked = false
+    /// The graph methods' graph of the heap at `heapVersion` (``InspectionGraph``).
+    var cachedGraph: InspectionGraph?
+    /// Whether `cachedGraph` is set: one branch per change.
+    var graphCached = false
 
     init(heap: Heap) { self.heap = heap }
 
@@ -54,6 +58,7 @@ struct ServerState: Sendable {
             dominatorCache.invalidate(through: heapVersion)
             dominatorsAsked = false
         }
+        if graphCached { dropInspectionGraph() }
         heapVersion &+= 1
     }
 

@@ -7,6 +7,7 @@ networkx graph; the daemon's answers are compared with networkx's shortest paths
 connected components and immediate dominators. Small hand-made heaps pin the exact answers.
 """
 import random
+import time
 
 import networkx as nx
 import pytest
@@ -458,3 +459,49 @@ def test_deep_chain_and_long_cycle_run_without_recursion(client):
     c.call("unref", id=head)
     assert c.call("path", id=ids[-1]) == {"id": ids[-1], "reachable": False, "paths": []}
     assert c.call("collect")["collected"] == n
+
+
+def test_the_cached_graph_follows_every_kind_of_change(daemon):
+    """The graph methods keep the heap's graph until it changes: each kind of change (a field,
+    a reference, a root, a disconnect, a freeze, a collection) must show in the next answer."""
+    c = daemon.client()
+    a = c.call("allocate", type="A")["id"]
+    b = c.call("allocate", type="B")["id"]
+    c.call("set", id=a, fields={"next": b})
+    c.call("unref", id=b)
+    c.call("root.set", name="r", id=a)
+    c.call("unref", id=a)
+    first = c.call("path", id=b)
+    assert first["paths"] == [{"root": {"kind": "root", "name": "r"}, "ids": [a, b], "fields": ["next"]}]
+    assert c.call("path", id=b) == first  # asked again of an unchanged heap
+    assert c.call("cycles")["components"] == []
+
+    # A field: b now points back, so a and b form a cycle.
+    c.call("set", id=b, fields={"back": a})
+    assert c.call("cycles")["components"] == [{"ids": [a, b], "bytes": 0}]
+    # A root: the path starts elsewhere.
+    x = c.call("allocate", type="X", fields={"to": b})["id"]
+    c.call("root.set", name="r", id=x)
+    assert c.call("path", id=b)["paths"][0]["ids"] == [x, b]
+    assert c.call("dominators", id=b)["idom"] == x
+    # A reference from another connection's session, then its disconnect.
+    other = daemon.client()
+    other.call("ref", id=b)
+    assert [p["root"]["kind"] for p in c.call("path", id=b, limit=5)["paths"]] == ["session", "session", "root"]
+    other.close()
+    deadline = time.monotonic() + 10
+    while len(c.call("path", id=b, limit=5)["paths"]) != 2:
+        assert time.monotonic() < deadline, "the disconnect never showed in path"
+        time.sleep(0.02)
+    # A freeze: the permanent generation holds everything.
+    c.call("gc.freeze")
+    assert "permanent" in [p["root"]["kind"] for p in c.call("path", id=a, limit=10)["paths"]]
+    c.call("gc.unfreeze")
+    # Unreferenced and collected: the old graph must not answer for it.
+    c.call("unref", id=x)
+    c.call("root.set", name="r", id=None)
+    assert c.call("path", id=b) == {"id": b, "reachable": False, "paths": []}
+    assert c.call("collect")["collected"] == 2
+    with pytest.raises(RPCError):
+        c.call("path", id=b)
+    c.close()

@@ -9,9 +9,8 @@ extension PathRequest: DeferredServerMethod {
     // Inside the lock: the graph and its field names. After it: the breadth-first search.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         _ = try server.heap.typeName(of: id)  // no such object: its error, at once
-        let graph = server.heap.graph()
-        let names = server.heap.fieldNames(of: graph)
-        return { Result(id: id, paths: graph.retentionPaths(to: id, limit: limit, names: names)) }
+        let (graph, names, _) = server.inspectionGraph(names: true)
+        return { Result(id: id, paths: graph.retentionPaths(to: id, limit: limit, names: names!)) }
     }
 }
 
@@ -19,7 +18,7 @@ extension CyclesRequest: DeferredServerMethod {
     // The graph is taken inside the lock (O(objects + fields)); Tarjan runs after it.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         if let id { _ = try server.heap.typeName(of: id) }  // no such object: its error, at once
-        let graph = server.heap.graph()
+        let graph = server.inspectionGraph().graph
         return { Result(components: graph.cycles(containing: id, limit: limit)) }
     }
 }
@@ -67,8 +66,8 @@ extension ServerState {
         let version = heapVersion
         dominatorsAsked = true
         if let cached = cache.tree(for: version) { return { cached } }
-        let graph = heap.graph()
-        let types = heap.slotTypes()
+        let (graph, _, slotTypes) = inspectionGraph(types: true)
+        let types = slotTypes!
         return {
             let built = DominatorCache.Tree(version: version, tree: graph.dominatorTree(), types: types)
             cache.store(built)
@@ -91,8 +90,8 @@ extension HistogramRequest: DeferredServerMethod {
             sid = found
         }
         if retained, let sid {
-            let graph = server.heap.graph()
-            let types = server.heap.slotTypes()
+            let (graph, _, slotTypes) = server.inspectionGraph(types: true)
+            let types = slotTypes!
             return { Result(types: graph.keptAliveOnly(by: sid, types: types)) }
         }
         let rows = try server.heap.typeHistogram(session: sid, generation: generation)
