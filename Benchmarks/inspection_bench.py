@@ -104,6 +104,7 @@ def main():
         time.sleep(0.05)
         rows = [
             ("path (oldest object)", "path", {"id": made[0]}),
+            ("path (again, unchanged)", "path", {"id": made[0]}),
             ("path (limit 10)", "path", {"id": made[len(made) // 2], "limit": 10}),
             ("cycles", "cycles", {}),
             ("dominators (first)", "dominators", {}),
@@ -112,6 +113,7 @@ def main():
             ("histogram", "histogram", {}),
             ("histogram generation 0", "histogram", {"generation": 0}),
             ("referrers", "referrers", {"id": made[0]}),
+            ("inspect", "inspect", {"id": made[0]}),
         ]
         # `stats.serial` counts the time requests spent inside the heap's lock: its change over
         # a call (less the pings and the stats call itself) is what the call held the lock for.

@@ -23,7 +23,8 @@ extension ServerState {
         if let cached = cachedGraph, cached.version == heapVersion {
             g = cached
         } else {
-            g = InspectionGraph(version: heapVersion, graph: heap.graph())
+            let taken = heap.graph(names: wantNames, types: wantTypes)  // one pass for all three
+            g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
         }
         if wantNames && g.names == nil { g.names = heap.fieldNames(of: g.graph) }
         if wantTypes && g.types == nil { g.types = heap.slotTypes() }
