@@ -17,7 +17,7 @@ public struct FieldNames: Sendable {
 
 extension Heap {
     /// The names of `graph`'s edges (taken from this heap, unchanged since). O(slots + fields).
-    public func fieldNames(of graph: HeapGraph) -> FieldNames {
+    public func fieldNames(of graph: HeapGraph, types: SlotTypes? = nil) -> FieldNames {
         var keys = [UInt32](repeating: 0, count: graph.successors.count)
         table.records.withUnsafeBufferPointer { records in
             fieldPool.entries.withUnsafeBufferPointer { pool in
@@ -30,7 +30,7 @@ extension Heap {
                 }
             }
         }
-        return FieldNames(edgeKeys: keys, slotTypes: slotTypes(), keyNames: types.entries.map(\.keys))
+        return FieldNames(edgeKeys: keys, slotTypes: types ?? slotTypes(), keyNames: self.types.entries.map(\.keys))
     }
 }
 

@@ -45,6 +45,9 @@ extension Heap {
                                             sizesOut[s] = r.flags.contains(.bigSize) ? table.size(Slot(s)) : UInt64(r.size)
                                             if wantTypes { typesOut[s] = UInt32(r.type) }
                                             let at = Int(r.fieldsAt)
+                                            // Live blocks never overlap, so live fields fit the
+                                            // pool; checked, as a break would write out of bounds.
+                                            precondition(e + Int(r.fieldCount) <= capacity, "field blocks overlap")
                                             for i in 0..<Int(r.fieldCount) {
                                                 let entry = pool[at + i]
                                                 out[e + i] = FieldPool.target(entry)

@@ -15,6 +15,9 @@ extension Heap {
 
     public func sessionName(_ id: SessionID) -> String? { sessions[id]?.name }
 
+    /// The references the session holds, in all its scopes (0: none, or no such session).
+    public func referenceCount(of id: SessionID) -> Int { sessions[id]?.totalReferences ?? 0 }
+
     func checkSession(_ id: SessionID) throws(HeapError) {
         _ = try sessionIndex(id)
     }

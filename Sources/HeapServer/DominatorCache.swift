@@ -31,11 +31,14 @@ final class DominatorCache: Sendable {
         }
     }
 
-    /// The heap changed: versions up to `version` are stale.
-    func invalidate(through version: UInt64) {
+    /// The heap changed: versions up to `version` are stale. Returns the tree dropped, for the
+    /// caller to free outside the heap's lock.
+    func invalidate(through version: UInt64) -> Tree? {
         state.withLock { s in
             s.staleThrough = max(s.staleThrough ?? 0, version)
-            if let t = s.tree, t.version <= version { s.tree = nil }
+            guard let t = s.tree, t.version <= version else { return nil }
+            s.tree = nil
+            return t
         }
     }
 }

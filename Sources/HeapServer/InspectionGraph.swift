@@ -26,8 +26,8 @@ extension ServerState {
             let taken = heap.graph(names: wantNames, types: wantTypes)  // one pass for all three
             g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
         }
-        if wantNames && g.names == nil { g.names = heap.fieldNames(of: g.graph) }
-        if wantTypes && g.types == nil { g.types = heap.slotTypes() }
+        if (wantTypes || wantNames) && g.types == nil { g.types = heap.slotTypes() }
+        if wantNames && g.names == nil { g.names = heap.fieldNames(of: g.graph, types: g.types) }
         cachedGraph = g
         graphCached = true
         return (g.graph, g.names, g.types)
@@ -39,6 +39,11 @@ extension ServerState {
         guard let stale = cachedGraph else { return }
         cachedGraph = nil
         graphCached = false
-        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(stale) {} }
+        Self.releaseLater(stale)
+    }
+
+    /// Frees `value` (a graph, a dominator tree) on another thread.
+    static func releaseLater(_ value: some Sendable) {
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
     }
 }

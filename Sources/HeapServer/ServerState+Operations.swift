@@ -101,11 +101,16 @@ extension ServerState {
     }
 
     mutating func openSession(name: String?) throws -> SessionID {
-        try change(.openSession(name: name)) { heap throws(HeapError) in try heap.openSession(name: name) }
+        try change(.openSession(name: name), keepsGraph: true) { heap throws(HeapError) in
+            try heap.openSession(name: name)
+        }
     }
 
     mutating func closeSession(_ session: SessionID, _ events: inout HeapEvents) throws {
-        try change(.closeSession(session)) { heap throws(HeapError) in try heap.closeSession(session, events: &events) }
+        let holdsNothing = heap.referenceCount(of: session) == 0
+        try change(.closeSession(session), keepsGraph: holdsNothing) { heap throws(HeapError) in
+            try heap.closeSession(session, events: &events)
+        }
     }
 
     mutating func transferReferences(from: SessionID, to: SessionID) throws {

@@ -55,7 +55,7 @@ struct ServerState: Sendable {
     /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.
     mutating func heapChanged() {
         if dominatorsAsked {
-            dominatorCache.invalidate(through: heapVersion)
+            if let stale = dominatorCache.invalidate(through: heapVersion) { Self.releaseLater(stale) }
             dominatorsAsked = false
         }
         if graphCached { dropInspectionGraph() }
@@ -105,13 +105,15 @@ struct ServerState: Sendable {
     /// Runs one change of the heap and, once it succeeded, records it for persistence: every
     /// change goes through here. Room for the record is reserved first (a full disk refuses the
     /// change before it is applied: once others saw it, it could not be taken back). `op` is
-    /// only built when there is a journal.
+    /// only built when there is a journal. `keepsGraph`: the change cannot alter what inspection
+    /// sees (a session that holds nothing opening or closing, as every connection's anonymous
+    /// session does), so what it cached stays valid.
     mutating func change<R, E: Error>(
-        _ op: @autoclosure () -> HeapOperation,
+        _ op: @autoclosure () -> HeapOperation, keepsGraph: Bool = false,
         _ body: (inout Heap) throws(E) -> R
     ) throws -> R {
         defer { heap.endOperation() }  // as `Heap.apply` ends one, so replay matches
-        heapChanged()
+        if !keepsGraph { heapChanged() }
         advanceClock()
         guard let journal else { return try body(&heap) }
         let operation = op()

@@ -493,6 +493,26 @@ def test_the_cached_graph_follows_every_kind_of_change(daemon):
     while len(c.call("path", id=b, limit=5)["paths"]) != 2:
         assert time.monotonic() < deadline, "the disconnect never showed in path"
         time.sleep(0.02)
+    # A new connection (its anonymous session holds nothing) changes nothing the graph shows;
+    # a named session holding b does, and so does closing it, and an `apply`.
+    quiet = daemon.client()
+    assert quiet.call("path", id=b, limit=5) == c.call("path", id=b, limit=5)
+    quiet.close()
+    keeper = daemon.client()
+    keeper.call("session.open", name="keeper")
+    keeper.call("ref", id=b)
+    assert len(c.call("path", id=b, limit=5)["paths"]) == 3
+    keeper.call("session.close", name="keeper")
+    assert len(c.call("path", id=b, limit=5)["paths"]) == 2
+    keeper.close()
+    y = c.call("allocate", type="Y")["id"]
+    c.call("root.set", name="y", id=y)
+    c.call("apply", ops=[["set", y, "to", b]])
+    assert [p["ids"] for p in c.call("path", id=b, limit=5)["paths"]][-1] == [y, b]
+    c.call("apply", ops=[["set", y, "to", None]])
+    c.call("root.set", name="y", id=None)
+    c.call("unref", id=y)
+    assert len(c.call("path", id=b, limit=5)["paths"]) == 2
     # A freeze: the permanent generation holds everything.
     c.call("gc.freeze")
     assert "permanent" in [p["root"]["kind"] for p in c.call("path", id=a, limit=10)["paths"]]
