@@ -48,11 +48,9 @@ extension Heap {
                                         if typeString[t] == .max {
                                             typeString[t] = strings.intern(types.entries[t].name)
                                         }
-                                        ids[o] = (UInt64(r.reuse) << 32) | UInt64(s - reserved + 1)
+                                        ids[o] = table.id(of: Slot(s), r).raw
                                         typeNames[o] = typeString[t]
-                                        sizes[o] =
-                                            r.flags.contains(.bigSize)
-                                            ? table.bigSizes[Slot(s), default: 0] : UInt64(r.size)
+                                        sizes[o] = table.size(Slot(s), r)
                                         edgeStart[o] = UInt32(e)
                                         let base = keyBase[t]
                                         for i in 0..<Int(r.fieldCount) {

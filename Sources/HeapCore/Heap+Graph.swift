@@ -41,8 +41,8 @@ extension Heap {
                                                 if wantTypes { typesOut[s] = 0 }
                                                 continue
                                             }
-                                            idsOut[s] = (UInt64(r.reuse) << 32) | UInt64(s - reserved + 1)
-                                            sizesOut[s] = r.flags.contains(.bigSize) ? table.size(Slot(s)) : UInt64(r.size)
+                                            idsOut[s] = table.id(of: Slot(s), r).raw
+                                            sizesOut[s] = table.size(Slot(s), r)
                                             if wantTypes { typesOut[s] = UInt32(r.type) }
                                             let at = Int(r.fieldsAt)
                                             // Live blocks never overlap, so live fields fit the

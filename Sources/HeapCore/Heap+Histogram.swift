@@ -38,8 +38,7 @@ extension Heap {
                     where records[s].flags.contains(.live) && Int(table.codes.generation[Int(records[s].listCode)]) == wanted {
                         let t = Int(records[s].type)
                         counts[t] += 1
-                        bytes[t] +=
-                            records[s].flags.contains(.bigSize) ? table.size(Slot(s)) : UInt64(records[s].size)
+                        bytes[t] += table.size(Slot(s), records[s])
                     }
                 }
             }

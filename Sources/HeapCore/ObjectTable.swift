@@ -53,8 +53,12 @@ struct ObjectTable: Sendable {
 
     // MARK: ids
 
-    func id(of slot: Slot) -> ObjectID {
-        ObjectID(slotOrdinal: slot - Self.reservedSlots + 1, reuse: records[Int(slot)].reuse)
+    func id(of slot: Slot) -> ObjectID { id(of: slot, records[Int(slot)]) }
+
+    /// The id of the object in `slot` whose record `r` the caller has already read.
+    @inline(__always)
+    func id(of slot: Slot, _ r: ObjectRecord) -> ObjectID {
+        ObjectID(slotOrdinal: slot - Self.reservedSlots + 1, reuse: r.reuse)
     }
 
     enum Resolution { case live(Slot), freed, neverExisted }
@@ -116,8 +120,13 @@ struct ObjectTable: Sendable {
     // MARK: sizes
 
     func size(_ slot: Slot) -> UInt64 {
-        let r = records[Int(slot)]
-        return r.flags.contains(.bigSize) ? bigSizes[slot, default: 0] : UInt64(r.size)
+        size(slot, records[Int(slot)])
+    }
+
+    /// The size of the object in `slot` whose record `r` the caller has already read.
+    @inline(__always)
+    func size(_ slot: Slot, _ r: ObjectRecord) -> UInt64 {
+        r.flags.contains(.bigSize) ? bigSizes[slot, default: 0] : UInt64(r.size)
     }
 
     mutating func setSize(_ slot: Slot, _ size: UInt64) {

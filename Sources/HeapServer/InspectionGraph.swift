@@ -29,7 +29,6 @@ extension ServerState {
         if (wantTypes || wantNames) && g.types == nil { g.types = heap.slotTypes() }
         if wantNames && g.names == nil { g.names = heap.fieldNames(of: g.graph, types: g.types) }
         cachedGraph = g
-        graphCached = true
         return (g.graph, g.names, g.types)
     }
 
@@ -38,7 +37,6 @@ extension ServerState {
     mutating func dropInspectionGraph() {
         guard let stale = cachedGraph else { return }
         cachedGraph = nil
-        graphCached = false
         Self.releaseLater(stale)
     }
 

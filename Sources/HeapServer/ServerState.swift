@@ -47,8 +47,6 @@ struct ServerState: Sendable {
     var dominatorsAsked = false
     /// The graph methods' graph of the heap at `heapVersion` (``InspectionGraph``).
     var cachedGraph: InspectionGraph?
-    /// Whether `cachedGraph` is set: one branch per change.
-    var graphCached = false
 
     init(heap: Heap) { self.heap = heap }
 
@@ -58,7 +56,7 @@ struct ServerState: Sendable {
             if let stale = dominatorCache.invalidate(through: heapVersion) { Self.releaseLater(stale) }
             dominatorsAsked = false
         }
-        if graphCached { dropInspectionGraph() }
+        dropInspectionGraph()
         heapVersion &+= 1
     }
 

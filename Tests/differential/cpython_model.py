@@ -353,6 +353,20 @@ class Model:
         self.hcount[name] = self.hcount.get(name, 0) + 1
         self.scopes[-1].append(name)
 
+    def _set_initial_fields(self, name, o, fields, targets):
+        """A new object's fields, set one by one (each loudly), then the object held."""
+        i = 0
+        while i < len(fields):           # no iterator object alive in the loud sections
+            f = fields[i][0]
+            t = targets[i]
+            self.loud()
+            setattr(o, f, t)
+            self.quiet()
+            del t
+            self.present[name].add(f)
+            i += 1
+        self._hold(name, o)
+
     # -- operations ----------------------------------------------------------------------
     def op_alloc(self, op):
         name, tname, fin = op[1], op[2], op[3]
@@ -367,17 +381,7 @@ class Model:
         self.quiet()
         self._register(name, o, fin, "obj")
         self.tname[name] = _untracked((tname, fin))
-        i = 0
-        while i < len(fields):           # no iterator object alive in the loud sections
-            f = fields[i][0]
-            t = targets[i]
-            self.loud()
-            setattr(o, f, t)
-            self.quiet()
-            del t
-            self.present[name].add(f)
-            i += 1
-        self._hold(name, o)
+        self._set_initial_fields(name, o, fields, targets)
 
     def op_chain(self, op):
         prefix, n, tname, fin, field = op[1:6]
@@ -517,17 +521,7 @@ class Model:
         self._register(name, w, False, "weakref")
         if callback:
             CB[id(w)] = "cb:" + name
-        i = 0
-        while i < len(fields):
-            f = fields[i][0]
-            t = targets[i]
-            self.loud()
-            setattr(w, f, t)
-            self.quiet()
-            del t
-            self.present[name].add(f)
-            i += 1
-        self._hold(name, w)
+        self._set_initial_fields(name, w, fields, targets)
 
     def op_root(self, op):
         rname, name = op[1:3]
