@@ -69,10 +69,25 @@ struct AllocationOrigins: Sendable {
         originOf[Int(slot)] = 0
         guard e != 0 else { return }
         entries[Int(e)].live -= 1
-        if entries[Int(e)].live == 0 {
-            index[Key(site: entries[Int(e)].site, session: entries[Int(e)].session.raw)] = nil
-            entries[Int(e)] = entries[0]
-            free.append(e)
+        if entries[Int(e)].live == 0 { forgetEntry(e) }
+    }
+
+    /// The last object of entry `e` died.
+    mutating func forgetEntry(_ e: UInt32) {
+        index[Key(site: entries[Int(e)].site, session: entries[Int(e)].session.raw)] = nil
+        entries[Int(e)] = entries[0]
+        free.append(e)
+    }
+
+    /// Raw per-slot entries (`originOf`, with its count) and per-entry live counts, for a sweep
+    /// that does what `forget` does and calls `forgetEntry` afterwards for each emptied entry.
+    mutating func withRawCounts<R>(
+        _ body: (UnsafeMutablePointer<UInt32>, Int, UnsafeMutablePointer<Entry>) -> R
+    ) -> R {
+        originOf.withUnsafeMutableBufferPointer { of in
+            entries.withUnsafeMutableBufferPointer { e in
+                body(of.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, of.count, e.baseAddress!)
+            }
         }
     }
 

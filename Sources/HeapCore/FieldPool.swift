@@ -64,6 +64,15 @@ struct FieldPool: Sendable {
         freeHeads[cls] = at
     }
 
+    /// Raw entries and free-list heads, for a sweep that frees blocks as `freeBlock` does.
+    mutating func withRawBlocks<R>(_ body: (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<UInt32>) -> R) -> R {
+        entries.withUnsafeMutableBufferPointer { e in
+            freeHeads.withUnsafeMutableBufferPointer { h in
+                body(e.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, h.baseAddress!)
+            }
+        }
+    }
+
     subscript(i: UInt32) -> Entry {
         get { entries[Int(i)] }
         set { entries[Int(i)] = newValue }

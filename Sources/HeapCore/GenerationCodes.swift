@@ -41,6 +41,17 @@ struct GenerationCodes: Sendable {
         return n
     }
 
+    /// The codes of generations `0...g`, one bit each, and how many objects they hold.
+    func codes(upTo g: Int) -> (mask: UInt16, members: Int) {
+        var mask: UInt16 = 0
+        var n = 0
+        for c in 0..<Self.codeCount where Int(generation[c]) <= g {
+            mask |= 1 << c
+            n += members[c]
+        }
+        return (mask, n)
+    }
+
     /// Every code of generation `from` now stands for `into`; `from` gets a free code (nil when
     /// none is free: the caller re-labels every list).
     mutating func relabel(_ from: Int, into: Int) -> Bool {

@@ -34,6 +34,10 @@ public struct Heap: Sendable {
     public internal(set) var clock: UInt32 = 0
     /// Buffers of the refcount cascade (RefcountCascade.swift), kept between cascades.
     var cascadeScratch = CascadeScratch()
+    /// Off only in tests that compare `PlainGarbageSweep` with the general `delete_garbage`,
+    /// which count how often it ran.
+    var plainGarbageSweepEnabled = true
+    var plainGarbageSweeps = 0
 
     public init(limits: HeapLimits = HeapLimits()) {
         self.limits = limits

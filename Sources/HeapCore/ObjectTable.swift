@@ -43,6 +43,11 @@ struct ObjectTable: Sendable {
 
     var freeListState: (top: Slot, count: Int, live: Int) { (freeTop, freeCount, liveCount) }
 
+    /// After `PlainGarbageSweep` released slots as `releaseSlot` does.
+    mutating func setFreeListState(_ state: (top: Slot, count: Int, live: Int)) {
+        (freeTop, freeCount, liveCount) = state
+    }
+
     mutating func restore(records: [ObjectRecord], freeTop: Slot, freeCount: Int, liveCount: Int) {
         self.records = records
         gcRefs = Array(repeating: GCRefs.notCollecting, count: records.count)

@@ -176,6 +176,18 @@ struct TypeRegistry: Sendable {
         if counts[Int(type)] == 0 && type != Self.permanent { unused.append(type) }
     }
 
+    /// Raw counts and bytes per type, for a sweep that does what `remove` does and calls
+    /// `noteUnused` afterwards for each type it emptied.
+    mutating func withRawHistogram<R>(_ body: (UnsafeMutablePointer<Int>, UnsafeMutablePointer<UInt64>) -> R) -> R {
+        counts.withUnsafeMutableBufferPointer { c in
+            bytes.withUnsafeMutableBufferPointer { b in body(c.baseAddress!, b.baseAddress!) }
+        }
+    }
+
+    mutating func noteUnused(_ type: TypeID) {
+        if type != Self.permanent { unused.append(type) }
+    }
+
     mutating func resize(_ type: TypeID, from old: UInt64, to new: UInt64) {
         bytes[Int(type)] = bytes[Int(type)] - old + new
     }

@@ -1,0 +1,183 @@
+/// `delete_garbage` for plain garbage: the same walk, the same cascade (`RefcountCascading`, so
+/// the same deaths, frees, trashcan deferrals and slot order), through raw pointers.
+///
+/// Most unreachable sets are objects with no finalizer, no weakref on either side, no data, no
+/// own `__dict__`, that refer only to each other. Then every one of them dies, and dying is the
+/// bookkeeping alone: no event but `freed`, no side table. The general path pays a uniqueness
+/// and a bounds check on every record it touches, and that was most of a collection of 2-cycles.
+/// `collectMain` takes it when the unreachable set is closed (`SetAside.isClosed`) and
+/// `mayBePlainGarbage`; anything else takes the general path.
+struct PlainGarbageSweep: RefcountCascading {
+    typealias Events = HeapEvents
+
+    // The heap's storage, valid only inside `Heap.sweepPlainGarbage`'s closures.
+    let records: UnsafeMutablePointer<ObjectRecord>
+    let refs: UnsafeMutablePointer<UInt32>
+    let pool: UnsafeMutablePointer<FieldPool.Entry>
+    let poolFreeHeads: UnsafeMutablePointer<UInt32>
+    let typeCounts: UnsafeMutablePointer<Int>
+    let typeBytes: UnsafeMutablePointer<UInt64>
+    let originOf: UnsafeMutablePointer<UInt32>
+    let originSlots: Int
+    let originEntries: UnsafeMutablePointer<AllocationOrigins.Entry>
+    var cascadeScratch: CascadeScratch
+    var freeList: (top: Slot, count: Int, live: Int)
+    /// Types and origin entries whose last object died, in that order: the heap forgets them
+    /// after the sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
+    var emptiedTypes: [TypeID] = []
+    var emptiedOrigins: [UInt32] = []
+    var died = 0
+    var bytesFreed: UInt64 = 0
+
+    /// The flags that make an object's death more than bookkeeping (see the type's comment).
+    static let unplainFlags: ObjectFlags = [.hasFinalizer, .isWeakref, .hasWeakrefs, .hasData, .ownDict, .bigSize]
+
+    /// `delete_garbage`: clear the head of `unreachable` (which frees whatever that was the last
+    /// reference to) until the list is empty; a cleared object still referenced moves to `old`
+    /// and dies when its last referrer is cleared.
+    mutating func run(unreachable: Slot, old: Slot, _ events: inout HeapEvents) {
+        while true {
+            let op = records[Int(unreachable)].gcNext
+            if op == unreachable { break }
+            refs[Int(op)] = GCRefs.notCollecting
+            records[Int(op)].refcount += 1
+            let count = records[Int(op)].fieldCount
+            if count > 0 {
+                let at = records[Int(op)].fieldsAt
+                records[Int(op)].fieldCount = 0
+                records[Int(op)].fieldsAt = 0
+                for i in 0..<UInt32(count) { decref(FieldPool.target(pool[Int(at + i)]), &events) }
+                freeBlock(at: at, count: Int(count))
+            }
+            decref(op, &events)
+            if records[Int(unreachable)].gcNext == op {
+                unlink(op)
+                let last = records[Int(old)].gcPrev
+                records[Int(op)].gcPrev = last
+                records[Int(op)].gcNext = old
+                records[Int(last)].gcNext = op
+                records[Int(old)].gcPrev = op
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func dropsLastReference(_ slot: Slot) -> Bool {
+        records[Int(slot)].refcount -= 1
+        return records[Int(slot)].refcount == 0
+    }
+
+    func releasesThroughDict(_ slot: Slot) -> Bool { false }
+
+    @inline(__always)
+    func fieldCount(_ slot: Slot) -> Int { Int(records[Int(slot)].fieldCount) }
+
+    @inline(__always)
+    func fieldTarget(_ slot: Slot, _ i: Int) -> Slot {
+        FieldPool.target(pool[Int(records[Int(slot)].fieldsAt) + i])
+    }
+
+    /// `Heap.beginDeallocation` for a plain object: untrack, `freed`, the histograms, the origin.
+    @inline(__always)
+    mutating func beginDeallocation(_ slot: Slot, _ events: inout HeapEvents) {
+        let r = records + Int(slot)
+        unlink(slot)
+        r.pointee.flags.remove(.live)
+        events.freed(ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: r.pointee.reuse))
+        let size = UInt64(r.pointee.size)
+        let type = Int(r.pointee.type)
+        typeCounts[type] -= 1
+        typeBytes[type] -= size
+        if typeCounts[type] == 0 { emptiedTypes.append(TypeID(type)) }
+        bytesFreed += size
+        if Int(slot) < originSlots {
+            let e = originOf[Int(slot)]
+            originOf[Int(slot)] = 0
+            if e != 0 {
+                originEntries[Int(e)].live -= 1
+                if originEntries[Int(e)].live == 0 { emptiedOrigins.append(e) }
+            }
+        }
+        died += 1
+    }
+
+    /// `Heap.finishDeallocation`: the field block and the slot go back to their free lists.
+    @inline(__always)
+    mutating func finishDeallocation(_ slot: Slot) {
+        let r = records + Int(slot)
+        freeBlock(at: r.pointee.fieldsAt, count: Int(r.pointee.fieldCount))
+        let reuse = r.pointee.reuse
+        r.pointee = ObjectRecord()
+        r.pointee.reuse = reuse
+        refs[Int(slot)] = GCRefs.notCollecting
+        freeList.live -= 1
+        if reuse >= ObjectID.maxReuse { return }
+        r.pointee.gcNext = freeList.top
+        freeList.top = slot
+        freeList.count += 1
+    }
+
+    @inline(__always)
+    private func unlink(_ node: Slot) {
+        let prev = records[Int(node)].gcPrev
+        let next = records[Int(node)].gcNext
+        records[Int(prev)].gcNext = next
+        records[Int(next)].gcPrev = prev
+    }
+
+    /// `FieldPool.freeBlock`.
+    @inline(__always)
+    private func freeBlock(at: UInt32, count: Int) {
+        guard count > 0 else { return }
+        let cls = FieldPool.sizeClass(forCount: count)
+        pool[Int(at)] = UInt64(poolFreeHeads[cls])
+        poolFreeHeads[cls] = at
+    }
+}
+
+extension Heap {
+    /// Whether `delete_garbage` can take `PlainGarbageSweep` (given a closed unreachable set):
+    /// nothing set aside has an unplain flag (`setAsideFlags` is a superset of the unreachable
+    /// objects' flags) and nothing is saved to gc.garbage. `count0` is 0 during a collection
+    /// (nothing allocates), so the general path's decrement of it is a no-op here as well.
+    func mayBePlainGarbage(setAsideFlags: ObjectFlags) -> Bool {
+        plainGarbageSweepEnabled && setAsideFlags.isDisjoint(with: PlainGarbageSweep.unplainFlags)
+            && !gc.debug.contains(.saveAll) && gc.counts[0] == 0
+    }
+
+    /// `delete_garbage` through `PlainGarbageSweep`; the caller checked that the unreachable
+    /// set is plain and closed, so every object that dies here is in it, labelled `label`.
+    mutating func sweepPlainGarbage(_ unreachable: Slot, old: Slot, label: UInt8, _ events: inout HeapEvents) {
+        plainGarbageSweeps += 1
+        var scratch = cascadeScratch
+        cascadeScratch = CascadeScratch()
+        let freeListBefore = table.freeListState
+        let (died, bytesFreed, freeList, emptiedTypes, emptiedOrigins) = table.records.withUnsafeMutableBufferPointer {
+            recs in
+            table.gcRefs.withUnsafeMutableBufferPointer { refs in
+                fieldPool.withRawBlocks { pool, heads in
+                    types.withRawHistogram { counts, bytes in
+                        origins.withRawCounts { originOf, originSlots, originEntries in
+                            var sweep = PlainGarbageSweep(
+                                records: recs.baseAddress!, refs: refs.baseAddress!, pool: pool, poolFreeHeads: heads,
+                                typeCounts: counts, typeBytes: bytes, originOf: originOf, originSlots: originSlots,
+                                originEntries: originEntries, cascadeScratch: scratch, freeList: freeListBefore)
+                            scratch = CascadeScratch()
+                            sweep.run(unreachable: unreachable, old: old, &events)
+                            scratch = sweep.cascadeScratch
+                            return (
+                                sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedOrigins
+                            )
+                        }
+                    }
+                }
+            }
+        }
+        cascadeScratch = scratch
+        table.setFreeListState(freeList)
+        table.codes.members[Int(label)] -= died
+        totalBytes -= bytesFreed
+        for t in emptiedTypes { types.noteUnused(t) }
+        for e in emptiedOrigins { origins.forgetEntry(e) }
+    }
+}
