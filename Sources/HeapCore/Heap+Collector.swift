@@ -45,15 +45,19 @@ extension Heap {
         let unreachable = ListHead.unreachable
         // Both passes give the same counts in any order. When the young generation is most of
         // the table, memory order is faster than its list: no load waits for the one before.
+        var youngTally = Tally()
         if youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
-            updateRefs(codes: youngCodes)
-            subtractRefs(codes: youngCodes)
+            updateRefs(codes: youngCodes, &youngTally)
+            subtractRefs(codes: youngCodes, &youngTally)
         } else {
-            updateRefs(young)
-            subtractRefs(young)
+            updateRefs(young, &youngTally)
+            subtractRefs(young, &youngTally)
         }
         // Survivors are promoted now, before any finalizer runs.
-        let (survivors, setAsideFlags) = moveUnreachable(young, into: unreachable, label: label, untrackDicts: g == 2)
+        let (survivorTally, setAsideFlags) = moveUnreachable(
+            young, into: unreachable, label: label, untrackDicts: g == 2)
+        let survivors = survivorTally.objects
+        let unreachableTally = youngTally.minus(survivorTally)
         table.countRelabelled(survivors, code: label)
         if g == 2 {
             gc.longLivedPending = 0
@@ -80,17 +84,20 @@ extension Heap {
         }
         // handle_resurrected_objects: client finalizers cannot resurrect, so the whole
         // unreachable set is still unreachable; nothing to recompute.
-        let unreachableSet = relabelUnreachable(unreachable, code: label)
-        var collected = unreachableSet.count
-        table.countRelabelled(collected, code: label)
+        var collected = unreachableTally.objects
         // An object's own dict is one more GC object, unreachable with it (only its owner
         // refers to it) and never older than it (made after it, tracked at gen 0's tail), so
         // it is in the collected generations too: counted here, as 3.11's `collect()` counts
         // it. Its place in the lists is not modelled (see Heap+Deallocation.swift's notes).
         if setAsideFlags.contains(.dictTracked) { collected += trackedDicts(in: unreachable) }
-        if unreachableSet.isClosed && mayBePlainGarbage(setAsideFlags: setAsideFlags) {
-            sweepPlainGarbage(unreachable, old: old, label: label, &events)
+        if unreachableTally.isClosed && mayBePlainGarbage(setAsideFlags: setAsideFlags) {
+            // Every unreachable object dies in the sweep: none needs the old generation's label.
+            sweepPlainGarbage(unreachable, old: old, expectedDeaths: unreachableTally.objects, &events)
         } else {
+            // What `delete_garbage` leaves (referenced by an object not yet cleared) joins the
+            // old generation, as 3.11 merges the unreachable list there.
+            relabel(unreachable, code: label)
+            table.countRelabelled(unreachableTally.objects, code: label)
             deleteGarbage(unreachable, old: old, &events)
         }
 
@@ -107,38 +114,60 @@ extension Heap {
         return CollectResult(generation: g, collected: collected, uncollectable: 0, durationNanoseconds: ns)
     }
 
+    /// Objects, their refcounts and their fields, summed over a set. Every reference to an
+    /// unreachable object comes from a field of another one (an outside holder would have made
+    /// it reachable), so over the unreachable set the two sums are equal exactly when no
+    /// unreachable object refers to anything else: then `delete_garbage` frees the unreachable
+    /// objects and nothing more. The unreachable set's tally is the young generation's minus the
+    /// survivors', which the passes read anyway.
+    struct Tally {
+        var objects = 0
+        var refcounts = 0
+        var fields = 0
+        var isClosed: Bool { refcounts == fields }
+        func minus(_ other: Tally) -> Tally {
+            Tally(
+                objects: objects - other.objects, refcounts: refcounts - other.refcounts, fields: fields - other.fields)
+        }
+    }
+
     /// `update_refs`: gc_refs = refcount for every object of `young` (which marks it collecting).
-    private mutating func updateRefs(_ young: Slot) {
+    private mutating func updateRefs(_ young: Slot, _ tally: inout Tally) {
         withRecordView { v in
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
                 v.refs[Int(s)] = r.pointee.refcount
+                tally.objects += 1
+                tally.refcounts += Int(r.pointee.refcount)
                 s = r.pointee.gcNext
             }
         }
     }
 
     /// `update_refs` in memory order: every live object whose list code is in `codes`.
-    private mutating func updateRefs(codes: UInt16) {
+    private mutating func updateRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
         withRecordView { v in
             for s in slots {
                 let r = v[s]
                 if r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 {
                     v.refs[Int(s)] = r.pointee.refcount
+                    tally.objects += 1
+                    tally.refcounts += Int(r.pointee.refcount)
                 }
             }
         }
     }
 
     /// `subtract_refs` in memory order, as `updateRefs(codes:)`.
-    private mutating func subtractRefs(codes: UInt16) {
+    private mutating func subtractRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
         withRecordView { v in
             for s in slots {
                 let r = v[s]
                 guard r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 else { continue }
+                tally.fields += Int(r.pointee.fieldCount)
                 for i in 0..<UInt32(r.pointee.fieldCount) {
                     let t = Int(v.target(s, i))
                     if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
@@ -150,11 +179,12 @@ extension Heap {
     /// `subtract_refs`: remove the references that come from inside `young`. Afterwards
     /// gc_refs > 0 exactly for objects referenced from outside it (older or frozen objects,
     /// sessions, roots, gc.garbage), even when that holder is itself garbage.
-    private mutating func subtractRefs(_ young: Slot) {
+    private mutating func subtractRefs(_ young: Slot, _ tally: inout Tally) {
         withRecordView { v in
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
+                tally.fields += Int(r.pointee.fieldCount)
                 for i in 0..<UInt32(r.pointee.fieldCount) {
                     let t = Int(v.target(s, i))
                     if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
@@ -169,7 +199,7 @@ extension Heap {
     /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
     /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
     /// order, still marked collecting; survivors are no longer collecting, labelled with the
-    /// list code of the generation they are promoted to. Returns the survivors' count and the
+    /// list code of the generation they are promoted to. Returns the survivors' tally and the
     /// union of the flags of every object set aside (a
     /// superset of the unreachable list's: some move back), which tells which later passes
     /// over the unreachable list can have anything to do.
@@ -177,9 +207,9 @@ extension Heap {
     /// empty stops being tracked (it is counted again once it gets a value).
     private mutating func moveUnreachable(
         _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool
-    ) -> (survivors: Int, setAsideFlags: ObjectFlags) {
+    ) -> (survivors: Tally, setAsideFlags: ObjectFlags) {
         withRecordView { v in
-            var survivors = 0
+            var survivors = Tally()
             var setAsideFlags = ObjectFlags()
             var s = v[young].pointee.gcNext
             while s != young {
@@ -192,7 +222,9 @@ extension Heap {
                     v.refs[Int(s)] = GCRefs.notCollecting
                     r.pointee.listCode = label
                     if untrackDicts && r.pointee.fieldCount == 0 { r.pointee.flags.remove(.dictTracked) }
-                    survivors += 1
+                    survivors.objects += 1
+                    survivors.refcounts += Int(r.pointee.refcount)
+                    survivors.fields += Int(r.pointee.fieldCount)
                     next = r.pointee.gcNext
                 } else {
                     next = r.pointee.gcNext
@@ -279,33 +311,14 @@ extension Heap {
         }
     }
 
-    /// What `relabelUnreachable` found in the unreachable list.
-    struct UnreachableSet {
-        var count = 0
-        /// The objects' refcounts and fields, summed. Every reference to an unreachable object
-        /// comes from a field of another one (an outside holder would have made it reachable),
-        /// so the sums are equal exactly when no unreachable object refers to anything else:
-        /// then `delete_garbage` frees the unreachable objects and nothing more.
-        var refcounts = 0
-        var fields = 0
-        var isClosed: Bool { refcounts == fields }
-    }
-
-    /// Labels every unreachable object with the list code of the generation survivors went to
-    /// (where 3.11 merges what `delete_garbage` leaves), and counts them.
-    private mutating func relabelUnreachable(_ head: Slot, code: UInt8) -> UnreachableSet {
+    /// Labels every object of a list with a generation's list code.
+    private mutating func relabel(_ head: Slot, code: UInt8) {
         withRecordView { v in
-            var set = UnreachableSet()
             var s = v[head].pointee.gcNext
             while s != head {
-                let r = v[s]
-                r.pointee.listCode = code
-                set.count += 1
-                set.refcounts += Int(r.pointee.refcount)
-                set.fields += Int(r.pointee.fieldCount)
-                s = r.pointee.gcNext
+                v[s].pointee.listCode = code
+                s = v[s].pointee.gcNext
             }
-            return set
         }
     }
 

@@ -5,7 +5,7 @@
 /// own `__dict__`, that refer only to each other. Then every one of them dies, and dying is the
 /// bookkeeping alone: no event but `freed`, no side table. The general path pays a uniqueness
 /// and a bounds check on every record it touches, and that was most of a collection of 2-cycles.
-/// `collectMain` takes it when the unreachable set is closed (`SetAside.isClosed`) and
+/// `collectMain` takes it when the unreachable set is closed (`Tally.isClosed`) and
 /// `mayBePlainGarbage`; anything else takes the general path.
 struct PlainGarbageSweep: RefcountCascading {
     typealias Events = HeapEvents
@@ -146,8 +146,11 @@ extension Heap {
     }
 
     /// `delete_garbage` through `PlainGarbageSweep`; the caller checked that the unreachable
-    /// set is plain and closed, so every object that dies here is in it, labelled `label`.
-    mutating func sweepPlainGarbage(_ unreachable: Slot, old: Slot, label: UInt8, _ events: inout HeapEvents) {
+    /// set is plain and closed: every object in it dies here, and nothing else does. Their list
+    /// codes were not counted in any generation (`uncountForCollection`), so none is uncounted.
+    mutating func sweepPlainGarbage(
+        _ unreachable: Slot, old: Slot, expectedDeaths: Int, _ events: inout HeapEvents
+    ) {
         plainGarbageSweeps += 1
         var scratch = cascadeScratch
         cascadeScratch = CascadeScratch()
@@ -175,7 +178,7 @@ extension Heap {
         }
         cascadeScratch = scratch
         table.setFreeListState(freeList)
-        table.codes.members[Int(label)] -= died
+        precondition(died == expectedDeaths, "a closed unreachable set must die whole")
         totalBytes -= bytesFreed
         for t in emptiedTypes { types.noteUnused(t) }
         for e in emptiedOrigins { origins.forgetEntry(e) }
