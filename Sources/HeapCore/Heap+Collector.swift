@@ -133,41 +133,50 @@ extension Heap {
 
     /// `update_refs`: gc_refs = refcount for every object of `young` (which marks it collecting).
     private mutating func updateRefs(_ young: Slot, _ tally: inout Tally) {
+        // Locals, not `tally`: the compiler must assume a store through the view may alias it.
+        var (objects, refcounts) = (0, 0)
         withRecordView { v in
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
                 v.refs[Int(s)] = r.pointee.refcount
-                tally.objects += 1
-                tally.refcounts += Int(r.pointee.refcount)
+                objects += 1
+                refcounts += Int(r.pointee.refcount)
                 s = r.pointee.gcNext
             }
         }
+        tally.objects += objects
+        tally.refcounts += refcounts
     }
 
     /// `update_refs` in memory order: every live object whose list code is in `codes`.
     private mutating func updateRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
+        var (objects, refcounts) = (0, 0)
         withRecordView { v in
             for s in slots {
                 let r = v[s]
                 if r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 {
                     v.refs[Int(s)] = r.pointee.refcount
-                    tally.objects += 1
-                    tally.refcounts += Int(r.pointee.refcount)
+                    objects += 1
+                    refcounts += Int(r.pointee.refcount)
                 }
             }
         }
+        tally.objects += objects
+        tally.refcounts += refcounts
     }
 
     /// `subtract_refs` in memory order, as `updateRefs(codes:)`.
     private mutating func subtractRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
+        var fields = 0
+        defer { tally.fields += fields }
         withRecordView { v in
             for s in slots {
                 let r = v[s]
                 guard r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 else { continue }
-                tally.fields += Int(r.pointee.fieldCount)
+                fields += Int(r.pointee.fieldCount)
                 for i in 0..<UInt32(r.pointee.fieldCount) {
                     let t = Int(v.target(s, i))
                     if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
@@ -180,11 +189,13 @@ extension Heap {
     /// gc_refs > 0 exactly for objects referenced from outside it (older or frozen objects,
     /// sessions, roots, gc.garbage), even when that holder is itself garbage.
     private mutating func subtractRefs(_ young: Slot, _ tally: inout Tally) {
+        var fields = 0
+        defer { tally.fields += fields }
         withRecordView { v in
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
-                tally.fields += Int(r.pointee.fieldCount)
+                fields += Int(r.pointee.fieldCount)
                 for i in 0..<UInt32(r.pointee.fieldCount) {
                     let t = Int(v.target(s, i))
                     if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
