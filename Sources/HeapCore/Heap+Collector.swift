@@ -46,7 +46,7 @@ extension Heap {
         // Both passes give the same counts in any order. When the young generation is most of
         // the table, memory order is faster than its list: no load waits for the one before.
         var youngTally = Tally()
-        if youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
+        if memoryOrderPassesEnabled && youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
             updateRefs(codes: youngCodes, &youngTally)
             subtractRefs(codes: youngCodes, &youngTally)
         } else {

@@ -4,6 +4,11 @@ extension Heap {
     /// Violations found (empty: the heap is consistent). O(objects + fields).
     public func checkInvariants() -> [String] {
         var problems: [String] = []
+        // Outside a collection every gc_refs is back at its marker (the memory-order passes
+        // read it for every slot).
+        if !gc.collecting, let s = table.gcRefs.firstIndex(where: { $0 != GCRefs.notCollecting }) {
+            problems.append("slot \(s) has gc_refs \(table.gcRefs[s]) outside a collection")
+        }
         var counted = [UInt32](repeating: 0, count: table.records.count)
         for s in table.objectSlots where table.isLive(s) {
             for e in fieldEntries(s) {
@@ -63,12 +68,13 @@ extension Heap {
                 if table.generation(of: s) != g {
                     problems.append(
                         "object \(table.id(of: s)) is in list \(g) but marked generation "
-                        + "\(table.generation(of: s))"
+                            + "\(table.generation(of: s))"
                     )
                 }
             }
             if table.generationSize(g) != table.listCount(head) {
-                problems.append("generation \(g) counts \(table.generationSize(g)) objects, lists \(table.listCount(head))")
+                problems.append(
+                    "generation \(g) counts \(table.generationSize(g)) objects, lists \(table.listCount(head))")
             }
         }
         if listed != live { problems.append("generation lists hold \(listed) objects, \(live) are live") }

@@ -34,9 +34,11 @@ public struct Heap: Sendable {
     public internal(set) var clock: UInt32 = 0
     /// Buffers of the refcount cascade (RefcountCascade.swift), kept between cascades.
     var cascadeScratch = CascadeScratch()
-    /// Off only in tests that compare `PlainGarbageSweep` with the general `delete_garbage`,
-    /// which count how often it ran.
+    /// Off only in tests that compare the collector's fast paths with the general ones:
+    /// `PlainGarbageSweep` against `deleteGarbage`, memory-order `update_refs`/`subtract_refs`
+    /// against the list walks. The count tells a test the sweep ran.
     var plainGarbageSweepEnabled = true
+    var memoryOrderPassesEnabled = true
     var plainGarbageSweeps = 0
 
     public init(limits: HeapLimits = HeapLimits()) {

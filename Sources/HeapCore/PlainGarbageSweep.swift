@@ -138,11 +138,12 @@ struct PlainGarbageSweep: RefcountCascading {
 extension Heap {
     /// Whether `delete_garbage` can take `PlainGarbageSweep` (given a closed unreachable set):
     /// nothing set aside has an unplain flag (`setAsideFlags` is a superset of the unreachable
-    /// objects' flags) and nothing is saved to gc.garbage. `count0` is 0 during a collection
-    /// (nothing allocates), so the general path's decrement of it is a no-op here as well.
+    /// objects' flags) and nothing is saved to gc.garbage. The general path's decrement of
+    /// `count0` per death is a no-op during a collection (`collectMain` zeroes it first and
+    /// nothing allocates), so the sweep leaves it out.
     func mayBePlainGarbage(setAsideFlags: ObjectFlags) -> Bool {
         plainGarbageSweepEnabled && setAsideFlags.isDisjoint(with: PlainGarbageSweep.unplainFlags)
-            && !gc.debug.contains(.saveAll) && gc.counts[0] == 0
+            && !gc.debug.contains(.saveAll)
     }
 
     /// `delete_garbage` through `PlainGarbageSweep`; the caller checked that the unreachable
@@ -178,7 +179,10 @@ extension Heap {
         }
         cascadeScratch = scratch
         table.setFreeListState(freeList)
-        precondition(died == expectedDeaths, "a closed unreachable set must die whole")
+        // A closed set dies whole: once every member is cleared no reference to one is left, and
+        // each cascade drains the trashcan before it returns. (Not a trap in the daemon: a miss
+        // would leave the generation sizes off, which `checkInvariants` reports in tests.)
+        assert(died == expectedDeaths, "a closed unreachable set must die whole")
         totalBytes -= bytesFreed
         for t in emptiedTypes { types.noteUnused(t) }
         for e in emptiedOrigins { origins.forgetEntry(e) }

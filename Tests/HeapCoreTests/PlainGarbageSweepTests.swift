@@ -78,10 +78,12 @@ final class PlainGarbageSweepTests: XCTestCase {
             XCTAssertEqual(h.checkInvariants(), [], file: file, line: line)
             var bytes: [UInt8] = []
             h.writeSnapshot { bytes.append(contentsOf: $0) }
-            // Past the reuse threshold, so freed slots are handed out again, in free-list order.
+            // Past the reuse threshold, so freed slots are handed out again, in free-list order;
+            // at new sites, so the origin entries the sweep freed are reused, in their order.
             var next: [ObjectID] = []
-            for _ in 0..<(ObjectTable.reuseThreshold + 64) {
-                next.append(try! h.allocate(AllocationSpec(type: "New"), session: session, events: &events))
+            for i in 0..<(ObjectTable.reuseThreshold + 64) {
+                let spec = AllocationSpec(type: "New", site: "new\(i % 8)")
+                next.append(try! h.allocate(spec, session: session, events: &events))
             }
             results.append((events, bytes, next, h.plainGarbageSweeps - before))
         }
