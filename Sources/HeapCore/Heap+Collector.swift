@@ -32,8 +32,9 @@ extension Heap {
         for i in 0...g { gc.counts[i] = 0 }
 
         // Merge younger generations into this one: [gen g..., gen 0..., ..., gen g-1...]. Every
-        // young object is labelled again below (survivor or garbage), so the merge leaves the
-        // labels as they are and the counts start over.
+        // young object that outlives the collection is labelled again below (survivors, and
+        // garbage the general `delete_garbage` may leave), so the merge leaves the labels as
+        // they are and the counts start over.
         let oldGeneration = min(g + 1, 2)
         let (youngCodes, youngCount) = table.codes.codes(upTo: g)
         let label = table.uncountForCollection(upTo: g, labelGeneration: oldGeneration)

@@ -1,5 +1,9 @@
 /// Why is it alive: shortest paths from the root holders to one object.
 extension HeapGraph {
+    /// A BFS level is expanded bottom up once this many times its size reaches the objects not yet
+    /// reached: each bottom-up pass then costs a bounded multiple of the level it expands.
+    static let bottomUpRatio = 16
+
     /// A shortest path from one holder: the slots from an object it holds to the target (both
     /// included) and, per step, the index of the field (in field order) that makes it.
     struct HolderPath {
@@ -15,7 +19,7 @@ extension HeapGraph {
     /// after them). Each holder's start is its held object nearest the target (the smaller id on
     /// a tie), and the path follows, from there, the first field (in field order) that leads one
     /// step closer. O(slots + edges) at worst (an unreachable target explores all its ancestors).
-    func shortestPaths(to target: Slot, limit: Int) -> [HolderPath] {
+    func shortestPaths(to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio) -> [HolderPath] {
         let (predStart, preds) = predecessors()
         // Which holders hold each slot: the first in `firstHolder`, any others in `moreHolders`.
         var firstHolder = [Int32](repeating: -1, count: slotCount)
@@ -40,31 +44,69 @@ extension HeapGraph {
             }
         }
         var distance = [Int32](repeating: -1, count: slotCount)
+        // Level-synchronous, as Beamer's direction-optimizing BFS: a small level expands
+        // through its objects' referrers ("top down"); a large one is found from the other side
+        // ("bottom up"): every object not yet reached, in memory order, joins the next level if
+        // one of its fields points into this level. Bottom-up reads the forward edges in order
+        // and two bitsets that stay in cache, instead of scattered reads over the whole heap.
+        // Both give each object the same distance, and the levels are the same sets, so the
+        // holders found per level and the stopping point do not depend on the direction.
+        let words = (slotCount + 63) / 64
+        var visited = [UInt64](repeating: 0, count: words)
+        var inLevel = [UInt64](repeating: 0, count: words)
+        var level: [Slot] = [target]
         distance[Int(target)] = 0
+        visited[Int(target) >> 6] |= 1 << (UInt64(target) & 63)
         discover(target)
-        var queue: [Slot] = [target]
-        var levelStart = 0
-        distance.withUnsafeMutableBufferPointer { dist in
-            predStart.withUnsafeBufferPointer { starts in
-                preds.withUnsafeBufferPointer { sources in
-                    while levelStart < queue.count && reachedCount < min(limit, holders.count) {
-                        let levelEnd = queue.count
-                        for q in levelStart..<levelEnd {
-                            let v = Int(queue[q])
-                            let d = dist[v] + 1
-                            for i in Int(starts[v])..<Int(starts[v + 1]) {
-                                let u = sources[i]
-                                if dist[Int(u)] < 0 {
-                                    dist[Int(u)] = d
-                                    queue.append(u)
-                                    if firstHolder[Int(u)] >= 0 { discover(u) }
+        var d: Int32 = 0
+        var reachedSlots = 1
+        while !level.isEmpty && reachedCount < min(limit, holders.count) {
+            d += 1
+            var next: [Slot] = []
+            if level.count * bottomUpRatio >= slotCount - reachedSlots {
+                for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
+                successorStart.withUnsafeBufferPointer { starts in
+                    successors.withUnsafeBufferPointer { succ in
+                        for w in 0..<words where visited[w] != .max {
+                            var unseen = ~visited[w]
+                            while unseen != 0 {
+                                let u = w << 6 | unseen.trailingZeroBitCount
+                                unseen &= unseen - 1
+                                guard u < slotCount else { break }
+                                for e in Int(starts[u])..<Int(starts[u + 1]) {
+                                    let t = Int(succ[e])
+                                    if inLevel[t >> 6] & (1 << (UInt64(t) & 63)) != 0 {
+                                        next.append(Slot(u))
+                                        break
+                                    }
                                 }
                             }
                         }
-                        levelStart = levelEnd
+                    }
+                }
+                for v in level { inLevel[Int(v) >> 6] = 0 }
+                for u in next { visited[Int(u) >> 6] |= 1 << (UInt64(u) & 63) }
+            } else {
+                predStart.withUnsafeBufferPointer { starts in
+                    preds.withUnsafeBufferPointer { sources in
+                        for v in level {
+                            for i in Int(starts[Int(v)])..<Int(starts[Int(v) + 1]) {
+                                let u = Int(sources[i])
+                                if visited[u >> 6] & (1 << (UInt64(u) & 63)) == 0 {
+                                    visited[u >> 6] |= 1 << (UInt64(u) & 63)
+                                    next.append(Slot(u))
+                                }
+                            }
+                        }
                     }
                 }
             }
+            reachedSlots += next.count
+            for u in next {
+                distance[Int(u)] = d
+                if firstHolder[Int(u)] >= 0 { discover(u) }
+            }
+            level = next
         }
         var found: [HolderPath] = []
         for (holder, slots) in holders {

@@ -36,6 +36,48 @@ final class HeapGraphTests: HeapTestCase {
         XCTAssertGreaterThan(checked, 400)
     }
 
+    /// `path`'s search gives the same paths top down only, bottom up only, and switching between
+    /// them, on random heaps with many holders (several sessions, roots, frozen objects) and
+    /// targets near and far, reached or not.
+    func testThePathSearchDoesNotDependOnItsDirection() throws {
+        var rng = SplitMix64(seed: 12)
+        var compared = 0
+        for round in 0..<6 {
+            setUp()
+            let other = try heap.openSession(name: "other")
+            var ids: [ObjectID] = []
+            for i in 0..<2000 {
+                var fields: [(String, ObjectID)] = []
+                if let prev = ids.last, rng.next() % 8 != 0 { fields.append(("next", prev)) }
+                if !ids.isEmpty && rng.next() % 2 == 0 {
+                    fields.append(("other", ids[Int(rng.next() % UInt64(ids.count))]))
+                }
+                let id = alloc(["A", "B"][i % 2], fields)
+                ids.append(id)
+                if rng.next() % 50 == 0 { _ = try heap.ref(id, session: other) }
+                if rng.next() % 200 == 0 { try heap.setRoot("r\(i)", to: id, events: &events) }
+            }
+            for id in ids where rng.next() % 4 != 0 { drop(id) }
+            if round % 2 == 1 { heap.freeze() }
+            let g = heap.graph()
+            for _ in 0..<12 {
+                guard let target = g.slot(of: ids[Int(rng.next() % UInt64(ids.count))]) else { continue }
+                for limit in [1, 3, 1000] {
+                    let mixed = g.shortestPaths(to: target, limit: limit)
+                    let topDown = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 0)
+                    let bottomUp = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 1 << 40)
+                    for other in [topDown, bottomUp] {
+                        XCTAssertEqual(other.map(\.holder), mixed.map(\.holder))
+                        XCTAssertEqual(other.map(\.slots), mixed.map(\.slots))
+                        XCTAssertEqual(other.map(\.fieldIndices), mixed.map(\.fieldIndices))
+                    }
+                    compared += mixed.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 200)
+    }
+
     func testHoldersAreSessionsRootsFrozenAndGarbageInThatOrder() throws {
         let a = alloc("A")
         try heap.setRoot("r", to: a, events: &events)
