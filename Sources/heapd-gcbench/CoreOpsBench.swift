@@ -38,14 +38,18 @@ struct CoreOpsBench {
         out.append(("referrers (one object)", try ms { _ = try heap.referrers(of: probe) }))
         out.append(("histogram {generation: 2} (every object)", try ms { _ = try heap.typeHistogram(generation: 2) }))
         out.append(("graph (path/cycles/dominators under the lock)", ms { _ = heap.graph() }))
+        out.append(
+            ("path to the oldest object (graph and search)", try ms { _ = try heap.retentionPaths(to: created[0]) }))
         let target = created[n / 3]
         var weakrefs: [ObjectID] = []
         for _ in 0..<10_000 {
             weakrefs.append(try heap.weakref(to: target, callback: true, session: session, events: &events))
         }
         out.append(
-            ("drop 10,000 weakrefs to one object",
-             try ms { for w in weakrefs { _ = try heap.unref(w, session: session, events: &events) } }))
+            (
+                "drop 10,000 weakrefs to one object",
+                try ms { for w in weakrefs { _ = try heap.unref(w, session: session, events: &events) } }
+            ))
         return out
     }
 }
