@@ -36,8 +36,7 @@ extension Heap {
         // garbage the general `delete_garbage` may leave), so the merge leaves the labels as
         // they are and the counts start over.
         let oldGeneration = min(g + 1, 2)
-        let (youngCodes, youngCount) = table.codes.codes(upTo: g)
-        let label = table.uncountForCollection(upTo: g, labelGeneration: oldGeneration)
+        let (label, youngCodes, youngCount) = table.uncountForCollection(upTo: g, labelGeneration: oldGeneration)
         let young = ListHead.generation(g)
         for i in 0..<g { table.listMerge(ListHead.generation(i), into: young) }
         let old = ListHead.generation(oldGeneration)
@@ -157,7 +156,7 @@ extension Heap {
         withRecordView { v in
             for s in slots {
                 let r = v[s]
-                if r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 {
+                if Self.isCollected(r, codes) {
                     v.refs[Int(s)] = r.pointee.refcount
                     objects += 1
                     refcounts += Int(r.pointee.refcount)
@@ -168,6 +167,13 @@ extension Heap {
         tally.refcounts += refcounts
     }
 
+    /// Whether the record is a live object of the collected generations (`codes`: their list
+    /// codes, one bit each), which are exactly the objects of the merged young list.
+    @inline(__always)
+    private static func isCollected(_ r: UnsafeMutablePointer<ObjectRecord>, _ codes: UInt16) -> Bool {
+        r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0
+    }
+
     /// `subtract_refs` in memory order, as `updateRefs(codes:)`.
     private mutating func subtractRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
@@ -176,7 +182,7 @@ extension Heap {
         withRecordView { v in
             for s in slots {
                 let r = v[s]
-                guard r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0 else { continue }
+                guard Self.isCollected(r, codes) else { continue }
                 fields += Int(r.pointee.fieldCount)
                 for i in 0..<UInt32(r.pointee.fieldCount) {
                     let t = Int(v.target(s, i))

@@ -54,10 +54,14 @@ extension ObjectTable {
     /// Start of a collection of generations 0...g: their objects (all on g's list by now) stop
     /// being counted; the collector re-labels each one, as survivor or as garbage, and counts
     /// them again with `countRelabelled`. Returns the code the collection labels with, the
-    /// current code of `labelGeneration` (the generation survivors go to).
-    mutating func uncountForCollection(upTo g: Int, labelGeneration: Int) -> UInt8 {
-        for c in 0..<GenerationCodes.codeCount where Int(codes.generation[c]) <= g { codes.members[c] = 0 }
-        return codes.current[labelGeneration]
+    /// current code of `labelGeneration` (the generation survivors go to), and the collected
+    /// generations' codes (one bit each) with how many objects they held.
+    mutating func uncountForCollection(
+        upTo g: Int, labelGeneration: Int
+    ) -> (label: UInt8, youngCodes: UInt16, youngCount: Int) {
+        let (mask, members) = codes.codes(upTo: g)
+        for c in 0..<GenerationCodes.codeCount where mask & (1 << c) != 0 { codes.members[c] = 0 }
+        return (codes.current[labelGeneration], mask, members)
     }
 
     /// `n` objects were labelled with `code` by the collector.

@@ -103,14 +103,23 @@ struct ObjectTable: Sendable {
     /// slot that ran out of reuse counts is retired for good.
     mutating func releaseSlot(_ slot: Slot) {
         liveCount -= 1
-        let reuse = records[Int(slot)].reuse
-        records[Int(slot)] = ObjectRecord()
-        records[Int(slot)].reuse = reuse
         gcRefs[Int(slot)] = GCRefs.notCollecting
-        if reuse >= ObjectID.maxReuse { return }
-        records[Int(slot)].gcNext = freeTop
-        freeTop = slot
-        freeCount += 1
+        if Self.reset(&records[Int(slot)], linkingTo: freeTop) {
+            freeTop = slot
+            freeCount += 1
+        }
+    }
+
+    /// A dead object's record becomes a free slot's: empty but for its reuse count, linked in
+    /// front of `freeTop`. False when the slot ran out of reuse counts (retired, not linked).
+    @inline(__always)
+    static func reset(_ r: inout ObjectRecord, linkingTo freeTop: Slot) -> Bool {
+        let reuse = r.reuse
+        r = ObjectRecord()
+        r.reuse = reuse
+        guard reuse < ObjectID.maxReuse else { return false }
+        r.gcNext = freeTop
+        return true
     }
 
     /// Bytes of the record table and the collector scratch.

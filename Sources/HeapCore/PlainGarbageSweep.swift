@@ -21,6 +21,8 @@ struct PlainGarbageSweep: RefcountCascading {
     let originSlots: Int
     let originEntries: UnsafeMutablePointer<AllocationOrigins.Entry>
     var cascadeScratch: CascadeScratch
+    /// The generation lists' operations, on the same records.
+    var lists: RecordView { RecordView(records: records, refs: refs, pool: UnsafePointer(pool)) }
     var freeList: (top: Slot, count: Int, live: Int)
     /// Types and origin entries whose last object died, in that order: the heap forgets them
     /// after the sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
@@ -50,14 +52,7 @@ struct PlainGarbageSweep: RefcountCascading {
                 freeBlock(at: at, count: Int(count))
             }
             decref(op, &events)
-            if records[Int(unreachable)].gcNext == op {
-                unlink(op)
-                let last = records[Int(old)].gcPrev
-                records[Int(op)].gcPrev = last
-                records[Int(op)].gcNext = old
-                records[Int(last)].gcNext = op
-                records[Int(old)].gcPrev = op
-            }
+            if records[Int(unreachable)].gcNext == op { lists.move(op, to: old) }
         }
     }
 
@@ -81,7 +76,7 @@ struct PlainGarbageSweep: RefcountCascading {
     @inline(__always)
     mutating func beginDeallocation(_ slot: Slot, _ events: inout HeapEvents) {
         let r = records + Int(slot)
-        unlink(slot)
+        lists.remove(slot)
         r.pointee.flags.remove(.live)
         events.freed(ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: r.pointee.reuse))
         let size = UInt64(r.pointee.size)
@@ -106,23 +101,12 @@ struct PlainGarbageSweep: RefcountCascading {
     mutating func finishDeallocation(_ slot: Slot) {
         let r = records + Int(slot)
         freeBlock(at: r.pointee.fieldsAt, count: Int(r.pointee.fieldCount))
-        let reuse = r.pointee.reuse
-        r.pointee = ObjectRecord()
-        r.pointee.reuse = reuse
         refs[Int(slot)] = GCRefs.notCollecting
         freeList.live -= 1
-        if reuse >= ObjectID.maxReuse { return }
-        r.pointee.gcNext = freeList.top
-        freeList.top = slot
-        freeList.count += 1
-    }
-
-    @inline(__always)
-    private func unlink(_ node: Slot) {
-        let prev = records[Int(node)].gcPrev
-        let next = records[Int(node)].gcNext
-        records[Int(prev)].gcNext = next
-        records[Int(next)].gcPrev = prev
+        if ObjectTable.reset(&r.pointee, linkingTo: freeList.top) {
+            freeList.top = slot
+            freeList.count += 1
+        }
     }
 
     /// `FieldPool.freeBlock`.

@@ -173,7 +173,7 @@ struct TypeRegistry: Sendable {
     mutating func remove(_ type: TypeID, size: UInt64) {
         counts[Int(type)] -= 1
         bytes[Int(type)] -= size
-        if counts[Int(type)] == 0 && type != Self.permanent { unused.append(type) }
+        if counts[Int(type)] == 0 { noteUnused(type) }
     }
 
     /// Raw counts and bytes per type, for a sweep that does what `remove` does and calls
@@ -196,6 +196,6 @@ struct TypeRegistry: Sendable {
     mutating func restoreCounts(_ type: TypeID, count: Int, bytes total: UInt64) {
         counts[Int(type)] = count
         bytes[Int(type)] = total
-        if count == 0 && type != Self.permanent { unused.append(type) }
+        if count == 0 { noteUnused(type) }
     }
 }

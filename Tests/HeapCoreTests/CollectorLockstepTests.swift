@@ -12,14 +12,6 @@ import XCTest
 final class CollectorLockstepTests: XCTestCase {
     typealias Op = (inout Heap, inout HeapEvents) -> String
 
-    func stripped(_ e: HeapEvents) -> [HeapEvents.Event] {
-        e.events.map {
-            guard case .gcStop(var result) = $0 else { return $0 }
-            result.durationNanoseconds = 0
-            return .gcStop(result)
-        }
-    }
-
     func desc<T>(_ body: () throws(HeapError) -> T) -> String {
         do {
             let v = try body()
@@ -189,7 +181,7 @@ final class CollectorLockstepTests: XCTestCase {
                 heaps[i].endOperation()
                 var bytes: [UInt8] = []
                 heaps[i].writeSnapshot { bytes.append(contentsOf: $0) }
-                outs.append((res, stripped(e), e.freedIDs, bytes))
+                outs.append((res, e.withoutDurations, e.freedIDs, bytes))
                 XCTAssertTrue(
                     heaps[i].table.gcRefs.allSatisfy { $0 == GCRefs.notCollecting },
                     "seed \(seed) step \(step) \(kind) heap \(i): gc_refs left set")

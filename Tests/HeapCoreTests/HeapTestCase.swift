@@ -72,3 +72,14 @@ class HeapTestCase: XCTestCase {
         return Set(events.freedIDs)
     }
 }
+
+extension HeapEvents {
+    /// The events with collection durations zeroed: what two runs of the same operations share.
+    var withoutDurations: [Event] {
+        events.map {
+            guard case .gcStop(var result) = $0 else { return $0 }
+            result.durationNanoseconds = 0
+            return .gcStop(result)
+        }
+    }
+}

@@ -87,14 +87,7 @@ final class PlainGarbageSweepTests: XCTestCase {
             }
             results.append((events, bytes, next, h.plainGarbageSweeps - before))
         }
-        func withoutDurations(_ e: HeapEvents) -> [HeapEvents.Event] {
-            e.events.map {
-                guard case .gcStop(var result) = $0 else { return $0 }
-                result.durationNanoseconds = 0
-                return .gcStop(result)
-            }
-        }
-        XCTAssertEqual(withoutDurations(results[0].events), withoutDurations(results[1].events), file: file, line: line)
+        XCTAssertEqual(results[0].events.withoutDurations, results[1].events.withoutDurations, file: file, line: line)
         XCTAssertEqual(results[0].events.freedIDs, results[1].events.freedIDs, file: file, line: line)
         XCTAssertEqual(results[0].bytes, results[1].bytes, "snapshot bytes", file: file, line: line)
         XCTAssertEqual(results[0].next, results[1].next, file: file, line: line)
