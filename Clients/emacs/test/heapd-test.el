@@ -26,6 +26,23 @@ Return PRED's last value."
       (accept-process-output nil 0.05))
     value))
 
+(defun heapd-test--all-threads-stopped-p (pid)
+  "Non-nil when every thread of process PID is in job-control stop.
+kill(2) returns before the signal takes effect: a thread still running
+could answer one more request."
+  (let ((tasks (directory-files (format "/proc/%d/task" pid) t "\\`[0-9]+\\'")))
+    (and tasks
+         (cl-every
+          (lambda (task)
+            (with-temp-buffer
+              (insert-file-contents (expand-file-name "stat" task))
+              ;; The state follows the parenthesised command name, which may hold spaces.
+              (goto-char (point-max))
+              (search-backward ")")
+              (looking-at ") \\([A-Za-z]\\)")
+              (member (match-string 1) '("T" "t"))))
+          tasks))))
+
 (defun heapd-test--connect ()
   "Connect (once) to the daemon named by HEAPD_SOCKET."
   (unless (getenv "HEAPD_SOCKET")
@@ -571,6 +588,8 @@ with `heapd-session-lease' the daemon still ends it once the lease runs out."
           (let ((heapd-socket sock) (heapd-request-timeout 0.5))
             (heapd-connect)
             (signal-process daemon 'SIGSTOP)
+            (should (heapd-test--wait-for
+                     (lambda () (heapd-test--all-threads-stopped-p (process-id daemon))) 10))
             (let ((err (should-error (heapd-request "ping") :type 'heapd-error)))
               (should (equal (heapd-error-message err)
                              "no reply to ping from heapd within 0.5 s"))

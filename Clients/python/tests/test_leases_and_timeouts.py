@@ -56,10 +56,26 @@ def test_lease_renewed_by_requests_then_expires(daemon, connect):
     assert heap.ping()                                          # anonymous now, still usable
 
 
+def wait_until_stopped(pid, timeout=10.0):
+    """kill(2) returns before the stop takes effect, and a thread still running could answer one
+    more request: wait until every thread of ``pid`` is in job-control stop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])  # the name may hold spaces
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"process {pid} did not stop within {timeout} s")
+
+
 def stop_daemon(d, resume_after=10.0):
     """SIGSTOP the daemon; a timer sends SIGCONT after ``resume_after`` s, so that a client
     without a working timeout fails the test (too slow) instead of hanging it."""
     os.kill(d.proc.pid, signal.SIGSTOP)
+    wait_until_stopped(d.proc.pid)
     timer = threading.Timer(resume_after, os.kill, (d.proc.pid, signal.SIGCONT))
     timer.start()
     return timer
