@@ -15,25 +15,6 @@ public struct FieldNames: Sendable {
     }
 }
 
-extension Heap {
-    /// The names of `graph`'s edges (taken from this heap, unchanged since). O(slots + fields).
-    public func fieldNames(of graph: HeapGraph, types: SlotTypes? = nil) -> FieldNames {
-        var keys = [UInt32](repeating: 0, count: graph.successors.count)
-        table.records.withUnsafeBufferPointer { records in
-            fieldPool.entries.withUnsafeBufferPointer { pool in
-                keys.withUnsafeMutableBufferPointer { out in
-                    for s in 0..<min(records.count, graph.slotCount) where records[s].flags.contains(.live) {
-                        let r = records[s]
-                        let first = Int(graph.successorStart[s])
-                        for i in 0..<Int(r.fieldCount) { out[first + i] = FieldPool.key(pool[Int(r.fieldsAt) + i]) }
-                    }
-                }
-            }
-        }
-        return FieldNames(edgeKeys: keys, slotTypes: types ?? slotTypes(), keyNames: self.types.entries.map(\.keys))
-    }
-}
-
 extension HeapGraph {
     /// ``Heap/retentionPaths(to:limit:)`` on a graph taken earlier, with its field names.
     public func retentionPaths(to id: ObjectID, limit: Int, names: FieldNames) -> [RetentionPath] {

@@ -92,6 +92,9 @@ extension Heap {
         if setAsideFlags.contains(.dictTracked) { collected += trackedDicts(in: unreachable) }
         if unreachableTally.isClosed && mayBePlainGarbage(setAsideFlags: setAsideFlags) {
             // Every unreachable object dies in the sweep: none needs the old generation's label.
+            // The sweep writes records through raw pointers, past `noteChange`: a graph capture
+            // under way learns of the deaths here (closed, so no one else dies).
+            if table.changes != nil { for s in table.listSlots(unreachable) { table.noteChange(s) } }
             sweepPlainGarbage(unreachable, old: old, expectedDeaths: unreachableTally.objects, &events)
         } else {
             // What `delete_garbage` leaves (referenced by an object not yet cleared) joins the

@@ -41,6 +41,7 @@ extension Heap {
     /// Stores `target` under `key` (the reference is already counted by the caller) and returns
     /// the target it replaced, whose reference the caller must drop.
     mutating func storeField(_ slot: Slot, key: UInt32, target: Slot) -> Slot? {
+        table.noteChange(slot)
         let (i, found) = fieldPosition(slot, key: key)
         let r = table.records[Int(slot)]
         if found {
@@ -70,6 +71,7 @@ extension Heap {
 
     /// Removes the field under `key`; returns its target, whose reference the caller must drop.
     mutating func removeField(_ slot: Slot, key: UInt32) -> Slot? {
+        table.noteChange(slot)
         let (i, found) = fieldPosition(slot, key: key)
         guard found else { return nil }
         let r = table.records[Int(slot)]
@@ -144,6 +146,7 @@ extension Heap {
     /// fields move to its own dict, in its own insertion order. The dict is tracked if it has a
     /// value.
     mutating func materializeDict(_ slot: Slot) {
+        table.noteChange(slot)
         let r = table.records[Int(slot)]
         var flags: ObjectFlags = [.ownDict]
         if r.fieldCount > 0 {
@@ -160,6 +163,7 @@ extension Heap {
     /// `tp_clear`: empties the object's fields, dropping each reference in key order (each drop
     /// may cascade). The block is detached first and freed last, so the cascade never sees it.
     mutating func clearFields(_ slot: Slot, _ events: inout HeapEvents) {
+        table.noteChange(slot)
         let r = table.records[Int(slot)]
         guard r.fieldCount > 0 else { return }
         table.records[Int(slot)].fieldCount = 0

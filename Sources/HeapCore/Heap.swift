@@ -40,6 +40,8 @@ public struct Heap: Sendable {
     var plainGarbageSweepEnabled = true
     var memoryOrderPassesEnabled = true
     var plainGarbageSweeps = 0
+    /// Graph captures begun (each one's token, ``SlotChanges``).
+    var graphCaptures: UInt64 = 0
 
     public init(limits: HeapLimits = HeapLimits()) {
         self.limits = limits

@@ -28,6 +28,8 @@ struct ObjectTable: Sendable {
     var weakReferent: [Slot: Slot] { weakrefs.referent }
     /// Which generation each object's list code stands for, and the generations' sizes.
     var codes = GenerationCodes()
+    /// While a graph capture is under way: the captured slots that changed since.
+    var changes: SlotChanges?
 
     init() {
         gcRefs = Array(repeating: GCRefs.notCollecting, count: Int(Self.reservedSlots))
@@ -50,6 +52,7 @@ struct ObjectTable: Sendable {
 
     mutating func restore(records: [ObjectRecord], freeTop: Slot, freeCount: Int, liveCount: Int) {
         self.records = records
+        changes = nil  // every slot changed: a capture under way starts again
         gcRefs = Array(repeating: GCRefs.notCollecting, count: records.count)
         self.freeTop = freeTop
         self.freeCount = freeCount
@@ -87,6 +90,7 @@ struct ObjectTable: Sendable {
             freeTop = records[Int(slot)].gcNext
             freeCount -= 1
             let reuse = records[Int(slot)].reuse + 1
+            noteChange(slot)
             records[Int(slot)] = ObjectRecord()
             records[Int(slot)].reuse = reuse
             gcRefs[Int(slot)] = GCRefs.notCollecting
@@ -103,6 +107,7 @@ struct ObjectTable: Sendable {
     /// slot that ran out of reuse counts is retired for good.
     mutating func releaseSlot(_ slot: Slot) {
         liveCount -= 1
+        noteChange(slot)
         gcRefs[Int(slot)] = GCRefs.notCollecting
         if Self.reset(&records[Int(slot)], linkingTo: freeTop) {
             freeTop = slot
@@ -131,6 +136,12 @@ struct ObjectTable: Sendable {
 
     func isLive(_ slot: Slot) -> Bool { records[Int(slot)].flags.contains(.live) }
 
+    /// The slot's liveness, id, size or fields change (the graph capture's write barrier).
+    @inline(__always)
+    mutating func noteChange(_ slot: Slot) {
+        if changes != nil { changes!.note(slot) }
+    }
+
     // MARK: sizes
 
     func size(_ slot: Slot) -> UInt64 {
@@ -144,6 +155,7 @@ struct ObjectTable: Sendable {
     }
 
     mutating func setSize(_ slot: Slot, _ size: UInt64) {
+        noteChange(slot)
         if size < UInt64(UInt32.max) {
             records[Int(slot)].size = UInt32(size)
             if records[Int(slot)].flags.contains(.bigSize) {

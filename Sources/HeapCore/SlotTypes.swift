@@ -11,16 +11,3 @@ public struct SlotTypes: Sendable {
         return names[Int(typeOfSlot[Int(s)])]
     }
 }
-
-extension Heap {
-    /// Every slot's type (free slots: 0), and the names. O(slots + types).
-    public func slotTypes() -> SlotTypes {
-        var typeOfSlot = [UInt32](repeating: 0, count: table.records.count)
-        table.records.withUnsafeBufferPointer { records in
-            for s in 0..<records.count where records[s].flags.contains(.live) {
-                typeOfSlot[s] = UInt32(records[s].type)
-            }
-        }
-        return SlotTypes(typeOfSlot: typeOfSlot, names: types.entries.map(\.name))
-    }
-}

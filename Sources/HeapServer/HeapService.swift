@@ -82,6 +82,17 @@ package final class HeapService: Sendable {
         }
     }
 
+    /// The heap's lock, for a deferred method's slow half that works in slices (``HeapAccess``).
+    /// Its time counts in `stats.serial`, as a request's does.
+    func withState<R: Sendable>(_ body: (inout ServerState) -> R) -> R {
+        state.withLock { s in
+            let started = ContinuousClock.now
+            let result = body(&s)
+            s.countSerial(since: started)
+            return result
+        }
+    }
+
     package var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     func beginShutdown() { state.withLock { $0.shuttingDown = true } }
@@ -126,7 +137,10 @@ package final class HeapService: Sendable {
             var replies: [Reply] = []
             replies.reserveCapacity(batch.count)
             for item in batch {
-                let outcome = run(item, from: connection, on: &s, &actions)
+                // Alone, a deferred method may take the lock again after it (a graph in slices);
+                // in a batch, later requests must not run before its view is taken.
+                let access = batch.count == 1 ? HeapAccess(service: self) : nil
+                let outcome = run(item, from: connection, access: access, on: &s, &actions)
                 s.requestsServed += 1
                 guard let id = item.id else {
                     if case .success(let pending as PendingResult) = outcome { unanswered.append(pending) }
@@ -142,9 +156,7 @@ package final class HeapService: Sendable {
                 let journaled = store.position
                 position = journaled == journaledBefore ? 0 : journaled
             }
-            let elapsed = started.duration(to: .now).components
-            s.serialNanoseconds &+=
-                UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+            s.countSerial(since: started)
             return (replies, position)
         }
         perform(actions)
@@ -162,7 +174,7 @@ package final class HeapService: Sendable {
     }
 
     private func run(
-        _ item: DecodedRequest, from connection: ConnectionID,
+        _ item: DecodedRequest, from connection: ConnectionID, access: HeapAccess?,
         on s: inout ServerState, _ actions: inout [OutboxAction]
     ) -> Result<any HeapResult, RPCError> {
         let method: any ServerMethod
@@ -188,7 +200,7 @@ package final class HeapService: Sendable {
         }
         var request = RequestContext(
             connection: connection, session: session, environment: environment,
-            events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit))
+            events: HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : FreedObjects.listLimit), heapAccess: access)
         let outcome: Result<any HeapResult, RPCError>
         do {
             outcome = .success(try method.execute(&s, &request))

@@ -2,34 +2,84 @@ import Foundation
 import HeapCore
 
 /// The heap's graph as the graph methods last took it (`path`, `cycles`, `dominators`,
-/// `histogram {retained}`), with what they needed beside it, kept until the heap changes: a
+/// `histogram {retained}`), with its field names and slot types, kept until the heap changes: a
 /// second question about an unchanged heap (an editor asking why several objects are alive)
-/// takes nothing under the heap's lock. At most one graph is kept (about 28 bytes per slot and
-/// 4 per field, plus 4 per field for names and 4 per slot for types once asked for).
+/// takes nothing under the heap's lock. At most one graph is kept: about 32 bytes per slot and 8
+/// per field (``GraphCapture``).
 struct InspectionGraph: Sendable {
     let version: UInt64
     let graph: HeapGraph
-    var names: FieldNames?
-    var types: SlotTypes?
+    let names: FieldNames
+    let types: SlotTypes
+}
+
+/// What one slice of a shared graph capture left to do (``ServerState/advanceGraphCapture``).
+enum GraphCaptureStep: Sendable {
+    /// The graph of the heap now, cached.
+    case ready(InspectionGraph)
+    /// Captured: assemble it outside the lock, then store it (`storeAssembled`).
+    case assemble(CapturedGraph, version: UInt64)
+    /// More slices to take.
+    case more
+    /// Another request is assembling the capture: ask again shortly.
+    case wait
 }
 
 extension ServerState {
-    /// The graph of the heap now, with field names and slot types if asked: cached, or taken
-    /// here (under the heap's lock: O(objects + fields)).
-    mutating func inspectionGraph(
-        names wantNames: Bool = false, types wantTypes: Bool = false
-    ) -> (graph: HeapGraph, names: FieldNames?, types: SlotTypes?) {
-        var g: InspectionGraph
-        if let cached = cachedGraph, cached.version == heapVersion {
-            g = cached
-        } else {
-            let taken = heap.graph(names: wantNames, types: wantTypes)  // one pass for all three
-            g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
+    /// Slots per slice of a graph capture: a few milliseconds under the lock at most.
+    /// `HEAPD_GRAPH_SLICE_SLOTS` sets it (tests use small slices to take small heaps in slices).
+    static let graphSliceSlots =
+        max(1, ProcessInfo.processInfo.environment["HEAPD_GRAPH_SLICE_SLOTS"].flatMap { Int($0) } ?? 1 << 17)
+
+    /// Inside the lock: the graph of the heap, or how to get it after the lock. A cached graph
+    /// of this version, or a heap of at most one slice (or no way to take the lock again: a
+    /// batch, an in-process caller), is taken now, in one piece. Otherwise the closure takes it
+    /// a slice at a time, releasing the lock between slices; its answer is then the heap as it
+    /// was when the last slice was taken, after this request and before its reply.
+    mutating func inspectionGraphLater(_ request: RequestContext) -> @Sendable () -> InspectionGraph {
+        if let cached = cachedGraph, cached.version == heapVersion { return { cached } }
+        guard let access = request.heapAccess, heap.slotCount > Self.graphSliceSlots else {
+            let taken = heap.capturedGraph()
+            let g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
+            storeGraph(g)
+            return { g }
         }
-        if (wantTypes || wantNames) && g.types == nil { g.types = heap.slotTypes() }
-        if wantNames && g.names == nil { g.names = heap.fieldNames(of: g.graph, types: g.types) }
+        return { access.inspectionGraph() }
+    }
+
+    /// One slice of the capture that every request wanting the graph shares: begun by the first,
+    /// continued by whoever holds the lock, finished by the one that takes the last slice.
+    mutating func advanceGraphCapture(slots: Int) -> GraphCaptureStep {
+        if let cached = cachedGraph, cached.version == heapVersion { return .ready(cached) }
+        if graphAssembling { return .wait }
+        var capture = graphCapture.take() ?? heap.beginGraphCapture()
+        graphSlices &+= 1
+        guard heap.continueGraphCapture(&capture, slots: slots) else {
+            graphCapture = consume capture
+            return .more
+        }
+        graphAssembling = true
+        // A dominator tree may be built from this graph, of a version later than its request's:
+        // the next change must drop it.
+        dominatorsAsked = true
+        let captured = heap.finishGraphCapture(capture)
+        graphRetaken &+= UInt64(captured.retakenSlots)
+        return .assemble(captured, version: heapVersion)
+    }
+
+    /// The assembled graph of heap version `g.version`: cached unless the heap changed since.
+    mutating func storeAssembled(_ g: InspectionGraph) {
+        graphAssembling = false
+        if g.version == heapVersion { storeGraph(g) }
+    }
+
+    private mutating func storeGraph(_ g: InspectionGraph) {
+        if let stale = graphCapture.take() {  // taken in one piece meanwhile: the slices are moot
+            heap.abandonGraphCapture()
+            Self.releaseLater(stale)
+        }
+        dropInspectionGraph()
         cachedGraph = g
-        return (g.graph, g.names, g.types)
     }
 
     /// A change of the heap drops the cached graph. Its memory (hundreds of megabytes at ten
@@ -43,5 +93,32 @@ extension ServerState {
     /// Frees `value` (a graph, a dominator tree) on another thread.
     static func releaseLater(_ value: some Sendable) {
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
+    }
+}
+
+/// Lets a deferred method's slow half take the heap's lock again, a slice of work at a time.
+struct HeapAccess: Sendable {
+    let service: HeapService
+
+    /// The graph of the heap, taken in slices (shared with any other request taking it), with the
+    /// lock released between them so that other clients' requests run. Assembled here.
+    func inspectionGraph() -> InspectionGraph {
+        while true {
+            switch service.withState({ $0.advanceGraphCapture(slots: ServerState.graphSliceSlots) }) {
+            case .ready(let g):
+                return g
+            case .assemble(let captured, let version):
+                let taken = captured.assemble()
+                let g = InspectionGraph(version: version, graph: taken.graph, names: taken.names, types: taken.types)
+                service.withState { $0.storeAssembled(g) }
+                return g
+            case .more:
+                // A futex lock is not fair: without a pause this thread would take it again
+                // before a woken waiter runs.
+                usleep(20)
+            case .wait:
+                usleep(500)
+            }
+        }
     }
 }

@@ -10,6 +10,9 @@ struct RequestContext {
     let environment: ServerEnvironment
     /// What the request made happen, for its subscribers (and the `freed` lists of replies).
     var events: HeapEvents
+    /// How a deferred method's slow half takes the lock again (nil: it cannot, as in a batch,
+    /// whose later requests must not run before this one's view is taken).
+    var heapAccess: HeapAccess? = nil
 }
 
 /// A method the server can run: its handler. Handlers run inside the heap's lock, so they do

@@ -47,8 +47,21 @@ struct ServerState: Sendable {
     var dominatorsAsked = false
     /// The graph methods' graph of the heap at `heapVersion` (``InspectionGraph``).
     var cachedGraph: InspectionGraph?
+    /// The graph capture under way, between slices (``HeapAccess/inspectionGraph()``).
+    var graphCapture: GraphCapture?
+    /// Whether a request is assembling the last capture, outside the lock.
+    var graphAssembling = false
+    /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).
+    var graphSlices: UInt64 = 0
+    var graphRetaken: UInt64 = 0
 
     init(heap: Heap) { self.heap = heap }
+
+    /// Adds the time since `started` to the time spent inside the heap's lock (`stats.serial`).
+    mutating func countSerial(since started: ContinuousClock.Instant) {
+        let elapsed = started.duration(to: .now).components
+        serialNanoseconds &+= UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+    }
 
     /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.
     mutating func heapChanged() {

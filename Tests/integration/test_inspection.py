@@ -525,3 +525,75 @@ def test_the_cached_graph_follows_every_kind_of_change(daemon):
     with pytest.raises(RPCError):
         c.call("path", id=b)
     c.close()
+
+
+def test_a_graph_taken_in_slices_while_another_client_writes(monkeypatch):
+    """With `HEAPD_GRAPH_SLICE_SLOTS=64`, every graph question on this heap takes the graph a
+    slice at a time, releasing the heap's lock between slices. A second client writes all the
+    while: rings and chains of its own, relinked, dropped and freed, none pointing into the
+    first heap, so that no answer about the first heap's objects may change. Every answer must
+    still be networkx's, and `stats.graph` must show slots taken again because they changed
+    after their slice (the write barrier at work)."""
+    import threading
+    from heapd_harness import Daemon
+
+    monkeypatch.setenv("HEAPD_GRAPH_SLICE_SLOTS", "64")
+    d = Daemon("--memory")
+    stop = threading.Event()
+    wrote = [0]
+    failures = []
+
+    def write(c):
+        rng = random.Random(7)
+        mine = []
+        try:
+            while not stop.is_set():
+                new = c.call("apply", ops=[["alloc", "W", 8] for _ in range(4)])["results"]
+                ops = [["set", a, "next", b] for a, b in zip(new, new[1:] + new[:1])]
+                for o in rng.sample(mine, min(len(mine), 3)):
+                    ops.append(["set", o, f"f{rng.randrange(3)}", rng.choice(new)])  # field counts change
+                c.call("apply", ops=ops)
+                mine += new
+                if len(mine) > 40:  # drop some: refcount deaths, and rings left as garbage
+                    gone = rng.sample(mine, 8)
+                    c.call("apply", ops=[["unref", o] for o in gone])
+                    mine = [o for o in mine if o not in gone]
+                wrote[0] += 1
+                time.sleep(0.002)  # the garbage it leaves (collection is off) stays a few thousand
+        except Exception as e:  # reported by the main thread
+            failures.append(e)
+
+    try:
+        clients = build_random_heap(d, 4)
+        c = clients[0]
+        m = HeapModel(c)
+        assert c.call("stats")["graph"] == {"cached": False, "slices": 0, "retaken": 0}
+        writer = threading.Thread(target=write, args=(d.client(),), daemon=True)
+        writer.start()
+        rng = random.Random(4)
+        targets = rng.sample(sorted(m.objects), 40)
+        check_paths(c, m, targets)
+        comps = expected_components(m)
+        got = [x for x in c.call("cycles", limit=100000)["components"] if x["ids"][0] in m.objects]
+        assert got == comps
+        dom = expected_dominators(m)
+        for oid in targets:
+            got = c.call("dominators", id=oid)
+            if oid in dom:
+                assert (got["idom"], got["retained_count"], got["retained_bytes"]) == dom[oid], oid
+            else:
+                assert got == {"id": oid, "reachable": False}
+        stop.set()
+        writer.join(10)
+        assert not failures, failures
+        assert wrote[0] > 0
+        graph = c.call("stats")["graph"]
+        print(f"graph in slices: {graph}, writer batches {wrote[0]}")
+        assert graph["slices"] > 40 * 10, graph
+        assert graph["retaken"] > 0, graph
+        check = c.call("check")
+        assert check["ok"], check["problems"]
+    finally:
+        stop.set()
+        code = d.stop()
+    assert code == 0, f"heapd exited with {code}:\n" + d.read_log()

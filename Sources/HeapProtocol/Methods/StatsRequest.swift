@@ -5,7 +5,9 @@ import JSONRPC
 /// thresholds and collector statistics, the permanent generation, gc.garbage, the biggest types,
 /// roots, sessions, connections, subscribers, requests served, `serial` (requests run and time
 /// spent holding the heap's lock: what bounds throughput on a machine with more cores), uptime,
-/// table bytes, and the persistence state.
+/// table bytes, the persistence state, and the inspection graph (`graph`: whether one is cached,
+/// how many slices graph captures took, and how many slots they took again because the slot
+/// changed after its slice).
 public struct StatsRequest: ParameterlessHeapMethod {
     public static let name = "stats"
     public init() {}
@@ -36,6 +38,18 @@ public struct StatsRequest: ParameterlessHeapMethod {
         public var uptimeSeconds: Double
         public var tableBytes: Int
         public var persistence: JSONValue
+        public var graph = GraphStats()
+
+        /// The inspection graph: cached or not, and what capturing it in slices took so far.
+        public struct GraphStats: Sendable {
+            public var cached = false
+            public var slices: UInt64 = 0
+            public var retaken: UInt64 = 0
+
+            public init(cached: Bool = false, slices: UInt64 = 0, retaken: UInt64 = 0) {
+                (self.cached, self.slices, self.retaken) = (cached, slices, retaken)
+            }
+        }
 
         public init(
             heap: Heap, connections: Int, subscribers: Int, requests: UInt64, serialRequests: UInt64,
@@ -102,6 +116,11 @@ public struct StatsRequest: ParameterlessHeapMethod {
             o.set("uptime_s", uptimeSeconds)
             o.set("table_bytes", tableBytes)
             o.set("persistence", persistence)
+            o.object("graph") { m in
+                m.set("cached", graph.cached)
+                m.set("slices", graph.slices)
+                m.set("retaken", graph.retaken)
+            }
         }
     }
 }

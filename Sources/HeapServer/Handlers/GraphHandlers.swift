@@ -1,34 +1,38 @@
 import HeapCore
 import HeapProtocol
 
-// The graph methods (SPEC §5): each builds the heap's graph once per call, reads it, and changes
-// nothing (the collector never runs). Each takes the graph (and what else it needs to name
-// things) inside the heap's lock, and searches it after the lock is released.
+// The graph methods (SPEC §5): each reads the heap's graph and changes nothing (the collector
+// never runs). The graph is cached until the heap changes; a new one is taken in slices of the
+// table with the lock released between them (``ServerState/inspectionGraphLater``), and searched
+// after the lock is released.
 
 extension PathRequest: DeferredServerMethod {
-    // Inside the lock: the graph and its field names. After it: the breadth-first search.
+    // After the lock: the graph with its field names, then the breadth-first search.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         _ = try server.heap.typeName(of: id)  // no such object: its error, at once
-        let (graph, names, _) = server.inspectionGraph(names: true)
-        return { Result(id: id, paths: graph.retentionPaths(to: id, limit: limit, names: names!)) }
+        let taken = server.inspectionGraphLater(request)
+        return {
+            let g = taken()
+            return Result(id: id, paths: g.graph.retentionPaths(to: id, limit: limit, names: g.names))
+        }
     }
 }
 
 extension CyclesRequest: DeferredServerMethod {
-    // The graph is taken inside the lock (O(objects + fields)); Tarjan runs after it.
+    // After the lock: the graph, then Tarjan.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         if let id { _ = try server.heap.typeName(of: id) }  // no such object: its error, at once
-        let graph = server.inspectionGraph().graph
-        return { Result(components: graph.cycles(containing: id, limit: limit)) }
+        let taken = server.inspectionGraphLater(request)
+        return { Result(components: taken().graph.cycles(containing: id, limit: limit)) }
     }
 }
 
 extension DominatorsRequest: DeferredServerMethod {
-    // Inside the lock: the graph and each slot's type (or nothing, when the tree of this version
-    // of the heap is cached). After it: SEMI-NCA, then the answer from the tree.
+    // After the lock (nothing to do when the tree of this version of the heap is cached): the
+    // graph and each slot's type, SEMI-NCA, then the answer from the tree.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
         if let id { _ = try server.heap.typeName(of: id) }
-        let tree = server.dominatorTreeLater()
+        let tree = server.dominatorTreeLater(request)
         return {
             let built = tree()
             if let id { return .object(id, built.tree.entry(id)) }
@@ -40,7 +44,7 @@ extension DominatorsRequest: DeferredServerMethod {
 extension LeaksRequest: DeferredServerMethod {
     // As `dominators` (the same cached tree), plus a census when a snapshot is to be compared.
     func prepare(_ server: inout ServerState, _ request: inout RequestContext) throws -> @Sendable () throws -> Result {
-        let tree = server.dominatorTreeLater()
+        let tree = server.dominatorTreeLater(request)
         let now = since == nil ? nil : server.heap.census()
         let catalog = request.environment.snapshots
         return {
@@ -48,7 +52,9 @@ extension LeaksRequest: DeferredServerMethod {
             var growth: [CensusDiff.TypeDelta] = []
             if let since, let now {
                 let then = try catalog.load(since).census
-                growth = CensusDiff(from: then, to: now, idLimit: 0).byType.filter { $0.countDelta > 0 || $0.bytesDelta > 0 }
+                growth = CensusDiff(from: then, to: now, idLimit: 0).byType.filter {
+                    $0.countDelta > 0 || $0.bytesDelta > 0
+                }
                 growth = Array(growth.prefix(limit))
             }
             let suspects = LeakSuspects(built.tree, limit: limit)
@@ -61,15 +67,14 @@ extension LeaksRequest: DeferredServerMethod {
 extension ServerState {
     /// Inside the lock: what the dominator tree of the heap now needs (nothing when it is
     /// cached). The closure, run after the lock, builds it (and caches it) or returns the cached one.
-    mutating func dominatorTreeLater() -> @Sendable () -> DominatorCache.Tree {
+    mutating func dominatorTreeLater(_ request: RequestContext) -> @Sendable () -> DominatorCache.Tree {
         let cache = dominatorCache
-        let version = heapVersion
         dominatorsAsked = true
-        if let cached = cache.tree(for: version) { return { cached } }
-        let (graph, _, slotTypes) = inspectionGraph(types: true)
-        let types = slotTypes!
+        if let cached = cache.tree(for: heapVersion) { return { cached } }
+        let taken = inspectionGraphLater(request)
         return {
-            let built = DominatorCache.Tree(version: version, tree: graph.dominatorTree(), types: types)
+            let g = taken()
+            let built = DominatorCache.Tree(version: g.version, tree: g.graph.dominatorTree(), types: g.types)
             cache.store(built)
             return built
         }
@@ -90,9 +95,11 @@ extension HistogramRequest: DeferredServerMethod {
             sid = found
         }
         if retained, let sid {
-            let (graph, _, slotTypes) = server.inspectionGraph(types: true)
-            let types = slotTypes!
-            return { Result(types: graph.keptAliveOnly(by: sid, types: types)) }
+            let taken = server.inspectionGraphLater(request)
+            return {
+                let g = taken()
+                return Result(types: g.graph.keptAliveOnly(by: sid, types: g.types))
+            }
         }
         let rows = try server.heap.typeHistogram(session: sid, generation: generation)
         return { Result(types: rows) }

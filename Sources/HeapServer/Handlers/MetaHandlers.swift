@@ -3,11 +3,15 @@ import HeapProtocol
 
 extension StatsRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(
+        var result = Result(
             heap: server.heap, connections: server.connections.count, subscribers: server.subscribers.count,
             requests: server.requestsServed, serialRequests: server.requestsServed,
             serialNanoseconds: server.serialNanoseconds, uptimeSeconds: request.environment.uptimeSeconds(),
             persistence: request.environment.persistence())
+        result.graph = .init(
+            cached: server.cachedGraph?.version == server.heapVersion, slices: server.graphSlices,
+            retaken: server.graphRetaken)
+        return result
     }
 }
 

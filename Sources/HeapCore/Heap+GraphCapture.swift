@@ -1,0 +1,139 @@
+/// Taking the heap's graph (``GraphCapture``): in one piece, or a slice at a time with the
+/// heap's changes noted in between.
+extension Heap {
+    /// Starts a capture a slice at a time; the heap notes changes to captured slots until it
+    /// finishes. A capture started later, or a heap restored from a snapshot meanwhile, makes
+    /// this one start again at its next slice.
+    public mutating func beginGraphCapture() -> GraphCapture {
+        graphCaptures &+= 1
+        table.changes = SlotChanges(token: graphCaptures)
+        return emptyCapture(token: graphCaptures)
+    }
+
+    /// Captures up to `slots` more slots. True when every slot of the table is captured (then
+    /// call `finishGraphCapture`, before the heap changes or not).
+    public mutating func continueGraphCapture(_ c: inout GraphCapture, slots: Int) -> Bool {
+        if table.changes?.token != c.token { c = beginGraphCapture() }
+        let end = min(c.next + max(slots, 1), table.records.count)
+        captureSlots(upTo: end, into: &c)
+        table.changes!.capturedBelow(end)
+        return end == table.records.count
+    }
+
+    /// Captures the slots left, takes the changed ones again and the root holders, and stops
+    /// noting changes. O(slots left + changed slots and their fields + held references).
+    public mutating func finishGraphCapture(_ capture: consuming GraphCapture) -> CapturedGraph {
+        var c = capture
+        if table.changes?.token != c.token { c = beginGraphCapture() }
+        captureSlots(upTo: table.records.count, into: &c)
+        let changed = table.changes!.slots
+        table.changes = nil
+        return finished(c, retaking: changed)
+    }
+
+    /// The graph, its field names and its slots' types, taken in one piece. O(slots + fields).
+    public func capturedGraph() -> (graph: HeapGraph, names: FieldNames, types: SlotTypes) {
+        var c = emptyCapture(token: 0)
+        captureSlots(upTo: table.records.count, into: &c)
+        return finished(c, retaking: []).assemble()
+    }
+
+    /// The heap as a graph with its root holders. O(slots + fields + held references).
+    public func graph() -> HeapGraph { capturedGraph().graph }
+
+    private func emptyCapture(token: UInt64) -> GraphCapture {
+        var c = GraphCapture(token: token)
+        // Room for the table as it is and some growth: appends then never copy under the lock,
+        // and pages are touched a slice at a time. The pool's entries bound the live fields.
+        let slots = table.records.count + table.records.count / 16 + 1
+        c.ids.reserveCapacity(slots)
+        c.sizes.reserveCapacity(slots)
+        c.typeOfSlot.reserveCapacity(slots)
+        c.start.reserveCapacity(slots + 1)
+        c.successors.reserveCapacity(fieldPool.entries.count)
+        c.keys.reserveCapacity(fieldPool.entries.count)
+        return c
+    }
+
+    /// Appends slots `c.next..<end`, in memory order.
+    private func captureSlots(upTo end: Int, into c: inout GraphCapture) {
+        let reserved = Int(ObjectTable.reservedSlots)
+        table.records.withUnsafeBufferPointer { records in
+            fieldPool.entries.withUnsafeBufferPointer { pool in
+                for s in c.next..<end {
+                    c.start.append(UInt32(truncatingIfNeeded: c.successors.count))
+                    let r = records[s]
+                    guard s >= reserved, r.flags.contains(.live) else {
+                        c.ids.append(0)
+                        c.sizes.append(0)
+                        c.typeOfSlot.append(0)
+                        continue
+                    }
+                    c.ids.append(table.id(of: Slot(s), r).raw)
+                    c.sizes.append(table.size(Slot(s), r))
+                    c.typeOfSlot.append(UInt32(r.type))
+                    for entry in pool[Int(r.fieldsAt)..<Int(r.fieldsAt) + Int(r.fieldCount)] {
+                        c.successors.append(FieldPool.target(entry))
+                        c.keys.append(FieldPool.key(entry))
+                    }
+                }
+            }
+        }
+        precondition(c.successors.count < Int(UInt32.max), "too many fields for the inspection graph")
+        c.next = max(c.next, end)
+    }
+
+    /// A fully captured `c` with the `changed` slots taken again, and the holders.
+    private func finished(_ capture: GraphCapture, retaking changed: [Slot]) -> CapturedGraph {
+        var c = capture
+        c.start.append(UInt32(c.successors.count))
+        var patches: [CapturedGraph.Patch] = []
+        for slot in changed {
+            let s = Int(slot)
+            let r = table.records[s]
+            let live = r.flags.contains(.live)
+            c.ids[s] = live ? table.id(of: slot, r).raw : 0
+            c.sizes[s] = live ? table.size(slot, r) : 0
+            c.typeOfSlot[s] = live ? UInt32(r.type) : 0
+            let entries = live ? fieldEntries(slot) : []
+            let was = Int(c.start[s])..<Int(c.start[s + 1])
+            if entries.count == was.count {
+                for (i, entry) in zip(was, entries) {
+                    c.successors[i] = FieldPool.target(entry)
+                    c.keys[i] = FieldPool.key(entry)
+                }
+            } else {
+                patches.append(
+                    CapturedGraph.Patch(
+                        slot: slot, targets: entries.map(FieldPool.target), keys: entries.map(FieldPool.key)))
+            }
+        }
+        return CapturedGraph(
+            capture: c, retakenSlots: changed.count, patches: patches, holders: rootHolders(),
+            typeNames: types.entries.map(\.name),
+            keyNames: types.entries.map(\.keys))
+    }
+
+    /// Every holder that holds something, with what it holds (unordered, with repeats: the
+    /// assembly orders them by the graph's ids).
+    private func rootHolders() -> [(holder: RootHolder, slots: [Slot])] {
+        var out: [(holder: RootHolder, slots: [Slot])] = []
+        for (sid, refs) in sessions {
+            let held = Array(refs.frames.lazy.flatMap(\.keys))
+            if !held.isEmpty { out.append((RootHolder(kind: .session, name: refs.name, session: sid), held)) }
+        }
+        for (name, slot) in roots { out.append((RootHolder(kind: .root, name: name), [slot])) }
+        let frozen = table.listSlots(ListHead.permanent)
+        if !frozen.isEmpty { out.append((RootHolder(kind: .permanent), frozen)) }
+        if !garbage.isEmpty { out.append((RootHolder(kind: .garbage), garbage)) }
+        return out
+    }
+}
+
+extension Heap {
+    /// Stops noting changes for a capture that will not be finished.
+    public mutating func abandonGraphCapture() { table.changes = nil }
+
+    /// Slots of the object table, free ones included (what a graph capture walks).
+    public var slotCount: Int { table.records.count }
+}

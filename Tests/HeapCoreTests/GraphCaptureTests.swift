@@ -1,0 +1,118 @@
+import XCTest
+
+@testable import HeapCore
+
+/// A graph taken a slice at a time, with random operations between the slices, must be the
+/// graph taken in one piece at its finish: every id, size, type, edge, field name and holder.
+/// A change the write barrier (`ObjectTable.noteChange`) misses shows as a stale slot.
+final class GraphCaptureTests: XCTestCase {
+    func assertSameGraph(
+        _ a: (graph: HeapGraph, names: FieldNames, types: SlotTypes),
+        _ b: (graph: HeapGraph, names: FieldNames, types: SlotTypes), _ context: String
+    ) {
+        XCTAssertEqual(a.graph.ids, b.graph.ids, "\(context): ids")
+        XCTAssertEqual(a.graph.sizes, b.graph.sizes, "\(context): sizes")
+        XCTAssertEqual(a.graph.successorStart, b.graph.successorStart, "\(context): edge starts")
+        XCTAssertEqual(a.graph.successors, b.graph.successors, "\(context): edges")
+        XCTAssertEqual(a.names.edgeKeys, b.names.edgeKeys, "\(context): field keys")
+        XCTAssertEqual(a.names.keyNames, b.names.keyNames, "\(context): key names")
+        XCTAssertEqual(a.types.typeOfSlot, b.types.typeOfSlot, "\(context): types")
+        XCTAssertEqual(a.types.names, b.types.names, "\(context): type names")
+        XCTAssertEqual(a.graph.holders.map(\.holder), b.graph.holders.map(\.holder), "\(context): holders")
+        XCTAssertEqual(a.graph.holders.map(\.slots), b.graph.holders.map(\.slots), "\(context): held")
+    }
+
+    func testSlicesWithChangesBetweenThemGiveTheGraphAtTheFinish() {
+        var kinds: [String: Int] = [:]
+        var patched = 0
+        var changedSlots = 0
+        for seed in UInt64(0)..<10 {
+            var heap = Heap()
+            var ops = RandomHeapOperations(seed: seed, heap: &heap)
+            for _ in 0..<150 {  // a heap to start from
+                guard let (_, op) = ops.next(on: heap) else { continue }
+                var e = HeapEvents()
+                _ = op(&heap, &e)
+                heap.endOperation()
+            }
+            for round in 0..<5 {
+                var capture = heap.beginGraphCapture()
+                let slice = Int(1 + ops.rng.next() % 60)
+                while !heap.continueGraphCapture(&capture, slots: slice) {
+                    for _ in 0..<Int(ops.rng.next() % 4) {
+                        guard let (kind, op) = ops.next(on: heap) else { continue }
+                        kinds[kind, default: 0] += 1
+                        var e = HeapEvents()
+                        _ = op(&heap, &e)
+                        heap.endOperation()
+                    }
+                }
+                changedSlots += heap.table.changes!.slots.count
+                let captured = heap.finishGraphCapture(capture)
+                patched += captured.patches.count
+                XCTAssertNil(heap.table.changes, "the finish stops the write barrier")
+                assertSameGraph(captured.assemble(), heap.capturedGraph(), "seed \(seed) round \(round)")
+            }
+        }
+        print("graph capture: \(changedSlots) changed slots, \(patched) patched; \(kinds.sorted { $0.key < $1.key })")
+        XCTAssertGreaterThan(patched, 100, "field counts changed during captures")
+        XCTAssertGreaterThan(changedSlots, patched, "same-sized changes written in place")
+        XCTAssertGreaterThan(kinds["collect"] ?? 0, 50)
+    }
+
+    /// Garbage that `PlainGarbageSweep` frees after its slots were captured: the sweep writes
+    /// records through raw pointers, so the collector notes the deaths before it.
+    func testGarbageSweptAfterItWasCapturedLeavesTheGraph() throws {
+        var heap = Heap()
+        heap.setEnabled(false)
+        let session = try heap.openSession()
+        var e = HeapEvents()
+        var kept: [ObjectID] = []
+        for ring in 0..<20 {
+            let ids = try (0..<5).map { _ in try heap.allocate(AllocationSpec(type: "R"), session: session, events: &e)
+            }
+            for i in 0..<5 { try heap.set(ids[i], fields: [("next", ids[(i + 1) % 5])], events: &e) }
+            if ring % 2 == 0 {
+                kept.append(ids[0])
+            } else {
+                for id in ids { _ = try heap.unref(id, session: session, events: &e) }
+            }
+        }
+        var capture = heap.beginGraphCapture()
+        while !heap.continueGraphCapture(&capture, slots: 16) {}
+        let sweepsBefore = heap.plainGarbageSweeps
+        XCTAssertEqual(try heap.collect(generation: 2, events: &e).collected, 50)
+        XCTAssertEqual(heap.plainGarbageSweeps, sweepsBefore + 1, "the plain sweep freed them")
+        let sliced = heap.finishGraphCapture(capture).assemble()
+        assertSameGraph(sliced, heap.capturedGraph(), "after the sweep")
+        XCTAssertEqual(sliced.graph.ids.filter { $0 != 0 }.count, 50)
+    }
+
+    /// A capture begun later, or a heap restored meanwhile, makes a capture start again rather
+    /// than miss changes.
+    func testACaptureThatLostItsWriteBarrierStartsAgain() throws {
+        var heap = Heap()
+        var ops = RandomHeapOperations(seed: 99, heap: &heap)
+        for _ in 0..<300 {
+            guard let (_, op) = ops.next(on: heap) else { continue }
+            var e = HeapEvents()
+            _ = op(&heap, &e)
+            heap.endOperation()
+        }
+        var first = heap.beginGraphCapture()
+        XCTAssertFalse(heap.continueGraphCapture(&first, slots: 50))
+        var second = heap.beginGraphCapture()
+        XCTAssertFalse(heap.continueGraphCapture(&second, slots: 50))
+        XCTAssertFalse(heap.continueGraphCapture(&first, slots: 50))
+        XCTAssertEqual(first.next, 50, "started again from slot 0")
+        var bytes: [UInt8] = []
+        heap.writeSnapshot { bytes.append(contentsOf: $0) }
+        heap = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            return try Heap(snapshot: &r)
+        }
+        var e = HeapEvents()
+        _ = try heap.allocate(AllocationSpec(type: "Late"), session: ops.sessionIDs[1], events: &e)
+        assertSameGraph(heap.finishGraphCapture(first).assemble(), heap.capturedGraph(), "after a restore")
+    }
+}
