@@ -14,6 +14,10 @@ public struct GraphCapture: Sendable {
     let token: UInt64
     /// Slots below this are captured.
     public internal(set) var next = 0
+    /// The table's size when the capture began: slices stop there, so that a heap growing by
+    /// more than a slice between slices does not keep the capture from finishing; the finish
+    /// takes what was added since in one piece.
+    var goal = 0
     var ids: [UInt64] = []
     var sizes: [UInt64] = []
     var typeOfSlot: [UInt32] = []

@@ -10,32 +10,32 @@ extension Heap {
         return emptyCapture(token: graphCaptures)
     }
 
-    /// Captures up to `slots` more slots. True when every slot of the table is captured (then
-    /// call `finishGraphCapture`, before the heap changes or not).
+    /// Captures up to `slots` more slots. True when every slot the table had when the capture
+    /// began is captured: then call `finishGraphCapture` (before the heap changes or not).
     public mutating func continueGraphCapture(_ c: inout GraphCapture, slots: Int) -> Bool {
         if table.changes?.token != c.token { c = beginGraphCapture() }
-        let end = min(c.next + max(slots, 1), table.records.count)
+        let end = min(c.next + max(slots, 1), c.goal)
         captureSlots(upTo: end, into: &c)
         table.changes!.capturedBelow(end)
-        return end == table.records.count
+        return end >= c.goal
     }
 
     /// Captures the slots left, takes the changed ones again and the root holders, and stops
     /// noting changes. O(slots left + changed slots and their fields + held references).
     public mutating func finishGraphCapture(_ capture: consuming GraphCapture) -> CapturedGraph {
-        var c = capture
+        var c = consume capture
         if table.changes?.token != c.token { c = beginGraphCapture() }
         captureSlots(upTo: table.records.count, into: &c)
         let changed = table.changes!.slots
         table.changes = nil
-        return finished(c, retaking: changed)
+        return finished(consume c, retaking: changed)
     }
 
     /// The graph, its field names and its slots' types, taken in one piece. O(slots + fields).
     public func capturedGraph() -> (graph: HeapGraph, names: FieldNames, types: SlotTypes) {
         var c = emptyCapture(token: 0)
         captureSlots(upTo: table.records.count, into: &c)
-        return finished(c, retaking: []).assemble()
+        return finished(consume c, retaking: []).assemble()
     }
 
     /// The heap as a graph with its root holders. O(slots + fields + held references).
@@ -43,6 +43,7 @@ extension Heap {
 
     private func emptyCapture(token: UInt64) -> GraphCapture {
         var c = GraphCapture(token: token)
+        c.goal = table.records.count
         // Room for the table as it is and some growth: appends then never copy under the lock,
         // and pages are touched a slice at a time. The pool's entries bound the live fields.
         let slots = table.records.count + table.records.count / 16 + 1
@@ -83,9 +84,10 @@ extension Heap {
         c.next = max(c.next, end)
     }
 
-    /// A fully captured `c` with the `changed` slots taken again, and the holders.
-    private func finished(_ capture: GraphCapture, retaking changed: [Slot]) -> CapturedGraph {
-        var c = capture
+    /// A fully captured `c` with the `changed` slots taken again, and the holders. Consumed, so
+    /// that its arrays are written in place, never copied.
+    private func finished(_ capture: consuming GraphCapture, retaking changed: [Slot]) -> CapturedGraph {
+        var c = consume capture
         c.start.append(UInt32(c.successors.count))
         var patches: [CapturedGraph.Patch] = []
         for slot in changed {

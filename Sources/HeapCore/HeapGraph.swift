@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One holder of references outside the object graph (SPEC §5): a session (all its scopes), a
 /// named root, the permanent generation, or `gc.garbage`.
 ///
@@ -44,7 +46,8 @@ public struct RootHolder: Sendable, Hashable, Comparable {
 /// successors of slot `s` are `successors[successorStart[s]..<successorStart[s + 1]]`.
 ///
 /// Memory: 8 (id) + 8 (size) + 4 (offset) bytes per slot and 4 per edge; `predecessors()` adds
-/// 4 per slot and 4 per edge.
+/// 4 per slot and 4 per edge, once: they are kept with the graph (and its copies), as `path`,
+/// `dominators` and drawings all need them.
 public struct HeapGraph: Sendable {
     /// Per slot: the live object's id (raw 0: no live object there).
     let ids: [UInt64]
@@ -53,6 +56,7 @@ public struct HeapGraph: Sendable {
     let successors: [Slot]
     /// Each holder with the slots it holds, distinct and ascending by id.
     let holders: [(holder: RootHolder, slots: [Slot])]
+    private let reverse = ReverseEdges()
 
     var slotCount: Int { ids.count }
 
@@ -84,8 +88,11 @@ public struct HeapGraph: Sendable {
         return out.sorted { ids[Int($0)] < ids[Int($1)] }
     }
 
-    /// The reverse graph in CSR form (a counting sort of the edges by target).
-    func predecessors() -> (start: [UInt32], sources: [Slot]) {
+    /// The reverse graph in CSR form: computed by the first caller, kept for the others.
+    func predecessors() -> (start: [UInt32], sources: [Slot]) { reverse.get(computePredecessors) }
+
+    /// A counting sort of the edges by target. O(slots + edges).
+    private func computePredecessors() -> (start: [UInt32], sources: [Slot]) {
         var start = [UInt32](repeating: 0, count: slotCount + 1)
         var sources = [Slot](repeating: 0, count: successors.count)
         start.withUnsafeMutableBufferPointer { start in
@@ -109,5 +116,20 @@ public struct HeapGraph: Sendable {
             }
         }
         return (start, sources)
+    }
+}
+
+/// A graph's reverse edges, computed once by whichever caller asks first (concurrent callers
+/// wait for it rather than compute it twice).
+private final class ReverseEdges: Sendable {
+    private let computed = Mutex<(start: [UInt32], sources: [Slot])?>(nil)
+
+    func get(_ compute: () -> (start: [UInt32], sources: [Slot])) -> (start: [UInt32], sources: [Slot]) {
+        computed.withLock { cached in
+            if let cached { return cached }
+            let made = compute()
+            cached = made
+            return made
+        }
     }
 }

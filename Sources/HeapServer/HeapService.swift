@@ -84,12 +84,11 @@ package final class HeapService: Sendable {
 
     /// The heap's lock, for a deferred method's slow half that works in slices (``HeapAccess``).
     /// Its time counts in `stats.serial`, as a request's does.
-    func withState<R: Sendable>(_ body: (inout ServerState) -> R) -> R {
-        state.withLock { s in
+    func withState<R: Sendable, E: Error>(_ body: (inout ServerState) throws(E) -> R) throws(E) -> R {
+        try state.withLock { s throws(E) in
             let started = ContinuousClock.now
-            let result = body(&s)
-            s.countSerial(since: started)
-            return result
+            defer { s.countSerial(since: started) }
+            return try body(&s)
         }
     }
 
@@ -125,9 +124,11 @@ package final class HeapService: Sendable {
     /// Runs requests in order, each atomically, and returns one reply per request that has an
     /// id. Events go to subscribers' outboxes before this returns, so the caller writes its
     /// outbox, then the replies. `finishingPending: false` leaves the slow halves of deferred
-    /// methods in the replies (``PendingResult``) for the caller to run elsewhere.
+    /// methods in the replies (``PendingResult``) for the caller to run elsewhere; `slicing` lets a
+    /// lone request's slow half take the lock again (``HeapAccess``): only for a frame that is
+    /// not a batch, whose slow half runs off the event loops.
     func execute(
-        _ batch: [DecodedRequest], from connection: ConnectionID, finishingPending: Bool = true
+        _ batch: [DecodedRequest], from connection: ConnectionID, finishingPending: Bool = true, slicing: Bool = false
     ) -> (replies: [Reply], journalPosition: UInt64) {
         var actions: [OutboxAction] = []
         var unanswered: [PendingResult] = []  // deferred notifications: finished, not answered
@@ -137,9 +138,10 @@ package final class HeapService: Sendable {
             var replies: [Reply] = []
             replies.reserveCapacity(batch.count)
             for item in batch {
-                // Alone, a deferred method may take the lock again after it (a graph in slices);
-                // in a batch, later requests must not run before its view is taken.
-                let access = batch.count == 1 ? HeapAccess(service: self) : nil
+                // Alone and offloaded, a deferred method may take the lock again after it (a
+                // graph in slices); in a batch, later requests must not run before its view is
+                // taken, and an event loop must not wait for slices.
+                let access = slicing && batch.count == 1 ? HeapAccess(service: self) : nil
                 let outcome = run(item, from: connection, access: access, on: &s, &actions)
                 s.requestsServed += 1
                 guard let id = item.id else {

@@ -13,12 +13,13 @@ struct InspectionGraph: Sendable {
     let types: SlotTypes
 }
 
-/// What one slice of a shared graph capture left to do (``ServerState/advanceGraphCapture``).
-enum GraphCaptureStep: Sendable {
+/// What one slice of a shared graph capture left to do (``ServerState/advanceGraphCapture``),
+/// with what the request took at the graph's moment (`atView`), or its error.
+enum GraphCaptureStep<View: Sendable>: Sendable {
     /// The graph of the heap now, cached.
-    case ready(InspectionGraph)
+    case ready(InspectionGraph, Result<View, any Error>)
     /// Captured: assemble it outside the lock, then store it (`storeAssembled`).
-    case assemble(CapturedGraph, version: UInt64)
+    case assemble(CapturedGraph, version: UInt64, Result<View, any Error>)
     /// More slices to take.
     case more
     /// Another request is assembling the capture: ask again shortly.
@@ -26,35 +27,56 @@ enum GraphCaptureStep: Sendable {
 }
 
 extension ServerState {
-    /// Slots per slice of a graph capture: a few milliseconds under the lock at most.
-    /// `HEAPD_GRAPH_SLICE_SLOTS` sets it (tests use small slices to take small heaps in slices).
-    static let graphSliceSlots =
+    /// Slots per slice of a graph capture, a few milliseconds under the lock at most:
+    /// `HEAPD_GRAPH_SLICE_SLOTS` or 2^17 (tests set small slices to take small heaps in slices).
+    static let defaultGraphSliceSlots =
         max(1, ProcessInfo.processInfo.environment["HEAPD_GRAPH_SLICE_SLOTS"].flatMap { Int($0) } ?? 1 << 17)
 
     /// Inside the lock: the graph of the heap, or how to get it after the lock. A cached graph
     /// of this version, or a heap of at most one slice (or no way to take the lock again: a
     /// batch, an in-process caller), is taken now, in one piece. Otherwise the closure takes it
     /// a slice at a time, releasing the lock between slices; its answer is then the heap as it
-    /// was when the last slice was taken, after this request and before its reply.
-    mutating func inspectionGraphLater(_ request: RequestContext) -> @Sendable () -> InspectionGraph {
-        if let cached = cachedGraph, cached.version == heapVersion { return { cached } }
-        guard let access = request.heapAccess, heap.slotCount > Self.graphSliceSlots else {
+    /// was when the last slice was taken, after this request and before its reply (still one
+    /// moment: linearizable). `atView` runs inside the lock at that moment, for what the answer
+    /// needs beside the graph (the request's object checked again: it may have been freed
+    /// meanwhile; a census), and its error is the request's.
+    mutating func inspectionGraphLater<View: Sendable>(
+        _ request: RequestContext, atView: @escaping @Sendable (inout ServerState) throws -> View
+    ) throws -> @Sendable () throws -> (InspectionGraph, View) {
+        if let cached = cachedGraph, cached.version == heapVersion {
+            dominatorsAsked = true
+            let view = try atView(&self)
+            return { (cached, view) }
+        }
+        guard let access = request.heapAccess, heap.slotCount > graphSliceSlots else {
             let taken = heap.capturedGraph()
             let g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
             storeGraph(g)
-            return { g }
+            let view = try atView(&self)
+            return { (g, view) }
         }
-        return { access.inspectionGraph() }
+        return { try access.inspectionGraph(atView: atView) }
+    }
+
+    /// ``inspectionGraphLater(_:atView:)`` with nothing beside the graph.
+    mutating func inspectionGraphLater(_ request: RequestContext) throws -> @Sendable () throws -> InspectionGraph {
+        let later = try inspectionGraphLater(request) { _ in () }
+        return { try later().0 }
     }
 
     /// One slice of the capture that every request wanting the graph shares: begun by the first,
     /// continued by whoever holds the lock, finished by the one that takes the last slice.
-    mutating func advanceGraphCapture(slots: Int) -> GraphCaptureStep {
-        if let cached = cachedGraph, cached.version == heapVersion { return .ready(cached) }
+    mutating func advanceGraphCapture<View: Sendable>(
+        atView: (inout ServerState) throws -> View
+    ) -> GraphCaptureStep<View> {
+        if let cached = cachedGraph, cached.version == heapVersion {
+            dominatorsAsked = true
+            return .ready(cached, Result { try atView(&self) })
+        }
         if graphAssembling { return .wait }
         var capture = graphCapture.take() ?? heap.beginGraphCapture()
         graphSlices &+= 1
-        guard heap.continueGraphCapture(&capture, slots: slots) else {
+        guard heap.continueGraphCapture(&capture, slots: graphSliceSlots) else {
             graphCapture = consume capture
             return .more
         }
@@ -64,7 +86,7 @@ extension ServerState {
         dominatorsAsked = true
         let captured = heap.finishGraphCapture(capture)
         graphRetaken &+= UInt64(captured.retakenSlots)
-        return .assemble(captured, version: heapVersion)
+        return .assemble(captured, version: heapVersion, Result { try atView(&self) })
     }
 
     /// The assembled graph of heap version `g.version`: cached unless the heap changed since.
@@ -74,6 +96,7 @@ extension ServerState {
     }
 
     private mutating func storeGraph(_ g: InspectionGraph) {
+        dominatorsAsked = true  // a tree built from it must be dropped by the next change
         if let stale = graphCapture.take() {  // taken in one piece meanwhile: the slices are moot
             heap.abandonGraphCapture()
             Self.releaseLater(stale)
@@ -101,17 +124,20 @@ struct HeapAccess: Sendable {
     let service: HeapService
 
     /// The graph of the heap, taken in slices (shared with any other request taking it), with the
-    /// lock released between them so that other clients' requests run. Assembled here.
-    func inspectionGraph() -> InspectionGraph {
+    /// lock released between them so that other clients' requests run; assembled here. `atView`
+    /// runs inside the lock at the graph's moment (``ServerState/inspectionGraphLater(_:atView:)``).
+    func inspectionGraph<View: Sendable>(
+        atView: @Sendable (inout ServerState) throws -> View
+    ) throws -> (InspectionGraph, View) {
         while true {
-            switch service.withState({ $0.advanceGraphCapture(slots: ServerState.graphSliceSlots) }) {
-            case .ready(let g):
-                return g
-            case .assemble(let captured, let version):
+            switch service.withState({ $0.advanceGraphCapture(atView: atView) }) {
+            case .ready(let g, let view):
+                return (g, try view.get())
+            case .assemble(let captured, let version, let view):
                 let taken = captured.assemble()
                 let g = InspectionGraph(version: version, graph: taken.graph, names: taken.names, types: taken.types)
-                service.withState { $0.storeAssembled(g) }
-                return g
+                service.withState { $0.storeAssembled(g) }  // before any error: others wait for it
+                return (g, try view.get())
             case .more:
                 // A futex lock is not fair: without a pause this thread would take it again
                 // before a woken waiter runs.

@@ -96,7 +96,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var read = unwrapInboundIn(data)
         if var pending = inbound, pending.readableBytes > 0 {
-            inbound = nil   // uniquely referenced while appending: no copy of what waits
+            inbound = nil  // uniquely referenced while appending: no copy of what waits
             pending.writeBuffer(&read)
             inbound = pending
         } else {
@@ -164,7 +164,8 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             framingReported = true
         }
         if parsed.isBatch { return handleBatch(parsed, from: id, context: context) }
-        let (replies, position) = service.execute(parsed.requests, from: id, finishingPending: service.offload == nil)
+        let (replies, position) = service.execute(
+            parsed.requests, from: id, finishingPending: service.offload == nil, slicing: service.offload != nil)
         if let pool = service.offload, replies.contains(where: \.isPending) {
             return finishOffLoop(replies, position, parsed, on: pool, context: context)
         }
@@ -259,7 +260,7 @@ package final class RPCConnectionHandler: ChannelInboundHandler {
             }
         }
         var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 32)
-        if !ids.isEmpty {   // a batch of notifications only gets no reply
+        if !ids.isEmpty {  // a batch of notifications only gets no reply
             body.writeString("]")
             RPCFrameEncoder.frame(body.readableBytesView, framing: framing, into: &bytes)
         }
@@ -470,7 +471,8 @@ struct ParsedFrame {
             let decoded = Result { () throws(RPCError) in try ServerMethods.decode(method: method, params: params) }
             // Only a shutdown that decoded stops the daemon (one with bad params gets -32602).
             if method == ShutdownRequest.name, case .success = decoded { requestsShutdown = true }
-            return DecodedRequest(id: id, method: decoded, monitoredParams: keepingParams ? Self.monitored(params) : nil)
+            return DecodedRequest(
+                id: id, method: decoded, monitoredParams: keepingParams ? Self.monitored(params) : nil)
         }
     }
 

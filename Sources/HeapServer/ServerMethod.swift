@@ -37,7 +37,10 @@ extension ServerMethod {
 /// needs from the heap inside the lock (a consistent view, O(heap) at most), and the closure it
 /// returns does the rest outside it (a large text, a file, a child process), on the requesting
 /// connection's event loop. Other connections keep using the heap meanwhile; the view is the heap
-/// as it was when the request ran, so the answer is exactly as stale as the request is old.
+/// as it was when the request ran, so the answer is exactly as stale as the request is old. The
+/// graph methods are the exception: a big heap's graph is taken in slices after the lock
+/// (``HeapAccess``), and their view is the heap when the last slice was taken, which is still one
+/// moment between the request and its reply.
 protocol DeferredServerMethod: ServerMethod {
     func prepare(
         _ server: inout ServerState, _ request: inout RequestContext

@@ -51,6 +51,8 @@ struct ServerState: Sendable {
     var graphCapture: GraphCapture?
     /// Whether a request is assembling the last capture, outside the lock.
     var graphAssembling = false
+    /// Slots per slice of a graph capture (``defaultGraphSliceSlots``).
+    var graphSliceSlots = ServerState.defaultGraphSliceSlots
     /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).
     var graphSlices: UInt64 = 0
     var graphRetaken: UInt64 = 0

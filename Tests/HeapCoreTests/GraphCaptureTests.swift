@@ -88,6 +88,116 @@ final class GraphCaptureTests: XCTestCase {
         XCTAssertEqual(sliced.graph.ids.filter { $0 != 0 }.count, 50)
     }
 
+    /// Operations the shared set does not run, between slices of 1-8 slots: sessions opened,
+    /// closed and transferred; plain and atomic batches; failed deletes; own dicts made by a
+    /// delete; the collector switched on and off. (From a review of the first version.)
+    func testSessionsBatchesAndFailedDeletesBetweenSlices() throws {
+        var kinds: [String: Int] = [:]
+        for seed in UInt64(0)..<6 {
+            var heap = Heap()
+            var ops = RandomHeapOperations(seed: seed, heap: &heap)
+            var rng = SplitMix64(seed: seed &+ 1000)
+            var extraSessions: [SessionID] = []
+            func extra(_ heap: inout Heap) -> String {
+                var e = HeapEvents()
+                let live = heap.allObjects()
+                func pick() -> ObjectID? { live.isEmpty ? nil : live[Int(rng.next() % UInt64(live.count))] }
+                switch rng.next() % 7 {
+                case 0:
+                    if let s = try? heap.openSession() {
+                        extraSessions.append(s)
+                        for _ in 0..<3 { if let id = pick() { _ = try? heap.ref(id, session: s) } }
+                        _ = try? heap.allocate(
+                            AllocationSpec(type: "E", fields: pick().map { [("x", $0)] } ?? []), session: s, events: &e)
+                    }
+                    return "open"
+                case 1:
+                    guard !extraSessions.isEmpty else { return "none" }
+                    let s = extraSessions.removeLast()
+                    _ = try? heap.apply(.closeSession(s), events: &e)
+                    return "close"
+                case 2:
+                    guard !extraSessions.isEmpty else { return "none" }
+                    _ = try? heap.apply(
+                        .transferReferences(from: extraSessions.last!, to: ops.sessionIDs[0]), events: &e)
+                    return "transfer"
+                case 3:
+                    var b: [BatchOp] = [.alloc(type: "B", size: nil), .alloc(type: "Q", size: 7)]
+                    if let t = pick() { b.append(.set(.result(0), field: "n\(rng.next() % 40)", target: .id(t))) }
+                    b.append(.set(.result(1), field: "back", target: .result(0)))
+                    b.append(.set(.result(0), field: "fwd", target: .result(1)))
+                    if let t = pick() { b.append(.weakref(.id(t), callback: rng.next() % 2 == 0)) }
+                    b.append(.unref(.result(0)))
+                    b.append(.unref(.result(1)))
+                    _ = try? heap.apply(.batch(b, atomic: rng.next() % 2 == 0, session: ops.sessionIDs[0]), events: &e)
+                    return "batch"
+                case 4:
+                    if let id = pick() {
+                        _ = try? heap.apply(.failedDelete(id, field: "zz\(rng.next() % 50)"), events: &e)
+                    }
+                    return "failedDelete"
+                case 5:
+                    if let id = pick() {
+                        _ = try? heap.apply(
+                            .set(
+                                id, fields: [("zz\(rng.next() % 50)", nil)], data: nil,
+                                size: rng.next() % 2 == 0 ? 9 : nil), events: &e)
+                    }
+                    return "delete"
+                default:
+                    _ = try? heap.apply(
+                        .configureGC(enabled: rng.next() % 3 != 0, thresholds: nil, debug: nil), events: &e)
+                    return "configure"
+                }
+            }
+            for _ in 0..<200 {
+                guard let (_, op) = ops.next(on: heap) else { continue }
+                var e = HeapEvents()
+                _ = op(&heap, &e)
+                heap.endOperation()
+            }
+            for round in 0..<6 {
+                var capture = heap.beginGraphCapture()
+                let slice = Int(1 + rng.next() % 8)
+                while !heap.continueGraphCapture(&capture, slots: slice) {
+                    if rng.next() % 2 == 0 {
+                        let k = extra(&heap)
+                        kinds[k, default: 0] += 1
+                    } else if let (k, op) = ops.next(on: heap) {
+                        kinds[k, default: 0] += 1
+                        var e = HeapEvents()
+                        _ = op(&heap, &e)
+                        heap.endOperation()
+                    }
+                }
+                assertSameGraph(
+                    heap.finishGraphCapture(capture).assemble(), heap.capturedGraph(), "seed \(seed) round \(round)")
+                XCTAssertEqual(heap.checkInvariants(), [])
+            }
+        }
+        print("graph capture, more operations: \(kinds.sorted { $0.key < $1.key })")
+        for kind in ["open", "close", "transfer", "batch", "failedDelete", "delete", "configure"] {
+            XCTAssertGreaterThan(kinds[kind] ?? 0, 20, kind)
+        }
+    }
+
+    /// A heap that grows by more than a slice between slices: the slices stop at the table's size
+    /// when the capture began, and the finish takes the rest.
+    func testAGrowingHeapStillFinishes() throws {
+        var heap = Heap()
+        let s = try heap.openSession()
+        var e = HeapEvents()
+        for _ in 0..<100 { _ = try heap.allocate(AllocationSpec(type: "A"), session: s, events: &e) }
+        var capture = heap.beginGraphCapture()
+        var slices = 0
+        repeat {
+            slices += 1
+            for _ in 0..<9 { _ = try heap.allocate(AllocationSpec(type: "A"), session: s, events: &e) }
+        } while !heap.continueGraphCapture(&capture, slots: 8) && slices < 1000
+        XCTAssertEqual(slices, 14, "108 slots when it began, 8 per slice")
+        assertSameGraph(heap.finishGraphCapture(capture).assemble(), heap.capturedGraph(), "grown")
+    }
+
     /// A capture begun later, or a heap restored meanwhile, makes a capture start again rather
     /// than miss changes.
     func testACaptureThatLostItsWriteBarrierStartsAgain() throws {
