@@ -29,23 +29,13 @@ final class GraphCaptureTests: XCTestCase {
         for seed in UInt64(0)..<10 {
             var heap = Heap()
             var ops = RandomHeapOperations(seed: seed, heap: &heap)
-            for _ in 0..<150 {  // a heap to start from
-                guard let (_, op) = ops.next(on: heap) else { continue }
-                var e = HeapEvents()
-                _ = op(&heap, &e)
-                heap.endOperation()
-            }
+            var warmUp: [String: Int] = [:]
+            ops.run(150, on: &heap, kinds: &warmUp)  // a heap to start from
             for round in 0..<5 {
                 var capture = heap.beginGraphCapture()
                 let slice = Int(1 + ops.rng.next() % 60)
                 while !heap.continueGraphCapture(&capture, slots: slice) {
-                    for _ in 0..<Int(ops.rng.next() % 4) {
-                        guard let (kind, op) = ops.next(on: heap) else { continue }
-                        kinds[kind, default: 0] += 1
-                        var e = HeapEvents()
-                        _ = op(&heap, &e)
-                        heap.endOperation()
-                    }
+                    ops.run(Int(ops.rng.next() % 4), on: &heap, kinds: &kinds)
                 }
                 changedSlots += heap.table.changes!.slots.count
                 let captured = heap.finishGraphCapture(capture)
@@ -150,12 +140,8 @@ final class GraphCaptureTests: XCTestCase {
                     return "configure"
                 }
             }
-            for _ in 0..<200 {
-                guard let (_, op) = ops.next(on: heap) else { continue }
-                var e = HeapEvents()
-                _ = op(&heap, &e)
-                heap.endOperation()
-            }
+            var warmUp: [String: Int] = [:]
+            ops.run(200, on: &heap, kinds: &warmUp)
             for round in 0..<6 {
                 var capture = heap.beginGraphCapture()
                 let slice = Int(1 + rng.next() % 8)
@@ -203,12 +189,8 @@ final class GraphCaptureTests: XCTestCase {
     func testACaptureThatLostItsWriteBarrierStartsAgain() throws {
         var heap = Heap()
         var ops = RandomHeapOperations(seed: 99, heap: &heap)
-        for _ in 0..<300 {
-            guard let (_, op) = ops.next(on: heap) else { continue }
-            var e = HeapEvents()
-            _ = op(&heap, &e)
-            heap.endOperation()
-        }
+        var warmUp: [String: Int] = [:]
+        ops.run(300, on: &heap, kinds: &warmUp)
         var first = heap.beginGraphCapture()
         XCTAssertFalse(heap.continueGraphCapture(&first, slots: 50))
         var second = heap.beginGraphCapture()

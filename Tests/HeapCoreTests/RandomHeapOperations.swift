@@ -29,6 +29,17 @@ struct RandomHeapOperations {
         } catch { return "error \(error)" }
     }
 
+    /// Runs `count` random operations on `heap` (fewer when none is possible); counts them by kind.
+    mutating func run(_ count: Int, on heap: inout Heap, kinds: inout [String: Int]) {
+        for _ in 0..<count {
+            guard let (kind, op) = next(on: heap) else { continue }
+            kinds[kind, default: 0] += 1
+            var e = HeapEvents()
+            _ = op(&heap, &e)
+            heap.endOperation()
+        }
+    }
+
     /// The next operation, picked on `heap` (nil: none possible this time).
     mutating func next(on heap: Heap) -> (kind: String, op: Op)? {
         let types = ["A", "B", "C", "D"]
