@@ -28,6 +28,8 @@ struct ServerState: Sendable {
     /// Requests answered since start, and the time spent running them under the lock (stats).
     var requestsServed: UInt64 = 0
     var serialNanoseconds: UInt64 = 0
+    /// The longest single hold of the heap's lock so far (`stats.serial.longest_ns`).
+    var longestHoldNanoseconds: UInt64 = 0
     /// Whether anyone subscribed to `freed` (then cascades keep every freed id). Asked before
     /// every request, so kept rather than derived: `changeSubscriptions` and `disconnect` keep
     /// it true.
@@ -62,7 +64,9 @@ struct ServerState: Sendable {
     /// Adds the time since `started` to the time spent inside the heap's lock (`stats.serial`).
     mutating func countSerial(since started: ContinuousClock.Instant) {
         let elapsed = started.duration(to: .now).components
-        serialNanoseconds &+= UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+        let held = UInt64(elapsed.seconds) &* 1_000_000_000 &+ UInt64(elapsed.attoseconds / 1_000_000_000)
+        serialNanoseconds &+= held
+        longestHoldNanoseconds = max(longestHoldNanoseconds, held)
     }
 
     /// Marks the heap changed (drops what inspection cached); `change` and `apply` call it.

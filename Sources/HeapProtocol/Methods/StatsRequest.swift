@@ -39,6 +39,8 @@ public struct StatsRequest: ParameterlessHeapMethod {
         public var tableBytes: Int
         public var persistence: JSONValue
         public var graph = GraphStats()
+        /// The longest single hold of the heap's lock since the daemon started.
+        public var longestHoldNanoseconds: UInt64 = 0
 
         /// The inspection graph: cached or not, and what capturing it in slices took so far.
         public struct GraphStats: Sendable {
@@ -109,6 +111,7 @@ public struct StatsRequest: ParameterlessHeapMethod {
             o.object("serial") { m in
                 m.set("requests", serialRequests)
                 m.set("ns", serialNanoseconds)
+                m.set("longest_ns", longestHoldNanoseconds)
                 m.set(
                     "ns_per_request",
                     serialRequests == 0 ? 0 : Double.binaryRounded(Double(serialNanoseconds) / Double(serialRequests)))

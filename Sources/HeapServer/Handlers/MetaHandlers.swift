@@ -11,6 +11,7 @@ extension StatsRequest: ServerMethod {
         result.graph = .init(
             cached: server.cachedGraph?.version == server.heapVersion, slices: server.graphSlices,
             retaken: server.graphRetaken)
+        result.longestHoldNanoseconds = server.longestHoldNanoseconds
         return result
     }
 }
