@@ -37,7 +37,7 @@ struct CoreOpsBench {
         out.append(("inspect (one object)", try ms { _ = try heap.inspect(probe) }))
         out.append(("referrers (one object)", try ms { _ = try heap.referrers(of: probe) }))
         out.append(("histogram {generation: 2} (every object)", try ms { _ = try heap.typeHistogram(generation: 2) }))
-        out.append(("graph (path/cycles/dominators under the lock)", ms { _ = heap.graph() }))
+        out.append(("graph in one piece (a batch's graph methods)", ms { _ = heap.graph() }))
         out.append(
             ("path to the oldest object (graph and search)", try ms { _ = try heap.retentionPaths(to: created[0]) }))
         let target = created[n / 3]
