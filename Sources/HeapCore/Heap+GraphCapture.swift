@@ -3,11 +3,11 @@
 extension Heap {
     /// Starts a capture a slice at a time; the heap notes changes to captured slots until it
     /// finishes. A capture started later, or a heap restored from a snapshot meanwhile, makes
-    /// this one start again at its next slice.
-    public mutating func beginGraphCapture() -> GraphCapture {
+    /// this one start again at its next slice. `buffers` (a dropped graph's) are written into.
+    public mutating func beginGraphCapture(reusing buffers: consuming GraphBuffers? = nil) -> GraphCapture {
         graphCaptures &+= 1
         table.changes = SlotChanges(token: graphCaptures)
-        return emptyCapture(token: graphCaptures)
+        return emptyCapture(token: graphCaptures, reusing: buffers)
     }
 
     /// Captures up to `slots` more slots. True when every slot the table had when the capture
@@ -41,18 +41,25 @@ extension Heap {
     /// The heap as a graph with its root holders. O(slots + fields + held references).
     public func graph() -> HeapGraph { capturedGraph().graph }
 
-    private func emptyCapture(token: UInt64) -> GraphCapture {
+    private func emptyCapture(token: UInt64, reusing buffers: consuming GraphBuffers? = nil) -> GraphCapture {
         var c = GraphCapture(token: token)
+        if var b = consume buffers {
+            b.empty()
+            (c.ids, c.sizes, c.typeOfSlot, c.start, c.successors, c.keys) =
+                (b.ids, b.sizes, b.typeOfSlot, b.start, b.successors, b.keys)
+        }
         c.goal = table.records.count
         // Room for the table as it is and some growth: appends then never copy under the lock,
-        // and pages are touched a slice at a time. The pool's entries bound the live fields.
+        // pages are touched a slice at a time, and a dropped graph's arrays still fit the next
+        // capture of a heap that grew a little. The pool's entries bound the live fields.
         let slots = table.records.count + table.records.count / 16 + 1
         c.ids.reserveCapacity(slots)
         c.sizes.reserveCapacity(slots)
         c.typeOfSlot.reserveCapacity(slots)
         c.start.reserveCapacity(slots + 1)
-        c.successors.reserveCapacity(fieldPool.entries.count)
-        c.keys.reserveCapacity(fieldPool.entries.count)
+        let fields = fieldPool.entries.count + fieldPool.entries.count / 16
+        c.successors.reserveCapacity(fields)
+        c.keys.reserveCapacity(fields)
         return c
     }
 

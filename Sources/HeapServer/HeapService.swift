@@ -218,9 +218,10 @@ package final class HeapService: Sendable {
     }
 
     /// Closes the named sessions whose lease ran out (their references go, `session.closed` is
-    /// sent). Runs every 100 ms.
+    /// sent), and frees a dropped graph's arrays that waited too long. Runs every 100 ms.
     func expireLeases() {
         let actions = state.withLock { s -> [OutboxAction] in
+            s.releaseIdleGraphBuffers(now: .now)
             guard !s.leaseDeadlines.isEmpty else { return [] }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             let closed = s.expireLeases(now: .now, &events)

@@ -74,7 +74,7 @@ extension ServerState {
             return .ready(cached, Result { try atView(&self) })
         }
         if graphAssembling { return .wait }
-        var capture = graphCapture.take() ?? heap.beginGraphCapture()
+        var capture = graphCapture.take() ?? heap.beginGraphCapture(reusing: spareGraphBuffers.take())
         graphSlices &+= 1
         guard heap.continueGraphCapture(&capture, slots: graphSliceSlots) else {
             graphCapture = consume capture
@@ -110,7 +110,23 @@ extension ServerState {
     mutating func dropInspectionGraph() {
         guard let stale = cachedGraph else { return }
         cachedGraph = nil
+        // Its arrays are kept for the next capture (``GraphBuffers``), for a minute at most
+        // (`releaseIdleGraphBuffers`); the rest (the reverse edges, the holders) goes.
+        if spareGraphBuffers == nil {
+            spareGraphBuffers = GraphBuffers(of: stale.graph, names: stale.names, types: stale.types)
+            spareGraphBuffersSince = .now
+        }
         Self.releaseLater(stale)
+    }
+
+    /// How long a dropped graph's arrays wait for the next capture before they are freed.
+    static let spareGraphBuffersLifetime: Duration = .seconds(60)
+
+    /// Frees a dropped graph's arrays that no capture took within ``spareGraphBuffersLifetime``.
+    mutating func releaseIdleGraphBuffers(now: ContinuousClock.Instant) {
+        guard spareGraphBuffers != nil, spareGraphBuffersSince.duration(to: now) > Self.spareGraphBuffersLifetime
+        else { return }
+        Self.releaseLater(spareGraphBuffers.take())
     }
 
     /// Frees `value` (a graph, a dominator tree) on another thread.

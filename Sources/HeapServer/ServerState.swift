@@ -53,6 +53,10 @@ struct ServerState: Sendable {
     var graphCapture: GraphCapture?
     /// Whether a request is assembling the last capture, outside the lock.
     var graphAssembling = false
+    /// A dropped graph's arrays, for the next capture to write into (``GraphBuffers``), and when
+    /// they were dropped.
+    var spareGraphBuffers: GraphBuffers?
+    var spareGraphBuffersSince = ContinuousClock.now
     /// Slots per slice of a graph capture (``defaultGraphSliceSlots``).
     var graphSliceSlots = ServerState.defaultGraphSliceSlots
     /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).

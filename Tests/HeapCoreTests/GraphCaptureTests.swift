@@ -184,6 +184,42 @@ final class GraphCaptureTests: XCTestCase {
         assertSameGraph(heap.finishGraphCapture(capture).assemble(), heap.capturedGraph(), "grown")
     }
 
+    /// A dropped graph's arrays are written into by the next capture (their pages are mapped
+    /// already), and the graph comes out the same.
+    func testTheNextCaptureWritesIntoADroppedGraphsArrays() throws {
+        var heap = Heap()
+        var ops = RandomHeapOperations(seed: 5, heap: &heap)
+        var kinds: [String: Int] = [:]
+        ops.run(400, on: &heap, kinds: &kinds)
+        func base<T>(_ a: [T]) -> UInt { a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        var buffers: GraphBuffers?
+        var addresses: [UInt] = []
+        do {
+            var c = heap.beginGraphCapture()
+            while !heap.continueGraphCapture(&c, slots: 64) {}
+            let g = heap.finishGraphCapture(c).assemble()
+            addresses = [base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys)]
+            buffers = GraphBuffers(of: g.graph, names: g.names, types: g.types)
+        }
+        // Changes that grow neither the table nor the field pool (growth past the arrays' room
+        // reallocates them): existing fields pointed elsewhere.
+        var e = HeapEvents()
+        let objects = heap.allObjects()
+        var changed = 0
+        for (a, b) in zip(objects, objects.reversed()) where changed < 40 {
+            guard heap.contains(a), heap.contains(b), let name = heap.namedFields(try heap.resolveLive(a)).first?.0
+            else { continue }  // a set may free what the old value alone held
+            try heap.set(a, fields: [(name, b)], events: &e)
+            changed += 1
+        }
+        XCTAssertEqual(changed, 40)
+        var c = heap.beginGraphCapture(reusing: buffers.take())
+        while !heap.continueGraphCapture(&c, slots: 64) {}
+        let g = heap.finishGraphCapture(c).assemble()
+        XCTAssertEqual([base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys)], addresses)
+        assertSameGraph(g, heap.capturedGraph(), "into reused arrays")
+    }
+
     /// A capture begun later, or a heap restored meanwhile, makes a capture start again rather
     /// than miss changes.
     func testACaptureThatLostItsWriteBarrierStartsAgain() throws {
