@@ -16,12 +16,6 @@ public struct GraphBuffers: Sendable {
         (typeOfSlot, keys) = (types.typeOfSlot, names.edgeKeys)
     }
 
-    /// Bytes the arrays hold.
-    public var byteCount: Int {
-        (ids.capacity + sizes.capacity) * 8
-            + (typeOfSlot.capacity + start.capacity + successors.capacity + keys.capacity) * 4
-    }
-
     /// Empties every array, keeping its storage when nothing else holds it.
     mutating func empty() {
         ids.removeAll(keepingCapacity: true)

@@ -56,8 +56,7 @@ public struct CapturedGraph: Sendable {
         var c = capture
         if !patches.isEmpty { Self.splice(patches.sorted { $0.slot < $1.slot }, into: &c) }
         let ids = c.ids
-        func distinct(_ slots: [Slot]) -> [Slot] { Array(Set(slots)).sorted { ids[Int($0)] < ids[Int($1)] } }
-        let holders = holders.map { (holder: $0.holder, slots: distinct($0.slots)) }.sorted { $0.holder < $1.holder }
+        let holders = RootHolder.ordered(holders) { ids[Int($0)] }
         let graph = HeapGraph(
             ids: c.ids, sizes: c.sizes, successorStart: c.start, successors: c.successors, holders: holders)
         let types = SlotTypes(typeOfSlot: c.typeOfSlot, names: typeNames)

@@ -94,7 +94,7 @@ extension Heap {
             // Every unreachable object dies in the sweep: none needs the old generation's label.
             // The sweep writes records through raw pointers, past `noteChange`: a graph capture
             // under way learns of the deaths here (closed, so no one else dies).
-            if table.changes != nil { for s in table.listSlots(unreachable) { table.noteChange(s) } }
+            if table.changes != nil { forEach(in: unreachable) { h, s in h.table.noteChange(s) } }
             sweepPlainGarbage(unreachable, old: old, expectedDeaths: unreachableTally.objects, &events)
         } else {
             // What `delete_garbage` leaves (referenced by an object not yet cleared) joins the

@@ -81,22 +81,10 @@ extension Heap {
             edgeName: edgeName, edgeTarget: edgeTarget, weak: weak, weakName: weakName, holders: holders)
     }
 
-    /// Every holder that holds something, in holder order (as `graph()` orders them), with the
+    /// Every holder that holds something, in holder order (as the graph has them), with the
     /// slots it holds distinct and by id.
     private func exportHolders(_ strings: inout StringTable) -> [HeapExportView.Holder] {
-        func distinct(_ slots: some Sequence<Slot>) -> [Slot] {
-            Array(Set(slots)).sorted { table.id(of: $0) < table.id(of: $1) }
-        }
-        var found: [(holder: RootHolder, targets: [Slot])] = []
-        for (sid, refs) in sessions {
-            let held = distinct(refs.frames.lazy.flatMap(\.keys))
-            if !held.isEmpty { found.append((RootHolder(kind: .session, name: refs.name, session: sid), held)) }
-        }
-        for (name, slot) in roots { found.append((RootHolder(kind: .root, name: name), distinct([slot]))) }
-        let frozen = distinct(table.listSlots(ListHead.permanent))
-        if !frozen.isEmpty { found.append((RootHolder(kind: .permanent), frozen)) }
-        if !garbage.isEmpty { found.append((RootHolder(kind: .garbage), distinct(garbage))) }
-        return found.sorted { $0.holder < $1.holder }.map { holder, targets in
+        RootHolder.ordered(rootHolders()) { table.id(of: $0).raw }.map { holder, targets in
             let h = holder
             let name: String
             switch h.kind {

@@ -71,15 +71,11 @@ extension Heap {
                 for s in c.next..<end {
                     c.start.append(UInt32(truncatingIfNeeded: c.successors.count))
                     let r = records[s]
-                    guard s >= reserved, r.flags.contains(.live) else {
-                        c.ids.append(0)
-                        c.sizes.append(0)
-                        c.typeOfSlot.append(0)
-                        continue
-                    }
-                    c.ids.append(table.id(of: Slot(s), r).raw)
-                    c.sizes.append(table.size(Slot(s), r))
-                    c.typeOfSlot.append(UInt32(r.type))
+                    let node = s >= reserved ? nodeValues(Slot(s), r) : (id: 0, size: 0, type: 0)
+                    c.ids.append(node.id)
+                    c.sizes.append(node.size)
+                    c.typeOfSlot.append(node.type)
+                    guard node.id != 0 else { continue }
                     for entry in pool[Int(r.fieldsAt)..<Int(r.fieldsAt) + Int(r.fieldCount)] {
                         c.successors.append(FieldPool.target(entry))
                         c.keys.append(FieldPool.key(entry))
@@ -91,6 +87,14 @@ extension Heap {
         c.next = max(c.next, end)
     }
 
+    /// What the graph holds of an object slot's record: its object's id, size and type, or
+    /// zeros for a free slot.
+    @inline(__always)
+    private func nodeValues(_ slot: Slot, _ r: ObjectRecord) -> (id: UInt64, size: UInt64, type: UInt32) {
+        guard r.flags.contains(.live) else { return (0, 0, 0) }
+        return (table.id(of: slot, r).raw, table.size(slot, r), UInt32(r.type))
+    }
+
     /// A fully captured `c` with the `changed` slots taken again, and the holders. Consumed, so
     /// that its arrays are written in place, never copied.
     private func finished(_ capture: consuming GraphCapture, retaking changed: [Slot]) -> CapturedGraph {
@@ -99,12 +103,9 @@ extension Heap {
         var patches: [CapturedGraph.Patch] = []
         for slot in changed {
             let s = Int(slot)
-            let r = table.records[s]
-            let live = r.flags.contains(.live)
-            c.ids[s] = live ? table.id(of: slot, r).raw : 0
-            c.sizes[s] = live ? table.size(slot, r) : 0
-            c.typeOfSlot[s] = live ? UInt32(r.type) : 0
-            let entries = live ? fieldEntries(slot) : []
+            let node = nodeValues(slot, table.records[s])
+            (c.ids[s], c.sizes[s], c.typeOfSlot[s]) = node
+            let entries = node.id != 0 ? fieldEntries(slot) : []
             let was = Int(c.start[s])..<Int(c.start[s + 1])
             if entries.count == was.count {
                 for (i, entry) in zip(was, entries) {
@@ -123,9 +124,9 @@ extension Heap {
             keyNames: types.entries.map(\.keys))
     }
 
-    /// Every holder that holds something, with what it holds (unordered, with repeats: the
-    /// assembly orders them by the graph's ids).
-    private func rootHolders() -> [(holder: RootHolder, slots: [Slot])] {
+    /// Every holder that holds something, with what it holds, as found (unordered, with
+    /// repeats): `RootHolder.ordered` makes them what the graph and the export show.
+    func rootHolders() -> [(holder: RootHolder, slots: [Slot])] {
         var out: [(holder: RootHolder, slots: [Slot])] = []
         for (sid, refs) in sessions {
             let held = Array(refs.frames.lazy.flatMap(\.keys))

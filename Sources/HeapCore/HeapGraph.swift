@@ -28,6 +28,15 @@ public struct RootHolder: Sendable, Hashable, Comparable {
     /// The session's id (sessions only).
     public var session: SessionID?
 
+    /// Holders as found (``Heap/rootHolders()``) in holder order, each with its slots distinct
+    /// and ascending by id.
+    static func ordered(
+        _ found: [(holder: RootHolder, slots: [Slot])], id: (Slot) -> UInt64
+    ) -> [(holder: RootHolder, slots: [Slot])] {
+        found.map { (holder: $0.holder, slots: Array(Set($0.slots)).sorted { id($0) < id($1) }) }
+            .sorted { $0.holder < $1.holder }
+    }
+
     public static func < (a: RootHolder, b: RootHolder) -> Bool {
         if a.kind != b.kind { return a.kind < b.kind }
         switch (a.name, b.name) {

@@ -11,6 +11,10 @@ struct InspectionGraph: Sendable {
     let graph: HeapGraph
     let names: FieldNames
     let types: SlotTypes
+
+    init(version: UInt64, _ taken: (graph: HeapGraph, names: FieldNames, types: SlotTypes)) {
+        (self.version, graph, names, types) = (version, taken.graph, taken.names, taken.types)
+    }
 }
 
 /// What one slice of a shared graph capture left to do (``ServerState/advanceGraphCapture``),
@@ -44,13 +48,11 @@ extension ServerState {
         _ request: RequestContext, atView: @escaping @Sendable (inout ServerState) throws -> View
     ) throws -> @Sendable () throws -> (InspectionGraph, View) {
         if let cached = cachedGraph, cached.version == heapVersion {
-            dominatorsAsked = true
             let view = try atView(&self)
             return { (cached, view) }
         }
         guard let access = request.heapAccess, heap.slotCount > graphSliceSlots else {
-            let taken = heap.capturedGraph()
-            let g = InspectionGraph(version: heapVersion, graph: taken.graph, names: taken.names, types: taken.types)
+            let g = InspectionGraph(version: heapVersion, heap.capturedGraph())
             storeGraph(g)
             let view = try atView(&self)
             return { (g, view) }
@@ -70,7 +72,6 @@ extension ServerState {
         atView: (inout ServerState) throws -> View
     ) -> GraphCaptureStep<View> {
         if let cached = cachedGraph, cached.version == heapVersion {
-            dominatorsAsked = true
             return .ready(cached, Result { try atView(&self) })
         }
         if graphAssembling { return .wait }
@@ -96,7 +97,10 @@ extension ServerState {
     }
 
     private mutating func storeGraph(_ g: InspectionGraph) {
-        dominatorsAsked = true  // a tree built from it must be dropped by the next change
+        // A tree built from it must be dropped by the next change. (A graph cached at this
+        // version was stored since the last change, which clears the flag: handing it out
+        // again needs no flag of its own.)
+        dominatorsAsked = true
         if let stale = graphCapture.take() {  // taken in one piece meanwhile: the slices are moot
             heap.abandonGraphCapture()
             Self.releaseLater(stale)
@@ -150,8 +154,7 @@ struct HeapAccess: Sendable {
             case .ready(let g, let view):
                 return (g, try view.get())
             case .assemble(let captured, let version, let view):
-                let taken = captured.assemble()
-                let g = InspectionGraph(version: version, graph: taken.graph, names: taken.names, types: taken.types)
+                let g = InspectionGraph(version: version, captured.assemble())
                 service.withState { $0.storeAssembled(g) }  // before any error: others wait for it
                 return (g, try view.get())
             case .more:
