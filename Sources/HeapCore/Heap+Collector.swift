@@ -46,7 +46,11 @@ extension Heap {
         // Both passes give the same counts in any order. When the young generation is most of
         // the table, memory order is faster than its list: no load waits for the one before.
         var youngTally = Tally()
-        if memoryOrderPassesEnabled && youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
+        if memoryOrderPassesEnabled && youngCount == table.liveCount {
+            // Every live object is collected (a full collection, nothing frozen): one pass.
+            fastPathRuns.onePassRefCounts += 1
+            updateAndSubtractRefs(&youngTally)
+        } else if memoryOrderPassesEnabled && youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
             updateRefs(codes: youngCodes, &youngTally)
             subtractRefs(codes: youngCodes, &youngTally)
         } else {
@@ -168,6 +172,34 @@ extension Heap {
         }
         tally.objects += objects
         tally.refcounts += refcounts
+    }
+
+    /// `update_refs` and `subtract_refs` in one pass in memory order, when every live object is
+    /// being collected, so every field's target is too: no target needs the collecting test,
+    /// and the passes' order does not matter because the counts only add. Each gc_refs starts
+    /// at the not-collecting marker (all ones, -1 in wrapping arithmetic); the object's own
+    /// visit adds its refcount + 1, each field pointing at it subtracts 1, in whatever order
+    /// they come. Saves one of the collection's four reads of every record.
+    private mutating func updateAndSubtractRefs(_ tally: inout Tally) {
+        let slots = table.objectSlots
+        var (objects, refcounts, fields) = (0, 0, 0)
+        withRecordView { v in
+            for s in slots {
+                let r = v[s]
+                guard r.pointee.flags.contains(.live) else { continue }
+                let refcount = r.pointee.refcount
+                v.refs[Int(s)] &+= refcount &+ 1
+                objects += 1
+                refcounts += Int(refcount)
+                let count = UInt32(r.pointee.fieldCount)
+                fields += Int(count)
+                let at = Int(r.pointee.fieldsAt)
+                for i in 0..<Int(count) { v.refs[Int(FieldPool.target(v.pool[at + i]))] &-= 1 }
+            }
+        }
+        tally.objects += objects
+        tally.refcounts += refcounts
+        tally.fields += fields
     }
 
     /// Whether the record is a live object of the collected generations (`codes`: their list

@@ -4,10 +4,13 @@ extension Heap {
     /// Violations found (empty: the heap is consistent). O(objects + fields).
     public func checkInvariants() -> [String] {
         var problems: [String] = []
-        // Outside a collection every gc_refs is back at its marker (the memory-order passes
-        // read it for every slot).
-        if !gc.collecting, let s = table.gcRefs.firstIndex(where: { $0 != GCRefs.notCollecting }) {
-            problems.append("slot \(s) has gc_refs \(table.gcRefs[s]) outside a collection")
+        // Outside a collection every live object's gc_refs is back at its marker (the
+        // memory-order passes start from it). A dead slot's is never read, and reset on reuse.
+        if !gc.collecting,
+            let s = table.objectSlots.first(where: { table.isLive($0) && table.gcRefs[Int($0)] != GCRefs.notCollecting }
+            )
+        {
+            problems.append("slot \(s) has gc_refs \(table.gcRefs[Int(s)]) outside a collection")
         }
         var counted = [UInt32](repeating: 0, count: table.records.count)
         for s in table.objectSlots where table.isLive(s) {

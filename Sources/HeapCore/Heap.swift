@@ -36,10 +36,15 @@ public struct Heap: Sendable {
     var cascadeScratch = CascadeScratch()
     /// Off only in tests that compare the collector's fast paths with the general ones:
     /// `PlainGarbageSweep` against `deleteGarbage`, memory-order `update_refs`/`subtract_refs`
-    /// against the list walks. The count tells a test the sweep ran.
+    /// against the list walks. The counts tell a test which fast paths ran.
     var plainGarbageSweepEnabled = true
     var memoryOrderPassesEnabled = true
-    var plainGarbageSweeps = 0
+    var fastPathRuns = FastPathRuns()
+    struct FastPathRuns: Sendable {
+        var plainSweeps = 0
+        /// `update_refs` and `subtract_refs` fused (every live object collected).
+        var onePassRefCounts = 0
+    }
     /// Graph captures begun (each one's token, ``SlotChanges``).
     var graphCaptures: UInt64 = 0
 

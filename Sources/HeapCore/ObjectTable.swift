@@ -12,7 +12,8 @@ struct ObjectTable: Sendable {
     var records: [ObjectRecord]
     /// The collector's `gc_refs`, one per slot, apart from the records: subtract_refs and
     /// move_unreachable touch referents in random order, and a 4-byte array stays in cache far
-    /// better than the records do. `GCRefs.notCollecting` outside a collection.
+    /// better than the records do. `GCRefs.notCollecting` for every live object outside a
+    /// collection (a dead slot's is never read: `allocateSlot` resets it).
     var gcRefs: [UInt32]
     private var freeTop: Slot = 0  // 0: empty (slot 0 is a sentinel, never free)
     private(set) var freeCount = 0

@@ -41,7 +41,6 @@ struct PlainGarbageSweep: RefcountCascading {
         while true {
             let op = records[Int(unreachable)].gcNext
             if op == unreachable { break }
-            refs[Int(op)] = GCRefs.notCollecting
             records[Int(op)].refcount += 1
             let count = records[Int(op)].fieldCount
             if count > 0 {
@@ -52,7 +51,10 @@ struct PlainGarbageSweep: RefcountCascading {
                 freeBlock(at: at, count: Int(count))
             }
             decref(op, &events)
-            if records[Int(unreachable)].gcNext == op { lists.move(op, to: old) }
+            if records[Int(unreachable)].gcNext == op {
+                refs[Int(op)] = GCRefs.notCollecting
+                lists.move(op, to: old)
+            }
         }
     }
 
@@ -81,16 +83,19 @@ struct PlainGarbageSweep: RefcountCascading {
         events.freed(ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: r.pointee.reuse))
         let size = UInt64(r.pointee.size)
         let type = Int(r.pointee.type)
-        typeCounts[type] -= 1
+        // Each count is read once and written once: a second read would wait on the store.
+        let left = typeCounts[type] - 1
+        typeCounts[type] = left
         typeBytes[type] -= size
-        if typeCounts[type] == 0 { emptiedTypes.append(TypeID(type)) }
+        if left == 0 { emptiedTypes.append(TypeID(type)) }
         bytesFreed += size
         if Int(slot) < originSlots {
             let e = originOf[Int(slot)]
             originOf[Int(slot)] = 0
             if e != 0 {
-                originEntries[Int(e)].live -= 1
-                if originEntries[Int(e)].live == 0 { emptiedOrigins.append(e) }
+                let left = originEntries[Int(e)].live - 1
+                originEntries[Int(e)].live = left
+                if left == 0 { emptiedOrigins.append(e) }
             }
         }
         died += 1
@@ -101,7 +106,7 @@ struct PlainGarbageSweep: RefcountCascading {
     mutating func finishDeallocation(_ slot: Slot) {
         let r = records + Int(slot)
         freeBlock(at: r.pointee.fieldsAt, count: Int(r.pointee.fieldCount))
-        refs[Int(slot)] = GCRefs.notCollecting
+        // A dead slot's gc_refs is never read; `ObjectTable.allocateSlot` resets it on reuse.
         freeList.live -= 1
         if ObjectTable.reset(&r.pointee, linkingTo: freeList.top) {
             freeList.top = slot
@@ -136,7 +141,7 @@ extension Heap {
     mutating func sweepPlainGarbage(
         _ unreachable: Slot, old: Slot, expectedDeaths: Int, _ events: inout HeapEvents
     ) {
-        plainGarbageSweeps += 1
+        fastPathRuns.plainSweeps += 1
         var scratch = cascadeScratch
         cascadeScratch = CascadeScratch()
         let freeListBefore = table.freeListState

@@ -70,9 +70,9 @@ final class GraphCaptureTests: XCTestCase {
         }
         var capture = heap.beginGraphCapture()
         while !heap.continueGraphCapture(&capture, slots: 16) {}
-        let sweepsBefore = heap.plainGarbageSweeps
+        let sweepsBefore = heap.fastPathRuns.plainSweeps
         XCTAssertEqual(try heap.collect(generation: 2, events: &e).collected, 50)
-        XCTAssertEqual(heap.plainGarbageSweeps, sweepsBefore + 1, "the plain sweep freed them")
+        XCTAssertEqual(heap.fastPathRuns.plainSweeps, sweepsBefore + 1, "the plain sweep freed them")
         let sliced = heap.finishGraphCapture(capture).assemble()
         assertSameGraph(sliced, heap.capturedGraph(), "after the sweep")
         XCTAssertEqual(sliced.graph.ids.filter { $0 != 0 }.count, 50)

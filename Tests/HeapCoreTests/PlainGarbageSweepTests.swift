@@ -72,7 +72,7 @@ final class PlainGarbageSweepTests: XCTestCase {
             var h = heap
             h.plainGarbageSweepEnabled = enabled
             var events = HeapEvents()
-            let before = h.plainGarbageSweeps
+            let before = h.fastPathRuns.plainSweeps
             _ = try! h.collect(generation: generation, events: &events)
             h.endOperation()  // as `apply` ends every operation: emptied types are forgotten
             XCTAssertEqual(h.checkInvariants(), [], file: file, line: line)
@@ -85,7 +85,7 @@ final class PlainGarbageSweepTests: XCTestCase {
                 let spec = AllocationSpec(type: "New", site: "new\(i % 8)")
                 next.append(try! h.allocate(spec, session: session, events: &events))
             }
-            results.append((events, bytes, next, h.plainGarbageSweeps - before))
+            results.append((events, bytes, next, h.fastPathRuns.plainSweeps - before))
         }
         XCTAssertEqual(results[0].events.withoutDurations, results[1].events.withoutDurations, file: file, line: line)
         XCTAssertEqual(results[0].events.freedIDs, results[1].events.freedIDs, file: file, line: line)
