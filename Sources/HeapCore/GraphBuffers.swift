@@ -10,10 +10,43 @@ public struct GraphBuffers: Sendable {
     var start: [UInt32]
     var successors: [Slot]
     var keys: [UInt32]
+    var derived = Derived()
+
+    /// What the graph's users derive from it: its reverse edges (``HeapGraph/predecessors()``)
+    /// and a path search's distances (``PathSearchScratch``).
+    struct Derived: Sendable {
+        var predecessorStart: [UInt32] = []
+        var predecessors: [Slot] = []
+        var distances: [Int32] = []
+    }
 
     public init(of graph: HeapGraph, names: FieldNames, types: SlotTypes) {
         (ids, sizes, start, successors) = (graph.ids, graph.sizes, graph.successorStart, graph.successors)
         (typeOfSlot, keys) = (types.typeOfSlot, names.edgeKeys)
+        derived = graph.derivedBuffers
+    }
+
+    /// Empty arrays with room for a capture of `heap` as it is now, their pages already written.
+    /// Made outside the heap's lock, they take the page faults that a first capture would
+    /// otherwise take a slice at a time inside it (at ten million objects, most of its time).
+    public static func resident(for size: Heap.GraphCaptureSize) -> GraphBuffers {
+        func written<T: FixedWidthInteger>(_: T.Type, _ n: Int) -> [T] {
+            var a = [T](repeating: 0, count: n)
+            a.removeAll(keepingCapacity: true)
+            return a
+        }
+        let (slots, fields) = (size.slotCapacity, size.fieldCapacity)
+        return GraphBuffers(
+            ids: written(UInt64.self, slots), sizes: written(UInt64.self, slots),
+            typeOfSlot: written(UInt32.self, slots), start: written(UInt32.self, slots + 1),
+            successors: written(Slot.self, fields), keys: written(UInt32.self, fields))
+    }
+
+    private init(
+        ids: [UInt64], sizes: [UInt64], typeOfSlot: [UInt32], start: [UInt32], successors: [Slot], keys: [UInt32]
+    ) {
+        (self.ids, self.sizes, self.typeOfSlot, self.start, self.successors, self.keys) =
+            (ids, sizes, typeOfSlot, start, successors, keys)
     }
 
     /// Empties every array, keeping its storage when nothing else holds it.

@@ -26,6 +26,8 @@ public struct GraphCapture: Sendable {
     var successors: [Slot] = []
     /// Per edge: the field's key index in its type's table.
     var keys: [UInt32] = []
+    /// A dropped graph's derived arrays, handed on to the graph this capture makes.
+    var derived = GraphBuffers.Derived()
 
     init(token: UInt64) { self.token = token }
 }
@@ -58,7 +60,8 @@ public struct CapturedGraph: Sendable {
         let ids = c.ids
         let holders = RootHolder.ordered(holders) { ids[Int($0)] }
         let graph = HeapGraph(
-            ids: c.ids, sizes: c.sizes, successorStart: c.start, successors: c.successors, holders: holders)
+            ids: c.ids, sizes: c.sizes, successorStart: c.start, successors: c.successors, holders: holders,
+            spare: c.derived)
         let types = SlotTypes(typeOfSlot: c.typeOfSlot, names: typeNames)
         return (graph, FieldNames(edgeKeys: c.keys, slotTypes: types, keyNames: keyNames), types)
     }

@@ -45,22 +45,31 @@ extension Heap {
         var c = GraphCapture(token: token)
         if var b = consume buffers {
             b.empty()
-            (c.ids, c.sizes, c.typeOfSlot, c.start, c.successors, c.keys) =
-                (b.ids, b.sizes, b.typeOfSlot, b.start, b.successors, b.keys)
+            (c.ids, c.sizes, c.typeOfSlot, c.start, c.successors, c.keys, c.derived) =
+                (b.ids, b.sizes, b.typeOfSlot, b.start, b.successors, b.keys, b.derived)
         }
         c.goal = table.records.count
-        // Room for the table as it is and some growth: appends then never copy under the lock,
-        // pages are touched a slice at a time, and a dropped graph's arrays still fit the next
-        // capture of a heap that grew a little. The pool's entries bound the live fields.
-        let slots = table.records.count + table.records.count / 16 + 1
-        c.ids.reserveCapacity(slots)
-        c.sizes.reserveCapacity(slots)
-        c.typeOfSlot.reserveCapacity(slots)
-        c.start.reserveCapacity(slots + 1)
-        let fields = fieldPool.entries.count + fieldPool.entries.count / 16
-        c.successors.reserveCapacity(fields)
-        c.keys.reserveCapacity(fields)
+        let size = graphCaptureSize
+        c.ids.reserveCapacity(size.slotCapacity)
+        c.sizes.reserveCapacity(size.slotCapacity)
+        c.typeOfSlot.reserveCapacity(size.slotCapacity)
+        c.start.reserveCapacity(size.slotCapacity + 1)
+        c.successors.reserveCapacity(size.fieldCapacity)
+        c.keys.reserveCapacity(size.fieldCapacity)
         return c
+    }
+
+    /// How much room a graph capture of the heap reserves: the table as it is and some growth,
+    /// so that appends never copy under the lock and a dropped graph's arrays still fit the
+    /// next capture of a heap that grew a little. The pool's entries bound the live fields.
+    public struct GraphCaptureSize: Sendable {
+        public let slotCapacity: Int
+        public let fieldCapacity: Int
+    }
+
+    public var graphCaptureSize: GraphCaptureSize {
+        let (slots, fields) = (table.records.count, fieldPool.entries.count)
+        return GraphCaptureSize(slotCapacity: slots + slots / 16 + 1, fieldCapacity: fields + fields / 16)
     }
 
     /// Appends slots `c.next..<end`, in memory order.

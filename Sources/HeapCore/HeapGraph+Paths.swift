@@ -21,29 +21,18 @@ extension HeapGraph {
     /// step closer. O(slots + edges) at worst (an unreachable target explores all its ancestors).
     func shortestPaths(to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio) -> [HolderPath] {
         let (predStart, preds) = predecessors()
-        // Which holders hold each slot: the first in `firstHolder`, any others in `moreHolders`.
-        var firstHolder = [Int32](repeating: -1, count: slotCount)
-        var moreHolders: [Slot: [Int32]] = [:]
-        for (h, entry) in holders.enumerated() {
-            for s in entry.slots {
-                if firstHolder[Int(s)] < 0 {
-                    firstHolder[Int(s)] = Int32(h)
-                } else {
-                    moreHolders[s, default: []].append(Int32(h))
-                }
-            }
-        }
+        let held = searchScratch.holderIndex { PathSearchScratch.HolderIndex(holders, slotCount: slotCount) }
         var reached = [Bool](repeating: false, count: holders.count)
         var reachedCount = 0
         func discover(_ s: Slot) {
-            let h = firstHolder[Int(s)]
-            guard h >= 0 else { return }
-            for x in [h] + (moreHolders[s] ?? []) where !reached[Int(x)] {
-                reached[Int(x)] = true
-                reachedCount += 1
+            held.forEachHolder(of: s) { x in
+                if !reached[Int(x)] {
+                    reached[Int(x)] = true
+                    reachedCount += 1
+                }
             }
         }
-        var distance = [Int32](repeating: -1, count: slotCount)
+        var distance = searchScratch.takeDistances(count: slotCount)
         // Level-synchronous, as Beamer's direction-optimizing BFS: a small level expands
         // through its objects' referrers ("top down"); a large one is found from the other side
         // ("bottom up"): every object not yet reached, in memory order, joins the next level if
@@ -104,7 +93,7 @@ extension HeapGraph {
             reachedSlots += next.count
             for u in next {
                 distance[Int(u)] = d
-                if firstHolder[Int(u)] >= 0 { discover(u) }
+                discover(u)
             }
             level = next
         }
@@ -128,6 +117,15 @@ extension HeapGraph {
             }
             found.append(path)
         }
+        // Every distance set is a visited slot's: back to -1 for the next search.
+        for w in 0..<words where visited[w] != 0 {
+            var bits = visited[w]
+            while bits != 0 {
+                distance[w << 6 | bits.trailingZeroBitCount] = -1
+                bits &= bits - 1
+            }
+        }
+        searchScratch.giveBack(distance)
         // Holders are already in holder order; a stable sort by length keeps it among equals.
         let ordered = found.enumerated().sorted {
             $0.element.slots.count != $1.element.slots.count

@@ -65,7 +65,26 @@ public struct HeapGraph: Sendable {
     let successors: [Slot]
     /// Each holder with the slots it holds, distinct and ascending by id.
     let holders: [(holder: RootHolder, slots: [Slot])]
-    private let reverse = ReverseEdges()
+    private let reverse: ReverseEdges
+    let searchScratch: PathSearchScratch
+
+    /// `spare`: a dropped graph's arrays to write the reverse edges and search distances into.
+    init(
+        ids: [UInt64], sizes: [UInt64], successorStart: [UInt32], successors: [Slot],
+        holders: [(holder: RootHolder, slots: [Slot])], spare: GraphBuffers.Derived = .init()
+    ) {
+        (self.ids, self.sizes, self.successorStart, self.successors, self.holders) =
+            (ids, sizes, successorStart, successors, holders)
+        reverse = ReverseEdges(spare: (spare.predecessorStart, spare.predecessors))
+        searchScratch = PathSearchScratch(distances: spare.distances.isEmpty ? nil : spare.distances)
+    }
+
+    /// What was derived from the graph and can be written over by the next one's.
+    var derivedBuffers: GraphBuffers.Derived {
+        let reverse = reverse.computedOrSpare()
+        return GraphBuffers.Derived(
+            predecessorStart: reverse.start, predecessors: reverse.sources, distances: searchScratch.spare() ?? [])
+    }
 
     var slotCount: Int { ids.count }
 
@@ -98,17 +117,24 @@ public struct HeapGraph: Sendable {
     }
 
     /// The reverse graph in CSR form: computed by the first caller, kept for the others.
-    func predecessors() -> (start: [UInt32], sources: [Slot]) { reverse.get(computePredecessors) }
+    func predecessors() -> (start: [UInt32], sources: [Slot]) { reverse.get(computePredecessors(into:)) }
 
     /// A counting sort of the edges by target. O(slots + edges). `start` itself is the fill
     /// cursor (each target's entry ends at the next one's start, and moves back by one slot
     /// after), so no third array is faulted in: at ten million objects each is 40 MB.
-    func predecessorsUncached() -> (start: [UInt32], sources: [Slot]) { computePredecessors() }
+    func predecessorsUncached() -> (start: [UInt32], sources: [Slot]) {
+        var edges: (start: [UInt32], sources: [Slot]) = ([], [])
+        computePredecessors(into: &edges)
+        return edges
+    }
 
-    private func computePredecessors() -> (start: [UInt32], sources: [Slot]) {
-        var start = [UInt32](repeating: 0, count: slotCount + 1)
-        var sources = [Slot](repeating: 0, count: successors.count)
-        start.withUnsafeMutableBufferPointer { start in
+    /// Written into `edges`' storage when nothing else holds it (its pages are mapped already).
+    private func computePredecessors(into edges: inout (start: [UInt32], sources: [Slot])) {
+        edges.start.removeAll(keepingCapacity: true)
+        edges.start.append(contentsOf: repeatElement(0, count: slotCount + 1))
+        edges.sources.removeAll(keepingCapacity: true)
+        edges.sources.append(contentsOf: repeatElement(0, count: successors.count))
+        edges.start.withUnsafeMutableBufferPointer { start in
             successors.withUnsafeBufferPointer { succ in
                 successorStart.withUnsafeBufferPointer { succStart in
                     for t in succ { start[Int(t)] += 1 }
@@ -118,7 +144,7 @@ public struct HeapGraph: Sendable {
                         start[i] = sum
                     }
                     start[slotCount] = sum
-                    sources.withUnsafeMutableBufferPointer { sources in
+                    edges.sources.withUnsafeMutableBufferPointer { sources in
                         // Backwards, filling each target's entries from its end: each ends in
                         // ascending source order, and start[t] ends at t's first entry.
                         for s in stride(from: slotCount - 1, through: 0, by: -1) {
@@ -132,21 +158,28 @@ public struct HeapGraph: Sendable {
                 }
             }
         }
-        return (start, sources)
     }
 }
 
 /// A graph's reverse edges, computed once by whichever caller asks first (concurrent callers
 /// wait for it rather than compute it twice).
 private final class ReverseEdges: Sendable {
-    private let computed = Mutex<(start: [UInt32], sources: [Slot])?>(nil)
+    typealias Edges = (start: [UInt32], sources: [Slot])
+    /// Before the first caller: arrays to compute into (empty when none); after: the edges.
+    private let state: Mutex<(computed: Bool, edges: Edges)>
 
-    func get(_ compute: () -> (start: [UInt32], sources: [Slot])) -> (start: [UInt32], sources: [Slot]) {
-        computed.withLock { cached in
-            if let cached { return cached }
-            let made = compute()
-            cached = made
-            return made
+    init(spare: Edges) { state = Mutex((false, spare)) }
+
+    func get(_ compute: (_ into: inout Edges) -> Void) -> Edges {
+        state.withLock { state in
+            if !state.computed {
+                compute(&state.edges)
+                state.computed = true
+            }
+            return state.edges
         }
     }
+
+    /// The edges, or the spare arrays when no one asked for them.
+    func computedOrSpare() -> Edges { state.withLock { $0.edges } }
 }

@@ -85,7 +85,7 @@ extension ServerState {
         // A dominator tree may be built from this graph, of a version later than its request's:
         // the next change must drop it.
         dominatorsAsked = true
-        let captured = heap.finishGraphCapture(capture)
+        let captured = heap.finishGraphCapture(consume capture)
         graphRetaken &+= UInt64(captured.retakenSlots)
         return .assemble(captured, version: heapVersion, Result { try atView(&self) })
     }
@@ -123,6 +123,23 @@ extension ServerState {
         Self.releaseLater(stale)
     }
 
+    /// The room a capture about to begin will need, when it has no arrays to write into: the
+    /// caller makes them outside the lock (``GraphBuffers/resident(for:)``), so their page faults
+    /// do not lengthen the slices other clients wait for.
+    func graphBuffersWanted() -> Heap.GraphCaptureSize? {
+        guard spareGraphBuffers == nil, graphCapture == nil, !graphAssembling,
+            cachedGraph?.version != heapVersion, heap.slotCount > graphSliceSlots
+        else { return nil }
+        return heap.graphCaptureSize
+    }
+
+    /// Arrays made for the next capture; another request may have left some meanwhile.
+    mutating func offerGraphBuffers(_ buffers: GraphBuffers) {
+        guard spareGraphBuffers == nil, graphCapture == nil else { return Self.releaseLater(buffers) }
+        spareGraphBuffers = buffers
+        spareGraphBuffersSince = .now
+    }
+
     /// How long a dropped graph's arrays wait for the next capture before they are freed.
     static let spareGraphBuffersLifetime: Duration = .seconds(60)
 
@@ -149,6 +166,10 @@ struct HeapAccess: Sendable {
     func inspectionGraph<View: Sendable>(
         atView: @Sendable (inout ServerState) throws -> View
     ) throws -> (InspectionGraph, View) {
+        if let size = service.withState({ $0.graphBuffersWanted() }) {
+            let buffers = GraphBuffers.resident(for: size)
+            service.withState { $0.offerGraphBuffers(buffers) }
+        }
         while true {
             switch service.withState({ $0.advanceGraphCapture(atView: atView) }) {
             case .ready(let g, let view):

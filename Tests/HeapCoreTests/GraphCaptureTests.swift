@@ -185,7 +185,8 @@ final class GraphCaptureTests: XCTestCase {
     }
 
     /// A dropped graph's arrays are written into by the next capture (their pages are mapped
-    /// already), and the graph comes out the same.
+    /// already), its reverse edges and search distances by the next graph's, and the graph,
+    /// its reverse edges and its paths come out the same.
     func testTheNextCaptureWritesIntoADroppedGraphsArrays() throws {
         var heap = Heap()
         var ops = RandomHeapOperations(seed: 5, heap: &heap)
@@ -198,7 +199,13 @@ final class GraphCaptureTests: XCTestCase {
             var c = heap.beginGraphCapture()
             while !heap.continueGraphCapture(&c, slots: 64) {}
             let g = heap.finishGraphCapture(c).assemble()
-            addresses = [base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys)]
+            // A search computes the reverse edges and hands its distances back to the graph.
+            _ = g.graph.shortestPaths(to: g.graph.holders[0].slots[0], limit: 1)
+            let reverse = g.graph.predecessors()
+            addresses = [
+                base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys), base(reverse.start),
+                base(reverse.sources), base(g.graph.searchScratch.spare()!),
+            ]
             buffers = GraphBuffers(of: g.graph, names: g.names, types: g.types)
         }
         // Changes that grow neither the table nor the field pool (growth past the arrays' room
@@ -215,9 +222,25 @@ final class GraphCaptureTests: XCTestCase {
         XCTAssertEqual(changed, 40)
         var c = heap.beginGraphCapture(reusing: buffers.take())
         while !heap.continueGraphCapture(&c, slots: 64) {}
-        let g = heap.finishGraphCapture(c).assemble()
-        XCTAssertEqual([base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys)], addresses)
-        assertSameGraph(g, heap.capturedGraph(), "into reused arrays")
+        // Consumed: a copy of the capture left here would keep the graph from writing into
+        // the dropped graph's reverse edges and distances (it finds them shared).
+        let g = heap.finishGraphCapture(consume c).assemble()
+        let fresh = heap.capturedGraph()
+        let live = (0..<g.graph.slotCount).map(Slot.init).filter(g.graph.isLive)
+        for s in g.graph.heldSlots().prefix(10) + stride(from: 0, to: live.count, by: 17).map({ live[$0] }) {
+            XCTAssertEqual(
+                g.graph.shortestPaths(to: s, limit: 3).map(\.slots),
+                fresh.graph.shortestPaths(to: s, limit: 3).map(\.slots))
+        }
+        let reverse = g.graph.predecessors()
+        XCTAssertEqual(reverse.start, fresh.graph.predecessorsUncached().start)
+        XCTAssertEqual(reverse.sources, fresh.graph.predecessorsUncached().sources)
+        XCTAssertEqual(
+            [
+                base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys), base(reverse.start),
+                base(reverse.sources), base(g.graph.searchScratch.spare()!),
+            ], addresses)
+        assertSameGraph(g, fresh, "into reused arrays")
     }
 
     /// A capture begun later, or a heap restored meanwhile, makes a capture start again rather

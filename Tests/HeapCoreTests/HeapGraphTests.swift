@@ -9,7 +9,8 @@ final class HeapGraphTests: HeapTestCase {
     /// several types, shared keys and own dicts, freed slots and a big size.
     /// `path`'s search gives the same paths top down only, bottom up only, and switching between
     /// them, on random heaps with many holders (several sessions, roots, frozen objects) and
-    /// targets near and far, reached or not.
+    /// targets near and far, reached or not; and the same as a fresh graph's, whose search
+    /// reuses nothing from earlier ones.
     func testThePathSearchDoesNotDependOnItsDirection() throws {
         var rng = SplitMix64(seed: 12)
         var compared = 0
@@ -37,7 +38,9 @@ final class HeapGraphTests: HeapTestCase {
                     let mixed = g.shortestPaths(to: target, limit: limit)
                     let topDown = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 0)
                     let bottomUp = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 1 << 40)
-                    for other in [topDown, bottomUp] {
+                    // A fresh graph's first search: `g` reuses its distances and holder index.
+                    let fresh = heap.graph().shortestPaths(to: target, limit: limit)
+                    for other in [topDown, bottomUp, fresh] {
                         XCTAssertEqual(other.map(\.holder), mixed.map(\.holder))
                         XCTAssertEqual(other.map(\.slots), mixed.map(\.slots))
                         XCTAssertEqual(other.map(\.fieldIndices), mixed.map(\.fieldIndices))
