@@ -10,14 +10,38 @@ public struct GraphBuffers: Sendable {
     var start: [UInt32]
     var successors: [Slot]
     var keys: [UInt32]
-    var derived = Derived()
+    /// The derived arrays, made apart (on another thread) or taken from a dropped graph.
+    public var derived = Derived()
 
     /// What the graph's users derive from it: its reverse edges (``HeapGraph/predecessors()``)
     /// and a path search's distances (``PathSearchScratch``).
-    struct Derived: Sendable {
+    public struct Derived: Sendable {
         var predecessorStart: [UInt32] = []
         var predecessors: [Slot] = []
         var distances: [Int32] = []
+
+        init(predecessorStart: [UInt32] = [], predecessors: [Slot] = [], distances: [Int32] = []) {
+            (self.predecessorStart, self.predecessors, self.distances) = (predecessorStart, predecessors, distances)
+        }
+
+        /// Arrays with room for what a graph of a heap of `size` derives, their pages written
+        /// (``GraphBuffers/resident(for:)``); the distances at -1, as a search leaves them.
+        public static func resident(for size: Heap.GraphCaptureSize) -> Derived {
+            Derived(
+                predecessorStart: written(UInt32.self, size.slotCapacity + 1),
+                predecessors: written(Slot.self, size.fieldCapacity),
+                distances: [Int32](repeating: -1, count: size.slotCapacity))
+        }
+    }
+
+    /// An empty array with room for `n` elements whose pages are faulted in: one write per page
+    /// (the kernel hands out zeroed pages; filling them again would double the cost).
+    private static func written<T: FixedWidthInteger>(_: T.Type, _ n: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: n) { buffer, count in
+            let perPage = max(1, 4096 / MemoryLayout<T>.stride)
+            for i in stride(from: 0, to: n, by: perPage) { (buffer.baseAddress! + i).initialize(to: 0) }
+            count = 0
+        }
     }
 
     public init(of graph: HeapGraph, names: FieldNames, types: SlotTypes) {
@@ -26,15 +50,12 @@ public struct GraphBuffers: Sendable {
         derived = graph.derivedBuffers
     }
 
-    /// Empty arrays with room for a capture of `heap` as it is now, their pages already written.
-    /// Made outside the heap's lock, they take the page faults that a first capture would
-    /// otherwise take a slice at a time inside it (at ten million objects, most of its time).
+    /// Empty arrays with room for a capture of a heap of `size` (``Heap/graphCaptureSize``), their
+    /// pages already written. Made outside the heap's lock, they take the page faults that a
+    /// first capture would otherwise take a slice at a time inside it (at ten million objects,
+    /// most of its time); ``Derived/resident(for:)`` does the same for the graph's first search,
+    /// and can run on another thread meanwhile.
     public static func resident(for size: Heap.GraphCaptureSize) -> GraphBuffers {
-        func written<T: FixedWidthInteger>(_: T.Type, _ n: Int) -> [T] {
-            var a = [T](repeating: 0, count: n)
-            a.removeAll(keepingCapacity: true)
-            return a
-        }
         let (slots, fields) = (size.slotCapacity, size.fieldCapacity)
         return GraphBuffers(
             ids: written(UInt64.self, slots), sizes: written(UInt64.self, slots),

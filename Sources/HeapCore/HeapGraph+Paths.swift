@@ -19,7 +19,9 @@ extension HeapGraph {
     /// after them). Each holder's start is its held object nearest the target (the smaller id on
     /// a tie), and the path follows, from there, the first field (in field order) that leads one
     /// step closer. O(slots + edges) at worst (an unreachable target explores all its ancestors).
-    func shortestPaths(to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio) -> [HolderPath] {
+    func shortestPaths(
+        to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio, heldShortcut: Bool = true
+    ) -> [HolderPath] {
         let (predStart, preds) = predecessors()
         let held = searchScratch.holderIndex { PathSearchScratch.HolderIndex(holders, slotCount: slotCount) }
         var reached = [Bool](repeating: false, count: holders.count)
@@ -49,8 +51,37 @@ extension HeapGraph {
         discover(target)
         var d: Int32 = 0
         var reachedSlots = 1
-        while !level.isEmpty && reachedCount < min(limit, holders.count) {
+        let wanted = min(limit, holders.count)
+        while !level.isEmpty && reachedCount < wanted {
             d += 1
+            // The last level need not be found whole: only its held objects can start a path.
+            // When held objects are fewer than this level's, they are checked directly; if those
+            // one step beyond this level bring enough holders, they are given their distance and
+            // the search ends (at ten million objects the last level is often the largest).
+            if heldShortcut && held.slots.count <= level.count {
+                for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
+                var last: [Slot] = []
+                for (i, s) in held.slots.enumerated()
+                where (i == 0 || held.slots[i - 1] != s) && visited[Int(s) >> 6] & (1 << (UInt64(s) & 63)) == 0 {
+                    if edges(s).contains(where: { e in
+                        let t = successors[e]
+                        return inLevel[Int(t) >> 6] & (1 << (UInt64(t) & 63)) != 0
+                    }) {
+                        last.append(s)
+                    }
+                }
+                for v in level { inLevel[Int(v) >> 6] = 0 }
+                var holdersThen = Set<Int32>()
+                for s in last { held.forEachHolder(of: s) { x in if !reached[Int(x)] { holdersThen.insert(x) } } }
+                if reachedCount + holdersThen.count >= wanted {
+                    for s in last {
+                        distance[Int(s)] = d
+                        visited[Int(s) >> 6] |= 1 << (UInt64(s) & 63)
+                        discover(s)
+                    }
+                    break
+                }
+            }
             var next: [Slot] = []
             if level.count * bottomUpRatio >= slotCount - reachedSlots {
                 for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }

@@ -1,5 +1,6 @@
 import Foundation
 import HeapCore
+import Synchronization
 
 /// The heap's graph as the graph methods last took it (`path`, `cycles`, `dominators`,
 /// `histogram {retained}`), with its field names and slot types, kept until the heap changes: a
@@ -167,8 +168,21 @@ struct HeapAccess: Sendable {
         atView: @Sendable (inout ServerState) throws -> View
     ) throws -> (InspectionGraph, View) {
         if let size = service.withState({ $0.graphBuffersWanted() }) {
-            let buffers = GraphBuffers.resident(for: size)
-            service.withState { $0.offerGraphBuffers(buffers) }
+            // The derived arrays (reverse edges, search distances) on a second thread meanwhile.
+            let derived = Mutex<GraphBuffers.Derived?>(nil)
+            let buffers = Mutex<GraphBuffers?>(nil)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                if part == 0 {
+                    let made = GraphBuffers.Derived.resident(for: size)
+                    derived.withLock { $0 = made }
+                } else {
+                    let made = GraphBuffers.resident(for: size)
+                    buffers.withLock { $0 = made }
+                }
+            }
+            var made = buffers.withLock { $0.take()! }
+            made.derived = derived.withLock { $0.take()! }
+            service.withState { [made] in $0.offerGraphBuffers(made) }
         }
         while true {
             switch service.withState({ $0.advanceGraphCapture(atView: atView) }) {

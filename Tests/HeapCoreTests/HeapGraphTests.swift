@@ -9,12 +9,13 @@ final class HeapGraphTests: HeapTestCase {
     /// several types, shared keys and own dicts, freed slots and a big size.
     /// `path`'s search gives the same paths top down only, bottom up only, and switching between
     /// them, on random heaps with many holders (several sessions, roots, frozen objects) and
-    /// targets near and far, reached or not; and the same as a fresh graph's, whose search
-    /// reuses nothing from earlier ones.
+    /// targets near and far, reached or not; the same as a fresh graph's, whose search reuses
+    /// nothing from earlier ones; and the same when the last level is expanded whole rather than
+    /// found among the held objects.
     func testThePathSearchDoesNotDependOnItsDirection() throws {
         var rng = SplitMix64(seed: 12)
         var compared = 0
-        for round in 0..<6 {
+        for round in 0..<8 {
             setUp()
             let other = try heap.openSession(name: "other")
             var ids: [ObjectID] = []
@@ -26,11 +27,12 @@ final class HeapGraphTests: HeapTestCase {
                 }
                 let id = alloc(["A", "B"][i % 2], fields)
                 ids.append(id)
-                if rng.next() % 50 == 0 { _ = try heap.ref(id, session: other) }
-                if rng.next() % 200 == 0 { try heap.setRoot("r\(i)", to: id, events: &events) }
+                // Later rounds hold few objects, so that searches end among the held ones.
+                if rng.next() % (round < 2 ? 50 : 500) == 0 { _ = try heap.ref(id, session: other) }
+                if rng.next() % (round < 2 ? 200 : 1000) == 0 { try heap.setRoot("r\(i)", to: id, events: &events) }
             }
-            for id in ids where rng.next() % 4 != 0 { drop(id) }
-            if round % 2 == 1 { heap.freeze() }
+            for id in ids where rng.next() % (round < 2 ? 4 : 200) != 0 { drop(id) }
+            if round % 4 == 1 { heap.freeze() }
             let g = heap.graph()
             for _ in 0..<12 {
                 guard let target = g.slot(of: ids[Int(rng.next() % UInt64(ids.count))]) else { continue }
@@ -40,7 +42,8 @@ final class HeapGraphTests: HeapTestCase {
                     let bottomUp = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 1 << 40)
                     // A fresh graph's first search: `g` reuses its distances and holder index.
                     let fresh = heap.graph().shortestPaths(to: target, limit: limit)
-                    for other in [topDown, bottomUp, fresh] {
+                    let wholeLevels = g.shortestPaths(to: target, limit: limit, heldShortcut: false)
+                    for other in [topDown, bottomUp, fresh, wholeLevels] {
                         XCTAssertEqual(other.map(\.holder), mixed.map(\.holder))
                         XCTAssertEqual(other.map(\.slots), mixed.map(\.slots))
                         XCTAssertEqual(other.map(\.fieldIndices), mixed.map(\.fieldIndices))
