@@ -23,7 +23,7 @@ extension HeapGraph {
         to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio, heldShortcut: Bool = true
     ) -> [HolderPath] {
         let (predStart, preds) = predecessors()
-        let held = searchScratch.holderIndex { PathSearchScratch.HolderIndex(holders, slotCount: slotCount) }
+        let held = searchScratch.holderIndex { PathSearchScratch.HolderIndex(holders, of: self) }
         var reached = [Bool](repeating: false, count: holders.count)
         var reachedCount = 0
         func discover(_ s: Slot) {
@@ -55,10 +55,13 @@ extension HeapGraph {
         while !level.isEmpty && reachedCount < wanted {
             d += 1
             // The last level need not be found whole: only its held objects can start a path.
-            // When held objects are fewer than this level's, they are checked directly; if those
-            // one step beyond this level bring enough holders, they are given their distance and
-            // the search ends (at ten million objects the last level is often the largest).
-            if heldShortcut && held.slots.count <= level.count {
+            // When the held objects and their fields are fewer than this level's objects, they
+            // are checked directly; if those one step beyond this level bring enough holders,
+            // they are given their distance and the search ends (at ten million objects the last
+            // level is often the largest). Bounded by the level, a check that fails costs no more
+            // than expanding it, so the search stays O(slots + edges): a registry of n fields
+            // holding the head of an n-long list would otherwise be checked at each of n levels.
+            if heldShortcut && held.slots.count <= level.count && held.fieldCount <= level.count {
                 for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
                 var last: [Slot] = []
                 for (i, s) in held.slots.enumerated()

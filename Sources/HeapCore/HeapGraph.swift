@@ -180,6 +180,9 @@ private final class ReverseEdges: Sendable {
         }
     }
 
-    /// The edges, or the spare arrays when no one asked for them.
-    func computedOrSpare() -> Edges { state.withLock { $0.edges } }
+    /// The edges, or the spare arrays when no one asked for them; nothing while a search is
+    /// computing them. Called by a change of the heap, inside the heap's lock
+    /// (``GraphBuffers/init(of:names:types:)``): waiting for the computation here would make
+    /// every client wait for it.
+    func computedOrSpare() -> Edges { state.withLockIfAvailable { $0.edges } ?? ([], []) }
 }

@@ -13,8 +13,11 @@ final class PathSearchScratch: Sendable {
         let isHeld: [UInt64]
         let slots: [Slot]
         let holders: [Int32]
+        /// The distinct held objects' fields: what checking them all at once reads.
+        let fieldCount: Int
 
-        init(_ holders: [(holder: RootHolder, slots: [Slot])], slotCount: Int) {
+        init(_ holders: [(holder: RootHolder, slots: [Slot])], of graph: HeapGraph) {
+            let slotCount = graph.slotCount
             var isHeld = [UInt64](repeating: 0, count: (slotCount + 63) / 64)
             var pairs: [(slot: Slot, holder: Int32)] = []
             for (h, entry) in holders.enumerated() {
@@ -25,6 +28,9 @@ final class PathSearchScratch: Sendable {
             }
             pairs.sort { $0.slot != $1.slot ? $0.slot < $1.slot : $0.holder < $1.holder }
             (self.isHeld, self.slots, self.holders) = (isHeld, pairs.map(\.slot), pairs.map(\.holder))
+            var fields = 0
+            for (i, s) in slots.enumerated() where i == 0 || slots[i - 1] != s { fields += graph.edges(s).count }
+            fieldCount = fields
         }
 
         /// Calls `body` with each holder of `s` (none for most slots: one bit read).
@@ -78,5 +84,6 @@ final class PathSearchScratch: Sendable {
     }
 
     /// The spare distance array, for the next graph's searches (``GraphBuffers``).
-    func spare() -> [Int32]? { spareDistances.withLock { $0 } }
+    /// Nothing while a search is taking or handing it back (called inside the heap's lock).
+    func spare() -> [Int32]? { spareDistances.withLockIfAvailable { $0 } ?? nil }
 }

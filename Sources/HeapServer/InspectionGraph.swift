@@ -127,15 +127,18 @@ extension ServerState {
     /// The room a capture about to begin will need, when it has no arrays to write into: the
     /// caller makes them outside the lock (``GraphBuffers/resident(for:)``), so their page faults
     /// do not lengthen the slices other clients wait for.
-    func graphBuffersWanted() -> Heap.GraphCaptureSize? {
-        guard spareGraphBuffers == nil, graphCapture == nil, !graphAssembling,
+    /// The one caller it returns a size to must offer the arrays (`offerGraphBuffers`).
+    mutating func graphBuffersWanted() -> Heap.GraphCaptureSize? {
+        guard spareGraphBuffers == nil, graphCapture == nil, !graphAssembling, !graphBuffersBeingMade,
             cachedGraph?.version != heapVersion, heap.slotCount > graphSliceSlots
         else { return nil }
+        graphBuffersBeingMade = true
         return heap.graphCaptureSize
     }
 
     /// Arrays made for the next capture; another request may have left some meanwhile.
     mutating func offerGraphBuffers(_ buffers: GraphBuffers) {
+        graphBuffersBeingMade = false
         guard spareGraphBuffers == nil, graphCapture == nil else { return Self.releaseLater(buffers) }
         spareGraphBuffers = buffers
         spareGraphBuffersSince = .now

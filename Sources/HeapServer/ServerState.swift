@@ -57,6 +57,9 @@ struct ServerState: Sendable {
     /// they were dropped.
     var spareGraphBuffers: GraphBuffers?
     var spareGraphBuffersSince = ContinuousClock.now
+    /// A request is making resident arrays for the next capture (``HeapAccess``): others wait
+    /// for them rather than make their own.
+    var graphBuffersBeingMade = false
     /// Slots per slice of a graph capture (``defaultGraphSliceSlots``).
     var graphSliceSlots = ServerState.defaultGraphSliceSlots
     /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).
