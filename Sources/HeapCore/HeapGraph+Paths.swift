@@ -19,8 +19,10 @@ extension HeapGraph {
     /// after them). Each holder's start is its held object nearest the target (the smaller id on
     /// a tie), and the path follows, from there, the first field (in field order) that leads one
     /// step closer. O(slots + edges) at worst (an unreachable target explores all its ancestors).
+    /// `heldCheckWork` (tests) adds up what the checks among the held objects read.
     func shortestPaths(
-        to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio, heldShortcut: Bool = true
+        to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio, heldShortcut: Bool = true,
+        heldCheckWork: UnsafeMutablePointer<Int>? = nil
     ) -> [HolderPath] {
         let (predStart, preds) = predecessors()
         let held = searchScratch.holderIndex { PathSearchScratch.HolderIndex(holders, of: self) }
@@ -62,6 +64,7 @@ extension HeapGraph {
             // than expanding it, so the search stays O(slots + edges): a registry of n fields
             // holding the head of an n-long list would otherwise be checked at each of n levels.
             if heldShortcut && held.slots.count <= level.count && held.fieldCount <= level.count {
+                heldCheckWork?.pointee += level.count + held.fieldCount
                 for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
                 var last: [Slot] = []
                 for (i, s) in held.slots.enumerated()
