@@ -20,10 +20,6 @@ public struct GraphBuffers: Sendable {
         var predecessors: [Slot] = []
         var distances: [Int32] = []
 
-        init(predecessorStart: [UInt32] = [], predecessors: [Slot] = [], distances: [Int32] = []) {
-            (self.predecessorStart, self.predecessors, self.distances) = (predecessorStart, predecessors, distances)
-        }
-
         /// Arrays with room for what a graph of a heap of `size` derives, their pages written
         /// (``GraphBuffers/resident(for:)``); the distances at -1, as a search leaves them.
         public static func resident(for size: Heap.GraphCaptureSize) -> Derived {

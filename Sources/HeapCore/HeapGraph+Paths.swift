@@ -67,8 +67,7 @@ extension HeapGraph {
                 heldCheckWork?.pointee += level.count + held.fieldCount
                 for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
                 var last: [Slot] = []
-                for (i, s) in held.slots.enumerated()
-                where (i == 0 || held.slots[i - 1] != s) && visited[Int(s) >> 6] & (1 << (UInt64(s) & 63)) == 0 {
+                for s in held.objects where visited[Int(s) >> 6] & (1 << (UInt64(s) & 63)) == 0 {
                     if edges(s).contains(where: { e in
                         let t = successors[e]
                         return inLevel[Int(t) >> 6] & (1 << (UInt64(t) & 63)) != 0

@@ -13,7 +13,9 @@ final class PathSearchScratch: Sendable {
         let isHeld: [UInt64]
         let slots: [Slot]
         let holders: [Int32]
-        /// The distinct held objects' fields: what checking them all at once reads.
+        /// The held objects, each once, ascending.
+        let objects: [Slot]
+        /// Their fields: what checking them all at once reads.
         let fieldCount: Int
 
         init(_ holders: [(holder: RootHolder, slots: [Slot])], of graph: HeapGraph) {
@@ -28,9 +30,8 @@ final class PathSearchScratch: Sendable {
             }
             pairs.sort { $0.slot != $1.slot ? $0.slot < $1.slot : $0.holder < $1.holder }
             (self.isHeld, self.slots, self.holders) = (isHeld, pairs.map(\.slot), pairs.map(\.holder))
-            var fields = 0
-            for (i, s) in slots.enumerated() where i == 0 || slots[i - 1] != s { fields += graph.edges(s).count }
-            fieldCount = fields
+            let held = pairs.enumerated().filter { i, p in i == 0 || pairs[i - 1].slot != p.slot }.map(\.element.slot)
+            (objects, fieldCount) = (held, held.reduce(0) { $0 + graph.edges($1).count })
         }
 
         /// Calls `body` with each holder of `s` (none for most slots: one bit read).
