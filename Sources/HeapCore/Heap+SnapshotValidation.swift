@@ -4,176 +4,301 @@
 /// links, field blocks, types, keys, free lists) is as the file says. Checksums catch a damaged
 /// file; this catches what they cannot (a file written by a buggy build, or forged) so that no
 /// snapshot can make the daemon trap later: every index is checked against its table before
-/// anything follows it, in an order where each check relies only on earlier ones. Last comes the
-/// invariant checker (refcounts equal holders), which is then safe to run. O(objects + fields).
+/// anything follows it, in an order where each check relies only on earlier ones. The result is
+/// what `checkInvariants` asks of a heap (refcounts equal holders, fields point at live objects,
+/// the lists hold exactly the live objects, the side tables match the flags), checked once.
+///
+/// O(objects + fields), in two passes over the records in memory order and one walk of the lists
+/// (which also gives every object its generation's list code): at ten million objects recovery is
+/// mostly this check, so it reads the tables through buffer pointers (every index it follows is
+/// checked first), compares each side table with its flag by counting rather than by a hash
+/// lookup per object, and does not run the invariant checker after itself (it repeated every
+/// check here and walked the lists twice more).
 extension Heap {
     mutating func validateRestored() throws(SnapshotError) {
-        func refuse(_ reason: String) -> SnapshotError { SnapshotError(reason: "snapshot is inconsistent: \(reason)") }
-        let records = table.records
+        let count = table.records.count
+        let reserved = Int(ObjectTable.reservedSlots)
+        guard count >= reserved, count < Int(UInt32.max - 16) else { throw Self.refuse("\(count) record slots") }
+        let scan = try table.records.withUnsafeBufferPointer { records throws(SnapshotError) in
+            try fieldPool.entries.withUnsafeBufferPointer { entries throws(SnapshotError) in
+                try checkRecords(records, entries)
+            }
+        }
+        try checkLists(live: scan.live)
+        try checkFreeLists(scan)
+        try checkSideTables(scan)
+        try checkHolders(scan)
+    }
+
+    private static func refuse(_ reason: String) -> SnapshotError {
+        SnapshotError(reason: "snapshot is inconsistent: \(reason)")
+    }
+
+    /// What the records pass found, for the checks after it.
+    private struct RecordScan {
+        var live = 0
+        var perType: [Int]
+        var bytes: [UInt64]
+        var total: UInt64 = 0
+        /// Per slot: holders counted from the fields (sessions, roots and gc.garbage added later),
+        /// `notLive` where no live object is.
+        var holders: [UInt32]
+        /// Field pool entries in some live object's block.
+        var usedEntries: [Bool]
+        /// Live objects flagged as having a big size, data.
+        var bigSized = 0
+        var withData = 0
+    }
+
+    /// A slot without a live object, in `RecordScan.holders`.
+    private static let notLive = UInt32.max
+
+    /// Records: links in range, live objects' type, refcount, field block, keys and targets, the
+    /// per-type counts and bytes.
+    private func checkRecords(
+        _ records: UnsafeBufferPointer<ObjectRecord>, _ entries: UnsafeBufferPointer<FieldPool.Entry>
+    ) throws(SnapshotError) -> RecordScan {
         let count = records.count
         let reserved = Int(ObjectTable.reservedSlots)
-        guard count >= reserved, count < Int(UInt32.max - 16) else { throw refuse("\(count) record slots") }
-        func inRange(_ s: Slot) -> Bool { Int(s) < count }
-        func isObject(_ s: Slot) -> Bool { Int(s) >= reserved && Int(s) < count }
-        func isLiveObject(_ s: Slot) -> Bool { isObject(s) && records[Int(s)].flags.contains(.live) }
-        let entries = fieldPool.entries
-
-        // Records: links in range, live objects' type, size, data and field block.
-        var live = 0
-        var perType = [Int](repeating: 0, count: types.entries.count)
+        // Per type, read once: reading them through `types.entries[t]` retained its arrays per object.
+        let keyCounts = types.entries.map(\.keys.count)
+        let sharedCounts = types.entries.map(\.sharedCount)
+        var scan = RecordScan(
+            perType: [Int](repeating: 0, count: types.entries.count),
+            bytes: [UInt64](repeating: 0, count: types.entries.count),
+            holders: [], usedEntries: [Bool](repeating: false, count: entries.count))
+        // Which slots hold live objects, first: the fields' pass then finds whether a target is
+        // live and counts it as held with one read of a 4-byte entry (the targets are scattered:
+        // at millions of objects each read is a cache miss, and a second one per field, of the
+        // target's record, was most of the pass).
+        var holders = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for s in 0..<count {
+                buffer[s] = s >= reserved && records[s].flags.contains(.live) ? 0 : Self.notLive
+            }
+            initialized = count
+        }
         var usedEntries = [Bool](repeating: false, count: entries.count)
-        for s in 0..<count {
-            let r = records[s]
-            guard inRange(r.gcPrev), inRange(r.gcNext) else {
-                throw refuse("slot \(s) links to slot \(r.gcPrev)/\(r.gcNext)")
-            }
-            guard r.reuse <= ObjectID.maxReuse else { throw refuse("slot \(s) has reuse count \(r.reuse)") }
-            guard s >= reserved, r.flags.contains(.live) else { continue }
-            live += 1
-            guard Int(r.type) < types.entries.count else { throw refuse("slot \(s) has type \(r.type)") }
-            perType[Int(r.type)] += 1
-            if r.flags.contains(.bigSize) != (table.bigSizes[Slot(s)] != nil) {
-                throw refuse("slot \(s)'s size is lost")
-            }
-            if r.flags.contains(.hasData) != (table.data[Slot(s)] != nil) { throw refuse("slot \(s)'s data is lost") }
-            guard r.fieldCount > 0 else { continue }
-            let start = Int(r.fieldsAt)
-            let capacity = 1 << FieldPool.sizeClass(forCount: Int(r.fieldCount))
-            guard start + capacity <= entries.count else { throw refuse("slot \(s)'s fields lie outside the pool") }
-            let keys = types.entries[Int(r.type)].keys.count
-            let ownDict = r.flags.contains(.ownDict)
-            // Shared keys: sorted by key, ranks a permutation of 0..<count. Own dict: insertion
-            // order, so keys only distinct, ranks 0.
-            let sharedLimit = r.type == TypeRegistry.permanent ? keys : types.entries[Int(r.type)].sharedCount
-            var previousKey: Int64 = -1
-            var seenKeys = Set<UInt32>()
-            var ranks: UInt64 = 0
-            for i in start..<start + capacity {
-                guard !usedEntries[i] else { throw refuse("slot \(s)'s fields overlap another object's") }
-                usedEntries[i] = true
-                guard i < start + Int(r.fieldCount) else { continue }
-                let key = FieldPool.key(entries[i])
-                let rank = FieldPool.rank(entries[i])
-                let target = FieldPool.target(entries[i])
-                let inOrder = ownDict ? seenKeys.insert(key).inserted && rank == 0 : Int64(key) > previousKey
-                guard Int(key) < (ownDict ? keys : sharedLimit), inOrder else {
-                    throw refuse("slot \(s) has field key \(key)")
+        try holders.withUnsafeMutableBufferPointer { holders throws(SnapshotError) in
+            try usedEntries.withUnsafeMutableBufferPointer { usedEntries throws(SnapshotError) in
+                for s in 0..<count {
+                    let r = records[s]
+                    guard Int(r.gcPrev) < count, Int(r.gcNext) < count else {
+                        throw Self.refuse("slot \(s) links to slot \(r.gcPrev)/\(r.gcNext)")
+                    }
+                    guard r.reuse <= ObjectID.maxReuse else {
+                        throw Self.refuse("slot \(s) has reuse count \(r.reuse)")
+                    }
+                    guard s >= reserved, r.flags.contains(.live) else { continue }
+                    scan.live += 1
+                    guard Int(r.type) < types.entries.count else { throw Self.refuse("slot \(s) has type \(r.type)") }
+                    // A live object is held; above the limit, gc_refs would meet the collector's markers.
+                    guard r.refcount > 0, r.refcount <= Heap.maxRefcount else {
+                        throw Self.refuse("slot \(s) has refcount \(r.refcount)")
+                    }
+                    scan.perType[Int(r.type)] += 1
+                    if r.flags.contains(.bigSize) { scan.bigSized += 1 }
+                    if r.flags.contains(.hasData) { scan.withData += 1 }
+                    // A big size is read once its side table is known to match the flags (checkSideTables).
+                    if !r.flags.contains(.bigSize) {
+                        let size = UInt64(r.size)
+                        scan.bytes[Int(r.type)] &+= size  // under 2^32 each, under 2^32 objects: no overflow
+                        scan.total &+= size
+                    }
+                    if r.flags.contains(.dictTracked) && !r.flags.contains(.ownDict) {
+                        throw Self.refuse("slot \(s) has a tracked dict it lacks")
+                    }
+                    guard r.fieldCount > 0 else { continue }
+                    let start = Int(r.fieldsAt)
+                    let capacity = 1 << FieldPool.sizeClass(forCount: Int(r.fieldCount))
+                    guard start + capacity <= entries.count else {
+                        throw Self.refuse("slot \(s)'s fields lie outside the pool")
+                    }
+                    let keys = keyCounts[Int(r.type)]
+                    let ownDict = r.flags.contains(.ownDict)
+                    // Shared keys: sorted by key, ranks a permutation of 0..<count. Own dict: insertion
+                    // order, so keys only distinct, ranks 0.
+                    let sharedLimit = r.type == TypeRegistry.permanent ? keys : sharedCounts[Int(r.type)]
+                    var previousKey: Int64 = -1
+                    var seenKeys = Set<UInt32>()
+                    var ranks: UInt64 = 0
+                    for i in start..<start + capacity {
+                        guard !usedEntries[i] else { throw Self.refuse("slot \(s)'s fields overlap another object's") }
+                        usedEntries[i] = true
+                        guard i < start + Int(r.fieldCount) else { continue }
+                        let key = FieldPool.key(entries[i])
+                        let rank = FieldPool.rank(entries[i])
+                        let target = FieldPool.target(entries[i])
+                        let inOrder = ownDict ? seenKeys.insert(key).inserted && rank == 0 : Int64(key) > previousKey
+                        guard Int(key) < (ownDict ? keys : sharedLimit), inOrder else {
+                            throw Self.refuse("slot \(s) has field key \(key)")
+                        }
+                        previousKey = Int64(key)
+                        if !ownDict && r.type != TypeRegistry.permanent { ranks |= 1 << UInt64(min(rank, 63)) }
+                        guard Int(target) < count, holders[Int(target)] != Self.notLive else {
+                            throw Self.refuse("slot \(s) has a field pointing at slot \(target)")
+                        }
+                        // More than a refcount can be: it cannot match (and the count cannot overflow).
+                        guard holders[Int(target)] <= Heap.maxRefcount else {
+                            throw Self.refuse("slot \(target) has more holders than a refcount counts")
+                        }
+                        holders[Int(target)] += 1
+                    }
+                    if !ownDict && r.type != TypeRegistry.permanent
+                        && (Int(r.fieldCount) > TypeRegistry.sharedKeysMax || ranks != (1 << UInt64(r.fieldCount)) - 1)
+                    {
+                        throw Self.refuse("slot \(s)'s field ranks are not 0..<\(r.fieldCount)")
+                    }
                 }
-                previousKey = Int64(key)
-                if !ownDict && r.type != TypeRegistry.permanent { ranks |= 1 << UInt64(min(rank, 63)) }
-                guard isLiveObject(target) else { throw refuse("slot \(s) has a field pointing at slot \(target)") }
             }
-            if !ownDict && r.type != TypeRegistry.permanent
-                && (Int(r.fieldCount) > TypeRegistry.sharedKeysMax || ranks != (1 << UInt64(r.fieldCount)) - 1)
-            {
-                throw refuse("slot \(s)'s field ranks are not 0..<\(r.fieldCount)")
-            }
-            if r.flags.contains(.dictTracked) && !ownDict { throw refuse("slot \(s) has a tracked dict it lacks") }
         }
-        guard live == table.liveCount else { throw refuse("\(table.liveCount) live objects announced, \(live) found") }
-        guard perType == types.counts else { throw refuse("the per-type object counts do not match the objects") }
+        (scan.holders, scan.usedEntries) = (holders, usedEntries)
+        guard scan.live == table.liveCount else {
+            throw Self.refuse("\(table.liveCount) live objects announced, \(scan.live) found")
+        }
+        guard scan.perType == types.counts else {
+            throw Self.refuse("the per-type object counts do not match the objects")
+        }
+        return scan
+    }
 
-        // Generation lists: each a closed doubly linked ring through live objects of its generation,
-        // together holding every live object once; the collector's working lists are empty.
-        var listed = 0
-        for head in 0..<reserved {
-            var previous = Slot(head)
-            var s = records[head].gcNext
-            var steps = 0
-            while Int(s) != head {
-                guard head <= 3, isLiveObject(s), records[Int(s)].gcPrev == previous, steps <= live else {
-                    throw refuse("generation list \(head) is broken at slot \(s)")
+    /// Generation lists: each a closed doubly linked ring through live objects of its generation,
+    /// together holding every live object once; the collector's working lists are empty. The
+    /// walk labels each object with its generation's list code (whatever the writer's were).
+    private mutating func checkLists(live: Int) throws(SnapshotError) {
+        let reserved = Int(ObjectTable.reservedSlots)
+        let sizes = try table.records.withUnsafeMutableBufferPointer { records throws(SnapshotError) -> [Int] in
+            let count = records.count
+            var sizes = [0, 0, 0, 0]
+            var listed = 0
+            for head in 0..<reserved {
+                var previous = Slot(head)
+                var s = records[head].gcNext
+                var steps = 0
+                while Int(s) != head {
+                    guard head <= 3, Int(s) >= reserved, Int(s) < count, records[Int(s)].flags.contains(.live),
+                        records[Int(s)].gcPrev == previous, steps < live
+                    else {
+                        throw Self.refuse("generation list \(head) is broken at slot \(s)")
+                    }
+                    records[Int(s)].listCode = UInt8(head)
+                    previous = s
+                    s = records[Int(s)].gcNext
+                    steps += 1
                 }
-                previous = s
-                s = records[Int(s)].gcNext
-                steps += 1
+                guard records[head].gcPrev == previous else {
+                    throw Self.refuse("generation list \(head) is broken at its end")
+                }
+                if head <= 3 { sizes[head] = steps }
+                listed += steps
             }
-            guard records[head].gcPrev == previous else { throw refuse("generation list \(head) is broken at its end") }
-            listed += steps
+            guard listed == live else { throw Self.refuse("generation lists hold \(listed) objects, \(live) are live") }
+            return sizes
         }
-        guard listed == live else { throw refuse("generation lists hold \(listed) objects, \(live) are live") }
+        table.codes.reset(sizes: sizes)
+    }
 
-        // The free slot stack: distinct dead object slots that can still be reused.
+    /// The free slot stack (distinct dead object slots that can still be reused) and the field
+    /// pool's free lists (blocks inside the pool, overlapping nothing).
+    private func checkFreeLists(_ scan: RecordScan) throws(SnapshotError) {
+        let records = table.records
         let (freeTop, freeCount, _) = table.freeListState
-        guard freeCount >= 0, freeCount <= count else { throw refuse("free slot count \(freeCount)") }
-        var seen = Set<Slot>()
+        guard freeCount >= 0, freeCount <= records.count else { throw Self.refuse("free slot count \(freeCount)") }
+        var seen = [UInt64](repeating: 0, count: (records.count + 63) / 64)
         var s = freeTop
         for _ in 0..<freeCount {
-            guard isObject(s), !records[Int(s)].flags.contains(.live), records[Int(s)].reuse < ObjectID.maxReuse,
-                seen.insert(s).inserted
-            else { throw refuse("the free slot list is broken at slot \(s)") }
+            guard Int(s) >= Int(ObjectTable.reservedSlots), Int(s) < records.count,
+                !records[Int(s)].flags.contains(.live), records[Int(s)].reuse < ObjectID.maxReuse,
+                seen[Int(s) >> 6] & (1 << (UInt64(s) & 63)) == 0
+            else { throw Self.refuse("the free slot list is broken at slot \(s)") }
+            seen[Int(s) >> 6] |= 1 << (UInt64(s) & 63)
             s = records[Int(s)].gcNext
         }
-
-        // Field pool free lists: blocks inside the pool, overlapping nothing.
+        let entries = fieldPool.entries
+        var usedEntries = scan.usedEntries
         for (cls, head) in fieldPool.freeListHeads.enumerated() {
             var at = head
             var steps = 0
             while at != .max {
                 let capacity = 1 << cls
                 guard Int(at) + capacity <= entries.count, steps <= entries.count else {
-                    throw refuse("field pool free list \(cls) is broken at \(at)")
+                    throw Self.refuse("field pool free list \(cls) is broken at \(at)")
                 }
                 for i in Int(at)..<Int(at) + capacity {
-                    guard !usedEntries[i] else { throw refuse("field pool free list \(cls) overlaps fields at \(at)") }
+                    guard !usedEntries[i] else {
+                        throw Self.refuse("field pool free list \(cls) overlaps fields at \(at)")
+                    }
                     usedEntries[i] = true
                 }
                 at = UInt32(truncatingIfNeeded: entries[Int(at)])
                 steps += 1
             }
         }
+    }
 
-        // Side tables, sessions, roots, garbage: only live objects.
-        for slot in table.data.keys where !isLiveObject(slot) { throw refuse("data of slot \(slot)") }
-        for slot in table.bigSizes.keys where !isLiveObject(slot) { throw refuse("size of slot \(slot)") }
+    /// Side tables, sessions, roots, garbage: only live objects. A side table keyed by slot
+    /// matches its flag when each key is a live object with the flag and the flagged objects are
+    /// as many as the keys.
+    private func checkSideTables(_ scan: RecordScan) throws(SnapshotError) {
+        let records = table.records
+        func isLiveObject(_ s: Slot) -> Bool {
+            Int(s) >= Int(ObjectTable.reservedSlots) && Int(s) < records.count && records[Int(s)].flags.contains(.live)
+        }
+        func has(_ s: Slot, _ flag: ObjectFlags) -> Bool { isLiveObject(s) && records[Int(s)].flags.contains(flag) }
+        for slot in table.data.keys where !has(slot, .hasData) { throw Self.refuse("data of slot \(slot)") }
+        guard table.data.count == scan.withData else { throw Self.refuse("an object's data is lost") }
+        for slot in table.bigSizes.keys where !has(slot, .bigSize) { throw Self.refuse("size of slot \(slot)") }
+        guard table.bigSizes.count == scan.bigSized else { throw Self.refuse("an object's size is lost") }
         for (w, referent) in table.weakReferent {
-            guard isLiveObject(w), records[Int(w)].flags.contains(.isWeakref), isLiveObject(referent) else {
-                throw refuse("weakref at slot \(w) to slot \(referent)")
+            guard has(w, .isWeakref), isLiveObject(referent) else {
+                throw Self.refuse("weakref at slot \(w) to slot \(referent)")
             }
         }
-        for referent in table.weakrefs.referents where !isLiveObject(referent) {
-            throw refuse("weakref list of slot \(referent)")
+        // (A flag without a list would be harmless: clearing finds no weakref.)
+        for referent in table.weakrefs.referents where !has(referent, .hasWeakrefs) {
+            throw Self.refuse("weakref list of slot \(referent)")
         }
         for (id, session) in sessions {
             guard !session.frames.isEmpty, id.raw < nextSessionID,
                 session.frames.allSatisfy({ $0.keys.allSatisfy(isLiveObject) })
             else {
-                throw refuse("session \(id.raw) holds what is not a live object")
+                throw Self.refuse("session \(id.raw) holds what is not a live object")
             }
         }
-        for (name, slot) in roots where !isLiveObject(slot) { throw refuse("root '\(name)' holds slot \(slot)") }
-        for slot in garbage where !isLiveObject(slot) { throw refuse("gc.garbage holds slot \(slot)") }
+        for (name, slot) in roots where !isLiveObject(slot) { throw Self.refuse("root '\(name)' holds slot \(slot)") }
+        for slot in garbage where !isLiveObject(slot) { throw Self.refuse("gc.garbage holds slot \(slot)") }
+    }
 
-        // Counts and sizes in wide arithmetic first, so the checker's own sums cannot overflow.
-        var holders = [Int](repeating: 0, count: count)
-        var bytes = [UInt64](repeating: 0, count: types.entries.count)
-        var total: UInt64 = 0
-        for s in ObjectTable.reservedSlots..<Slot(count) where records[Int(s)].flags.contains(.live) {
-            for e in fieldEntries(s) { holders[Int(FieldPool.target(e))] += 1 }
-            let t = Int(records[Int(s)].type)
-            let size = table.size(s)
-            var overflow = false
-            (bytes[t], overflow) = bytes[t].addingReportingOverflow(size)
-            guard !overflow else { throw refuse("the bytes of type '\(types.name(TypeID(t)))' overflow") }
-            (total, overflow) = total.addingReportingOverflow(size)
-            guard !overflow else { throw refuse("the total bytes overflow") }
+    /// Every refcount equals its holders (fields, sessions, roots, gc.garbage), and the byte
+    /// totals equal the sizes' sums (in wide arithmetic first, so the sums cannot overflow).
+    private func checkHolders(_ scan: RecordScan) throws(SnapshotError) {
+        var holders = scan.holders
+        // Every slot here is a live object's (checkSideTables); past the largest refcount a count
+        // stays there, matching none.
+        func hold(_ slot: Slot, _ n: UInt32) {
+            holders[Int(slot)] = UInt32(min(UInt64(holders[Int(slot)]) + UInt64(n), UInt64(Heap.maxRefcount) + 1))
         }
         for session in sessions.values {
-            for f in session.frames { for (slot, held) in f { holders[Int(slot)] += Int(held.count) } }
+            for f in session.frames { for (slot, held) in f { hold(slot, held.count) } }
         }
-        for slot in roots.values { holders[Int(slot)] += 1 }
-        for slot in garbage { holders[Int(slot)] += 1 }
-        for s in reserved..<count where records[s].flags.contains(.live) && holders[s] != Int(records[s].refcount) {
-            throw refuse("slot \(s) has refcount \(records[s].refcount) but \(holders[s]) holders")
+        for slot in roots.values { hold(slot, 1) }
+        for slot in garbage { hold(slot, 1) }
+        var (bytes, total) = (scan.bytes, scan.total)
+        for (slot, size) in table.bigSizes {
+            let t = Int(table.records[Int(slot)].type)
+            var overflow = false
+            (bytes[t], overflow) = bytes[t].addingReportingOverflow(size)
+            guard !overflow else { throw Self.refuse("the bytes of type '\(types.name(TypeID(t)))' overflow") }
+            (total, overflow) = total.addingReportingOverflow(size)
+            guard !overflow else { throw Self.refuse("the total bytes overflow") }
+        }
+        try table.records.withUnsafeBufferPointer { records throws(SnapshotError) in
+            for s in Int(ObjectTable.reservedSlots)..<records.count
+            where records[s].flags.contains(.live) && holders[s] != records[s].refcount {
+                throw Self.refuse("slot \(s) has refcount \(records[s].refcount) but \(holders[s]) holders")
+            }
         }
         guard bytes == types.bytes, total == totalBytes else {
-            throw refuse("the byte totals do not match the objects")
+            throw Self.refuse("the byte totals do not match the objects")
         }
-
-        // Now every index is known good: the list codes in the file were whatever the writer's
-        // were, so label the lists afresh; then the invariant checker can run.
-        table.relabelLists()
-        let problems = checkInvariants()
-        guard problems.isEmpty else { throw refuse(problems.prefix(3).joined(separator: "; ")) }
     }
 }

@@ -26,6 +26,25 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
         XCTAssertEqual(CRC32C.checksum(Array(0..<32)), 0x46DD_794E)
         XCTAssertEqual(CRC32C.checksum([]), 0)
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32C.software($0) }, 0xE306_9283)
+    }
+
+    /// The CPU instruction's path (8 bytes at a time, then a byte at a time) against the table's, at
+    /// every length and alignment around a word, chained through a seed as sections are.
+    func testCRC32CHardwareMatchesTheTable() throws {
+        try XCTSkipUnless(CRC32C.hardware, "no CRC-32C instruction on this CPU")
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for end in start...raw.count where end - start < 40 || end == raw.count {
+                    let part = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                    XCTAssertEqual(CRC32C.checksum(part), CRC32C.software(part), "bytes \(start)..<\(end)")
+                    let seed = CRC32C.software(UnsafeRawBufferPointer(rebasing: raw[..<start]))
+                    XCTAssertEqual(CRC32C.checksum(part, seed: seed), CRC32C.software(part, seed: seed))
+                }
+            }
+        }
     }
 
     func open(_ policy: FsyncPolicy = .always) throws -> (HeapStore, Heap) {
