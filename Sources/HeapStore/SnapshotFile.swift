@@ -91,7 +91,9 @@ enum SnapshotFile {
 
     static func read(in dir: DataDirectory, limits: HeapLimits, path: String? = nil) throws -> Loaded? {
         let path = path ?? dir.snapshotPath
-        guard var bytes = try Files.readAll(path) else { return nil }
+        guard let file = try Files.map(path) else { return nil }
+        defer { withExtendedLifetime(file) {} }  // mapped until the heap has copied what it keeps
+        let bytes = file.bytes
         let total = bytes.count
         func damaged(_ what: String) -> Files.Failure {
             let previous =
@@ -118,78 +120,66 @@ enum SnapshotFile {
         }
         let magicRead = Array(bytes.prefix(8))
         let first: UInt64
-        let payload: Int
+        let payload: [UnsafeRawBufferPointer]
         if magicRead == legacyMagic, total >= 16 {
-            first = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian }
-            payload = total
+            first = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+            payload = [UnsafeRawBufferPointer(rebasing: bytes[16...])]
         } else if magicRead == magic {
             guard total >= 20 else { throw damaged("its header is cut short (\(total) bytes)") }
-            let (f, crc) = bytes.withUnsafeBytes {
-                (
-                    $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian,
-                    $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian
-                )
-            }
-            guard CRC32C.checksum(Array(bytes.prefix(16))) == crc else {
+            first = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+            let crc = bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[..<16])) == crc else {
                 throw damaged("its header fails its checksum")
             }
-            first = f
-            payload = try joinSections(&bytes, from: 20, damaged)
+            payload = try sections(of: bytes, from: 20, damaged)
         } else {
             throw Files.Failure(description: "\(path) is not a heapd snapshot (format 1 or 2)")
         }
-        return try bytes.withUnsafeBytes { raw in
-            var r = BinaryReader(UnsafeRawBufferPointer(rebasing: raw[..<payload]))
-            if magicRead == legacyMagic { _ = try r.take(16) }
-            do {
-                let heap = try Heap(snapshot: &r, limits: limits)
-                return Loaded(heap: heap, firstUncoveredJournal: first, bytes: total)
-            } catch {
-                throw damaged("\(error)")
-            }
+        var r = BinaryReader(segments: payload)
+        do {
+            let heap = try Heap(snapshot: &r, limits: limits)
+            return Loaded(heap: heap, firstUncoveredJournal: first, bytes: total)
+        } catch {
+            throw damaged("\(error)")
         }
     }
 
-    /// Checks every section's checksum and the end mark, and moves the sections' bytes together
-    /// at the front of `bytes` (in place: a big snapshot is not copied). Returns their length.
-    static func joinSections(
-        _ bytes: inout [UInt8], from start: Int,
+    /// Checks every section's checksum and the end mark; returns the sections' bytes, which the
+    /// heap's snapshot reads as one stream (`BinaryReader(segments:)`), where they lie.
+    static func sections(
+        of raw: UnsafeRawBufferPointer, from start: Int,
         _ damaged: (String) -> Files.Failure
-    ) throws -> Int {
+    ) throws -> [UnsafeRawBufferPointer] {
         var offset = start
-        var joined = 0
-        var section: UInt32 = 0
-        let count = bytes.count
-        try bytes.withUnsafeMutableBytes { raw in
-            while true {
-                guard count - offset >= 16 else { throw damaged("it ends at byte \(count), inside section \(section)") }
-                if Array(raw[offset..<offset + 8]) == endMagic {
-                    let sections = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
-                    let crc = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian
-                    guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 12])) == crc,
-                        sections == section
-                    else { throw damaged("its end mark at byte \(offset) is damaged") }
-                    guard offset + 16 == count else {
-                        throw damaged("\(count - offset - 16) bytes follow its end mark")
-                    }
-                    return
+        var found: [UnsafeRawBufferPointer] = []
+        let count = raw.count
+        while true {
+            let section = UInt32(found.count)
+            guard count - offset >= 16 else { throw damaged("it ends at byte \(count), inside section \(section)") }
+            if raw[offset..<offset + 8].elementsEqual(endMagic) {
+                let sections = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
+                let crc = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian
+                guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 12])) == crc,
+                    sections == section
+                else { throw damaged("its end mark at byte \(offset) is damaged") }
+                guard offset + 16 == count else {
+                    throw damaged("\(count - offset - 16) bytes follow its end mark")
                 }
-                let length = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
-                let crc = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
-                let body = offset + sectionHeaderSize
-                guard length <= UInt64(count - body) else {
-                    throw damaged("section \(section) at byte \(offset) announces \(length) bytes, past the end")
-                }
-                let end = body + Int(length)
-                guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[body..<end])) == crc else {
-                    throw damaged("section \(section) (bytes \(body)..<\(end)) fails its checksum")
-                }
-                if joined != body { memmove(raw.baseAddress! + joined, raw.baseAddress! + body, Int(length)) }
-                joined += Int(length)
-                offset = end
-                section += 1
+                return found
             }
+            let length = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+            let crc = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
+            let body = offset + sectionHeaderSize
+            guard length <= UInt64(count - body) else {
+                throw damaged("section \(section) at byte \(offset) announces \(length) bytes, past the end")
+            }
+            let end = body + Int(length)
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[body..<end])
+            guard CRC32C.checksum(bytes) == crc else {
+                throw damaged("section \(section) (bytes \(body)..<\(end)) fails its checksum")
+            }
+            found.append(bytes)
+            offset = end
         }
-        return joined
     }
 }

@@ -52,6 +52,46 @@ final class SnapshotTests: HeapTestCase {
         for id in heap.allObjects() { XCTAssertEqual(try copy.inspect(id), try heap.inspect(id)) }
     }
 
+    /// A snapshot file's sections are read where they lie (`BinaryReader(segments:)`): the writer's
+    /// own pieces, and the same bytes cut anywhere (through values, with empty segments), restore
+    /// the same heap as the joined bytes; cut short, they are refused, not read past.
+    func testASnapshotReadsTheSameFromSegments() throws {
+        buildVariedHeap()
+        var pieces: [[UInt8]] = []
+        heap.writeSnapshot { pieces.append(Array($0)) }
+        let joined = pieces.flatMap { $0 }
+        func restored(_ parts: [[UInt8]]) throws -> Heap {
+            // Each part in its own allocation, as sections lie apart in a file.
+            let buffers = parts.map { p -> UnsafeMutableRawBufferPointer in
+                let b = UnsafeMutableRawBufferPointer.allocate(byteCount: p.count, alignment: 1)
+                b.copyBytes(from: p)
+                return b
+            }
+            defer { for b in buffers { b.deallocate() } }
+            var r = BinaryReader(segments: buffers.map { UnsafeRawBufferPointer($0) })
+            let h = try Heap(snapshot: &r)
+            XCTAssertTrue(r.isAtEnd)
+            return h
+        }
+        XCTAssertGreaterThan(pieces.count, 3)
+        XCTAssertEqual(snapshotBytes(try restored(pieces)), joined)
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<40 {
+            var cuts = (0..<Int(rng.next() % 12)).map { _ in Int(rng.next() % UInt64(joined.count + 1)) }
+            cuts += [0, joined.count]
+            cuts.sort()  // repeated cuts give empty segments
+            let parts = zip(cuts, cuts.dropFirst()).map { Array(joined[$0..<$1]) }
+            XCTAssertEqual(snapshotBytes(try restored(parts)), joined, "cut at \(cuts)")
+            let short = Int(rng.next() % UInt64(joined.count))
+            XCTAssertThrowsError(try restored(parts.map { _ in [] } + [Array(joined[..<short])]))
+            let kept = parts.reduce(into: [[UInt8]]()) { out, p in
+                let have = out.reduce(0) { $0 + $1.count }
+                if have < short { out.append(Array(p.prefix(short - have))) }
+            }
+            XCTAssertThrowsError(try restored(kept), "cut short at \(short) of \(joined.count)")
+        }
+    }
+
     func testRestoredHeapContinuesExactlyLikeTheOriginal() throws {
         buildVariedHeap()
         var copy = try restored(snapshotBytes(heap))
