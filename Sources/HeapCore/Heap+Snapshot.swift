@@ -108,7 +108,10 @@ extension Heap {
     /// Rebuilds a heap from a snapshot. Throws on a truncated or foreign snapshot, and on one
     /// whose structure does not hold together (`validateRestored`): a damaged file that got past
     /// its checksums must be refused, never trap later.
-    public init(snapshot r: inout BinaryReader, limits: HeapLimits = HeapLimits()) throws {
+    /// `both` runs two parts of the structural check; recovery passes two threads.
+    public init(
+        snapshot r: inout BinaryReader, limits: HeapLimits = HeapLimits(), both: BothAtOnce = Heap.oneAfterTheOther
+    ) throws {
         self.init(limits: limits)
         var version: UInt32 = 0
         do {
@@ -242,7 +245,8 @@ extension Heap {
                 let records = table.records
                 guard
                     let restored = try AllocationOrigins.decode(
-                        &r, slotCount: slots, isLive: { Int($0) >= Int(ObjectTable.reservedSlots) && records[Int($0)].flags.contains(.live) })
+                        &r, slotCount: slots,
+                        isLive: { Int($0) >= Int(ObjectTable.reservedSlots) && records[Int($0)].flags.contains(.live) })
                 else { throw SnapshotError(reason: "snapshot is inconsistent: allocation origins") }
                 origins = restored
             }
@@ -251,7 +255,7 @@ extension Heap {
         }
         guard r.isAtEnd else { throw SnapshotError(reason: "snapshot has \(r.remaining) bytes after its end") }
         if version == 1 { upgradeVersion1() }
-        try validateRestored()
+        try validateRestored(both: both)
     }
 
     /// A version 1 heap: each object's insertion order taken to be its key order (ranks). (A

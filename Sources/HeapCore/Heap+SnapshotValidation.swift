@@ -14,17 +14,50 @@
 /// checked first), compares each side table with its flag by counting rather than by a hash
 /// lookup per object, and does not run the invariant checker after itself (it repeated every
 /// check here and walked the lists twice more).
+import Synchronization
+
+/// Runs two pieces of work and returns when both have: at once, on two threads, where the caller
+/// has them (recovery does), else one after the other.
+public typealias BothAtOnce = @Sendable (_ first: @Sendable () -> Void, _ second: @Sendable () -> Void) -> Void
+
 extension Heap {
-    mutating func validateRestored() throws(SnapshotError) {
+    public static let oneAfterTheOther: BothAtOnce = { first, second in
+        first()
+        second()
+    }
+
+    /// The records pass and the list walk (each mostly waiting on memory, the walk on one cache
+    /// miss per object when the lists are not in memory order) run at once through `both`.
+    mutating func validateRestored(both: BothAtOnce) throws(SnapshotError) {
         let count = table.records.count
         let reserved = Int(ObjectTable.reservedSlots)
         guard count >= reserved, count < Int(UInt32.max - 16) else { throw Self.refuse("\(count) record slots") }
-        let scan = try table.records.withUnsafeBufferPointer { records throws(SnapshotError) in
-            try fieldPool.entries.withUnsafeBufferPointer { entries throws(SnapshotError) in
-                try checkRecords(records, entries)
-            }
+        let (records, entries, shape) = (table.records, fieldPool.entries, TypeShape(types))
+        let scanned = Mutex<Result<RecordScan, SnapshotError>?>(nil)
+        let walked = Mutex<Result<ListWalk, SnapshotError>?>(nil)
+        both(
+            {
+                let result = Result { () throws(SnapshotError) in try Self.checkRecords(records, entries, shape) }
+                scanned.withLock { $0 = result }
+            },
+            {
+                let result = Result { () throws(SnapshotError) in try Self.walkLists(records) }
+                walked.withLock { $0 = result }
+            })
+        let scan = try scanned.withLock { $0.take()! }.get()
+        let walk = try walked.withLock { $0.take()! }.get()
+        guard scan.live == table.liveCount else {
+            throw Self.refuse("\(table.liveCount) live objects announced, \(scan.live) found")
         }
-        try checkLists(live: scan.live)
+        guard scan.perType == types.counts else {
+            throw Self.refuse("the per-type object counts do not match the objects")
+        }
+        guard walk.listed == scan.live else {
+            throw Self.refuse("generation lists hold \(walk.listed) objects, \(scan.live) are live")
+        }
+        // The writer labels every object with its generation (`writeRecords`); a file from before
+        // list codes has other bits there.
+        if walk.labelled { table.codes.reset(sizes: walk.sizes) } else { table.relabelLists() }
         try checkFreeLists(scan)
         try checkSideTables(scan)
         try checkHolders(scan)
@@ -34,8 +67,27 @@ extension Heap {
         SnapshotError(reason: "snapshot is inconsistent: \(reason)")
     }
 
+    /// What the records pass needs of the types, read once (through `types.entries[t]` it
+    /// retained the entry's arrays per object).
+    private struct TypeShape: Sendable {
+        var keyCounts: [Int]
+        var sharedCounts: [Int]
+        init(_ types: TypeRegistry) {
+            keyCounts = types.entries.map(\.keys.count)
+            sharedCounts = types.entries.map(\.sharedCount)
+        }
+    }
+
+    /// What the list walk found: objects listed in all, per generation, and whether each was
+    /// labelled with its list's generation.
+    private struct ListWalk: Sendable {
+        var listed = 0
+        var sizes = [0, 0, 0, 0]
+        var labelled = true
+    }
+
     /// What the records pass found, for the checks after it.
-    private struct RecordScan {
+    private struct RecordScan: Sendable {
         var live = 0
         var perType: [Int]
         var bytes: [UInt64]
@@ -55,17 +107,26 @@ extension Heap {
 
     /// Records: links in range, live objects' type, refcount, field block, keys and targets, the
     /// per-type counts and bytes.
-    private func checkRecords(
-        _ records: UnsafeBufferPointer<ObjectRecord>, _ entries: UnsafeBufferPointer<FieldPool.Entry>
+    private static func checkRecords(
+        _ records: [ObjectRecord], _ entries: [FieldPool.Entry], _ shape: TypeShape
+    ) throws(SnapshotError) -> RecordScan {
+        try records.withUnsafeBufferPointer { records throws(SnapshotError) in
+            try entries.withUnsafeBufferPointer { entries throws(SnapshotError) in
+                try checkRecords(records, entries, shape)
+            }
+        }
+    }
+
+    private static func checkRecords(
+        _ records: UnsafeBufferPointer<ObjectRecord>, _ entries: UnsafeBufferPointer<FieldPool.Entry>,
+        _ shape: TypeShape
     ) throws(SnapshotError) -> RecordScan {
         let count = records.count
         let reserved = Int(ObjectTable.reservedSlots)
-        // Per type, read once: reading them through `types.entries[t]` retained its arrays per object.
-        let keyCounts = types.entries.map(\.keys.count)
-        let sharedCounts = types.entries.map(\.sharedCount)
+        let (keyCounts, sharedCounts, typeCount) = (shape.keyCounts, shape.sharedCounts, shape.keyCounts.count)
         var scan = RecordScan(
-            perType: [Int](repeating: 0, count: types.entries.count),
-            bytes: [UInt64](repeating: 0, count: types.entries.count),
+            perType: [Int](repeating: 0, count: typeCount),
+            bytes: [UInt64](repeating: 0, count: typeCount),
             holders: [], usedEntries: [Bool](repeating: false, count: entries.count))
         // Which slots hold live objects, first: the fields' pass then finds whether a target is
         // live and counts it as held with one read of a 4-byte entry (the targets are scattered:
@@ -90,7 +151,7 @@ extension Heap {
                     }
                     guard s >= reserved, r.flags.contains(.live) else { continue }
                     scan.live += 1
-                    guard Int(r.type) < types.entries.count else { throw Self.refuse("slot \(s) has type \(r.type)") }
+                    guard Int(r.type) < typeCount else { throw Self.refuse("slot \(s) has type \(r.type)") }
                     // A live object is held; above the limit, gc_refs would meet the collector's markers.
                     guard r.refcount > 0, r.refcount <= Heap.maxRefcount else {
                         throw Self.refuse("slot \(s) has refcount \(r.refcount)")
@@ -152,35 +213,30 @@ extension Heap {
             }
         }
         (scan.holders, scan.usedEntries) = (holders, usedEntries)
-        guard scan.live == table.liveCount else {
-            throw Self.refuse("\(table.liveCount) live objects announced, \(scan.live) found")
-        }
-        guard scan.perType == types.counts else {
-            throw Self.refuse("the per-type object counts do not match the objects")
-        }
         return scan
     }
 
     /// Generation lists: each a closed doubly linked ring through live objects of its generation,
-    /// together holding every live object once; the collector's working lists are empty. The
-    /// walk labels each object with its generation's list code (whatever the writer's were).
-    private mutating func checkLists(live: Int) throws(SnapshotError) {
-        let reserved = Int(ObjectTable.reservedSlots)
-        let sizes = try table.records.withUnsafeMutableBufferPointer { records throws(SnapshotError) -> [Int] in
+    /// together holding every live object once (the caller compares the count); the collector's
+    /// working lists are empty. Reads only, so that it can run beside the records pass.
+    private static func walkLists(_ records: [ObjectRecord]) throws(SnapshotError) -> ListWalk {
+        try records.withUnsafeBufferPointer { records throws(SnapshotError) in
             let count = records.count
-            var sizes = [0, 0, 0, 0]
-            var listed = 0
+            let reserved = Int(ObjectTable.reservedSlots)
+            var walk = ListWalk()
             for head in 0..<reserved {
                 var previous = Slot(head)
                 var s = records[head].gcNext
                 var steps = 0
+                // Each step checks the link back, so a ring that does not close at its head is
+                // found before it is walked twice: at most every slot once.
                 while Int(s) != head {
                     guard head <= 3, Int(s) >= reserved, Int(s) < count, records[Int(s)].flags.contains(.live),
-                        records[Int(s)].gcPrev == previous, steps < live
+                        records[Int(s)].gcPrev == previous, steps < count
                     else {
                         throw Self.refuse("generation list \(head) is broken at slot \(s)")
                     }
-                    records[Int(s)].listCode = UInt8(head)
+                    if records[Int(s)].listCode != UInt8(head) { walk.labelled = false }
                     previous = s
                     s = records[Int(s)].gcNext
                     steps += 1
@@ -188,13 +244,11 @@ extension Heap {
                 guard records[head].gcPrev == previous else {
                     throw Self.refuse("generation list \(head) is broken at its end")
                 }
-                if head <= 3 { sizes[head] = steps }
-                listed += steps
+                if head <= 3 { walk.sizes[head] = steps }
+                walk.listed += steps
             }
-            guard listed == live else { throw Self.refuse("generation lists hold \(listed) objects, \(live) are live") }
-            return sizes
+            return walk
         }
-        table.codes.reset(sizes: sizes)
     }
 
     /// The free slot stack (distinct dead object slots that can still be reused) and the field

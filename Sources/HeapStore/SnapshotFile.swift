@@ -137,7 +137,9 @@ enum SnapshotFile {
         }
         var r = BinaryReader(segments: payload)
         do {
-            let heap = try Heap(snapshot: &r, limits: limits)
+            let heap = try Heap(snapshot: &r, limits: limits) { first, second in
+                DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? first() : second() }
+            }
             return Loaded(heap: heap, firstUncoveredJournal: first, bytes: total)
         } catch {
             throw damaged("\(error)")
