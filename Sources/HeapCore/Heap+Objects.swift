@@ -241,6 +241,8 @@ extension Heap {
     /// The first name that `fields` deletes (nil target) while the object does not have it,
     /// counting the names the request sets before it.
     func firstAbsentDelete(_ slot: Slot, _ fields: [(name: String, target: ObjectID?)]) -> String? {
+        // Most requests delete nothing: no set of names to hash (it was a fair part of `set`).
+        guard fields.contains(where: { $0.target == nil }) else { return nil }
         var setBefore = Set<String>()
         for f in fields {
             if f.target != nil {

@@ -186,7 +186,12 @@ public final class HeapServer: Sendable {
         // Deferred work still running finishes (its connection is gone) before the loops stop.
         try? offload.syncShutdownGracefully()
         try group.syncShutdownGracefully()
-        service.store?.close()
+        if let store = service.store, store.wantsCompactionAtShutdown {
+            // Nothing changes the heap any more: its snapshot spares the next start the replay.
+            logger.info("writing a snapshot before stopping (the journal has grown past it)")
+            store.compact(service.withState { $0.heap })
+        }
+        service.store?.close()  // waits for the snapshot
         logger.info("heapd stopped")
     }
 }

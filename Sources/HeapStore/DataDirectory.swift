@@ -104,19 +104,29 @@ enum Files {
         return Failure(description: "\(what) \(path): \(String(cString: strerror(e)))", errorNumber: e)
     }
 
-    static func readAll(_ path: String) throws -> [UInt8]? {
+    /// The file opened for reading, and its size (nil: no such file); the caller closes it.
+    private static func openForReading(_ path: String) throws -> (fd: Int32, size: Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw fail("cannot open", path)
         }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail("cannot stat", path) }
+        guard fstat(fd, &st) == 0 else {
+            let failure = fail("cannot stat", path)
+            close(fd)
+            throw failure
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    static func readAll(_ path: String) throws -> [UInt8]? {
+        guard let (fd, size) = try openForReading(path) else { return nil }
+        defer { close(fd) }
         // Read straight into the array's storage: zero-filling it first and copying the part read
         // afterwards were two more passes over what, for a big snapshot, is hundreds of MB.
         var failure: Files.Failure?
-        let bytes = [UInt8](unsafeUninitializedCapacity: Int(st.st_size)) { buffer, count in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = 0
             while count < buffer.count {
                 let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
@@ -138,19 +148,13 @@ enum Files {
     /// own (`DataDirectory` refuses one that others can write), so nobody truncates a file under
     /// the mapping (which would fault the reader).
     static func map(_ path: String) throws -> MappedFile? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw fail("cannot open", path)
-        }
+        guard let (fd, size) = try openForReading(path) else { return nil }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail("cannot stat", path) }
-        guard st.st_size > 0 else { return MappedFile(start: nil, count: 0) }
+        guard size > 0 else { return MappedFile(start: nil, count: 0) }
         // MAP_POPULATE: the pages are mapped in one call rather than a fault each.
-        let p = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
         guard let p, p != MAP_FAILED else { throw fail("cannot map", path) }
-        return MappedFile(start: p, count: Int(st.st_size))
+        return MappedFile(start: p, count: size)
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {

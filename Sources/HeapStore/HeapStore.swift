@@ -262,6 +262,19 @@ public final class HeapStore: @unchecked Sendable {
         return !compacting && writer.size > max(minimumCompactionBytes, snapshotBytes)
     }
 
+    /// Journal bytes past the snapshot that a clean stop compacts first, so that the next start
+    /// loads a snapshot rather than replays them (here about 50 MB of journal a second, against
+    /// 250 MB of snapshot; Redis also saves on `SHUTDOWN` when it keeps snapshots).
+    public static let shutdownCompactionBytes = 16 << 20
+
+    /// Whether a clean stop should compact first (called once nothing changes the heap any more).
+    public var wantsCompactionAtShutdown: Bool {
+        let refusing = writer.refusingChanges != nil  // (a full disk: the snapshot would fail too)
+        compaction.lock()
+        defer { compaction.unlock() }
+        return !compacting && !refusing && writer.size > Self.shutdownCompactionBytes
+    }
+
     /// Starts a compaction from `heap`, a copy of the heap taken under its lock right now: the
     /// journal moves to a new file at once (so the copy matches exactly the old files), and the
     /// snapshot is written in the background. Copying the heap is O(1); the heap's next change
