@@ -124,6 +124,7 @@ public struct BinaryReader {
         while done < n {
             if position == bytes.count { nextSegment() }
             let k = min(n - done, bytes.count - position)
+            guard k > 0 else { continue }  // an empty segment (whose address may be nil)
             (destination + done).copyMemory(from: bytes.baseAddress! + position, byteCount: k)
             position += k
             done += k

@@ -58,6 +58,7 @@ extension Heap {
         // The writer labels every object with its generation (`writeRecords`); a file from before
         // list codes has other bits there.
         if walk.labelled { table.codes.reset(sizes: walk.sizes) } else { table.relabelLists() }
+        try checkCounters()
         try checkFreeLists(scan)
         try checkSideTables(scan)
         try checkHolders(scan)
@@ -249,6 +250,18 @@ extension Heap {
             }
             return walk
         }
+    }
+
+    /// The counters that later operations add to: far below the top of their range (a forged
+    /// `Int.max` count trapped the first allocation).
+    private func checkCounters() throws(SnapshotError) {
+        let counters =
+            gc.counts + gc.stats.flatMap { [$0.collections, $0.collected, $0.uncollectable] }
+            + [gc.longLivedTotal, gc.longLivedPending]
+        guard counters.allSatisfy({ (0...Int.max / 2).contains($0) }) else {
+            throw Self.refuse("a gc count or statistic is \(counters.first { !(0...Int.max / 2).contains($0) }!)")
+        }
+        guard nextSessionID <= UInt64.max / 2 else { throw Self.refuse("the next session id is \(nextSessionID)") }
     }
 
     /// The free slot stack (distinct dead object slots that can still be reused) and the field

@@ -152,9 +152,24 @@ enum Files {
         defer { close(fd) }
         guard size > 0 else { return MappedFile(start: nil, count: 0) }
         // MAP_POPULATE: the pages are mapped in one call rather than a fault each.
-        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-        guard let p, p != MAP_FAILED else { throw fail("cannot map", path) }
-        return MappedFile(start: p, count: size)
+        if let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), p != MAP_FAILED {
+            return MappedFile(start: p, count: size)
+        }
+        // A file system that cannot map files: read it instead.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        var done = 0
+        while done < size {
+            let n = read(fd, buffer.baseAddress! + done, size - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let failure = fail("cannot read", path)
+                buffer.deallocate()
+                throw failure
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return MappedFile(start: buffer.baseAddress, count: done, owned: true)
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
@@ -174,11 +189,22 @@ enum Files {
     }
 }
 
-/// A file mapped by `Files.map`, unmapped when released.
+/// A file mapped by `Files.map` (or read into memory it owns, where mapping failed), released with it.
 final class MappedFile {
     let bytes: UnsafeRawBufferPointer
+    private let owned: Bool
 
-    init(start: UnsafeMutableRawPointer?, count: Int) { bytes = UnsafeRawBufferPointer(start: start, count: count) }
+    init(start: UnsafeMutableRawPointer?, count: Int, owned: Bool = false) {
+        bytes = UnsafeRawBufferPointer(start: start, count: count)
+        self.owned = owned
+    }
 
-    deinit { if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) } }
+    deinit {
+        guard let base = bytes.baseAddress else { return }
+        if owned {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        }
+    }
 }

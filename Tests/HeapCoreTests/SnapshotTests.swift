@@ -92,6 +92,38 @@ final class SnapshotTests: HeapTestCase {
         }
     }
 
+    /// Counters that later operations add to are refused near the top of their range: a forged
+    /// `Int.max` gc count trapped the first allocation after the load, a forged next session id
+    /// the first `session.open` (found by review; the structural check did not read them).
+    func testCountersNearTheirLimitAreRefused() throws {
+        let forgeries: [(String, (inout Heap) -> Void)] = [
+            ("gc count", { $0.gc.counts[0] = Int.max }),
+            ("gc statistic", { $0.gc.stats[2].collected = Int.max - 1 }),
+            ("long-lived total", { $0.gc.longLivedTotal = -1 }),
+            ("next session id", { $0.nextSessionID = UInt64.max }),
+        ]
+        for (what, forge) in forgeries {
+            var h = heap
+            forge(&h)
+            XCTAssertThrowsError(try restored(snapshotBytes(h)), what) { error in
+                XCTAssertTrue("\(error)".contains("snapshot is inconsistent"), "\(what): \(error)")
+            }
+        }
+        XCTAssertNoThrow(try restored(snapshotBytes(heap)))
+    }
+
+    /// An empty segment may have no address; a value straddling it reads across.
+    func testAValueStraddlingAnEmptySegmentReads() throws {
+        let (a, b): ([UInt8], [UInt8]) = ([0x34, 0x12], [0, 0])
+        try a.withUnsafeBytes { ra in
+            try b.withUnsafeBytes { rb in
+                var r = BinaryReader(segments: [ra, UnsafeRawBufferPointer(start: nil, count: 0), rb])
+                XCTAssertEqual(try r.u32(), 0x1234)
+                XCTAssertTrue(r.isAtEnd)
+            }
+        }
+    }
+
     func testRestoredHeapContinuesExactlyLikeTheOriginal() throws {
         buildVariedHeap()
         var copy = try restored(snapshotBytes(heap))
