@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The structural check of a heap just read from a snapshot.
 ///
 /// Records and field entries are loaded as raw memory, so every index in them (slots, generation
@@ -9,18 +11,13 @@
 /// the lists hold exactly the live objects, the side tables match the flags), checked once.
 ///
 /// O(objects + fields), in two passes over the records in memory order and one walk of the lists
-/// (which also gives every object its generation's list code): at ten million objects recovery is
-/// mostly this check, so it reads the tables through buffer pointers (every index it follows is
-/// checked first), compares each side table with its flag by counting rather than by a hash
-/// lookup per object, and does not run the invariant checker after itself (it repeated every
+/// (beside the first pass, on a second thread where the caller has one): at ten million objects
+/// recovery is mostly this check, so it reads the tables through buffer pointers (every index it
+/// follows is checked first), compares each side table with its flag by counting rather than by a
+/// hash lookup per object, and does not run the invariant checker after itself (it repeated every
 /// check here and walked the lists twice more).
-import Synchronization
-
-/// Runs two pieces of work and returns when both have: at once, on two threads, where the caller
-/// has them (recovery does), else one after the other.
-public typealias BothAtOnce = @Sendable (_ first: @Sendable () -> Void, _ second: @Sendable () -> Void) -> Void
-
 extension Heap {
+    /// `BothAtOnce` without threads (the default of `Heap(snapshot:)`).
     public static let oneAfterTheOther: BothAtOnce = { first, second in
         first()
         second()
@@ -32,20 +29,7 @@ extension Heap {
         let count = table.records.count
         let reserved = Int(ObjectTable.reservedSlots)
         guard count >= reserved, count < Int(UInt32.max - 16) else { throw Self.refuse("\(count) record slots") }
-        let (records, entries, shape) = (table.records, fieldPool.entries, TypeShape(types))
-        let scanned = Mutex<Result<RecordScan, SnapshotError>?>(nil)
-        let walked = Mutex<Result<ListWalk, SnapshotError>?>(nil)
-        both(
-            {
-                let result = Result { () throws(SnapshotError) in try Self.checkRecords(records, entries, shape) }
-                scanned.withLock { $0 = result }
-            },
-            {
-                let result = Result { () throws(SnapshotError) in try Self.walkLists(records) }
-                walked.withLock { $0 = result }
-            })
-        let scan = try scanned.withLock { $0.take()! }.get()
-        let walk = try walked.withLock { $0.take()! }.get()
+        let (scan, walk) = try Self.scanAndWalk(table.records, fieldPool.entries, TypeShape(types), both)
         guard scan.live == table.liveCount else {
             throw Self.refuse("\(table.liveCount) live objects announced, \(scan.live) found")
         }
@@ -62,6 +46,25 @@ extension Heap {
         try checkFreeLists(scan)
         try checkSideTables(scan)
         try checkHolders(scan)
+    }
+
+    /// The records pass and the list walk, through `both`. (Static: the arrays' second references
+    /// end here, before the heap relabels its records in place.)
+    private static func scanAndWalk(
+        _ records: [ObjectRecord], _ entries: [FieldPool.Entry], _ shape: TypeShape, _ both: BothAtOnce
+    ) throws(SnapshotError) -> (RecordScan, ListWalk) {
+        let scanned = Mutex<Result<RecordScan, SnapshotError>?>(nil)
+        let walked = Mutex<Result<ListWalk, SnapshotError>?>(nil)
+        both(
+            {
+                let result = Result { () throws(SnapshotError) in try checkRecords(records, entries, shape) }
+                scanned.withLock { $0 = result }
+            },
+            {
+                let result = Result { () throws(SnapshotError) in try walkLists(records) }
+                walked.withLock { $0 = result }
+            })
+        return (try scanned.withLock { $0.take()! }.get(), try walked.withLock { $0.take()! }.get())
     }
 
     private static func refuse(_ reason: String) -> SnapshotError {
@@ -369,3 +372,7 @@ extension Heap {
         }
     }
 }
+
+/// Runs two pieces of work and returns when both have: at once, on two threads, where the caller
+/// has them (recovery does), else one after the other.
+public typealias BothAtOnce = @Sendable (_ first: @Sendable () -> Void, _ second: @Sendable () -> Void) -> Void
