@@ -67,7 +67,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Most clients connected at once.")
     var maxClients: Int = 1024
 
-    @Option(help: "Compact the journal into a snapshot once it exceeds the larger of this and the snapshot's size.")
+    @Option(
+        help:
+            "Compact the journal into a snapshot once it exceeds the larger of this and the snapshot's size (and at a clean stop once it exceeds 16 MiB)."
+    )
     var compactAfter: Int = 64 << 20
 
     @Option(help: "Also admit members of this group (the socket becomes 0660, its directory group-searchable).")
