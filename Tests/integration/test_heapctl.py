@@ -271,6 +271,26 @@ def test_the_man_page_covers_every_command():
     assert not missing, f"regenerate docs/man with `make man`: {missing}"
 
 
+def test_the_man_pages_cover_every_option():
+    """Every long option of every heapctl command and of heapd is in its man page (heapctl.1 once
+    went without `--site`, `--allocated-by` and `histogram --by` for a session)."""
+    def options(*command):
+        text = subprocess.run(list(command) + ["--help"], capture_output=True, text=True).stdout
+        return set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z-]*)", text, re.M)) - {"--help", "--version"}
+
+    heapctl_commands = re.findall(r"^  ([a-z][a-z-]*)\s", run_heapctl("--help").stdout.split("SUBCOMMANDS:")[1], re.M)
+    pages = {
+        "heapctl.1": set().union(*(options(binary("heapctl"), c) for c in heapctl_commands)),
+        "heapd.1": options(binary("heapd"), "serve"),
+    }
+    assert "--site" in pages["heapctl.1"] and "--compact-after" in pages["heapd.1"], pages
+    for page, wanted in pages.items():
+        with open(os.path.join(ROOT, "docs", "man", page)) as f:
+            text = f.read()
+        missing = sorted(o for o in wanted if f"Fl -{o[2:]}" not in text)
+        assert not missing, f"regenerate docs/man with `make man`: {page} lacks {missing}"
+
+
 def test_monitor_lines_cut_big_params(daemon):
     mon = subprocess.Popen([binary("heapctl"), "monitor", "--json", "--count", "2", "--socket", daemon.socket],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
