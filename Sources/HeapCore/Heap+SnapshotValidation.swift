@@ -29,7 +29,7 @@ extension Heap {
         let count = table.records.count
         let reserved = Int(ObjectTable.reservedSlots)
         guard count >= reserved, count < Int(UInt32.max - 16) else { throw Self.refuse("\(count) record slots") }
-        let (scan, walk) = try Self.scanAndWalk(table.records, fieldPool.entries, TypeShape(types), both)
+        var (scan, walk) = try Self.scanAndWalk(table.records, fieldPool.entries, TypeShape(types), both)
         guard scan.live == table.liveCount else {
             throw Self.refuse("\(table.liveCount) live objects announced, \(scan.live) found")
         }
@@ -43,9 +43,9 @@ extension Heap {
         // list codes has other bits there.
         if walk.labelled { table.codes.reset(sizes: walk.sizes) } else { table.relabelLists() }
         try checkCounters()
-        try checkFreeLists(scan)
+        try checkFreeLists(&scan.usedEntries)
         try checkSideTables(scan)
-        try checkHolders(scan)
+        try checkHolders(&scan)
     }
 
     /// The records pass and the list walk, through `both`. (Static: the arrays' second references
@@ -53,18 +53,10 @@ extension Heap {
     private static func scanAndWalk(
         _ records: [ObjectRecord], _ entries: [FieldPool.Entry], _ shape: TypeShape, _ both: BothAtOnce
     ) throws(SnapshotError) -> (RecordScan, ListWalk) {
-        let scanned = Mutex<Result<RecordScan, SnapshotError>?>(nil)
-        let walked = Mutex<Result<ListWalk, SnapshotError>?>(nil)
-        both(
-            {
-                let result = Result { () throws(SnapshotError) in try checkRecords(records, entries, shape) }
-                scanned.withLock { $0 = result }
-            },
-            {
-                let result = Result { () throws(SnapshotError) in try walkLists(records) }
-                walked.withLock { $0 = result }
-            })
-        return (try scanned.withLock { $0.take()! }.get(), try walked.withLock { $0.take()! }.get())
+        let (scanned, walked) = Heap.results(
+            of: { Result { () throws(SnapshotError) in try checkRecords(records, entries, shape) } },
+            and: { Result { () throws(SnapshotError) in try walkLists(records) } }, through: both)
+        return (try scanned.get(), try walked.get())
     }
 
     private static func refuse(_ reason: String) -> SnapshotError {
@@ -131,7 +123,7 @@ extension Heap {
         var scan = RecordScan(
             perType: [Int](repeating: 0, count: typeCount),
             bytes: [UInt64](repeating: 0, count: typeCount),
-            holders: [], usedEntries: [Bool](repeating: false, count: entries.count))
+            holders: [], usedEntries: [])
         // Which slots hold live objects, first: the fields' pass then finds whether a target is
         // live and counts it as held with one read of a 4-byte entry (the targets are scattered:
         // at millions of objects each read is a cache miss, and a second one per field, of the
@@ -268,8 +260,9 @@ extension Heap {
     }
 
     /// The free slot stack (distinct dead object slots that can still be reused) and the field
-    /// pool's free lists (blocks inside the pool, overlapping nothing).
-    private func checkFreeLists(_ scan: RecordScan) throws(SnapshotError) {
+    /// pool's free lists (blocks inside the pool, overlapping nothing: `usedEntries` marks the
+    /// fields' blocks, and gets the free ones marked too).
+    private func checkFreeLists(_ usedEntries: inout [Bool]) throws(SnapshotError) {
         let records = table.records
         let (freeTop, freeCount, _) = table.freeListState
         guard freeCount >= 0, freeCount <= records.count else { throw Self.refuse("free slot count \(freeCount)") }
@@ -284,7 +277,6 @@ extension Heap {
             s = records[Int(s)].gcNext
         }
         let entries = fieldPool.entries
-        var usedEntries = scan.usedEntries
         for (cls, head) in fieldPool.freeListHeads.enumerated() {
             var at = head
             var steps = 0
@@ -340,12 +332,13 @@ extension Heap {
 
     /// Every refcount equals its holders (fields, sessions, roots, gc.garbage), and the byte
     /// totals equal the sizes' sums (in wide arithmetic first, so the sums cannot overflow).
-    private func checkHolders(_ scan: RecordScan) throws(SnapshotError) {
-        var holders = scan.holders
+    /// (`scan.holders` gets the other holders added, in place.)
+    private func checkHolders(_ scan: inout RecordScan) throws(SnapshotError) {
         // Every slot here is a live object's (checkSideTables); past the largest refcount a count
         // stays there, matching none.
         func hold(_ slot: Slot, _ n: UInt32) {
-            holders[Int(slot)] = UInt32(min(UInt64(holders[Int(slot)]) + UInt64(n), UInt64(Heap.maxRefcount) + 1))
+            scan.holders[Int(slot)] = UInt32(
+                min(UInt64(scan.holders[Int(slot)]) + UInt64(n), UInt64(Heap.maxRefcount) + 1))
         }
         for session in sessions.values {
             for f in session.frames { for (slot, held) in f { hold(slot, held.count) } }
@@ -363,8 +356,8 @@ extension Heap {
         }
         try table.records.withUnsafeBufferPointer { records throws(SnapshotError) in
             for s in Int(ObjectTable.reservedSlots)..<records.count
-            where records[s].flags.contains(.live) && holders[s] != records[s].refcount {
-                throw Self.refuse("slot \(s) has refcount \(records[s].refcount) but \(holders[s]) holders")
+            where records[s].flags.contains(.live) && scan.holders[s] != records[s].refcount {
+                throw Self.refuse("slot \(s) has refcount \(records[s].refcount) but \(scan.holders[s]) holders")
             }
         }
         guard bytes == types.bytes, total == totalBytes else {
@@ -376,3 +369,21 @@ extension Heap {
 /// Runs two pieces of work and returns when both have: at once, on two threads, where the caller
 /// has them (recovery does), else one after the other.
 public typealias BothAtOnce = @Sendable (_ first: @Sendable () -> Void, _ second: @Sendable () -> Void) -> Void
+
+extension Heap {
+    /// The results of `first` and `second`, run through `both`.
+    public static func results<A: Sendable, B: Sendable>(
+        of first: @escaping @Sendable () -> A, and second: @escaping @Sendable () -> B, through both: BothAtOnce
+    ) -> (A, B) {
+        let a = Mutex<A?>(nil)
+        let b = Mutex<B?>(nil)
+        both(
+            {
+                let r = first(); a.withLock { $0 = r }
+            },
+            {
+                let r = second(); b.withLock { $0 = r }
+            })
+        return (a.withLock { $0.take()! }, b.withLock { $0.take()! })
+    }
+}

@@ -63,9 +63,12 @@ extension HeapGraph {
             // level is often the largest). Bounded by the level, a check that fails costs no more
             // than expanding it, so the search stays O(slots + edges): a registry of n fields
             // holding the head of an n-long list would otherwise be checked at each of n levels.
-            if heldShortcut && held.slots.count <= level.count && held.fieldCount <= level.count {
+            let checkHeld = heldShortcut && held.slots.count <= level.count && held.fieldCount <= level.count
+            let bottomUp = level.count * bottomUpRatio >= slotCount - reachedSlots
+            // Both read the level as a bitset: set once, cleared after the level is expanded.
+            if checkHeld || bottomUp { for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) } }
+            if checkHeld {
                 heldCheckWork?.pointee += level.count + held.fieldCount
-                for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
                 var last: [Slot] = []
                 for s in held.objects where visited[Int(s) >> 6] & (1 << (UInt64(s) & 63)) == 0 {
                     if edges(s).contains(where: { e in
@@ -75,7 +78,6 @@ extension HeapGraph {
                         last.append(s)
                     }
                 }
-                for v in level { inLevel[Int(v) >> 6] = 0 }
                 var holdersThen = Set<Int32>()
                 for s in last { held.forEachHolder(of: s) { x in if !reached[Int(x)] { holdersThen.insert(x) } } }
                 if reachedCount + holdersThen.count >= wanted {
@@ -88,8 +90,7 @@ extension HeapGraph {
                 }
             }
             var next: [Slot] = []
-            if level.count * bottomUpRatio >= slotCount - reachedSlots {
-                for v in level { inLevel[Int(v) >> 6] |= 1 << (UInt64(v) & 63) }
+            if bottomUp {
                 successorStart.withUnsafeBufferPointer { starts in
                     successors.withUnsafeBufferPointer { succ in
                         for w in 0..<words where visited[w] != .max {
@@ -109,7 +110,6 @@ extension HeapGraph {
                         }
                     }
                 }
-                for v in level { inLevel[Int(v) >> 6] = 0 }
                 for u in next { visited[Int(u) >> 6] |= 1 << (UInt64(u) & 63) }
             } else {
                 predStart.withUnsafeBufferPointer { starts in
@@ -126,6 +126,7 @@ extension HeapGraph {
                     }
                 }
             }
+            if checkHeld || bottomUp { for v in level { inLevel[Int(v) >> 6] = 0 } }
             reachedSlots += next.count
             for u in next {
                 distance[Int(u)] = d

@@ -1,6 +1,6 @@
 import Foundation
 import HeapCore
-import Synchronization
+import HeapStore
 
 /// The heap's graph as the graph methods last took it (`path`, `cycles`, `dominators`,
 /// `histogram {retained}`), with its field names and slot types, kept until the heap changes: a
@@ -172,19 +172,10 @@ struct HeapAccess: Sendable {
     ) throws -> (InspectionGraph, View) {
         if let size = service.withState({ $0.graphBuffersWanted() }) {
             // The derived arrays (reverse edges, search distances) on a second thread meanwhile.
-            let derived = Mutex<GraphBuffers.Derived?>(nil)
-            let buffers = Mutex<GraphBuffers?>(nil)
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                if part == 0 {
-                    let made = GraphBuffers.Derived.resident(for: size)
-                    derived.withLock { $0 = made }
-                } else {
-                    let made = GraphBuffers.resident(for: size)
-                    buffers.withLock { $0 = made }
-                }
-            }
-            var made = buffers.withLock { $0.take()! }
-            made.derived = derived.withLock { $0.take()! }
+            var (made, derived) = Heap.results(
+                of: { GraphBuffers.resident(for: size) }, and: { GraphBuffers.Derived.resident(for: size) },
+                through: Heap.onTwoThreads)
+            made.derived = derived
             service.withState { [made] in $0.offerGraphBuffers(made) }
         }
         while true {

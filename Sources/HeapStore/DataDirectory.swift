@@ -127,20 +127,31 @@ enum Files {
         // afterwards were two more passes over what, for a big snapshot, is hundreds of MB.
         var failure: Files.Failure?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = 0
-            while count < buffer.count {
-                let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = fail("cannot read", path)
-                    return
-                }
-                if n == 0 { break }  // the file shrank meanwhile: what was read
-                count += n
+            do throws(Failure) {
+                count = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+            } catch {
+                (failure, count) = (error, 0)
             }
         }
         if let failure { throw failure }
         return bytes
+    }
+
+    /// Reads into `buffer` until it is full or the file ends (it shrank meanwhile); the bytes read.
+    private static func readFully(
+        _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String
+    ) throws(Failure) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("cannot read", path)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
     }
 
     /// A whole file mapped read-only (nil: no such file), for reading a big file without copying
@@ -157,19 +168,13 @@ enum Files {
         }
         // A file system that cannot map files: read it instead.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        var done = 0
-        while done < size {
-            let n = read(fd, buffer.baseAddress! + done, size - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let failure = fail("cannot read", path)
-                buffer.deallocate()
-                throw failure
-            }
-            if n == 0 { break }
-            done += n
+        do throws(Failure) {
+            return MappedFile(
+                start: buffer.baseAddress, count: try readFully(fd, into: buffer, path: path), owned: true)
+        } catch {
+            buffer.deallocate()
+            throw error
         }
-        return MappedFile(start: buffer.baseAddress, count: done, owned: true)
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {

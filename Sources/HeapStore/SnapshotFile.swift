@@ -137,9 +137,7 @@ enum SnapshotFile {
         }
         var r = BinaryReader(segments: payload)
         do {
-            let heap = try Heap(snapshot: &r, limits: limits) { first, second in
-                DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? first() : second() }
-            }
+            let heap = try Heap(snapshot: &r, limits: limits, both: Heap.onTwoThreads)
             return Loaded(heap: heap, firstUncoveredJournal: first, bytes: total)
         } catch {
             throw damaged("\(error)")
