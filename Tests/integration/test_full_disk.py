@@ -180,3 +180,46 @@ def test_repair_cuts_a_damaged_journal_on_a_full_disk(tmpfs_dir):
         c2.close()
     finally:
         assert d2.stop() == 0
+
+
+def test_a_clean_stop_on_a_full_disk_exits_cleanly_and_loses_nothing():
+    """The snapshot a clean stop writes past 16 MiB of journal fails on a full disk: the daemon
+    still exits 0, leaves no temp file, and the journal brings everything back."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    base = tempfile.mkdtemp(prefix="heapd-full-stop-")
+    data = os.path.join(base, "data")
+    os.mkdir(data, 0o700)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=28m,mode=0700", "tmpfs", data],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
+    try:
+        d = Daemon(directory=base)
+        c = d.client()
+        c.call("session.open", name="bulk")
+        acknowledged = {}
+        for i in range(4400):  # about 18 MiB of journal, under the 64 MiB compaction threshold
+            oid = c.call("allocate", type="Bulk", data={"i": i, "pad": "x" * 4096})["id"]
+            if i % 2:
+                c.call("unref", id=oid)
+            else:
+                acknowledged[oid] = i
+        c.close()
+        fill(os.path.join(data, "ballast"))
+        assert d.stop() == 0, d.read_log()
+        log = d.read_log()
+        assert "writing a snapshot before stopping" in log and "No space left on device" in log, log
+        assert not {"snapshot", "snapshot.tmp"} & set(os.listdir(data)), os.listdir(data)
+        os.unlink(os.path.join(data, "ballast"))
+        d2 = Daemon(directory=base)
+        try:
+            c2 = d2.client()
+            c2.call("session.open", name="bulk")
+            assert_all_there(c2, acknowledged)
+            assert c2.call("check")["ok"]
+            c2.close()
+        finally:
+            assert d2.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", data])
