@@ -41,7 +41,9 @@ extension Heap: RefcountCascading {
         if flags.contains(.isWeakref) { detachWeakref(slot) }
         events.freed(table.id(of: slot))
         let size = table.size(slot)
-        types.remove(table.records[Int(slot)].type, size: size)
+        let type = table.records[Int(slot)].type
+        types.remove(type, size: size)
+        if table.generation(of: slot) == 3 { types.removeFrozen(type, size: size) }
         totalBytes -= size
         origins.forget(slot)
         if flags.contains(.hasData) { table.data[slot] = nil }

@@ -57,15 +57,18 @@ extension Heap {
     public mutating func setDebug(_ flags: GCState.DebugFlags) { gc.debug = flags }
 
     /// `gc.freeze()`: every tracked object moves to the permanent generation, which collections
-    /// never examine (its references act as external ones); all counts restart at 0. O(1).
+    /// never examine (its references act as external ones); all counts restart at 0. O(types):
+    /// the lists merge in O(1); the type histogram's frozen share becomes the whole one.
     public mutating func freeze() {
         for g in 0...2 { table.mergeGeneration(g, into: 3) }
         gc.counts = [0, 0, 0]
+        types.freezeAll()
     }
 
-    /// `gc.unfreeze()`: the permanent generation joins the oldest one. O(1).
+    /// `gc.unfreeze()`: the permanent generation joins the oldest one. O(types), as `freeze`.
     public mutating func unfreeze() {
         table.mergeGeneration(3, into: 2)
+        types.unfreezeAll()
     }
 
     public var freezeCount: Int { table.generationSize(3) }

@@ -8,8 +8,16 @@ public struct TypeCount: Sendable, Equatable {
 extension Heap {
     /// One row per type, most bytes first, then by type name. Without filters it reads the
     /// per-type totals the heap keeps (O(types)); `session` keeps the objects that session holds
-    /// a reference to (in any scope), `generation` (3: permanent) those of one generation; both
-    /// together, the objects in both. Live garbage is counted (nothing is collected).
+    /// a reference to (in any scope: O(what it holds)), `generation` (3: permanent) those of one
+    /// generation; both together, the objects in both. Live garbage is counted (nothing is
+    /// collected).
+    ///
+    /// A generation alone costs O(types) plus a walk of the smaller side: the permanent
+    /// generation's share is kept per type (`TypeRegistry.frozenCounts`); generation 0, 1 or 2
+    /// is either walked, or found as the totals less the frozen share less the other two of
+    /// them, walked, whichever lists fewer objects. Automatic collection keeps generations 0 and
+    /// 1 small (below threshold 0 and about threshold 0 × threshold 1), so on a big heap every
+    /// generation's rows come from O(types + those two), not a pass over every object.
     public func typeHistogram(session: SessionID? = nil, generation: Int? = nil) throws(HeapError) -> [TypeCount] {
         if let session { try checkSession(session) }
         var rows: [TypeCount]
@@ -19,28 +27,15 @@ extension Heap {
             // Counted by type id in flat arrays (no hashing per object), then merged by name.
             var counts = [Int](repeating: 0, count: types.entries.count)
             var bytes = [UInt64](repeating: 0, count: types.entries.count)
-            func count(_ s: Slot) {
-                let t = Int(table.records[Int(s)].type)
-                counts[t] += 1
-                bytes[t] += table.size(s)
-            }
             if let session {
                 for s in Set(sessions[session]!.frames.lazy.flatMap(\.keys))
                 where generation == nil || table.generation(of: s) == generation {
-                    count(s)
+                    let t = Int(table.records[Int(s)].type)
+                    counts[t] += 1
+                    bytes[t] += table.size(s)
                 }
             } else {
-                // One pass in memory order over the records (streamed by the prefetcher),
-                // rather than following the generation's list links.
-                let wanted = generation!
-                table.records.withUnsafeBufferPointer { records in
-                    for s in Int(ObjectTable.reservedSlots)..<records.count
-                    where records[s].flags.contains(.live) && Int(table.codes.generation[Int(records[s].listCode)]) == wanted {
-                        let t = Int(records[s].type)
-                        counts[t] += 1
-                        bytes[t] += table.size(Slot(s), records[s])
-                    }
-                }
+                countGeneration(generation!, &counts, &bytes)
             }
             var byType: [String: (count: Int, bytes: UInt64)] = [:]
             for t in counts.indices where counts[t] > 0 {
@@ -50,5 +45,43 @@ extension Heap {
             rows = byType.map { TypeCount(type: $0.key, count: $0.value.count, bytes: $0.value.bytes) }
         }
         return rows.sorted { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : $0.type < $1.type }
+    }
+
+    /// Objects and bytes per type id in generation `g` (3: permanent), into zeroed arrays.
+    private func countGeneration(_ g: Int, _ counts: inout [Int], _ bytes: inout [UInt64]) {
+        if g == 3 {
+            counts = types.frozenCounts
+            bytes = types.frozenBytes
+            return
+        }
+        let others = (0...2).filter { $0 != g }
+        if table.generationSize(g) <= others.reduce(0) { $0 + table.generationSize($1) } {
+            walkGeneration(g) { t, size in
+                counts[t] += 1
+                bytes[t] += size
+            }
+            return
+        }
+        for t in counts.indices {
+            counts[t] = types.counts[t] - types.frozenCounts[t]
+            bytes[t] = types.bytes[t] - types.frozenBytes[t]
+        }
+        for o in others {
+            walkGeneration(o) { t, size in
+                counts[t] -= 1
+                bytes[t] -= size
+            }
+        }
+    }
+
+    /// Each object of generation `g` (0-2), in list order: its type id and size.
+    private func walkGeneration(_ g: Int, _ body: (Int, UInt64) -> Void) {
+        let head = ListHead.generation(g)
+        var s = table.records[Int(head)].gcNext
+        while s != head {
+            let r = table.records[Int(s)]
+            body(Int(r.type), table.size(s, r))
+            s = r.gcNext
+        }
     }
 }

@@ -61,6 +61,7 @@ extension Heap {
             }
         }
         if live != table.liveCount { problems.append("live count \(table.liveCount), found \(live)") }
+        problems += typeCountProblems()
         if bytes != totalBytes { problems.append("total bytes \(totalBytes), counted \(bytes)") }
         var listed = 0
         for g in 0...3 {
@@ -89,6 +90,32 @@ extension Heap {
             for w in table.weakrefs.weakrefs(to: referent) where table.weakReferent[w] != referent {
                 problems.append("weakref \(table.id(of: w)) is listed under slot \(referent) but points elsewhere")
             }
+        }
+        return problems
+    }
+
+    /// The type histogram's counts, total and frozen, against the objects.
+    private func typeCountProblems() -> [String] {
+        var counts = [Int](repeating: 0, count: types.counts.count)
+        var bytes = [UInt64](repeating: 0, count: types.counts.count)
+        var frozenCounts = counts
+        var frozenBytes = bytes
+        for s in table.objectSlots where table.isLive(s) {
+            let t = Int(table.records[Int(s)].type)
+            guard t < counts.count else { return ["object \(table.id(of: s)) has unknown type \(t)"] }
+            counts[t] += 1
+            bytes[t] &+= table.size(s)
+            if table.generation(of: s) == 3 {
+                frozenCounts[t] += 1
+                frozenBytes[t] &+= table.size(s)
+            }
+        }
+        var problems: [String] = []
+        if counts != types.counts || bytes != types.bytes {
+            problems.append("the per-type counts or bytes do not match the objects")
+        }
+        if frozenCounts != types.frozenCounts || frozenBytes != types.frozenBytes {
+            problems.append("the frozen per-type counts or bytes do not match the permanent generation")
         }
         return problems
     }

@@ -324,7 +324,9 @@ extension Heap {
     mutating func resize(_ slot: Slot, to size: UInt64) {
         let old = table.size(slot)
         table.setSize(slot, size)
-        types.resize(table.records[Int(slot)].type, from: old, to: size)
+        let type = table.records[Int(slot)].type
+        types.resize(type, from: old, to: size)
+        if table.generation(of: slot) == 3 { types.resizeFrozen(type, from: old, to: size) }
         totalBytes = totalBytes - old + size
     }
 }

@@ -256,6 +256,16 @@ extension Heap {
         guard r.isAtEnd else { throw SnapshotError(reason: "snapshot has \(r.remaining) bytes after its end") }
         if version == 1 { upgradeVersion1() }
         try validateRestored(both: both)
+        countFrozenTypes()
+    }
+
+    /// The type histogram's frozen share, which snapshots do not carry: one pass in memory order
+    /// over the records when anything is frozen.
+    private mutating func countFrozenTypes() {
+        guard table.generationSize(3) > 0 else { return }
+        for s in table.objectSlots where table.isLive(s) && table.generation(of: s) == 3 {
+            types.restoreFrozen(table.records[Int(s)].type, size: table.size(s))
+        }
     }
 
     /// A version 1 heap: each object's insertion order taken to be its key order (ranks). (A

@@ -35,6 +35,11 @@ struct TypeRegistry: Sendable {
     /// apart from `entries` so the per-object update touches one flat array.
     private(set) var counts: [Int] = []
     private(set) var bytes: [UInt64] = []
+    /// The same for the permanent generation alone. `histogram {generation}` reads it for
+    /// generation 3 and subtracts it for the others (`Heap.typeHistogram`): the permanent
+    /// generation is the one big list no collection bounds, and `gc.freeze` fills it in O(types).
+    private(set) var frozenCounts: [Int] = []
+    private(set) var frozenBytes: [UInt64] = []
     struct Key: Hashable, Sendable {
         let name: String
         let finalizer: Bool
@@ -73,6 +78,8 @@ struct TypeRegistry: Sendable {
         entries.append(Entry(name: name))
         counts.append(0)
         bytes.append(0)
+        frozenCounts.append(0)
+        frozenBytes.append(0)
         return id
     }
 
@@ -190,6 +197,36 @@ struct TypeRegistry: Sendable {
 
     mutating func resize(_ type: TypeID, from old: UInt64, to new: UInt64) {
         bytes[Int(type)] = bytes[Int(type)] - old + new
+    }
+
+    // MARK: the permanent generation's share
+
+    /// `gc.freeze`: every live object is in the permanent generation now.
+    mutating func freezeAll() {
+        frozenCounts = counts
+        frozenBytes = bytes
+    }
+
+    /// `gc.unfreeze`: none is.
+    mutating func unfreezeAll() {
+        frozenCounts = [Int](repeating: 0, count: counts.count)
+        frozenBytes = [UInt64](repeating: 0, count: counts.count)
+    }
+
+    /// A frozen object of `type` died (after `remove`).
+    mutating func removeFrozen(_ type: TypeID, size: UInt64) {
+        frozenCounts[Int(type)] -= 1
+        frozenBytes[Int(type)] -= size
+    }
+
+    mutating func resizeFrozen(_ type: TypeID, from old: UInt64, to new: UInt64) {
+        frozenBytes[Int(type)] = frozenBytes[Int(type)] - old + new
+    }
+
+    /// One more frozen object, counted while restoring a snapshot (from zero).
+    mutating func restoreFrozen(_ type: TypeID, size: UInt64) {
+        frozenCounts[Int(type)] += 1
+        frozenBytes[Int(type)] += size
     }
 
     /// A snapshot's counts, as they were written.
