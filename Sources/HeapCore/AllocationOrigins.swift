@@ -106,6 +106,14 @@ struct AllocationOrigins: Sendable {
         originOf.capacity * 4 + bornAt.capacity * 4 + entries.capacity * MemoryLayout<Entry>.stride
     }
 
+    /// ``Heap/adoptStorage(_:)``: the per-slot arrays move into larger ones; returns the bytes copied.
+    mutating func adoptStorage(_ originOf: inout [UInt32], _ bornAt: inout [UInt32]) -> Int {
+        var copied = 0
+        if self.originOf.moveStorage(into: &originOf) { copied += originOf.count * 4 }
+        if self.bornAt.moveStorage(into: &bornAt) { copied += bornAt.count * 4 }
+        return copied
+    }
+
     // MARK: snapshots
 
     func encode(into w: inout BinaryWriter) {

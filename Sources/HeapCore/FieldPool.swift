@@ -80,4 +80,9 @@ struct FieldPool: Sendable {
 
     /// Bytes the pool occupies (for stats).
     var byteCount: Int { entries.capacity * MemoryLayout<Entry>.stride }
+
+    /// ``Heap/adoptStorage(_:)``: the entries move into `larger`; returns the bytes copied.
+    mutating func adoptStorage(_ larger: inout [Entry]) -> Int {
+        entries.moveStorage(into: &larger) ? larger.count * MemoryLayout<Entry>.stride : 0
+    }
 }

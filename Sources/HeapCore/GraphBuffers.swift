@@ -24,19 +24,9 @@ public struct GraphBuffers: Sendable {
         /// (``GraphBuffers/resident(for:)``); the distances at -1, as a search leaves them.
         public static func resident(for size: Heap.GraphCaptureSize) -> Derived {
             Derived(
-                predecessorStart: written(UInt32.self, size.slotCapacity + 1),
-                predecessors: written(Slot.self, size.fieldCapacity),
+                predecessorStart: .resident(capacity: size.slotCapacity + 1),
+                predecessors: .resident(capacity: size.fieldCapacity),
                 distances: [Int32](repeating: -1, count: size.slotCapacity))
-        }
-    }
-
-    /// An empty array with room for `n` elements whose pages are faulted in: one write per page
-    /// (the kernel hands out zeroed pages; filling them again would double the cost).
-    private static func written<T: FixedWidthInteger>(_: T.Type, _ n: Int) -> [T] {
-        [T](unsafeUninitializedCapacity: n) { buffer, count in
-            let perPage = max(1, 4096 / MemoryLayout<T>.stride)
-            for i in stride(from: 0, to: n, by: perPage) { (buffer.baseAddress! + i).initialize(to: 0) }
-            count = 0
         }
     }
 
@@ -54,9 +44,9 @@ public struct GraphBuffers: Sendable {
     public static func resident(for size: Heap.GraphCaptureSize) -> GraphBuffers {
         let (slots, fields) = (size.slotCapacity, size.fieldCapacity)
         return GraphBuffers(
-            ids: written(UInt64.self, slots), sizes: written(UInt64.self, slots),
-            typeOfSlot: written(UInt32.self, slots), start: written(UInt32.self, slots + 1),
-            successors: written(Slot.self, fields), keys: written(UInt32.self, fields))
+            ids: .resident(capacity: slots), sizes: .resident(capacity: slots),
+            typeOfSlot: .resident(capacity: slots), start: .resident(capacity: slots + 1),
+            successors: .resident(capacity: fields), keys: .resident(capacity: fields))
     }
 
     private init(

@@ -136,6 +136,7 @@ public final class HeapServer: Sendable {
         leaseTimer.withLock {
             $0 = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
                 service.expireLeases()
+                service.growStorageAhead()
             }
         }
         logger.info("heapd serving on \(path)")

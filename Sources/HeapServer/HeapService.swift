@@ -232,6 +232,17 @@ package final class HeapService: Sendable {
         perform(actions)
     }
 
+    /// Grows the heap's nearly full arrays ahead of need (``StorageGrowth``): their next storage
+    /// is made on another thread, pages faulted in, then one short hold of the lock copies the
+    /// elements over, instead of a doubling inside some request's hold. Runs every 100 ms.
+    func growStorageAhead() {
+        guard let plan = withState({ $0.storageGrowthWanted() }) else { return }
+        DispatchQueue.global(qos: .utility).async {
+            let made = StorageGrowth.resident(for: plan)
+            self.withState { $0.adoptStorageGrowth(made) }
+        }
+    }
+
     /// After recovery every leased session gets a full lease from now.
     func startRecoveredLeases() {
         state.withLock { s in

@@ -65,6 +65,13 @@ struct ServerState: Sendable {
     /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).
     var graphSlices: UInt64 = 0
     var graphRetaken: UInt64 = 0
+    /// Arrays this big or bigger are grown ahead of need (``defaultGrowAheadMinimumBytes``).
+    var growAheadMinimumBytes = ServerState.defaultGrowAheadMinimumBytes
+    /// Storage for the heap's arrays is being made outside the lock (``StorageGrowth``).
+    var storageGrowthBeingMade = false
+    /// Times the heap's arrays moved into storage grown ahead, and the bytes copied (`stats.storage`).
+    var storageGrownAhead: UInt64 = 0
+    var storageCopiedBytes: UInt64 = 0
 
     init(heap: Heap) { self.heap = heap }
 

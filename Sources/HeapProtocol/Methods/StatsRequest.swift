@@ -5,9 +5,10 @@ import JSONRPC
 /// thresholds and collector statistics, the permanent generation, gc.garbage, the biggest types,
 /// roots, sessions, connections, subscribers, requests served, `serial` (requests run and time
 /// spent holding the heap's lock: what bounds throughput on a machine with more cores), uptime,
-/// table bytes, the persistence state, and the inspection graph (`graph`: whether one is cached,
+/// table bytes, the persistence state, the inspection graph (`graph`: whether one is cached,
 /// how many slices graph captures took, and how many slots they took again because the slot
-/// changed after its slice).
+/// changed after its slice), and `storage` (how often the heap's arrays were grown ahead of
+/// need, outside the lock, and the bytes copied inside it doing so).
 public struct StatsRequest: ParameterlessHeapMethod {
     public static let name = "stats"
     public init() {}
@@ -41,6 +42,17 @@ public struct StatsRequest: ParameterlessHeapMethod {
         public var graph = GraphStats()
         /// The longest single hold of the heap's lock since the daemon started.
         public var longestHoldNanoseconds: UInt64 = 0
+        /// The heap's arrays grown ahead of need: how often, and the bytes copied doing it.
+        public var storage = StorageStats()
+
+        public struct StorageStats: Sendable {
+            public var grownAhead: UInt64 = 0
+            public var copiedBytes: UInt64 = 0
+
+            public init(grownAhead: UInt64 = 0, copiedBytes: UInt64 = 0) {
+                (self.grownAhead, self.copiedBytes) = (grownAhead, copiedBytes)
+            }
+        }
 
         /// The inspection graph: cached or not, and what capturing it in slices took so far.
         public struct GraphStats: Sendable {
@@ -123,6 +135,10 @@ public struct StatsRequest: ParameterlessHeapMethod {
                 m.set("cached", graph.cached)
                 m.set("slices", graph.slices)
                 m.set("retaken", graph.retaken)
+            }
+            o.object("storage") { m in
+                m.set("grown_ahead", storage.grownAhead)
+                m.set("copied_bytes", storage.copiedBytes)
             }
         }
     }

@@ -12,6 +12,7 @@ extension StatsRequest: ServerMethod {
             cached: server.cachedGraph?.version == server.heapVersion, slices: server.graphSlices,
             retaken: server.graphRetaken)
         result.longestHoldNanoseconds = server.longestHoldNanoseconds
+        result.storage = .init(grownAhead: server.storageGrownAhead, copiedBytes: server.storageCopiedBytes)
         return result
     }
 }
