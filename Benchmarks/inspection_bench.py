@@ -144,6 +144,10 @@ def main():
         longest = c.call("stats")["serial"].get("longest_ns", 0) / 1e6
         print(f"longest single lock hold: {built_longest:.1f} ms by the end of the build, "
               f"{longest:.1f} ms by the end of the calls")
+        storage = c.call("stats").get("storage")  # older daemons: absent
+        if storage:
+            print(f"arrays grown ahead of need: {storage['grown_ahead']} times, "
+                  f"{storage['copied_bytes'] / 2**20:.0f} MiB copied under the lock")
         pinger.stop = True
         pinger.join()
     finally:

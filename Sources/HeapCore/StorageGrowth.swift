@@ -29,6 +29,17 @@ public struct StorageGrowth: Sendable {
     var originOf: [UInt32] = []
     var bornAt: [UInt32] = []
 
+    /// None: nothing to adopt.
+    public init() {}
+
+    init(
+        records: [ObjectRecord], gcRefs: [UInt32], fieldEntries: [FieldPool.Entry], originOf: [UInt32],
+        bornAt: [UInt32]
+    ) {
+        (self.records, self.gcRefs, self.fieldEntries, self.originOf, self.bornAt) =
+            (records, gcRefs, fieldEntries, originOf, bornAt)
+    }
+
     /// Empty arrays with the plan's room, every page written once. (Outside the heap's lock.)
     public static func resident(for plan: Plan) -> StorageGrowth {
         StorageGrowth(

@@ -238,8 +238,8 @@ package final class HeapService: Sendable {
     func growStorageAhead() {
         guard let plan = withState({ $0.storageGrowthWanted() }) else { return }
         DispatchQueue.global(qos: .utility).async {
-            let made = StorageGrowth.resident(for: plan)
-            self.withState { $0.adoptStorageGrowth(made) }
+            var made = StorageGrowth.resident(for: plan)
+            self.withState { $0.adoptStorageGrowth(&made) }
         }
     }
 

@@ -19,15 +19,16 @@ extension ServerState {
 
     /// Storage made outside the lock for `storageGrowthWanted`'s plan: the heap's arrays move
     /// into it (one copy of their elements, into pages faulted in already); their old storage is
-    /// freed on another thread.
-    mutating func adoptStorageGrowth(_ made: StorageGrowth) {
+    /// freed on another thread. `inout`, not a copy: storage with a second reference would be
+    /// copied again on the first append, into fresh pages, inside the lock.
+    mutating func adoptStorageGrowth(_ growth: inout StorageGrowth) {
         storageGrowthBeingMade = false
-        var growth = made
         let copied = heap.adoptStorage(&growth)
         if copied > 0 {
             storageGrownAhead &+= 1
             storageCopiedBytes &+= UInt64(copied)
         }
         Self.releaseLater(growth)
+        growth = StorageGrowth()
     }
 }
