@@ -107,10 +107,10 @@ struct AllocationOrigins: Sendable {
     }
 
     /// ``Heap/adoptStorage(_:)``: the per-slot arrays move into larger ones; returns the bytes copied.
-    mutating func adoptStorage(_ originOf: inout [UInt32], _ bornAt: inout [UInt32]) -> Int {
+    mutating func adoptStorage(_ originOf: inout [UInt32], _ bornAt: inout [UInt32], sameSizeToo: Bool) -> Int {
         var copied = 0
-        if self.originOf.moveStorage(into: &originOf) { copied += originOf.count * 4 }
-        if self.bornAt.moveStorage(into: &bornAt) { copied += bornAt.count * 4 }
+        if self.originOf.moveStorage(into: &originOf, sameSizeToo: sameSizeToo) { copied += originOf.count * 4 }
+        if self.bornAt.moveStorage(into: &bornAt, sameSizeToo: sameSizeToo) { copied += bornAt.count * 4 }
         return copied
     }
 

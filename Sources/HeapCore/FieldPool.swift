@@ -82,7 +82,7 @@ struct FieldPool: Sendable {
     var byteCount: Int { entries.capacity * MemoryLayout<Entry>.stride }
 
     /// ``Heap/adoptStorage(_:)``: the entries move into `larger`; returns the bytes copied.
-    mutating func adoptStorage(_ larger: inout [Entry]) -> Int {
-        entries.moveStorage(into: &larger) ? larger.count * MemoryLayout<Entry>.stride : 0
+    mutating func adoptStorage(_ larger: inout [Entry], sameSizeToo: Bool) -> Int {
+        entries.moveStorage(into: &larger, sameSizeToo: sameSizeToo) ? larger.count * MemoryLayout<Entry>.stride : 0
     }
 }

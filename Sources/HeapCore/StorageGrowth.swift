@@ -9,17 +9,27 @@
 /// it to the heap (``Heap/adoptStorage(_:)``), which only copies its elements over: about 20 ms
 /// per 256 MB here.
 public struct StorageGrowth: Sendable {
-    /// The room each array will need next (0: it needs none yet).
-    public struct Plan: Sendable, Equatable {
-        public var records = 0
-        public var gcRefs = 0
-        public var fieldEntries = 0
-        public var originOf = 0
-        public var bornAt = 0
+    /// The room each array will need next, and how much of it to fault in ahead: what the heap
+    /// copies into it (faulting in the rest ahead would only make it resident earlier; appends
+    /// fault it a page at a time).
+    public struct Room: Sendable, Equatable {
+        public var capacity = 0
+        public var faulted = 0
+    }
 
-        /// Bytes the plan's arrays take.
+    /// The room of each array (none: it needs none yet).
+    public struct Plan: Sendable, Equatable {
+        public var records = Room()
+        public var gcRefs = Room()
+        public var fieldEntries = Room()
+        public var originOf = Room()
+        public var bornAt = Room()
+
+        /// Bytes the plan faults in.
         public var bytes: Int {
-            records * MemoryLayout<ObjectRecord>.stride + (gcRefs + originOf + bornAt) * 4 + fieldEntries * 8
+            records.faulted * MemoryLayout<ObjectRecord>.stride + (gcRefs.faulted + originOf.faulted + bornAt.faulted)
+                * 4
+                + fieldEntries.faulted * 8
         }
     }
 
@@ -40,26 +50,28 @@ public struct StorageGrowth: Sendable {
             (records, gcRefs, fieldEntries, originOf, bornAt)
     }
 
-    /// Empty arrays with the plan's room, every page written once. (Outside the heap's lock.)
+    /// Empty arrays with the plan's room, the pages to fault in written once. (Outside the heap's
+    /// lock.)
     public static func resident(for plan: Plan) -> StorageGrowth {
-        StorageGrowth(
-            records: .resident(capacity: plan.records), gcRefs: .resident(capacity: plan.gcRefs),
-            fieldEntries: .resident(capacity: plan.fieldEntries), originOf: .resident(capacity: plan.originOf),
-            bornAt: .resident(capacity: plan.bornAt))
+        func made<T: BitwiseCopyable>(_ room: Room) -> [T] { .resident(capacity: room.capacity, faulted: room.faulted) }
+        return StorageGrowth(
+            records: made(plan.records), gcRefs: made(plan.gcRefs), fieldEntries: made(plan.fieldEntries),
+            originOf: made(plan.originOf), bornAt: made(plan.bornAt))
     }
 
-    /// Whether an array of `count` elements in room for `capacity` is worth growing ahead: big
-    /// enough that its doubling is a pause (`minimumBytes`), and within an eighth of full. The
-    /// room wanted is what Swift's doubling would give it.
-    static func room(count: Int, capacity: Int, stride: Int, minimumBytes: Int) -> Int {
-        capacity * stride >= minimumBytes && count >= capacity - capacity / 8 ? max(2 * capacity, 16) : 0
+    /// The room an array of `count` elements in room for `capacity` needs ahead: none unless it
+    /// is big enough that its doubling is a pause (`minimumBytes`) and within an eighth of full;
+    /// then what Swift's doubling would give it, its present room faulted in.
+    static func room(count: Int, capacity: Int, stride: Int, minimumBytes: Int) -> Room {
+        guard capacity * stride >= minimumBytes && count >= capacity - capacity / 8 else { return Room() }
+        return Room(capacity: max(2 * capacity, 16), faulted: capacity)
     }
 }
 
 extension Heap {
     /// The arrays to grow ahead (see ``StorageGrowth``), or nil when none is nearly full.
     public func storageGrowthWanted(minimumBytes: Int) -> StorageGrowth.Plan? {
-        func room<T>(_ a: [T]) -> Int {
+        func room<T>(_ a: [T]) -> StorageGrowth.Room {
             StorageGrowth.room(
                 count: a.count, capacity: a.capacity, stride: MemoryLayout<T>.stride, minimumBytes: minimumBytes)
         }
@@ -69,18 +81,32 @@ extension Heap {
         return plan == StorageGrowth.Plan() ? nil : plan
     }
 
+    /// Storage for a copy of the big arrays as they are (their capacities): a compaction's
+    /// snapshot keeps the heap's current storage, and the heap moves into this one
+    /// (``adoptStorage(_:sameSizeToo:)``) instead of copying each array on its next change, in
+    /// fresh pages, inside the lock.
+    public var storageCopyPlan: StorageGrowth.Plan {
+        func room<T>(_ a: [T]) -> StorageGrowth.Room { StorageGrowth.Room(capacity: a.capacity, faulted: a.count) }
+        return StorageGrowth.Plan(
+            records: room(table.records), gcRefs: room(table.gcRefs), fieldEntries: room(fieldPool.entries),
+            originOf: room(origins.originOf), bornAt: room(origins.bornAt))
+    }
+
     /// Moves each array whose grown storage is in `growth` into it (an array that grew by itself
-    /// meanwhile keeps its own); `growth` is left holding the old storage, to be freed outside
-    /// the lock. Returns the bytes copied. The heap's contents do not change.
+    /// meanwhile keeps its own; with `sameSizeToo`, storage as big as the array's is taken too);
+    /// `growth` is left holding the old storage, to be freed outside the lock. Returns the bytes
+    /// copied. The heap's contents do not change.
     @discardableResult
-    public mutating func adoptStorage(_ growth: inout StorageGrowth) -> Int {
+    public mutating func adoptStorage(_ growth: inout StorageGrowth, sameSizeToo: Bool = false) -> Int {
         var copied = 0
-        if table.records.moveStorage(into: &growth.records) {
+        if table.records.moveStorage(into: &growth.records, sameSizeToo: sameSizeToo) {
             copied += growth.records.count * MemoryLayout<ObjectRecord>.stride
         }
-        if table.gcRefs.moveStorage(into: &growth.gcRefs) { copied += growth.gcRefs.count * 4 }
-        copied += fieldPool.adoptStorage(&growth.fieldEntries)
-        copied += origins.adoptStorage(&growth.originOf, &growth.bornAt)
+        if table.gcRefs.moveStorage(into: &growth.gcRefs, sameSizeToo: sameSizeToo) {
+            copied += growth.gcRefs.count * 4
+        }
+        copied += fieldPool.adoptStorage(&growth.fieldEntries, sameSizeToo: sameSizeToo)
+        copied += origins.adoptStorage(&growth.originOf, &growth.bornAt, sameSizeToo: sameSizeToo)
         return copied
     }
 }

@@ -132,6 +132,7 @@ package final class HeapService: Sendable {
     ) -> (replies: [Reply], journalPosition: UInt64) {
         var actions: [OutboxAction] = []
         var unanswered: [PendingResult] = []  // deferred notifications: finished, not answered
+        var compactionStorage: StorageGrowth.Plan?
         let result = state.withLock { s -> ([Reply], UInt64) in
             let started = ContinuousClock.now
             let journaledBefore = store?.position ?? 0
@@ -154,7 +155,7 @@ package final class HeapService: Sendable {
             // (a read waits for no one's fsync, and answers while a failed write heals).
             var position: UInt64 = 0
             if let store {
-                if store.wantsCompaction { store.compact(s.heap) }
+                if store.wantsCompaction { compactionStorage = s.compactOrPlanStorage(store) }
                 let journaled = store.position
                 position = journaled == journaledBefore ? 0 : journaled
             }
@@ -162,6 +163,7 @@ package final class HeapService: Sendable {
             return (replies, position)
         }
         perform(actions)
+        if let plan = compactionStorage, let store { compactLater(store, plan) }
         for pending in unanswered { _ = pending.outcome() }
         return (finishingPending ? Self.finishPending(result.0) : result.0, result.1)
     }
@@ -240,6 +242,16 @@ package final class HeapService: Sendable {
         DispatchQueue.global(qos: .utility).async {
             var made = StorageGrowth.resident(for: plan)
             self.withState { $0.adoptStorageGrowth(&made) }
+        }
+    }
+
+    /// A compaction of a big heap (``ServerState/compactOrPlanStorage(_:)``): the storage the
+    /// heap moves into is made on another thread, then the compaction starts in one short hold
+    /// of the lock.
+    private func compactLater(_ store: HeapStore, _ plan: StorageGrowth.Plan) {
+        DispatchQueue.global(qos: .utility).async {
+            var made = StorageGrowth.resident(for: plan)
+            self.withState { $0.compact(store, movingInto: &made) }
         }
     }
 

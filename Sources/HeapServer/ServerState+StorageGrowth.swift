@@ -1,5 +1,6 @@
 import Foundation
 import HeapCore
+import HeapStore
 
 extension ServerState {
     /// Arrays smaller than this keep doubling inside the lock (a few milliseconds at most):
@@ -30,5 +31,39 @@ extension ServerState {
         }
         Self.releaseLater(growth)
         growth = StorageGrowth()
+    }
+}
+
+extension ServerState {
+    /// Inside the lock, when the journal wants compacting. A compaction's snapshot is written
+    /// from a copy of the heap that shares its storage (an O(1) copy); the heap's next change
+    /// would then copy each big array inside the lock, into fresh pages (at ten million objects,
+    /// hundreds of megabytes). A heap whose big arrays are smaller than `growAheadMinimumBytes`
+    /// is compacted now, as before; a bigger one gets storage for its copy made outside the lock
+    /// first: returns its plan, and the one caller it returns a plan to must call
+    /// `compact(_:movingInto:)` with the storage.
+    mutating func compactOrPlanStorage(_ store: HeapStore) -> StorageGrowth.Plan? {
+        guard !compactionStorageBeingMade else { return nil }
+        let plan = heap.storageCopyPlan
+        guard plan.bytes >= growAheadMinimumBytes else {
+            store.compact(heap)
+            return nil
+        }
+        compactionStorageBeingMade = true
+        return plan
+    }
+
+    /// The compaction `compactOrPlanStorage` planned: the snapshot keeps the heap's storage, the
+    /// heap moves into `made` (one copy of its big arrays, into pages faulted in already).
+    mutating func compact(_ store: HeapStore, movingInto made: inout StorageGrowth) {
+        compactionStorageBeingMade = false
+        if !shuttingDown, store.wantsCompaction {  // (a clean stop compacts by itself)
+            let snapshot = heap
+            storageCopiedBytes &+= UInt64(heap.adoptStorage(&made, sameSizeToo: true))
+            storageMovedForSnapshots &+= 1
+            store.compact(snapshot)
+        }
+        Self.releaseLater(made)
+        made = StorageGrowth()
     }
 }

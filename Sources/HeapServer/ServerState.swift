@@ -69,9 +69,13 @@ struct ServerState: Sendable {
     var growAheadMinimumBytes = ServerState.defaultGrowAheadMinimumBytes
     /// Storage for the heap's arrays is being made outside the lock (``StorageGrowth``).
     var storageGrowthBeingMade = false
+    /// Storage for the heap to move into when the journal is compacted is being made.
+    var compactionStorageBeingMade = false
     /// Times the heap's arrays moved into storage grown ahead, and the bytes copied (`stats.storage`).
     var storageGrownAhead: UInt64 = 0
     var storageCopiedBytes: UInt64 = 0
+    /// Compactions whose snapshot kept the heap's storage while the heap moved into new storage.
+    var storageMovedForSnapshots: UInt64 = 0
 
     init(heap: Heap) { self.heap = heap }
 

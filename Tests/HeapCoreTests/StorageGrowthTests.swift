@@ -16,7 +16,7 @@ final class StorageGrowthTests: HeapTestCase {
     private func fillUntilGrowthWanted() throws -> StorageGrowth.Plan {
         var previous: ObjectID?
         for i in 0..<100_000 {
-            if let plan = heap.storageGrowthWanted(minimumBytes: 0), plan.records > 0 { return plan }
+            if let plan = heap.storageGrowthWanted(minimumBytes: 0), plan.records.capacity > 0 { return plan }
             let fields = previous.map { [(name: "next", target: $0)] } ?? []
             let id = try heap.allocate(
                 AllocationSpec(type: "Node", fields: fields, site: "site\(i % 3)"), session: session, events: &events)
@@ -35,19 +35,20 @@ final class StorageGrowthTests: HeapTestCase {
             _ = try fillUntilGrowthWanted()
         }
         let plan = heap.storageGrowthWanted(minimumBytes: 0)!
-        XCTAssertEqual(plan.records, 2 * heap.table.records.capacity)
+        XCTAssertEqual(
+            plan.records, .init(capacity: 2 * heap.table.records.capacity, faulted: heap.table.records.capacity))
         let before = snapshotBytes(heap)
         let count = heap.table.records.count
         var growth = StorageGrowth.resident(for: plan)
-        XCTAssertGreaterThanOrEqual(growth.records.capacity, plan.records)
+        XCTAssertGreaterThanOrEqual(growth.records.capacity, plan.records.capacity)
         let copied = heap.adoptStorage(&growth)
         XCTAssertGreaterThanOrEqual(copied, count * MemoryLayout<ObjectRecord>.stride)
         // The old storage went back to the caller, to be freed outside the lock.
         XCTAssertEqual(growth.records.count, count)
-        XCTAssertGreaterThanOrEqual(heap.table.records.capacity, plan.records)
+        XCTAssertGreaterThanOrEqual(heap.table.records.capacity, plan.records.capacity)
         XCTAssertEqual(snapshotBytes(heap), before)
         XCTAssertEqual(heap.checkInvariants(), [])
-        XCTAssertNil(heap.storageGrowthWanted(minimumBytes: 0).flatMap { $0.records > 0 ? $0 : nil })
+        XCTAssertNil(heap.storageGrowthWanted(minimumBytes: 0).flatMap { $0.records.capacity > 0 ? $0 : nil })
 
         // Growing past the old capacity uses the adopted storage: no reallocation.
         let capacity = heap.table.records.capacity

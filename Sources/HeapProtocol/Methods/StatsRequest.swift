@@ -8,7 +8,8 @@ import JSONRPC
 /// table bytes, the persistence state, the inspection graph (`graph`: whether one is cached,
 /// how many slices graph captures took, and how many slots they took again because the slot
 /// changed after its slice), and `storage` (how often the heap's arrays were grown ahead of
-/// need, outside the lock, and the bytes copied inside it doing so).
+/// need, outside the lock; how often they moved into new storage so that a compaction's snapshot
+/// could keep the old; and the bytes copied inside the lock doing both).
 public struct StatsRequest: ParameterlessHeapMethod {
     public static let name = "stats"
     public init() {}
@@ -47,10 +48,13 @@ public struct StatsRequest: ParameterlessHeapMethod {
 
         public struct StorageStats: Sendable {
             public var grownAhead: UInt64 = 0
+            public var movedForSnapshots: UInt64 = 0
             public var copiedBytes: UInt64 = 0
 
-            public init(grownAhead: UInt64 = 0, copiedBytes: UInt64 = 0) {
-                (self.grownAhead, self.copiedBytes) = (grownAhead, copiedBytes)
+            public init(grownAhead: UInt64 = 0, movedForSnapshots: UInt64 = 0, copiedBytes: UInt64 = 0) {
+                (self.grownAhead, self.movedForSnapshots, self.copiedBytes) = (
+                    grownAhead, movedForSnapshots, copiedBytes
+                )
             }
         }
 
@@ -138,6 +142,7 @@ public struct StatsRequest: ParameterlessHeapMethod {
             }
             o.object("storage") { m in
                 m.set("grown_ahead", storage.grownAhead)
+                m.set("moved_for_snapshots", storage.movedForSnapshots)
                 m.set("copied_bytes", storage.copiedBytes)
             }
         }

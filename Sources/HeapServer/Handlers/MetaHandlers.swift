@@ -12,7 +12,9 @@ extension StatsRequest: ServerMethod {
             cached: server.cachedGraph?.version == server.heapVersion, slices: server.graphSlices,
             retaken: server.graphRetaken)
         result.longestHoldNanoseconds = server.longestHoldNanoseconds
-        result.storage = .init(grownAhead: server.storageGrownAhead, copiedBytes: server.storageCopiedBytes)
+        result.storage = .init(
+            grownAhead: server.storageGrownAhead, movedForSnapshots: server.storageMovedForSnapshots,
+            copiedBytes: server.storageCopiedBytes)
         return result
     }
 }
