@@ -190,7 +190,7 @@ public final class HeapServer: Sendable {
         if let store = service.store, store.wantsCompactionAtShutdown {
             // Nothing changes the heap any more: its snapshot spares the next start the replay.
             logger.info("writing a snapshot before stopping (the journal has grown past it)")
-            store.compact(service.withState { $0.heap })
+            store.compact(service.withState { $0.heap }, finally: true)
         }
         service.store?.close()  // waits for the snapshot
         logger.info("heapd stopped")

@@ -277,9 +277,13 @@ public final class HeapStore: @unchecked Sendable {
 
     /// Starts a compaction from `heap`, a copy of the heap taken under its lock right now: the
     /// journal moves to a new file at once (so the copy matches exactly the old files), and the
-    /// snapshot is written in the background. Copying the heap is O(1); the heap's next change
-    /// copies its tables once (the pause this costs is logged).
-    public func compact(_ heap: Heap) {
+    /// snapshot is written in the background. Copying the heap is O(1), and the copy shares the
+    /// heap's storage: the heap's next change copies each array it touches, unless the caller
+    /// moved the heap into new storage first (the daemon does for big heaps:
+    /// `ServerState.compactOrPlanStorage`). `finally`: the last one before the process stops
+    /// (nothing retries it; a failure leaves the journal for the next start to replay).
+    public func compact(_ heap: Heap, finally: Bool = false) {
+        let retry = finally ? "the journal is kept for the next start" : "tried again in a minute"
         compaction.lock()
         guard !compacting else { compaction.unlock(); return }
         compacting = true
@@ -293,7 +297,7 @@ public final class HeapStore: @unchecked Sendable {
             Files.fsyncDirectory(directory.path)
         } catch {
             if fd >= 0 { Glibc.close(fd); unlink(path) }
-            log("compaction not started (tried again in a minute): \(error)")
+            log("compaction not started (\(retry)): \(error)")
             compaction.lock()
             compacting = false
             compactionRetry = .now + .seconds(60)
@@ -327,7 +331,7 @@ public final class HeapStore: @unchecked Sendable {
                 // The journal goes on (in the new file); the journals before it stay until a
                 // snapshot covers them, and the next try waits a minute rather than rotating
                 // the journal on every request while the disk is full.
-                log("snapshot failed (tried again in a minute; the journal is unaffected): \(error)")
+                log("snapshot failed (\(retry); the journal is unaffected): \(error)")
                 compaction.lock()
                 compacting = false
                 compactionRetry = .now + .seconds(60)
