@@ -10,7 +10,11 @@ longest lock hold (`stats.serial.longest_ns`) and the longest ping before and af
 write after a compaction starts is where a heap that shares its storage with the snapshot being
 written copies its arrays.
 
-Usage: Benchmarks/compaction_pause.py [--objects 1000000]   (build first: make build)
+With `--data`, the heap is instead N objects with data (`{"name": ..., "v": ...}`), allocated
+by one session in JSON-RPC batches of `allocate` and all still held by it: the dictionaries of
+objects' data and of the session's references then grow to N entries.
+
+Usage: Benchmarks/compaction_pause.py [--objects 1000000] [--data]   (build first: make build)
 """
 import argparse
 import os
@@ -23,13 +27,26 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from heapd_harness import Daemon  # noqa: E402
 from inspection_bench import Pinger, build, rss_mib  # noqa: E402
 
-# Journal bytes the build writes per object (measured: about 44 MiB per million objects).
-JOURNAL_PER_OBJECT = 48
+# Journal bytes the builds write per object (measured: about 44 and 47 MiB per million objects).
+JOURNAL_PER_OBJECT = 52
+
+
+def build_with_data(c, n):
+    """N objects with data, held by the caller's session; their ids."""
+    ids, next_id = [], 1
+    for start in range(0, n, 2000):
+        k = min(2000, n - start)
+        c.send([{"jsonrpc": "2.0", "id": next_id + j, "method": "allocate",
+                 "params": {"type": "Record", "data": {"name": f"r{start + j}", "v": j}}} for j in range(k)])
+        next_id += k
+        ids += [reply["result"]["id"] for reply in c.read_message()]
+    return ids
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--objects", type=int, default=1_000_000)
+    ap.add_argument("--data", action="store_true", help="objects with data, all held by one session")
     args = ap.parse_args()
     threshold = int(args.objects * JOURNAL_PER_OBJECT) + (4 << 20)
     d = Daemon("--fsync", "no", "--compact-after", str(threshold))
@@ -37,7 +54,7 @@ def main():
         c = d.client()
         c.call("gc.set", enabled=False)
         t = time.perf_counter()
-        made = build(c, args.objects, random.Random(1))
+        made = build_with_data(c, args.objects) if args.data else build(c, args.objects, random.Random(1))
         stats = c.call("stats")
         p = stats["persistence"]
         print(f"built {stats['objects']} objects in {time.perf_counter() - t:.1f} s; daemon RSS "

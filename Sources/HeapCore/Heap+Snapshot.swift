@@ -55,9 +55,14 @@ extension Heap {
         w.varint(UInt64(freeTop)); w.int(freeCount); w.int(liveCount)
         w.raw(fieldPool.freeListHeads)
         w.varint(UInt64(table.data.count))
-        for (slot, bytes) in table.data.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(slot)); w.blob(bytes) }
+        for (slot, bytes) in table.data.entries.sorted(by: { $0.key < $1.key }) {
+            w.varint(UInt64(slot)); w.blob(bytes)
+        }
         w.varint(UInt64(table.bigSizes.count))
-        for (slot, size) in table.bigSizes.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(slot)); w.varint(size) }
+        for (slot, size) in table.bigSizes.entries.sorted(by: { $0.key < $1.key }) {
+            w.varint(UInt64(slot))
+            w.varint(size)
+        }
         w.varint(UInt64(table.weakReferent.count))
         for (w_, r) in table.weakReferent.sorted(by: { $0.key < $1.key }) { w.varint(UInt64(w_)); w.varint(UInt64(r)) }
         w.varint(UInt64(table.weakrefs.referents.count))

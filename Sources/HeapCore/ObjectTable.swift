@@ -19,10 +19,11 @@ struct ObjectTable: Sendable {
     private(set) var freeCount = 0
     private(set) var liveCount = 0
 
-    /// Encoded JSON of objects that have `data`.
-    var data: [Slot: [UInt8]] = [:]
+    /// Encoded JSON of objects that have `data` (a `SlotMap`: no pause when it grows or after a
+    /// compaction's copy shares it).
+    var data = SlotMap<[UInt8]>()
     /// Sizes that do not fit the record's 32 bits.
-    var bigSizes: [Slot: UInt64] = [:]
+    var bigSizes = SlotMap<UInt64>()
     /// Weakrefs, their referents, and each referent's list of weakrefs.
     var weakrefs = WeakrefLists()
     /// Weakref object → its referent (absent once cleared).

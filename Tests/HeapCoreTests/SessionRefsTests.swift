@@ -38,6 +38,9 @@ final class SessionRefsTests: XCTestCase {
         var restored = SessionRefs(name: "s")
         restored.restore(scopes: refs.scopes)
         XCTAssertEqual(restored.scopes, model)
-        XCTAssertEqual(restored.frames.map { $0.mapValues(\.count) }, refs.frames.map { $0.mapValues(\.count) })
+        func counts(_ r: SessionRefs) -> [[Slot: UInt32]] {
+            r.frames.map { Dictionary(uniqueKeysWithValues: $0.entries.map { ($0.key, $0.value.count) }) }
+        }
+        XCTAssertEqual(counts(restored), counts(refs))
     }
 }
