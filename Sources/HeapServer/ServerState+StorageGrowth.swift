@@ -59,8 +59,9 @@ extension ServerState {
         compactionStorageBeingMade = false
         if !shuttingDown, store.wantsCompaction {  // (a clean stop compacts by itself)
             let snapshot = heap
-            storageCopiedBytes &+= UInt64(heap.adoptStorage(&made, sameSizeToo: true))
-            storageMovedForSnapshots &+= 1
+            let copied = heap.adoptStorage(&made, sameSizeToo: true)
+            storageCopiedBytes &+= UInt64(copied)
+            if copied > 0 { storageMovedForSnapshots &+= 1 }
             store.compact(snapshot)
         }
         Self.releaseLater(made)

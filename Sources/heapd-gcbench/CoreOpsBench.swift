@@ -36,7 +36,8 @@ struct CoreOpsBench {
         out.append(("gc.unfreeze", ms { heap.unfreeze() }))
         out.append(("inspect (one object)", try ms { _ = try heap.inspect(probe) }))
         out.append(("referrers (one object)", try ms { _ = try heap.referrers(of: probe) }))
-        out.append(("histogram {generation: 2} (every object)", try ms { _ = try heap.typeHistogram(generation: 2) }))
+        out.append(
+            ("histogram {generation: 2} (all objects in it)", try ms { _ = try heap.typeHistogram(generation: 2) }))
         out.append(("graph in one piece (a batch's graph methods)", ms { _ = heap.graph() }))
         out.append(
             ("path to the oldest object (graph and search)", try ms { _ = try heap.retentionPaths(to: created[0]) }))
