@@ -341,7 +341,7 @@ extension Heap {
                 min(UInt64(scan.holders[Int(slot)]) + UInt64(n), UInt64(Heap.maxRefcount) + 1))
         }
         for session in sessions.values {
-            for f in session.frames { for (slot, held) in f.entries { hold(slot, held.count) } }
+            for f in session.frames { for (slot, held) in f { hold(slot, held.count) } }
         }
         for slot in roots.values { hold(slot, 1) }
         for slot in garbage { hold(slot, 1) }

@@ -22,10 +22,8 @@ struct SessionRefs: Sendable {
     }
 
     var name: String?
-    /// Per scope: the references to each object it holds (the lookups of ref/unref). A
-    /// `SlotMap`: a session holding millions of references grows it, and shares it with a
-    /// compaction's snapshot, without a pause.
-    private(set) var frames: [SlotMap<Held>] = [SlotMap()]
+    /// Per scope: the references to each object it holds (the lookups of ref/unref).
+    private(set) var frames: [[Slot: Held]] = [[:]]
     /// Per scope: the references it holds, in the order they were taken (the release order);
     /// a dropped reference leaves a 0 (slot 0 is a list sentinel, never an object) until the
     /// holes outnumber the references and the scope is compacted (amortised O(1) per drop).
@@ -44,7 +42,7 @@ struct SessionRefs: Sendable {
         frames.reduce(0) { $0 + ($1[slot]?.count ?? 0) }
     }
 
-    var totalReferences: Int { frames.reduce(0) { $0 + $1.entries.reduce(0) { $0 + Int($1.value.count) } } }
+    var totalReferences: Int { frames.reduce(0) { $0 + $1.values.reduce(0) { $0 + Int($1.count) } } }
 
     mutating func take(_ slot: Slot) {
         let f = frames.count - 1
@@ -76,7 +74,7 @@ struct SessionRefs: Sendable {
         orders[f] = []
         previous[f] = []
         holes[f] = 0
-        frames[f] = SlotMap()
+        frames[f] = [:]
         orders[f].reserveCapacity(refs.count)
         previous[f].reserveCapacity(refs.count)
         for slot in refs {
@@ -89,7 +87,7 @@ struct SessionRefs: Sendable {
     }
 
     mutating func enterScope() {
-        frames.append(SlotMap())
+        frames.append([:])
         orders.append([])
         previous.append([])
         holes.append(0)
@@ -105,7 +103,7 @@ struct SessionRefs: Sendable {
 
     /// Forgets every reference (they moved elsewhere).
     mutating func removeAll() {
-        frames = [SlotMap()]
+        frames = [[:]]
         orders = [[]]
         previous = [[]]
         holes = [0]
@@ -125,5 +123,5 @@ struct SessionRefs: Sendable {
     }
 
     /// Every slot held in any scope with its count (a slot held in two scopes appears twice).
-    var allHeld: [(Slot, UInt32)] { frames.flatMap { $0.entries.map { ($0.key, $0.value.count) } } }
+    var allHeld: [(Slot, UInt32)] { frames.flatMap { $0.map { ($0.key, $0.value.count) } } }
 }

@@ -33,6 +33,8 @@ struct SlotMap<Value: Sendable>: Sendable {
             let before = buckets[b].count
             buckets[b][slot] = newValue
             count += buckets[b].count - before
+            // An emptied bucket lets go of its storage (a dictionary keeps it otherwise).
+            if newValue == nil && before == 1 && buckets[b].isEmpty { buckets[b] = [:] }
         }
     }
 

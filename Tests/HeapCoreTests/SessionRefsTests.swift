@@ -38,9 +38,6 @@ final class SessionRefsTests: XCTestCase {
         var restored = SessionRefs(name: "s")
         restored.restore(scopes: refs.scopes)
         XCTAssertEqual(restored.scopes, model)
-        func counts(_ r: SessionRefs) -> [[Slot: UInt32]] {
-            r.frames.map { Dictionary(uniqueKeysWithValues: $0.entries.map { ($0.key, $0.value.count) }) }
-        }
-        XCTAssertEqual(counts(restored), counts(refs))
+        XCTAssertEqual(restored.frames.map { $0.mapValues(\.count) }, refs.frames.map { $0.mapValues(\.count) })
     }
 }
