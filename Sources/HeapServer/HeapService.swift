@@ -239,19 +239,24 @@ package final class HeapService: Sendable {
     /// elements over, instead of a doubling inside some request's hold. Runs every 100 ms.
     func growStorageAhead() {
         guard let plan = withState({ $0.storageGrowthWanted() }) else { return }
-        DispatchQueue.global(qos: .utility).async {
-            var made = StorageGrowth.resident(for: plan)
-            self.withState { $0.adoptStorageGrowth(&made) }
-        }
+        makeStorage(plan) { $0.adoptStorageGrowth(&$1) }
     }
 
     /// A compaction of a big heap (``ServerState/compactOrPlanStorage(_:)``): the storage the
     /// heap moves into is made on another thread, then the compaction starts in one short hold
     /// of the lock.
     private func compactLater(_ store: HeapStore, _ plan: StorageGrowth.Plan) {
+        makeStorage(plan) { $0.compact(store, movingInto: &$1) }
+    }
+
+    /// Makes `plan`'s storage on another thread (its page faults outside the lock), then hands
+    /// it, unshared (`inout`), to `use` inside the lock.
+    private func makeStorage(
+        _ plan: StorageGrowth.Plan, then use: @escaping @Sendable (inout ServerState, inout StorageGrowth) -> Void
+    ) {
         DispatchQueue.global(qos: .utility).async {
             var made = StorageGrowth.resident(for: plan)
-            self.withState { $0.compact(store, movingInto: &made) }
+            self.withState { use(&$0, &made) }
         }
     }
 

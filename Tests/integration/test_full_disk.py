@@ -2,6 +2,7 @@
 a change that cannot be made durable is refused (-32012) and not applied, writes resume by
 themselves once space returns, nothing acknowledged is lost across kill -9, and `heapd repair`
 works while the disk is full. Needs root (mount)."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,21 +15,28 @@ from heapd_harness import Daemon, RPCError, binary
 DISK_FULL = -32012
 
 
-@pytest.fixture
-def tmpfs_dir():
+@contextlib.contextmanager
+def tmpfs_data(size):
+    """A temp directory whose `data` subdirectory is a tmpfs of `size` (skips without root)."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a 2 MiB tmpfs needs root")
+        pytest.skip("mounting a tmpfs needs root")
     base = tempfile.mkdtemp(prefix="heapd-full-")
     data = os.path.join(base, "data")
     os.mkdir(data, 0o700)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", data],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", data],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
     try:
-        yield base
+        yield base, data
     finally:
         subprocess.run(["umount", "-l", data])
+
+
+@pytest.fixture
+def tmpfs_dir():
+    with tmpfs_data("2m") as (base, _):
+        yield base
 
 
 def fill(path):
@@ -185,16 +193,7 @@ def test_repair_cuts_a_damaged_journal_on_a_full_disk(tmpfs_dir):
 def test_a_clean_stop_on_a_full_disk_exits_cleanly_and_loses_nothing():
     """The snapshot a clean stop writes past 16 MiB of journal fails on a full disk: the daemon
     still exits 0, leaves no temp file, and the journal brings everything back."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    base = tempfile.mkdtemp(prefix="heapd-full-stop-")
-    data = os.path.join(base, "data")
-    os.mkdir(data, 0o700)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=28m,mode=0700", "tmpfs", data],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
-    try:
+    with tmpfs_data("28m") as (base, data):
         d = Daemon(directory=base)
         c = d.client()
         c.call("session.open", name="bulk")
@@ -223,5 +222,4 @@ def test_a_clean_stop_on_a_full_disk_exits_cleanly_and_loses_nothing():
             c2.close()
         finally:
             assert d2.stop() == 0
-    finally:
-        subprocess.run(["umount", "-l", data])
+
