@@ -33,8 +33,11 @@ let package = Package(
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // <sys/epoll.h>, which Glibc's module leaves out: for heapctl bench's load generator.
         .systemLibrary(name: "CEpoll"),
+        // The CPU's prefetch hint, header only (Sources/CPrefetch/shim.h): the collector's walk in
+        // discovery order.
+        .systemLibrary(name: "CPrefetch"),
         // The heap and the collector: pure Swift, no I/O, no threads.
-        .target(name: "HeapCore"),
+        .target(name: "HeapCore", dependencies: ["CPrefetch"]),
         // JSON-RPC 2.0 over Jansson: codec, envelopes, standard error codes. No NIO.
         .target(name: "JSONRPC", dependencies: ["CJansson", "CJanssonAllocator"]),
         // Framing (NDJSON and LSP Content-Length) on NIO's ByteBuffer.

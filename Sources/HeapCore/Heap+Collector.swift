@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The cycle collector: CPython 3.11's `gc_collect_main` (Modules/gcmodule.c), phase by phase.
 ///
 /// The phases keep gcmodule.c's names. Two differences follow from finalizers and weakref
@@ -59,7 +61,7 @@ extension Heap {
         }
         // Survivors are promoted now, before any finalizer runs.
         let (survivorTally, setAsideFlags) = moveUnreachable(
-            young, into: unreachable, label: label, untrackDicts: g == 2)
+            young, into: unreachable, label: label, untrackDicts: g == 2, count: youngTally.objects)
         let survivors = survivorTally.objects
         let unreachableTally = youngTally.minus(survivorTally)
         table.countRelabelled(survivors, code: label)
@@ -259,18 +261,20 @@ extension Heap {
     /// With `untrackDicts` (a full collection), `untrack_dicts`: a survivor's own dict that is
     /// empty stops being tracked (it is counted again once it gets a value).
     private mutating func moveUnreachable(
-        _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool
+        _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool, count: Int
     ) -> (survivors: Tally, setAsideFlags: ObjectFlags) {
         withRecordView { v in
             var survivors = Tally()
             var setAsideFlags = ObjectFlags()
+            var lookahead = Lookahead(room: count)
             var s = v[young].pointee.gcNext
             while s != young {
+                lookahead.prefetch(visiting: s, v)
                 let r = v[s]
                 let next: Slot
                 if v.refs[Int(s)] > 0 {
                     for i in 0..<UInt32(r.pointee.fieldCount) {
-                        Self.visitReachable(v.target(s, i), young: young, v)
+                        Self.visitReachable(v.target(s, i), young: young, v, &lookahead)
                     }
                     v.refs[Int(s)] = GCRefs.notCollecting
                     r.pointee.listCode = label
@@ -293,11 +297,12 @@ extension Heap {
 
     /// `visit_reachable`: a referent in the young generation becomes (or stays) reachable.
     @inline(__always)
-    private static func visitReachable(_ t: Slot, young: Slot, _ v: RecordView) {
+    private static func visitReachable(_ t: Slot, young: Slot, _ v: RecordView, _ lookahead: inout Lookahead) {
         let refs = v.refs[Int(t)]
         if refs == GCRefs.tentativelyUnreachable {
             v.move(t, to: young)
             v.refs[Int(t)] = 1
+            lookahead.revive(t)
         } else if refs == 0 {
             v.refs[Int(t)] = 1
         }
