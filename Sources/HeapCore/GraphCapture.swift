@@ -44,6 +44,9 @@ public struct CapturedGraph: Sendable {
     }
 
     var capture: GraphCapture
+    /// Which capture it was: a ``ReferrerIndex`` made from its graph follows the heap's changes
+    /// since under this token.
+    public var token: UInt64 { capture.token }
     /// Slots that changed after their slice and were taken again at the finish.
     public let retakenSlots: Int
     var patches: [Patch]

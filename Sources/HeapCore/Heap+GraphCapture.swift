@@ -20,15 +20,26 @@ extension Heap {
         return end >= c.goal
     }
 
-    /// Captures the slots left, takes the changed ones again and the root holders, and stops
-    /// noting changes. O(slots left + changed slots and their fields + held references).
+    /// Captures the slots left, takes the changed ones again and the root holders. Changes are
+    /// then noted afresh, from the graph's moment on, for a ``ReferrerIndex`` made from it, until
+    /// another capture begins or `stopNotingChanges` (a few thousand changes at most: see
+    /// ``ReferrerIndex/changeLimit(slots:)``). O(slots left + changed slots and their fields +
+    /// held references).
     public mutating func finishGraphCapture(_ capture: consuming GraphCapture) -> CapturedGraph {
         var c = consume capture
         if table.changes?.token != c.token { c = beginGraphCapture() }
         captureSlots(upTo: table.records.count, into: &c)
         let changed = table.changes!.slots
-        table.changes = nil
+        table.changes = SlotChanges(
+            following: c.token, slotCount: table.records.count,
+            limit: ReferrerIndex.changeLimit(slots: table.records.count))
         return finished(consume c, retaking: changed)
+    }
+
+    /// Stops noting the changes since capture `token` (its index is dropped); another capture's
+    /// notes are left alone.
+    public mutating func stopNotingChanges(since token: UInt64) {
+        if table.changes?.token == token { table.changes = nil }
     }
 
     /// The graph, its field names and its slots' types, taken in one piece. O(slots + fields).

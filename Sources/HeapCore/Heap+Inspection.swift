@@ -28,12 +28,13 @@ public struct ObjectInspection: Sendable, Equatable {
 }
 
 extension Heap {
-    public func inspect(_ id: ObjectID) throws(HeapError) -> ObjectInspection {
+    /// `index`: as for ``referrers(of:index:)``.
+    public func inspect(_ id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> ObjectInspection {
         let slot = try resolveLive(id)
         var byFields: [ObjectInspection.FieldHolder] = []
         var referrers: [ObjectID] = []
-        // Every holder, frozen ones too (after the others), in `gc.get_referrers`' order.
-        forEachHolder(of: slot, includingFrozen: true) { s in
+        // Every holder, frozen ones too (after the others), in `referrers`' order.
+        for s in holders(of: slot, includingFrozen: true, index: index) {
             referrers.append(table.id(of: s))
             for (name, t) in namedFields(s) where t == slot {
                 byFields.append(.init(object: table.id(of: s), field: name))
@@ -61,42 +62,50 @@ extension Heap {
             allocation: origins.origin(of: slot))
     }
 
-    /// Ids of the objects whose fields hold `id`, as `gc.get_referrers` lists them: generations
-    /// 0, 1 and 2 in list order (the permanent generation is not searched), each holder once.
-    /// O(objects + fields), as CPython's scan.
-    public func referrers(of id: ObjectID) throws(HeapError) -> [ObjectID] {
+    /// Ids of the objects whose fields hold `id`, the objects `gc.get_referrers` lists: those in
+    /// generations 0, 1 and 2 (the permanent generation is not searched), each once. Listed by
+    /// generation, then by id, not in CPython's list order: `index` (when current) finds them in
+    /// O(holders + changes since it was made) and knows no list positions (SPEC §1 records the
+    /// deviation); without it, O(objects + fields), as CPython's scan.
+    public func referrers(of id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> [ObjectID] {
         let slot = try resolveLive(id)
-        var out: [ObjectID] = []
-        forEachHolder(of: slot, includingFrozen: false) { out.append(table.id(of: $0)) }
-        return out
+        return holders(of: slot, includingFrozen: false, index: index).map { table.id(of: $0) }
     }
 
-    /// `gc_referrers_for`: walks the generation lists in order (0, 1, 2, then the permanent
-    /// one if asked) and calls `body` once for each object with a field holding `slot`. The
-    /// walk reads the records and the field pool through raw pointers (no slice, no reference
-    /// counting per object). O(objects + fields), as CPython's scan.
-    private func forEachHolder(of slot: Slot, includingFrozen: Bool, _ body: (Slot) -> Void) {
+    /// The objects whose fields hold `slot`, each once, by generation (the permanent one last,
+    /// when asked), then by id.
+    func holders(of slot: Slot, includingFrozen: Bool, index: ReferrerIndex?) -> [Slot] {
+        let found = index.flatMap { indexedHolders(of: slot, $0) } ?? scannedHolders(of: slot)
+        return
+            found
+            .compactMap { s -> (generation: Int, id: UInt64, slot: Slot)? in
+                let g = table.generation(of: s)
+                return g == 3 && !includingFrozen ? nil : (g, table.id(of: s).raw, s)
+            }
+            .sorted { ($0.generation, $0.id) < ($1.generation, $1.id) }
+            .map(\.slot)
+    }
+
+    /// `gc_referrers_for`'s pass, over every live object, frozen ones too: each object with a
+    /// field holding `slot`, once. It reads the records and the field pool in memory order
+    /// through raw pointers (no slice, no reference counting per object). O(objects + fields).
+    private func scannedHolders(of slot: Slot) -> [Slot] {
         var found: [Slot] = []
         let target = UInt64(slot)
         table.records.withUnsafeBufferPointer { records in
             fieldPool.entries.withUnsafeBufferPointer { pool in
-                for head in [ListHead.generation(0), ListHead.generation(1), ListHead.generation(2)]
-                    + (includingFrozen ? [ListHead.permanent] : [])
-                {
-                    var s = records[Int(head)].gcNext
-                    while s != head {
-                        let r = records[Int(s)]
-                        let at = Int(r.fieldsAt)
-                        for i in 0..<Int(r.fieldCount) where pool[at + i] & 0xFFFF_FFFF == target {
-                            found.append(s)
-                            break
-                        }
-                        s = r.gcNext
+                for s in table.objectSlots {
+                    let r = records[Int(s)]
+                    guard r.flags.contains(.live) else { continue }
+                    let at = Int(r.fieldsAt)
+                    for i in 0..<Int(r.fieldCount) where pool[at + i] & 0xFFFF_FFFF == target {
+                        found.append(s)
+                        break
                     }
                 }
             }
         }
-        found.forEach(body)
+        return found
     }
 
     /// Type histogram: (type, live count, bytes), largest count first.

@@ -38,7 +38,7 @@ def pytest_terminal_summary(terminalreporter):
            heapd_harness.binary("heapd"), t["cpython"] or "CPython not run"))
     if t["referrers compared"]:
         terminalreporter.write_line(
-            "differential: referrers compared %d times as exact sequences" % t["referrers compared"])
+            "differential: referrers compared %d times (holders, and heapd's order by generation, then id)" % t["referrers compared"])
     import random_ops
     flags = sorted(random_ops.pending())
     terminalreporter.write_line("differential: random-run gates on (HEAPD_DIFF_PENDING): %s"

@@ -27,8 +27,8 @@ Compared per step: events (finalizers "del:X", callbacks "cb:W"; as exact sequen
 collections too), the names freed, collect()'s return value, gc.get_count() and the
 per-generation stats deltas (collections, collected) after *every* step, exactly (the CPython
 side keeps its own allocations out of the counts: cpython_model.py), gc.garbage (in list order),
-referrers (exact sequences: gc.get_referrers' order, generations 0, 1, 2 in list order, frozen
-holders not listed), which ops of a batch failed (an atomic batch: that it was refused and its
+referrers (gc.get_referrers' holders, frozen ones not listed, each once, in heapd's documented
+order: by generation, then id), which ops of a batch failed (an atomic batch: that it was refused and its
 first failing op) and the live object count after it, and whether a `del` was refused.
 """
 import collections
@@ -257,6 +257,10 @@ class HeapdSide:
         elif kind == "referrers":
             r = c.call("referrers", id=self.ids[op[1]])
             res["referrers"] = [self.names.get(i, "#%d" % i) for i in r["referrers"]]
+            # heapd's documented order (generation, then id): each holder's place, from heapd.
+            gens = {"permanent": 3}
+            res["referrers_keys"] = [
+                (gens.get(g, g), i) for i in r["referrers"] for g in [c.call("inspect", id=i)["generation"]]]
         elif kind == "del":
             try:
                 c.call("set", id=self.ids[op[1]], fields={op[2]: None})
@@ -693,13 +697,17 @@ def compare(op, cp, hd):
     if cp.get("refused") != hd.get("refused"):
         diffs.append("refused: cpython %s, heapd %s (%s)" % (cp.get("refused"), hd.get("refused"), hd.get("del_error")))
     if "referrers" in cp:
-        # Exact sequences: heapd lists gc.get_referrers' order (generations 0, 1, 2, each in
-        # list order; holders in the permanent generation are not searched).
-        if cp["referrers"] != hd["referrers"]:
+        # The same holders as gc.get_referrers (generations 0, 1, 2; holders in the permanent
+        # generation are not searched), each once; listed by generation, then id, not in
+        # CPython's list order (SPEC §1: heapd finds them in O(holders), without list positions).
+        if sorted(cp["referrers"]) != sorted(hd["referrers"]) or len(set(hd["referrers"])) != len(hd["referrers"]):
             # Holders by fields (frozen ones, and objects holding it through an own __dict__,
             # whose referrer in 3.11 is the dict) tell which kind of difference it is.
-            diffs.append("referrers (sequence): cpython %s, heapd %s (holders by fields: %s)" % (
+            diffs.append("referrers (holders): cpython %s, heapd %s (holders by fields: %s)" % (
                 cp["referrers"], hd["referrers"], cp["referrers_by_fields"]))
+        elif hd["referrers_keys"] != sorted(hd["referrers_keys"]):
+            diffs.append("referrers (order): heapd %s, not by generation then id: %s" % (
+                hd["referrers"], hd["referrers_keys"]))
         else:
             TOTALS["referrers compared"] += 1
     if op[0] == "apply":

@@ -43,8 +43,8 @@ size): 3.11's trashcan changes sibling order only below depth ~48 (CPYTHON-GC.md
 
 Compared after every step (diffcore.compare): events as exact sequences, the objects freed,
 gc.get_count() and gc.get_stats() exactly (also with automatic collection on), collect()'s
-return, gc.garbage in list order, referrers as exact sequences, refused deletes, an apply's
-failed ops and live object count.
+return, gc.garbage in list order, referrers (gc.get_referrers' holders; heapd's order: by
+generation, then id), refused deletes, an apply's failed ops and live object count.
 """
 import collections
 import json

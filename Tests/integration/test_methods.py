@@ -549,9 +549,10 @@ def test_objects_paging_across_reused_slots(client):
     assert seen == sorted(seen, key=lambda i: i & 0xFFFFFFFF), "table (slot) order"
 
 
-def test_referrers_follow_gc_get_referrers(client):
-    """referrers lists holders as gc.get_referrers does: generations 0, 1, 2 in list order, each
-    once, frozen holders not searched; inspect shows every holder, frozen ones last."""
+def test_referrers_list_gc_get_referrers_holders_by_generation_then_id(client):
+    """referrers lists the holders gc.get_referrers finds (generations 0, 1, 2, each once, frozen
+    holders not searched) by generation, then id (SPEC §1: not CPython's list order); inspect
+    shows every holder, frozen ones last."""
     client.call("gc.set", enabled=False)
     try:
         t = alloc(client, "Target")
@@ -559,12 +560,18 @@ def test_referrers_follow_gc_get_referrers(client):
         client.call("gc.freeze")
         old = alloc(client, "Old", fields={"x": t})
         client.call("collect", generation=0)  # old moves to generation 1
-        young = alloc(client, "Young", fields={"x": t})
-        mid = alloc(client, "Mid", fields={"x": t})
-        client.call("collect", generation=0)  # young, mid -> generation 1, after old
+        # first is held only by second: the collection sets it aside, then moves it back after
+        # second, so generation 1's list runs old, second, first (CPython's get_referrers order)
+        first = alloc(client, "First", fields={"x": t})
+        second = alloc(client, "Second", fields={"x": t, "first": first})
+        client.call("unref", id=first)
+        client.call("collect", generation=0)
         newest = alloc(client, "Newest", fields={"x": t})
-        assert client.call("referrers", id=t)["referrers"] == [newest, old, young, mid]
-        assert client.call("inspect", id=t)["referrers"] == [newest, old, young, mid, frozen_holder]
+        gens = {i: client.call("inspect", id=i)["generation"] for i in (newest, old, first, second)}
+        assert gens == {newest: 0, old: 1, first: 1, second: 1}
+        assert old < first < second
+        assert client.call("referrers", id=t)["referrers"] == [newest, old, first, second]
+        assert client.call("inspect", id=t)["referrers"] == [newest, old, first, second, frozen_holder]
     finally:
         client.call("gc.unfreeze")
         client.call("gc.set", enabled=True)

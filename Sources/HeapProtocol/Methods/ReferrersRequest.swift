@@ -1,9 +1,10 @@
 import HeapCore
 import JSONRPC
 
-/// `referrers {id}` → `{id, referrers}`: the objects whose fields hold it
-/// (`gc.get_referrers`), in its order: generations 0, 1, 2 in list order, each holder once;
-/// frozen holders (the permanent generation) are not listed (`inspect` shows every holder).
+/// `referrers {id}` → `{id, referrers}`: the objects whose fields hold it, those
+/// `gc.get_referrers` finds (generations 0, 1, 2; frozen holders are not listed, `inspect` shows
+/// every holder), each once, by generation, then id: not CPython's list order, which an index of
+/// holders cannot give (SPEC §1, documented deviation).
 public struct ReferrersRequest: HeapMethod {
     public static let name = "referrers"
     public var id: ObjectID

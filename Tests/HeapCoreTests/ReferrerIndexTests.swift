@@ -1,0 +1,87 @@
+import XCTest
+
+@testable import HeapCore
+
+/// `referrers` and `inspect` answered from a ``ReferrerIndex`` (a finished capture's reverse
+/// edges read with the changes since) must list exactly the holders a pass over the heap finds,
+/// after any operations, until the index stops being current; both in the documented order.
+final class ReferrerIndexTests: XCTestCase {
+    /// Every live object's holders, by the index and by the scan.
+    func assertIndexAnswers(_ heap: Heap, _ index: ReferrerIndex, _ context: String) {
+        for id in heap.allObjects() {
+            let slot = try! heap.resolveLive(id)
+            guard let indexed = heap.indexedHolders(of: slot, index) else {
+                return XCTFail("\(context): the index is current but gave no answer")
+            }
+            let scanned = heap.holders(of: slot, includingFrozen: true, index: nil)
+            XCTAssertEqual(indexed.sorted(), scanned.sorted(), "\(context): holders of \(id)")
+            XCTAssertEqual(Set(indexed).count, indexed.count, "\(context): each holder once")
+            XCTAssertEqual(try! heap.referrers(of: id, index: index), try! heap.referrers(of: id), "\(context): \(id)")
+        }
+    }
+
+    func testIndexedHoldersEqualTheScanAfterRandomOperations() {
+        var kinds: [String: Int] = [:]
+        var (answered, withChanges, withAdded, staleByCapture) = (0, 0, 0, 0)
+        for seed in UInt64(0)..<8 {
+            var heap = Heap()
+            var ops = RandomHeapOperations(seed: seed, heap: &heap)
+            ops.run(200, on: &heap, kinds: &kinds)
+            var capture = heap.beginGraphCapture()
+            while !heap.continueGraphCapture(&capture, slots: Int(1 + ops.rng.next() % 50)) {
+                ops.run(Int(ops.rng.next() % 3), on: &heap, kinds: &kinds)
+            }
+            let captured = heap.finishGraphCapture(capture)
+            let token = captured.token
+            let index = ReferrerIndex(captured.assemble().graph, token: token)
+            for step in 0..<60 {
+                guard heap.isCurrent(index) else { break }
+                assertIndexAnswers(heap, index, "seed \(seed) step \(step)")
+                answered += 1
+                if !(heap.table.changes?.slots.isEmpty ?? true) { withChanges += 1 }
+                if heap.table.records.count > index.slotCount { withAdded += 1 }
+                ops.run(Int(1 + ops.rng.next() % 4), on: &heap, kinds: &kinds)
+            }
+            // Another capture takes the heap's notes: this index is no longer current.
+            _ = heap.beginGraphCapture()
+            XCTAssertFalse(heap.isCurrent(index), "seed \(seed): a later capture retires the index")
+            if !heap.isCurrent(index) { staleByCapture += 1 }
+            XCTAssertNil(heap.indexedHolders(of: ObjectTable.reservedSlots, index))
+        }
+        print("referrer index: \(answered) steps answered, \(withChanges) with changes, \(withAdded) with slots added")
+        XCTAssertGreaterThan(withChanges, 300, "answers read changed holders")
+        XCTAssertGreaterThan(withAdded, 100, "answers read slots added since")
+        XCTAssertEqual(staleByCapture, 8)
+        XCTAssertGreaterThan(kinds["collect"] ?? 0, 20)
+    }
+
+    /// Past the change limit the notes stop and the index is no longer current; the answers fall
+    /// back to the scan (same list).
+    func testTooManyChangesRetireTheIndex() throws {
+        var heap = Heap()
+        heap.setEnabled(false)
+        let session = try heap.openSession()
+        var e = HeapEvents()
+        let hub = try heap.allocate(AllocationSpec(type: "Hub"), session: session, events: &e)
+        var ids: [ObjectID] = []
+        for _ in 0..<5000 {
+            ids.append(
+                try heap.allocate(AllocationSpec(type: "N", fields: [("hub", hub)]), session: session, events: &e))
+        }
+        var capture = heap.beginGraphCapture()
+        while !heap.continueGraphCapture(&capture, slots: 1000) {}
+        let captured = heap.finishGraphCapture(capture)
+        let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
+        XCTAssertEqual(try heap.referrers(of: hub, index: index), ids, "by generation, then id")
+        let limit = ReferrerIndex.changeLimit(slots: index.slotCount)
+        for (n, id) in ids.enumerated() {
+            try heap.set(id, fields: [("hub", nil)], events: &e)
+            XCTAssertEqual(heap.isCurrent(index), n + 1 <= limit, "after \(n + 1) changes")
+        }
+        XCTAssertTrue(heap.table.changes!.overflowed)
+        XCTAssertEqual(heap.table.changes!.slots.count, limit, "the notes stop at the limit")
+        XCTAssertEqual(try heap.referrers(of: hub, index: index), [])
+        heap.stopNotingChanges(since: captured.token)
+        XCTAssertNil(heap.table.changes)
+    }
+}
