@@ -116,6 +116,7 @@ def main():
             ("histogram generation 0", "histogram", {"generation": 0}),
             ("referrers", "referrers", {"id": made[0]}),
             ("inspect", "inspect", {"id": made[0]}),
+            ("referrers (after a change)", "referrers", {"id": made[len(made) // 3]}),
         ]
         # `stats.serial` counts the time requests spent inside the heap's lock: its change over
         # a call (less the pings and the stats call itself) is what the call held the lock for.
@@ -126,10 +127,12 @@ def main():
         own = (b["ns"] - a["ns"]) / 1e6
         print(f"(a stats call holds the lock {own:.1f} ms; taken off the 'in lock' column)")
         built_longest = c.call("stats")["serial"].get("longest_ns", 0) / 1e6
-        print(f"{'method':<26}{'seconds':>10}{'in lock ms':>12}{'max ping ms':>14}")
+        print(f"{'method':<28}{'seconds':>10}{'in lock ms':>12}{'max ping ms':>14}")
         for label, method, params in rows:
             if "after a change" in label:  # one field set: the cached graph is stale
                 c.call("set", id=made[1], fields={"tag": made[2]})
+            if method in ("referrers", "inspect"):  # the index the graph methods' captures left
+                index = c.call("stats")["graph"].get("referrer_index", {})
             pinger.window()
             before = c.call("stats")["serial"]
             t = time.perf_counter()
@@ -138,7 +141,11 @@ def main():
             after = c.call("stats")["serial"]
             held = max(0.0, (after["ns"] - before["ns"]) / 1e6 - own)
             time.sleep(0.01)
-            print(f"{label:<26}{dt:>10.4f}{held:>12.1f}{pinger.window() * 1000:>14.1f}")
+            note = ""
+            if method in ("referrers", "inspect") and index:
+                indexed = c.call("stats")["graph"]["referrer_index"]["indexed"] > index["indexed"]
+                note = "  (index)" if indexed else "  (a pass over the objects)"
+            print(f"{label:<28}{dt:>10.4f}{held:>12.1f}{pinger.window() * 1000:>14.1f}{note}")
         print(f"daemon RSS with the dominator tree cached: {rss_mib(d.proc.pid):.0f} MiB")
         # stats.serial.longest_ns is the longest single hold since start (older daemons: absent).
         longest = c.call("stats")["serial"].get("longest_ns", 0) / 1e6

@@ -56,6 +56,12 @@ public struct GraphBuffers: Sendable {
             (ids, sizes, typeOfSlot, start, successors, keys)
     }
 
+    /// The reverse edges of a retired ``ReferrerIndex`` made from the graph these arrays came
+    /// from: the same storage, which this then holds alone, so the next capture writes into it.
+    public mutating func takeReverseEdges(of index: consuming ReferrerIndex) {
+        (derived.predecessorStart, derived.predecessors) = (index.start, index.sources)
+    }
+
     /// Empties every array, keeping its storage when nothing else holds it.
     mutating func empty() {
         ids.removeAll(keepingCapacity: true)

@@ -9,7 +9,8 @@
 /// objects and twenty million fields), held only while the daemon keeps the index; nothing per
 /// object in the heap itself, whose write barrier is one test while no index or capture is kept.
 public struct ReferrerIndex: Sendable {
-    let token: UInt64
+    /// The capture whose graph it was made from (``CapturedGraph/token``).
+    public let token: UInt64
     let slotCount: Int
     let start: [UInt32]
     let sources: [Slot]

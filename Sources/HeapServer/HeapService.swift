@@ -224,6 +224,7 @@ package final class HeapService: Sendable {
     func expireLeases() {
         let actions = state.withLock { s -> [OutboxAction] in
             s.releaseIdleGraphBuffers(now: .now)
+            s.releaseIdleReferrerIndex(now: .now)
             guard !s.leaseDeadlines.isEmpty else { return [] }
             var events = HeapEvents(freedIDLimit: s.wantsFreedIDs ? .max : 0)
             let closed = s.expireLeases(now: .now, &events)

@@ -76,6 +76,7 @@ extension ServerState {
             return .ready(cached, Result { try atView(&self) })
         }
         if graphAssembling { return .wait }
+        if graphCapture == nil { retireReferrerIndex() }  // the capture takes the heap's notes
         var capture = graphCapture.take() ?? heap.beginGraphCapture(reusing: spareGraphBuffers.take())
         graphSlices &+= 1
         guard heap.continueGraphCapture(&capture, slots: graphSliceSlots) else {
@@ -183,8 +184,15 @@ struct HeapAccess: Sendable {
             case .ready(let g, let view):
                 return (g, try view.get())
             case .assemble(let captured, let version, let view):
+                let token = captured.token
                 let g = InspectionGraph(version: version, captured.assemble())
                 service.withState { $0.storeAssembled(g) }  // before any error: others wait for it
+                // The holder lists' index from the same graph, on another thread: its reverse
+                // edges are computed once, by it or by a search that needs them first.
+                DispatchQueue.global(qos: .utility).async { [service] in
+                    let index = ReferrerIndex(g.graph, token: token)
+                    service.withState { $0.storeReferrerIndex(index) }
+                }
                 return (g, try view.get())
             case .more:
                 // A futex lock is not fair: without a pause this thread would take it again

@@ -65,6 +65,15 @@ struct ServerState: Sendable {
     /// Slices taken by graph captures, and slots taken again at their finish (`stats.graph`).
     var graphSlices: UInt64 = 0
     var graphRetaken: UInt64 = 0
+    /// The referrer index kept for `referrers` and `inspect` (``ServerState+ReferrerIndex``),
+    /// when it was last used, and whether one is being built in the background (since when).
+    var referrerIndex: ReferrerIndex?
+    var referrerIndexUsed = ContinuousClock.now
+    var referrerIndexBuildStarted: ContinuousClock.Instant?
+    /// Indexes built; holder lists answered from one, and by a pass over the objects (`stats.graph`).
+    var referrerIndexesBuilt: UInt64 = 0
+    var holderListsIndexed: UInt64 = 0
+    var holderListsScanned: UInt64 = 0
     /// Arrays this big or bigger are grown ahead of need (``defaultGrowAheadMinimumBytes``).
     var growAheadMinimumBytes = ServerState.defaultGrowAheadMinimumBytes
     /// Storage for the heap's arrays is being made outside the lock (``StorageGrowth``).

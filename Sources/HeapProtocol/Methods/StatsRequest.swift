@@ -7,7 +7,8 @@ import JSONRPC
 /// spent holding the heap's lock: what bounds throughput on a machine with more cores), uptime,
 /// table bytes, the persistence state, the inspection graph (`graph`: whether one is cached,
 /// how many slices graph captures took, and how many slots they took again because the slot
-/// changed after its slice), and `storage` (how often the heap's arrays were grown ahead of
+/// changed after its slice; the referrer index: kept or not, built, holder lists it answered and
+/// lists found by a pass over the objects), and `storage` (how often the heap's arrays were grown ahead of
 /// need, outside the lock; how often they moved into new storage so that a compaction's snapshot
 /// could keep the old; and the bytes copied inside the lock doing both).
 public struct StatsRequest: ParameterlessHeapMethod {
@@ -63,6 +64,12 @@ public struct StatsRequest: ParameterlessHeapMethod {
             public var cached = false
             public var slices: UInt64 = 0
             public var retaken: UInt64 = 0
+            /// Holder lists (`referrers`, `inspect`) answered from the referrer index, by a pass
+            /// over the objects, and indexes built; whether one is kept now.
+            public var indexed: UInt64 = 0
+            public var scanned: UInt64 = 0
+            public var indexesBuilt: UInt64 = 0
+            public var indexKept = false
 
             public init(cached: Bool = false, slices: UInt64 = 0, retaken: UInt64 = 0) {
                 (self.cached, self.slices, self.retaken) = (cached, slices, retaken)
@@ -139,6 +146,12 @@ public struct StatsRequest: ParameterlessHeapMethod {
                 m.set("cached", graph.cached)
                 m.set("slices", graph.slices)
                 m.set("retaken", graph.retaken)
+                m.object("referrer_index") { r in
+                    r.set("kept", graph.indexKept)
+                    r.set("built", graph.indexesBuilt)
+                    r.set("indexed", graph.indexed)
+                    r.set("scanned", graph.scanned)
+                }
             }
             o.object("storage") { m in
                 m.set("grown_ahead", storage.grownAhead)

@@ -3,13 +3,19 @@ import HeapProtocol
 
 extension InspectRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(try server.heap.inspect(id))
+        let index = server.currentReferrerIndex()
+        let result = Result(try server.heap.inspect(id, index: index))
+        if server.countHolderList(indexed: index != nil) { request.heapAccess?.buildReferrerIndex() }
+        return result
     }
 }
 
 extension ReferrersRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        Result(id: id, referrers: try server.heap.referrers(of: id))
+        let index = server.currentReferrerIndex()
+        let result = Result(id: id, referrers: try server.heap.referrers(of: id, index: index))
+        if server.countHolderList(indexed: index != nil) { request.heapAccess?.buildReferrerIndex() }
+        return result
     }
 }
 

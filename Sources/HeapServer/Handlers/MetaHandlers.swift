@@ -11,6 +11,9 @@ extension StatsRequest: ServerMethod {
         result.graph = .init(
             cached: server.cachedGraph?.version == server.heapVersion, slices: server.graphSlices,
             retaken: server.graphRetaken)
+        result.graph.indexKept = server.referrerIndex != nil
+        result.graph.indexesBuilt = server.referrerIndexesBuilt
+        (result.graph.indexed, result.graph.scanned) = (server.holderListsIndexed, server.holderListsScanned)
         result.longestHoldNanoseconds = server.longestHoldNanoseconds
         result.storage = .init(
             grownAhead: server.storageGrownAhead, movedForSnapshots: server.storageMovedForSnapshots,

@@ -1,0 +1,84 @@
+import Dispatch
+import HeapCore
+
+/// `referrers` and `inspect` on a big heap without a pass over every object: the daemon keeps a
+/// ``ReferrerIndex`` (the reverse edges of the last graph it captured a slice at a time, read
+/// with the heap's changes since), built in the background after the first holder list a heap
+/// of more than one capture slice needed a pass for, and after path, cycles and dominators
+/// captured a graph anyway. It retires when another capture begins, after more changes than
+/// ``ReferrerIndex`` allows, or after a minute unused; answers are exact either way (the pass
+/// answers meanwhile), and the same list in the same order.
+extension ServerState {
+    /// How long an unused index is kept: its reverse edges are about 120 MB at ten million objects.
+    static let referrerIndexLifetime: Duration = .seconds(60)
+    /// The least time between the starts of two background builds: a heap changing faster than
+    /// an index can follow gets the pass, not a capture after every answer.
+    static let referrerIndexRebuildInterval: Duration = .seconds(10)
+
+    /// The holder lists' index if it still answers for the heap; a retired one is let go.
+    mutating func currentReferrerIndex() -> ReferrerIndex? {
+        guard let index = referrerIndex else { return nil }
+        guard heap.isCurrent(index) else {
+            retireReferrerIndex()
+            return nil
+        }
+        referrerIndexUsed = .now
+        return index
+    }
+
+    /// Counts a holder list: by the index, or by a pass that may want an index built (then the
+    /// caller starts ``HeapAccess/buildReferrerIndex()`` after the lock).
+    mutating func countHolderList(indexed: Bool) -> Bool {
+        if indexed {
+            holderListsIndexed &+= 1
+            return false
+        }
+        holderListsScanned &+= 1
+        guard heap.slotCount > graphSliceSlots, graphCapture == nil, !graphAssembling else { return false }
+        if let started = referrerIndexBuildStarted, started.duration(to: .now) < Self.referrerIndexRebuildInterval {
+            return false
+        }
+        referrerIndexBuildStarted = .now
+        return true
+    }
+
+    /// An index made from a finished capture's graph, outside the lock: kept if it is current
+    /// (the heap may have changed since the capture, within what the index follows).
+    mutating func storeReferrerIndex(_ index: ReferrerIndex) {
+        guard heap.isCurrent(index) else { return Self.releaseLater(index) }
+        if let old = referrerIndex.take() { Self.releaseLater(old) }
+        referrerIndex = index
+        referrerIndexUsed = .now
+        referrerIndexesBuilt &+= 1
+    }
+
+    /// Lets the index go and stops the heap noting changes for it. A capture about to begin
+    /// takes its reverse edges (the dropped graph's, shared with it) to write the next ones into.
+    mutating func retireReferrerIndex() {
+        guard let index = referrerIndex.take() else { return }
+        heap.stopNotingChanges(since: index.token)
+        if spareGraphBuffers != nil {
+            // The arrays it replaces are freed on another thread (they may be another graph's).
+            Self.releaseLater(spareGraphBuffers!.derived)
+            spareGraphBuffers!.takeReverseEdges(of: index)
+        } else {
+            Self.releaseLater(index)
+        }
+    }
+
+    /// The daemon's tick: an index unused for ``referrerIndexLifetime``, or retired, goes.
+    mutating func releaseIdleReferrerIndex(now: ContinuousClock.Instant) {
+        guard let index = referrerIndex else { return }
+        if !heap.isCurrent(index) || referrerIndexUsed.duration(to: now) > Self.referrerIndexLifetime {
+            retireReferrerIndex()
+        }
+    }
+}
+
+extension HeapAccess {
+    /// Captures the heap's graph in slices (shared with any graph request under way); the graph
+    /// is cached and its referrer index kept, as after `path`.
+    func buildReferrerIndex() {
+        DispatchQueue.global(qos: .utility).async { _ = try? inspectionGraph { _ in () } }
+    }
+}
