@@ -20,6 +20,8 @@ public struct GraphBuffers: Sendable {
         var predecessors: [Slot] = []
         var distances: [Int32] = []
 
+        public var hasReverseEdges: Bool { predecessors.capacity > 0 }
+
         /// Arrays with room for what a graph of a heap of `size` derives, their pages written
         /// (``GraphBuffers/resident(for:)``); the distances at -1, as a search leaves them.
         public static func resident(for size: Heap.GraphCaptureSize) -> Derived {

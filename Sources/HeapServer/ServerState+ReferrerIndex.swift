@@ -52,14 +52,14 @@ extension ServerState {
         referrerIndexesBuilt &+= 1
     }
 
-    /// Lets the index go and stops the heap noting changes for it. A capture about to begin
-    /// takes its reverse edges (the dropped graph's, shared with it) to write the next ones into.
+    /// Lets the index go (on another thread: it may hold the only reference to its arrays) and
+    /// stops the heap noting changes for it. Its reverse edges are usually also the spare arrays
+    /// the next capture writes into (a dropped graph's); when the spare arrays have none (the
+    /// graph was dropped while the index was computing them), they take the index's.
     mutating func retireReferrerIndex() {
         guard let index = referrerIndex.take() else { return }
         heap.stopNotingChanges(since: index.token)
-        if spareGraphBuffers != nil {
-            // The arrays it replaces are freed on another thread (they may be another graph's).
-            Self.releaseLater(spareGraphBuffers!.derived)
+        if spareGraphBuffers?.derived.hasReverseEdges == false {
             spareGraphBuffers!.takeReverseEdges(of: index)
         } else {
             Self.releaseLater(index)
