@@ -1,3 +1,12 @@
+import Synchronization
+
+/// Capture tokens, unique in the process: a heap restored from a snapshot, or a copy of one,
+/// never takes another heap's capture (or the ``ReferrerIndex`` made from it) for its own.
+enum GraphCaptureTokens {
+    private static let last = Atomic<UInt64>(0)
+    static func next() -> UInt64 { last.add(1, ordering: .relaxed).newValue }
+}
+
 /// Taking the heap's graph (``GraphCapture``): in one piece, or a slice at a time with the
 /// heap's changes noted in between.
 extension Heap {
@@ -5,9 +14,9 @@ extension Heap {
     /// finishes. A capture started later, or a heap restored from a snapshot meanwhile, makes
     /// this one start again at its next slice. `buffers` (a dropped graph's) are written into.
     public mutating func beginGraphCapture(reusing buffers: consuming GraphBuffers? = nil) -> GraphCapture {
-        graphCaptures &+= 1
-        table.changes = SlotChanges(token: graphCaptures)
-        return emptyCapture(token: graphCaptures, reusing: buffers)
+        let token = GraphCaptureTokens.next()
+        table.changes = SlotChanges(token: token)
+        return emptyCapture(token: token, reusing: buffers)
     }
 
     /// Captures up to `slots` more slots. True when every slot the table had when the capture

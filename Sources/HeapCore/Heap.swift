@@ -45,8 +45,6 @@ public struct Heap: Sendable {
         /// `update_refs` and `subtract_refs` fused (every live object collected).
         var onePassRefCounts = 0
     }
-    /// Graph captures begun (each one's token, ``SlotChanges``).
-    var graphCaptures: UInt64 = 0
 
     public init(limits: HeapLimits = HeapLimits()) {
         self.limits = limits

@@ -45,7 +45,10 @@ extension ServerState {
     /// An index made from a finished capture's graph, outside the lock: kept if it is current
     /// (the heap may have changed since the capture, within what the index follows).
     mutating func storeReferrerIndex(_ index: ReferrerIndex) {
-        guard heap.isCurrent(index) else { return Self.releaseLater(index) }
+        guard heap.isCurrent(index) else {
+            heap.stopNotingChanges(since: index.token)  // past its limit already: notes for nothing
+            return Self.releaseLater(index)
+        }
         if let old = referrerIndex.take() { Self.releaseLater(old) }
         referrerIndex = index
         referrerIndexUsed = .now
@@ -66,10 +69,13 @@ extension ServerState {
         }
     }
 
-    /// The daemon's tick: an index unused for ``referrerIndexLifetime``, or retired, goes.
+    /// The daemon's tick: an index retired, or unused for ``referrerIndexLifetime``, goes. An
+    /// unused one stays while the graph it came from is cached (it shares that graph's arrays,
+    /// and a capture for a new one would find the cached graph and make none).
     mutating func releaseIdleReferrerIndex(now: ContinuousClock.Instant) {
         guard let index = referrerIndex else { return }
-        if !heap.isCurrent(index) || referrerIndexUsed.duration(to: now) > Self.referrerIndexLifetime {
+        let idle = referrerIndexUsed.duration(to: now) > Self.referrerIndexLifetime
+        if !heap.isCurrent(index) || (idle && cachedGraph?.version != heapVersion) {
             retireReferrerIndex()
         }
     }

@@ -85,3 +85,38 @@ final class ReferrerIndexTests: XCTestCase {
         XCTAssertNil(heap.table.changes)
     }
 }
+
+extension ReferrerIndexTests {
+    /// An index made on one heap is never current for another: a heap restored from its snapshot
+    /// (or a copy) that finishes a capture of its own gets a token no other capture had.
+    /// (Found by review: per-heap counters made the restored heap's first token the original's.)
+    func testAnIndexOfAnotherHeapIsNeverCurrent() throws {
+        var a = Heap()
+        a.setEnabled(false)
+        let s = try a.openSession()
+        var e = HeapEvents()
+        let x = try a.allocate(AllocationSpec(type: "X"), session: s, events: &e)
+        let h = try a.allocate(AllocationSpec(type: "H", fields: [("f", x)]), session: s, events: &e)
+        let copy = a
+        var c = a.beginGraphCapture()
+        while !a.continueGraphCapture(&c, slots: 1) {}
+        let captured = a.finishGraphCapture(c)
+        let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
+        XCTAssertEqual(try a.referrers(of: x, index: index), [h])
+        try a.set(h, fields: [("f", nil)], events: &e)
+        XCTAssertEqual(try a.referrers(of: x, index: index), [])
+        var bytes: [UInt8] = []
+        a.writeSnapshot { bytes.append(contentsOf: $0) }
+        let restored = try bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            return try Heap(snapshot: &r)
+        }
+        for var other in [restored, copy] {
+            var c2 = other.beginGraphCapture()
+            while !other.continueGraphCapture(&c2, slots: 1) {}
+            _ = other.finishGraphCapture(c2)
+            XCTAssertFalse(other.isCurrent(index), "an index of another heap")
+            XCTAssertEqual(try other.referrers(of: x, index: index), try other.referrers(of: x))
+        }
+    }
+}
