@@ -204,7 +204,8 @@ class Handle:
         return self._heap.inspect(self._id)
 
     def referrers(self) -> List[int]:
-        """Ids of the objects whose fields hold this one (``gc.get_referrers``)."""
+        """Ids of the objects whose fields hold this one: the holders ``gc.get_referrers`` finds,
+        by generation, then id."""
         self._check()
         return self._heap.referrers(self._id)
 
