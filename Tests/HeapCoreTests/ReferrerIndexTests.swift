@@ -120,3 +120,41 @@ extension ReferrerIndexTests {
         }
     }
 }
+
+extension ReferrerIndexTests {
+    /// Slots freed before the capture and reused after it (the table reuses slots once enough
+    /// are free): a reused slot is noted, and its old object's holders, noted at its death,
+    /// are read from the heap.
+    func testSlotsFreedBeforeTheCaptureAndReusedAfterIt() throws {
+        var kinds: [String: Int] = [:]
+        var stepsWithReuse = 0
+        for seed in UInt64(100)..<106 {
+            var heap = Heap()
+            var ops = RandomHeapOperations(seed: seed, heap: &heap)
+            let session = try heap.openSession()
+            var e = HeapEvents()
+            let spare = try (0..<2500).map { _ in
+                try heap.allocate(AllocationSpec(type: "Spare"), session: session, events: &e)
+            }
+            ops.run(150, on: &heap, kinds: &kinds)
+            for id in spare.prefix(2200) { _ = try heap.unref(id, session: session, events: &e) }
+            var capture = heap.beginGraphCapture()
+            while !heap.continueGraphCapture(&capture, slots: Int(1 + ops.rng.next() % 300)) {
+                ops.run(Int(ops.rng.next() % 3), on: &heap, kinds: &kinds)
+            }
+            let captured = heap.finishGraphCapture(capture)
+            let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
+            for step in 0..<40 {
+                guard heap.isCurrent(index) else { break }
+                let (slots, allocations) = (heap.table.records.count, kinds["alloc", default: 0])
+                ops.run(Int(1 + ops.rng.next() % 6), on: &heap, kinds: &kinds)
+                if heap.table.records.count == slots && kinds["alloc", default: 0] > allocations {
+                    stepsWithReuse += 1
+                }
+                guard heap.isCurrent(index) else { break }
+                assertIndexAnswers(heap, index, "seed \(seed) step \(step)")
+            }
+        }
+        XCTAssertGreaterThan(stepsWithReuse, 20, "allocations into reused slots after the capture")
+    }
+}
