@@ -65,8 +65,8 @@ extension Heap {
     /// Ids of the objects whose fields hold `id`, the objects `gc.get_referrers` lists: those in
     /// generations 0, 1 and 2 (the permanent generation is not searched), each once. Listed by
     /// generation, then by id, not in CPython's list order: `index` (when current) finds them in
-    /// O(holders + changes since it was made) and knows no list positions (SPEC §1 records the
-    /// deviation); without it, O(objects + fields), as CPython's scan.
+    /// O(holders + changes since it was made) and knows no list positions (a deviation the
+    /// README's list of deviations records); without it, O(objects + fields), as CPython's scan.
     public func referrers(of id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> [ObjectID] {
         let slot = try resolveLive(id)
         return holders(of: slot, includingFrozen: false, index: index).map { table.id(of: $0) }

@@ -48,7 +48,7 @@ struct SlotMap<Value: Sendable>: Sendable {
     var keys: some Sequence<Slot> { buckets.lazy.flatMap(\.keys) }
 
     /// Every (slot, value), in no particular order.
-    var entries: some Sequence<(key: Slot, value: Value)> { buckets.lazy.flatMap { $0.lazy.map { $0 } } }
+    var entries: some Sequence<(key: Slot, value: Value)> { buckets.joined() }
 
     mutating func removeAll() {
         buckets = []

@@ -26,9 +26,19 @@ extension ServerState {
         return index
     }
 
-    /// Counts a holder list: by the index, or by a pass that may want an index built (then the
-    /// caller starts ``HeapAccess/buildReferrerIndex()`` after the lock).
-    mutating func countHolderList(indexed: Bool) -> Bool {
+    /// A holder list (`referrers`, `inspect`), from the index when one is current, else by a
+    /// pass over the objects, which on a big heap may start building an index in the background.
+    mutating func answerHolderList<R>(
+        _ request: RequestContext, _ answer: (borrowing Heap, ReferrerIndex?) throws -> R
+    ) rethrows -> R {
+        let index = currentReferrerIndex()
+        let result = try answer(heap, index)
+        if countHolderList(indexed: index != nil) { request.heapAccess?.buildReferrerIndex() }
+        return result
+    }
+
+    /// Counts a holder list: by the index, or by a pass; true when the pass should start a build.
+    private mutating func countHolderList(indexed: Bool) -> Bool {
         if indexed {
             holderListsIndexed &+= 1
             return false

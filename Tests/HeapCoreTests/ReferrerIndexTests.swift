@@ -27,13 +27,9 @@ final class ReferrerIndexTests: XCTestCase {
             var heap = Heap()
             var ops = RandomHeapOperations(seed: seed, heap: &heap)
             ops.run(200, on: &heap, kinds: &kinds)
-            var capture = heap.beginGraphCapture()
-            while !heap.continueGraphCapture(&capture, slots: Int(1 + ops.rng.next() % 50)) {
-                ops.run(Int(ops.rng.next() % 3), on: &heap, kinds: &kinds)
+            let index = heap.indexFromSlicedCapture(slice: { Int(1 + ops.rng.next() % 50) }) {
+                ops.run(Int(ops.rng.next() % 3), on: &$0, kinds: &kinds)
             }
-            let captured = heap.finishGraphCapture(capture)
-            let token = captured.token
-            let index = ReferrerIndex(captured.assemble().graph, token: token)
             for step in 0..<60 {
                 guard heap.isCurrent(index) else { break }
                 assertIndexAnswers(heap, index, "seed \(seed) step \(step)")
@@ -68,10 +64,7 @@ final class ReferrerIndexTests: XCTestCase {
             ids.append(
                 try heap.allocate(AllocationSpec(type: "N", fields: [("hub", hub)]), session: session, events: &e))
         }
-        var capture = heap.beginGraphCapture()
-        while !heap.continueGraphCapture(&capture, slots: 1000) {}
-        let captured = heap.finishGraphCapture(capture)
-        let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
+        let index = heap.indexFromSlicedCapture(slice: { 1000 })
         XCTAssertEqual(try heap.referrers(of: hub, index: index), ids, "by generation, then id")
         let limit = ReferrerIndex.changeLimit(slots: index.slotCount)
         for (n, id) in ids.enumerated() {
@@ -81,7 +74,7 @@ final class ReferrerIndexTests: XCTestCase {
         XCTAssertTrue(heap.table.changes!.overflowed)
         XCTAssertEqual(heap.table.changes!.slots.count, limit, "the notes stop at the limit")
         XCTAssertEqual(try heap.referrers(of: hub, index: index), [])
-        heap.stopNotingChanges(since: captured.token)
+        heap.stopNotingChanges(since: index.token)
         XCTAssertNil(heap.table.changes)
     }
 }
@@ -98,10 +91,7 @@ extension ReferrerIndexTests {
         let x = try a.allocate(AllocationSpec(type: "X"), session: s, events: &e)
         let h = try a.allocate(AllocationSpec(type: "H", fields: [("f", x)]), session: s, events: &e)
         let copy = a
-        var c = a.beginGraphCapture()
-        while !a.continueGraphCapture(&c, slots: 1) {}
-        let captured = a.finishGraphCapture(c)
-        let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
+        let index = a.indexFromSlicedCapture(slice: { 1 })
         XCTAssertEqual(try a.referrers(of: x, index: index), [h])
         try a.set(h, fields: [("f", nil)], events: &e)
         XCTAssertEqual(try a.referrers(of: x, index: index), [])
@@ -112,9 +102,7 @@ extension ReferrerIndexTests {
             return try Heap(snapshot: &r)
         }
         for var other in [restored, copy] {
-            var c2 = other.beginGraphCapture()
-            while !other.continueGraphCapture(&c2, slots: 1) {}
-            _ = other.finishGraphCapture(c2)
+            _ = other.indexFromSlicedCapture(slice: { 1 })
             XCTAssertFalse(other.isCurrent(index), "an index of another heap")
             XCTAssertEqual(try other.referrers(of: x, index: index), try other.referrers(of: x))
         }
@@ -138,12 +126,9 @@ extension ReferrerIndexTests {
             }
             ops.run(150, on: &heap, kinds: &kinds)
             for id in spare.prefix(2200) { _ = try heap.unref(id, session: session, events: &e) }
-            var capture = heap.beginGraphCapture()
-            while !heap.continueGraphCapture(&capture, slots: Int(1 + ops.rng.next() % 300)) {
-                ops.run(Int(ops.rng.next() % 3), on: &heap, kinds: &kinds)
+            let index = heap.indexFromSlicedCapture(slice: { Int(1 + ops.rng.next() % 300) }) {
+                ops.run(Int(ops.rng.next() % 3), on: &$0, kinds: &kinds)
             }
-            let captured = heap.finishGraphCapture(capture)
-            let index = ReferrerIndex(captured.assemble().graph, token: captured.token)
             for step in 0..<40 {
                 guard heap.isCurrent(index) else { break }
                 let (slots, allocations) = (heap.table.records.count, kinds["alloc", default: 0])
@@ -156,5 +141,18 @@ extension ReferrerIndexTests {
             }
         }
         XCTAssertGreaterThan(stepsWithReuse, 20, "allocations into reused slots after the capture")
+    }
+}
+
+extension Heap {
+    /// The index made from a capture taken a slice at a time (`slice()` slots each), with
+    /// `between` run on the heap between slices.
+    mutating func indexFromSlicedCapture(
+        slice: () -> Int, between: (inout Heap) -> Void = { _ in }
+    ) -> ReferrerIndex {
+        var capture = beginGraphCapture()
+        while !continueGraphCapture(&capture, slots: slice()) { between(&self) }
+        let captured = finishGraphCapture(capture)
+        return ReferrerIndex(captured.assemble().graph, token: captured.token)
     }
 }

@@ -4,7 +4,7 @@ import JSONRPC
 /// `referrers {id}` → `{id, referrers}`: the objects whose fields hold it, those
 /// `gc.get_referrers` finds (generations 0, 1, 2; frozen holders are not listed, `inspect` shows
 /// every holder), each once, by generation, then id: not CPython's list order, which an index of
-/// holders cannot give (SPEC §1, documented deviation).
+/// holders cannot give (a documented deviation: README, Deviations).
 public struct ReferrersRequest: HeapMethod {
     public static let name = "referrers"
     public var id: ObjectID

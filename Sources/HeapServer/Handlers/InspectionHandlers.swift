@@ -3,19 +3,15 @@ import HeapProtocol
 
 extension InspectRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        let index = server.currentReferrerIndex()
-        let result = Result(try server.heap.inspect(id, index: index))
-        if server.countHolderList(indexed: index != nil) { request.heapAccess?.buildReferrerIndex() }
-        return result
+        try server.answerHolderList(request) { heap, index in Result(try heap.inspect(id, index: index)) }
     }
 }
 
 extension ReferrersRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        let index = server.currentReferrerIndex()
-        let result = Result(id: id, referrers: try server.heap.referrers(of: id, index: index))
-        if server.countHolderList(indexed: index != nil) { request.heapAccess?.buildReferrerIndex() }
-        return result
+        try server.answerHolderList(request) { heap, index in
+            Result(id: id, referrers: try heap.referrers(of: id, index: index))
+        }
     }
 }
 
