@@ -73,17 +73,19 @@ def build(c, n, rng):
         c.call("apply", ops=ops)
         i += k
     pairs = (n - chain) // 2
+    garbage = None
     for start in range(0, pairs, batch // 2):
         k = min(batch // 2, pairs - start)
         ops = []
         for _ in range(k):
             ops += [["alloc", "Garbage", 8], ["alloc", "Garbage", 8]]
         got = c.call("apply", ops=ops)["results"]
+        garbage = garbage or got[0]
         ops = []
         for a, b in zip(got[::2], got[1::2]):
             ops += [["set", a, "peer", b], ["set", b, "peer", a], ["unref", a], ["unref", b]]
         c.call("apply", ops=ops)
-    return made
+    return made, garbage
 
 
 def main():
@@ -97,7 +99,7 @@ def main():
         c = d.client()
         c.call("gc.set", enabled=False)
         t = time.perf_counter()
-        made = build(c, args.objects, rng)
+        made, garbage = build(c, args.objects, rng)
         objects = c.call("stats")["objects"]
         print(f"built {objects} objects in {time.perf_counter() - t:.1f} s; daemon RSS {rss_mib(d.proc.pid):.0f} MiB")
         pinger = Pinger(d.client())
@@ -108,6 +110,7 @@ def main():
             ("path (again, unchanged)", "path", {"id": made[0]}),
             ("path (limit 10)", "path", {"id": made[len(made) // 2], "limit": 10}),
             ("path (after a change)", "path", {"id": made[0]}),
+            ("path (only a cycle keeps it)", "path", {"id": garbage}),
             ("cycles", "cycles", {}),
             ("dominators (first)", "dominators", {}),
             ("dominators (cached)", "dominators", {}),

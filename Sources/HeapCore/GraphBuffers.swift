@@ -10,7 +10,7 @@ public struct GraphBuffers: Sendable {
     var start: [UInt32]
     var successors: [Slot]
     var keys: [UInt32]
-    /// The derived arrays, made apart (on another thread) or taken from a dropped graph.
+    /// The derived arrays, taken from a dropped graph.
     public var derived = Derived()
 
     /// What the graph's users derive from it: its reverse edges (``HeapGraph/predecessors()``)
@@ -22,13 +22,13 @@ public struct GraphBuffers: Sendable {
 
         public var hasReverseEdges: Bool { predecessors.capacity > 0 }
 
-        /// Arrays with room for what a graph of a heap of `size` derives, their pages written
-        /// (``GraphBuffers/resident(for:)``); the distances at -1, as a search leaves them.
-        public static func resident(for size: Heap.GraphCaptureSize) -> Derived {
+        /// Arrays with room for the reverse edges of a graph of a heap of `size`, their pages
+        /// written (``Array/resident(capacity:faulted:)``): made while the capture is taken, on
+        /// the core it leaves idle, for the index that computes them after (``CapturedGraph``).
+        public static func reverseEdges(for size: Heap.GraphCaptureSize) -> Derived {
             Derived(
                 predecessorStart: .resident(capacity: size.slotCapacity + 1),
-                predecessors: .resident(capacity: size.fieldCapacity),
-                distances: [Int32](repeating: -1, count: size.slotCapacity))
+                predecessors: .resident(capacity: size.fieldCapacity))
         }
     }
 
@@ -39,16 +39,32 @@ public struct GraphBuffers: Sendable {
     }
 
     /// Empty arrays with room for a capture of a heap of `size` (``Heap/graphCaptureSize``), their
-    /// pages already written. Made outside the heap's lock, they take the page faults that a
-    /// first capture would otherwise take a slice at a time inside it (at ten million objects,
-    /// most of its time); ``Derived/resident(for:)`` does the same for the graph's first search,
-    /// and can run on another thread meanwhile.
-    public static func resident(for size: Heap.GraphCaptureSize) -> GraphBuffers {
+    /// pages already written, in two halves of about the same bytes made at once by `both`.
+    /// Made outside the heap's lock, they take the page faults that a first capture would
+    /// otherwise take a slice at a time inside it (at ten million objects, most of its time).
+    /// The derived arrays are not made here: a path is searched without them
+    /// (``HeapGraph/shortestPathsFromHolders(to:limit:budget:)``), and the reverse edges are
+    /// computed after the reply, for the referrer index.
+    public static func resident(for size: Heap.GraphCaptureSize, both: BothAtOnce) -> GraphBuffers {
         let (slots, fields) = (size.slotCapacity, size.fieldCapacity)
+        // 20 bytes per slot on one side, 4 per slot and 8 per field on the other.
+        let (perSlot, perField) = Heap.results(
+            of: {
+                (
+                    [UInt64].resident(capacity: slots), [UInt64].resident(capacity: slots),
+                    [UInt32].resident(capacity: slots + 1)
+                )
+            },
+            and: {
+                (
+                    [UInt32].resident(capacity: slots), [Slot].resident(capacity: fields),
+                    [UInt32].resident(capacity: fields)
+                )
+            },
+            through: both)
         return GraphBuffers(
-            ids: .resident(capacity: slots), sizes: .resident(capacity: slots),
-            typeOfSlot: .resident(capacity: slots), start: .resident(capacity: slots + 1),
-            successors: .resident(capacity: fields), keys: .resident(capacity: fields))
+            ids: perSlot.0, sizes: perSlot.1, typeOfSlot: perField.0, start: perSlot.2,
+            successors: perField.1, keys: perField.2)
     }
 
     private init(

@@ -55,6 +55,12 @@ public struct CapturedGraph: Sendable {
     let typeNames: [String]
     let keyNames: [[String]]
 
+    /// Arrays for the graph's reverse edges, when the capture has none (a dropped graph's).
+    public mutating func adoptReverseEdgeArrays(_ made: consuming GraphBuffers.Derived) {
+        guard !capture.derived.hasReverseEdges else { return }
+        (capture.derived.predecessorStart, capture.derived.predecessors) = (made.predecessorStart, made.predecessors)
+    }
+
     /// The graph, its field names and its slots' types. O(1) beyond the holders when no slot's
     /// field count changed during the capture; else O(slots + fields), to splice the patches in.
     public consuming func assemble() -> (graph: HeapGraph, names: FieldNames, types: SlotTypes) {

@@ -13,14 +13,24 @@ extension HeapGraph {
     }
 
     /// For each holder that reaches `target`, one shortest path from it; sorted by length, then
-    /// holder (SPEC §5), the first `limit`. A breadth-first search backwards from the target
+    /// holder (SPEC §5), the first `limit`. Searched from the holders' side while that reads at
+    /// most `holderSideBudget` edges and objects (``shortestPathsFromHolders(to:limit:budget:)``),
+    /// else from the target's.
+    func shortestPaths(to target: Slot, limit: Int, holderSideBudget budget: Int? = nil) -> [HolderPath] {
+        let budget = budget ?? Self.holderSideBudget(slots: slotCount, edges: successors.count)
+        return shortestPathsFromHolders(to: target, limit: limit, budget: budget)
+            ?? shortestPathsFromTarget(to: target, limit: limit)
+    }
+
+    /// ``shortestPaths(to:limit:holderSideBudget:)`` searched from the target's side. A
+    /// breadth-first search backwards from the target
     /// gives objects' distances to it, level by level; it stops after the level at which
     /// `limit` holders have been reached (every holder not reached by then is farther, so sorts
     /// after them). Each holder's start is its held object nearest the target (the smaller id on
     /// a tie), and the path follows, from there, the first field (in field order) that leads one
     /// step closer. O(slots + edges) at worst (an unreachable target explores all its ancestors).
     /// `heldCheckWork` (tests) adds up what the checks among the held objects read.
-    func shortestPaths(
+    func shortestPathsFromTarget(
         to target: Slot, limit: Int, bottomUpRatio: Int = Self.bottomUpRatio, heldShortcut: Bool = true,
         heldCheckWork: UnsafeMutablePointer<Int>? = nil
     ) -> [HolderPath] {

@@ -117,43 +117,60 @@ public struct HeapGraph: Sendable {
     }
 
     /// The reverse graph in CSR form: computed by the first caller, kept for the others.
-    func predecessors() -> (start: [UInt32], sources: [Slot]) { reverse.get(computePredecessors(into:)) }
+    func predecessors() -> (start: [UInt32], sources: [Slot]) {
+        reverse.get { computePredecessors(into: &$0, unless: { false }) }!
+    }
+
+    /// ``predecessors()``, or nil when `cancelled` says so before they are computed (asked every
+    /// 2^16 slots or edges; nothing is then kept: the next caller computes them).
+    func predecessors(unless cancelled: () -> Bool) -> (start: [UInt32], sources: [Slot])? {
+        reverse.get { computePredecessors(into: &$0, unless: cancelled) }
+    }
 
     /// A counting sort of the edges by target. O(slots + edges). `start` itself is the fill
     /// cursor (each target's entry ends at the next one's start, and moves back by one slot
     /// after), so no third array is faulted in: at ten million objects each is 40 MB.
     func predecessorsUncached() -> (start: [UInt32], sources: [Slot]) {
         var edges: (start: [UInt32], sources: [Slot]) = ([], [])
-        computePredecessors(into: &edges)
+        _ = computePredecessors(into: &edges, unless: { false })
         return edges
     }
 
     /// Written into `edges`' storage when nothing else holds it (its pages are mapped already).
-    private func computePredecessors(into edges: inout (start: [UInt32], sources: [Slot])) {
+    /// False when `cancelled` stopped it.
+    private func computePredecessors(
+        into edges: inout (start: [UInt32], sources: [Slot]), unless cancelled: () -> Bool
+    ) -> Bool {
+        let checkEvery = 1 << 16
         edges.start.removeAll(keepingCapacity: true)
         edges.start.append(contentsOf: repeatElement(0, count: slotCount + 1))
         edges.sources.removeAll(keepingCapacity: true)
         edges.sources.append(contentsOf: repeatElement(0, count: successors.count))
-        edges.start.withUnsafeMutableBufferPointer { start in
+        return edges.start.withUnsafeMutableBufferPointer { start in
             successors.withUnsafeBufferPointer { succ in
                 successorStart.withUnsafeBufferPointer { succStart in
-                    for t in succ { start[Int(t)] += 1 }
+                    for (i, t) in succ.enumerated() {
+                        if i % checkEvery == 0 && cancelled() { return false }
+                        start[Int(t)] += 1
+                    }
                     var sum: UInt32 = 0  // start[t] = the end of t's entries
                     for i in 0..<slotCount {
                         sum += start[i]
                         start[i] = sum
                     }
                     start[slotCount] = sum
-                    edges.sources.withUnsafeMutableBufferPointer { sources in
+                    return edges.sources.withUnsafeMutableBufferPointer { sources in
                         // Backwards, filling each target's entries from its end: each ends in
                         // ascending source order, and start[t] ends at t's first entry.
                         for s in stride(from: slotCount - 1, through: 0, by: -1) {
+                            if s % checkEvery == 0 && cancelled() { return false }
                             for e in stride(from: Int(succStart[s + 1]) - 1, through: Int(succStart[s]), by: -1) {
                                 let t = Int(succ[e])
                                 start[t] -= 1
                                 sources[Int(start[t])] = Slot(s)
                             }
                         }
+                        return true
                     }
                 }
             }
@@ -170,10 +187,11 @@ private final class ReverseEdges: Sendable {
 
     init(spare: Edges) { state = Mutex((false, spare)) }
 
-    func get(_ compute: (_ into: inout Edges) -> Void) -> Edges {
+    /// The edges, computed first if no caller has yet; nil when `compute` gave up (false).
+    func get(_ compute: (_ into: inout Edges) -> Bool) -> Edges? {
         state.withLock { state in
             if !state.computed {
-                compute(&state.edges)
+                guard compute(&state.edges) else { return nil }
                 state.computed = true
             }
             return state.edges

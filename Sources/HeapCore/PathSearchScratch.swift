@@ -1,6 +1,6 @@
 import Synchronization
 
-/// What a path search on a graph keeps for the next one (``HeapGraph/shortestPaths(to:limit:bottomUpRatio:)``):
+/// What a path search on a graph keeps for the next one (``HeapGraph/shortestPathsFromTarget(to:limit:bottomUpRatio:heldShortcut:heldCheckWork:)``):
 /// which holders hold which slots, indexed once per graph, and the per-slot distance array,
 /// handed back with every entry at -1 again. At ten million objects the array is 40 MB that
 /// each search would otherwise allocate and fault in; a graph's successor takes it over

@@ -16,9 +16,10 @@ public struct ReferrerIndex: Sendable {
     let sources: [Slot]
 
     /// From the graph of capture `token` (``CapturedGraph/token``); computes its reverse edges
-    /// if nothing has yet.
-    public init(_ graph: HeapGraph, token: UInt64) {
-        let reverse = graph.predecessors()
+    /// if nothing has yet. Nil when `cancelled` says so first (another capture began: this index
+    /// could not be current any more).
+    public init?(_ graph: HeapGraph, token: UInt64, unless cancelled: () -> Bool = { false }) {
+        guard let reverse = graph.predecessors(unless: cancelled) else { return nil }
         (self.token, slotCount, start, sources) = (token, graph.slotCount, reverse.start, reverse.sources)
     }
 

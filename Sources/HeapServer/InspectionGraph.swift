@@ -1,6 +1,7 @@
 import Foundation
 import HeapCore
 import HeapStore
+import Synchronization
 
 /// The heap's graph as the graph methods last took it (`path`, `cycles`, `dominators`,
 /// `histogram {retained}`), with its field names and slot types, kept until the heap changes: a
@@ -76,6 +77,10 @@ extension ServerState {
             return .ready(cached, Result { try atView(&self) })
         }
         if graphAssembling { return .wait }
+        if graphCapture == nil && !referrerIndexComputations.isEmpty {
+            for computation in referrerIndexComputations.values { computation.cancel() }
+            return .wait
+        }
         if graphCapture == nil { retireReferrerIndex() }  // the capture takes the heap's notes
         var capture = graphCapture.take() ?? heap.beginGraphCapture(reusing: spareGraphBuffers.take())
         graphSlices &+= 1
@@ -93,9 +98,14 @@ extension ServerState {
     }
 
     /// The assembled graph of heap version `g.version`: cached unless the heap changed since.
-    mutating func storeAssembled(_ g: InspectionGraph) {
+    /// Its referrer index, from capture `token`, is computed next, until done
+    /// (``storeReferrerIndex(_:token:)``) or cancelled by the flag returned.
+    mutating func storeAssembled(_ g: InspectionGraph, token: UInt64) -> CancellationFlag {
         graphAssembling = false
         if g.version == heapVersion { storeGraph(g) }
+        let computation = CancellationFlag()
+        referrerIndexComputations[token] = computation
+        return computation
     }
 
     private mutating func storeGraph(_ g: InspectionGraph) {
@@ -126,7 +136,7 @@ extension ServerState {
     }
 
     /// The room a capture about to begin will need, when it has no arrays to write into: the
-    /// caller makes them outside the lock (``GraphBuffers/resident(for:)``), so their page faults
+    /// caller makes them outside the lock (``GraphBuffers/resident(for:both:)``), so their page faults
     /// do not lengthen the slices other clients wait for.
     /// The one caller it returns a size to must offer the arrays (`offerGraphBuffers`).
     mutating func graphBuffersWanted() -> Heap.GraphCaptureSize? {
@@ -171,27 +181,35 @@ struct HeapAccess: Sendable {
     func inspectionGraph<View: Sendable>(
         atView: @Sendable (inout ServerState) throws -> View
     ) throws -> (InspectionGraph, View) {
+        // Arrays for the graph's reverse edges, made on the core the capture leaves idle; used
+        // if ready when this request finishes the capture, else let go.
+        let reverseEdgeArrays = Mutex<GraphBuffers.Derived?>(nil)
         if let size = service.withState({ $0.graphBuffersWanted() }) {
-            // The derived arrays (reverse edges, search distances) on a second thread meanwhile.
-            var (made, derived) = Heap.results(
-                of: { GraphBuffers.resident(for: size) }, and: { GraphBuffers.Derived.resident(for: size) },
-                through: Heap.onTwoThreads)
-            made.derived = derived
+            let made = GraphBuffers.resident(for: size, both: Heap.onTwoThreads)
             service.withState { [made] in $0.offerGraphBuffers(made) }
+            DispatchQueue.global(qos: .userInitiated).async {
+                let arrays = GraphBuffers.Derived.reverseEdges(for: size)
+                reverseEdgeArrays.withLock { $0 = arrays }
+            }
         }
         while true {
             switch service.withState({ $0.advanceGraphCapture(atView: atView) }) {
             case .ready(let g, let view):
                 return (g, try view.get())
-            case .assemble(let captured, let version, let view):
+            case .assemble(var captured, let version, let view):
+                if let arrays = reverseEdgeArrays.withLock({ $0.take() }) { captured.adoptReverseEdgeArrays(arrays) }
                 let token = captured.token
                 let g = InspectionGraph(version: version, captured.assemble())
-                service.withState { $0.storeAssembled(g) }  // before any error: others wait for it
+                let computation = service.withState { $0.storeAssembled(g, token: token) }  // before any error
                 // The holder lists' index from the same graph, on another thread: its reverse
                 // edges are computed once, by it or by a search that needs them first.
+                // The graph is let go before the index is stored: a capture waiting for the index
+                // then finds the graph's arrays its own to write into.
+                let graph = Mutex<HeapGraph?>(g.graph)
                 DispatchQueue.global(qos: .utility).async { [service] in
-                    let index = ReferrerIndex(g.graph, token: token)
-                    service.withState { $0.storeReferrerIndex(index) }
+                    let index = ReferrerIndex(
+                        graph.withLock { $0.take()! }, token: token, unless: { computation.isCancelled })
+                    service.withState { $0.storeReferrerIndex(index, token: token) }
                 }
                 return (g, try view.get())
             case .more:

@@ -54,7 +54,9 @@ extension ServerState {
 
     /// An index made from a finished capture's graph, outside the lock: kept if it is current
     /// (the heap may have changed since the capture, within what the index follows).
-    mutating func storeReferrerIndex(_ index: ReferrerIndex) {
+    mutating func storeReferrerIndex(_ computed: ReferrerIndex?, token: UInt64) {
+        referrerIndexComputations[token] = nil
+        guard let index = computed else { return }  // cancelled
         guard heap.isCurrent(index) else {
             heap.stopNotingChanges(since: index.token)  // past its limit already: notes for nothing
             return Self.releaseLater(index)

@@ -70,6 +70,11 @@ struct ServerState: Sendable {
     var referrerIndex: ReferrerIndex?
     var referrerIndexUsed = ContinuousClock.now
     var referrerIndexBuildStarted: ContinuousClock.Instant?
+    /// Indexes whose reverse edges are being computed from an assembled graph, outside the lock,
+    /// by capture token. A new capture makes them useless: it cancels them and waits until they
+    /// stop, since they read the arrays it would write into (without them it would fault in new
+    /// ones a slice at a time, inside the lock).
+    var referrerIndexComputations: [UInt64: CancellationFlag] = [:]
     /// Indexes built; holder lists answered from one, and by a pass over the objects (`stats.graph`).
     var referrerIndexesBuilt: UInt64 = 0
     var holderListsIndexed: UInt64 = 0

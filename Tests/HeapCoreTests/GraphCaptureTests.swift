@@ -200,8 +200,9 @@ final class GraphCaptureTests: XCTestCase {
             var c = heap.beginGraphCapture()
             while !heap.continueGraphCapture(&c, slots: 64) {}
             let g = heap.finishGraphCapture(c).assemble()
-            // A search computes the reverse edges and hands its distances back to the graph.
-            _ = g.graph.shortestPaths(to: g.graph.holders[0].slots[0], limit: 1)
+            // A search from the target computes the reverse edges and hands its distances back
+            // to the graph.
+            _ = g.graph.shortestPathsFromTarget(to: g.graph.holders[0].slots[0], limit: 1)
             let reverse = g.graph.predecessors()
             addresses = [
                 base(g.graph.ids), base(g.graph.successors), base(g.names.edgeKeys), base(reverse.start),
@@ -230,7 +231,7 @@ final class GraphCaptureTests: XCTestCase {
         let live = (0..<g.graph.slotCount).map(Slot.init).filter(g.graph.isLive)
         for s in g.graph.heldSlots().prefix(10) + stride(from: 0, to: live.count, by: 17).map({ live[$0] }) {
             XCTAssertEqual(
-                g.graph.shortestPaths(to: s, limit: 3).map(\.slots),
+                g.graph.shortestPathsFromTarget(to: s, limit: 3).map(\.slots),
                 fresh.graph.shortestPaths(to: s, limit: 3).map(\.slots))
         }
         let reverse = g.graph.predecessors()

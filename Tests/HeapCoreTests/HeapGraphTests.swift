@@ -14,7 +14,7 @@ final class HeapGraphTests: HeapTestCase {
     /// found among the held objects.
     func testThePathSearchDoesNotDependOnItsDirection() throws {
         var rng = SplitMix64(seed: 12)
-        var compared = 0
+        var (compared, answeredWithLittleRoom, gaveUp) = (0, 0, 0)
         for round in 0..<8 {
             setUp()
             let other = try heap.openSession(name: "other")
@@ -37,22 +37,35 @@ final class HeapGraphTests: HeapTestCase {
             for _ in 0..<12 {
                 guard let target = g.slot(of: ids[Int(rng.next() % UInt64(ids.count))]) else { continue }
                 for limit in [1, 3, 1000] {
-                    let mixed = g.shortestPaths(to: target, limit: limit)
-                    let topDown = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 0)
-                    let bottomUp = g.shortestPaths(to: target, limit: limit, bottomUpRatio: 1 << 40)
+                    let mixed = g.shortestPathsFromTarget(to: target, limit: limit)
+                    let topDown = g.shortestPathsFromTarget(to: target, limit: limit, bottomUpRatio: 0)
+                    let bottomUp = g.shortestPathsFromTarget(to: target, limit: limit, bottomUpRatio: 1 << 40)
                     // A fresh graph's first search: `g` reuses its distances and holder index.
-                    let fresh = heap.graph().shortestPaths(to: target, limit: limit)
-                    let wholeLevels = g.shortestPaths(to: target, limit: limit, heldShortcut: false)
-                    for other in [topDown, bottomUp, fresh, wholeLevels] {
+                    let fresh = heap.graph().shortestPathsFromTarget(to: target, limit: limit)
+                    let wholeLevels = g.shortestPathsFromTarget(to: target, limit: limit, heldShortcut: false)
+                    // From the holders' side, with room for the whole graph, and as `path` runs it.
+                    let fromHolders = g.shortestPathsFromHolders(to: target, limit: limit, budget: .max)!
+                    let either = g.shortestPaths(to: target, limit: limit)
+                    for other in [topDown, bottomUp, fresh, wholeLevels, fromHolders, either] {
                         XCTAssertEqual(other.map(\.holder), mixed.map(\.holder))
                         XCTAssertEqual(other.map(\.slots), mixed.map(\.slots))
                         XCTAssertEqual(other.map(\.fieldIndices), mixed.map(\.fieldIndices))
                     }
                     compared += mixed.count
+                    // With little room it gives up (nil) or finds the same.
+                    if let small = g.shortestPathsFromHolders(to: target, limit: limit, budget: 2000) {
+                        XCTAssertEqual(small.map(\.slots), mixed.map(\.slots))
+                        XCTAssertEqual(small.map(\.fieldIndices), mixed.map(\.fieldIndices))
+                        answeredWithLittleRoom += 1
+                    } else {
+                        gaveUp += 1
+                    }
                 }
             }
         }
         XCTAssertGreaterThan(compared, 200)
+        XCTAssertGreaterThan(answeredWithLittleRoom, 10, "\(answeredWithLittleRoom) answered, \(gaveUp) gave up")
+        XCTAssertGreaterThan(gaveUp, 10)
     }
 
     /// The check among the held objects never costs more than the levels it could save: a root
@@ -71,12 +84,13 @@ final class HeapGraphTests: HeapTestCase {
         let g = heap.graph()
         var work = 0
         let paths = withUnsafeMutablePointer(to: &work) {
-            g.shortestPaths(to: g.slot(of: list[0])!, limit: 1, heldCheckWork: $0)
+            g.shortestPathsFromTarget(to: g.slot(of: list[0])!, limit: 1, heldCheckWork: $0)
         }
         XCTAssertEqual(paths.map(\.slots.count), [n + 1], "registry, then the whole list")
         XCTAssertLessThanOrEqual(work, g.slotCount + g.successors.count)
         XCTAssertEqual(
-            paths.map(\.slots), g.shortestPaths(to: g.slot(of: list[0])!, limit: 1, heldShortcut: false).map(\.slots))
+            paths.map(\.slots),
+            g.shortestPathsFromTarget(to: g.slot(of: list[0])!, limit: 1, heldShortcut: false).map(\.slots))
         try heap.setRoot("registry", to: nil, events: &events)
     }
 

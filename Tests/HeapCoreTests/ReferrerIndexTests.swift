@@ -77,6 +77,36 @@ final class ReferrerIndexTests: XCTestCase {
         heap.stopNotingChanges(since: index.token)
         XCTAssertNil(heap.table.changes)
     }
+
+    /// An index cancelled while its reverse edges are computed (a new capture made it useless)
+    /// is nil and leaves nothing half done: the graph's reverse edges, asked for afterwards,
+    /// are whole, and an index made after them has nothing left to cancel.
+    func testACancelledIndexLeavesTheReverseEdgesWhole() throws {
+        var heap = Heap()
+        heap.setEnabled(false)
+        let session = try heap.openSession()
+        var e = HeapEvents()
+        var ids: [ObjectID] = []
+        for i in 0..<100_000 {  // 200,000 edges: checked for cancellation at 0, 65,536, ...
+            let fields = ids.isEmpty ? [] : [("a", ids[(i * 7919) % ids.count]), ("b", ids[ids.count - 1])]
+            ids.append(try heap.allocate(AllocationSpec(type: "N", fields: fields), session: session, events: &e))
+        }
+        let graph = heap.graph()
+        for (stopAt, stage) in [(3, "while counting the edges"), (6, "while filling them in")] {
+            var asked = 0
+            let index = ReferrerIndex(graph, token: 1) {
+                asked += 1
+                return asked == stopAt
+            }
+            XCTAssertNil(index)
+            XCTAssertEqual(asked, stopAt, "stopped \(stage)")
+        }
+        let reverse = graph.predecessors()
+        let fresh = graph.predecessorsUncached()
+        XCTAssertEqual(reverse.start, fresh.start)
+        XCTAssertEqual(reverse.sources, fresh.sources)
+        XCTAssertNotNil(ReferrerIndex(graph, token: 1, unless: { true }), "computed already")
+    }
 }
 
 extension ReferrerIndexTests {
@@ -153,6 +183,6 @@ extension Heap {
         var capture = beginGraphCapture()
         while !continueGraphCapture(&capture, slots: slice()) { between(&self) }
         let captured = finishGraphCapture(capture)
-        return ReferrerIndex(captured.assemble().graph, token: captured.token)
+        return ReferrerIndex(captured.assemble().graph, token: captured.token)!
     }
 }

@@ -1,0 +1,134 @@
+/// Why is it alive, searched from the holders' side: the same answer as the search backwards
+/// from the target (``HeapGraph/shortestPathsFromTarget(to:limit:bottomUpRatio:heldShortcut:heldCheckWork:)``),
+/// found without the graph's reverse edges. On a big heap the reverse edges cost more than most
+/// searches: a counting sort of every edge, hundreds of megabytes at ten million objects, while
+/// an object is often a few steps from a root whose descendants within those steps are few.
+extension HeapGraph {
+    /// How many edges and objects a search from the holders reads before it gives up for the
+    /// search backwards: a small share of the graph, so giving up costs little beside that search.
+    static func holderSideBudget(slots: Int, edges: Int) -> Int { max(1 << 16, (slots + edges) / 64) }
+
+    /// `shortestPathsFromTarget`'s answer, or nil when finding it here would read more than
+    /// `budget` edges and objects.
+    ///
+    /// A breadth-first search forwards from every held object at once finds the region of
+    /// objects within `radius` steps of one. The distances to the target within that region
+    /// (a breadth-first search backwards over its own edges) are the true ones for every object
+    /// at most `radius` from the target: each object on such a path is itself within `radius` of
+    /// the held object it starts from. So every holder that reaches the target in at most
+    /// `radius` steps is known exactly, and every other one needs more; once `limit` holders are
+    /// known (or the region is closed: nothing more is reachable), they are the answer, each
+    /// path chosen by the same rule on the same distances (see the search from the target).
+    func shortestPathsFromHolders(to target: Slot, limit: Int, budget: Int) -> [HolderPath]? {
+        let wanted = min(limit, holders.count)
+        guard wanted > 0 else { return [] }
+        var place: [Slot: Int32] = [:]  // region index of each object found
+        var region: [Slot] = []
+        var work = 0
+        for (_, slots) in holders {
+            for s in slots where place[s] == nil {
+                place[s] = Int32(region.count)
+                region.append(s)
+            }
+        }
+        work += region.count
+        var level = 0..<region.count
+        var radius = 0
+        var lastChecked = 0
+        while work <= budget {
+            let closed = level.isEmpty
+            // Checked when the target is first found, then each time the region doubles: the
+            // checks cost O(region) together.
+            if place[target] != nil && (closed || lastChecked == 0 || region.count >= 2 * lastChecked) {
+                lastChecked = region.count
+                if let found = answerWithin(
+                    region, place, target: target, radius: closed ? nil : radius, wanted: wanted)
+                {
+                    return Array(found.prefix(limit))
+                }
+            }
+            if closed { return [] }
+            for i in level {
+                for e in edges(region[Int(i)]) {
+                    let t = successors[e]
+                    if place[t] == nil {
+                        place[t] = Int32(region.count)
+                        region.append(t)
+                    }
+                }
+                work += 1 + edges(region[Int(i)]).count
+            }
+            level = level.upperBound..<region.count
+            radius += 1
+        }
+        return nil
+    }
+
+    /// The holders' paths from distances to the target within the region, when they decide the
+    /// answer: `radius` nil (the region is closed) or at least `wanted` holders within `radius`.
+    private func answerWithin(
+        _ region: [Slot], _ place: [Slot: Int32], target: Slot, radius: Int?, wanted: Int
+    ) -> [HolderPath]? {
+        // The region's reverse edges, in CSR, and distances to the target over them.
+        var start = [Int32](repeating: 0, count: region.count + 1)
+        var pairs: [(to: Int32, from: Int32)] = []
+        for (i, s) in region.enumerated() {
+            for e in edges(s) {
+                if let j = place[successors[e]] {
+                    pairs.append((j, Int32(i)))
+                    start[Int(j) + 1] += 1
+                }
+            }
+        }
+        for i in 0..<region.count { start[i + 1] += start[i] }
+        var cursor = start
+        var from = [Int32](repeating: 0, count: pairs.count)
+        for p in pairs {
+            from[Int(cursor[Int(p.to)])] = p.from
+            cursor[Int(p.to)] += 1
+        }
+        var distance = [Int32](repeating: -1, count: region.count)
+        var queue = [place[target]!]
+        distance[Int(queue[0])] = 0
+        var head = 0
+        while head < queue.count {
+            let v = Int(queue[head])
+            head += 1
+            for k in Int(start[v])..<Int(start[v + 1]) where distance[Int(from[k])] < 0 {
+                distance[Int(from[k])] = distance[v] + 1
+                queue.append(from[k])
+            }
+        }
+        func distanceToTarget(_ s: Slot) -> Int32 {
+            guard let i = place[s] else { return -1 }
+            return distance[Int(i)]
+        }
+        let known = radius.map(Int32.init) ?? .max
+        var found: [HolderPath] = []
+        for (holder, slots) in holders {
+            // `slots` ascend by id, so the first at the least distance is the smallest id.
+            var best: (slot: Slot, distance: Int32)?
+            for s in slots {
+                let d = distanceToTarget(s)
+                if d >= 0 && d <= known && (best == nil || d < best!.distance) { best = (s, d) }
+            }
+            guard let start = best else { continue }
+            var path = HolderPath(holder: holder, slots: [start.slot], fieldIndices: [])
+            var (v, d) = start
+            while d > 0 {
+                let r = edges(v)
+                let e = r.first { distanceToTarget(successors[$0]) == d - 1 }!
+                path.fieldIndices.append(e - r.lowerBound)
+                (v, d) = (successors[e], d - 1)
+                path.slots.append(v)
+            }
+            found.append(path)
+        }
+        guard radius == nil || found.count >= wanted else { return nil }
+        // Holders are already in holder order; a stable sort by length keeps it among equals.
+        return found.enumerated().sorted {
+            $0.element.slots.count != $1.element.slots.count
+                ? $0.element.slots.count < $1.element.slots.count : $0.offset < $1.offset
+        }.map(\.element)
+    }
+}
