@@ -15,9 +15,16 @@ extension HeapGraph {
     /// For each holder that reaches `target`, one shortest path from it; sorted by length, then
     /// holder (SPEC §5), the first `limit`. Searched from the holders' side while that reads at
     /// most `holderSideBudget` edges and objects (``shortestPathsFromHolders(to:limit:budget:)``),
-    /// else from the target's.
+    /// else from the target's. Both sides give the same answer; which is cheaper depends on the
+    /// heap (an old object with many referrers: the holders'; an object far from them whose
+    /// referrers are few: the target's), but only the target's side needs the reverse edges. So
+    /// while they are not computed the holders' side has a share of the graph to find the answer
+    /// in (``holderSideBudget(slots:edges:)``), and once they are, a few thousand objects.
     func shortestPaths(to target: Slot, limit: Int, holderSideBudget budget: Int? = nil) -> [HolderPath] {
-        let budget = budget ?? Self.holderSideBudget(slots: slotCount, edges: successors.count)
+        let budget =
+            budget
+            ?? (hasPredecessors
+                ? Self.holderSideGlance : Self.holderSideBudget(slots: slotCount, edges: successors.count))
         return shortestPathsFromHolders(to: target, limit: limit, budget: budget)
             ?? shortestPathsFromTarget(to: target, limit: limit)
     }

@@ -6,7 +6,11 @@
 extension HeapGraph {
     /// How many edges and objects a search from the holders reads before it gives up for the
     /// search backwards: a small share of the graph, so giving up costs little beside that search.
-    static func holderSideBudget(slots: Int, edges: Int) -> Int { max(1 << 16, (slots + edges) / 64) }
+    static func holderSideBudget(slots: Int, edges: Int) -> Int { max(1 << 16, (slots + edges) / 32) }
+
+    /// The budget once the reverse edges are computed: objects near a holder are still found
+    /// here, in well under a millisecond, the others from the target's side.
+    static let holderSideGlance = 1 << 16
 
     /// `shortestPathsFromTarget`'s answer, or nil when finding it here would read more than
     /// `budget` edges and objects.
@@ -22,14 +26,11 @@ extension HeapGraph {
     func shortestPathsFromHolders(to target: Slot, limit: Int, budget: Int) -> [HolderPath]? {
         let wanted = min(limit, holders.count)
         guard wanted > 0 else { return [] }
-        var place: [Slot: Int32] = [:]  // region index of each object found
+        var place = SlotPlaces()  // region index of each object found
         var region: [Slot] = []
         var work = 0
         for (_, slots) in holders {
-            for s in slots where place[s] == nil {
-                place[s] = Int32(region.count)
-                region.append(s)
-            }
+            for s in slots where place.insert(s, at: Int32(region.count)) { region.append(s) }
         }
         work += region.count
         var level = 0..<region.count
@@ -51,10 +52,7 @@ extension HeapGraph {
             for i in level {
                 for e in edges(region[Int(i)]) {
                     let t = successors[e]
-                    if place[t] == nil {
-                        place[t] = Int32(region.count)
-                        region.append(t)
-                    }
+                    if place.insert(t, at: Int32(region.count)) { region.append(t) }
                 }
                 work += 1 + edges(region[Int(i)]).count
             }
@@ -67,7 +65,7 @@ extension HeapGraph {
     /// The holders' paths from distances to the target within the region, when they decide the
     /// answer: `radius` nil (the region is closed) or at least `wanted` holders within `radius`.
     private func answerWithin(
-        _ region: [Slot], _ place: [Slot: Int32], target: Slot, radius: Int?, wanted: Int
+        _ region: [Slot], _ place: SlotPlaces, target: Slot, radius: Int?, wanted: Int
     ) -> [HolderPath]? {
         // The region's reverse edges, in CSR, and distances to the target over them.
         var start = [Int32](repeating: 0, count: region.count + 1)

@@ -121,6 +121,9 @@ public struct HeapGraph: Sendable {
         reverse.get { computePredecessors(into: &$0, unless: { false }) }!
     }
 
+    /// Whether the reverse edges are computed already (false while a caller computes them).
+    var hasPredecessors: Bool { reverse.isComputed }
+
     /// ``predecessors()``, or nil when `cancelled` says so before they are computed (asked every
     /// 2^16 slots or edges; nothing is then kept: the next caller computes them).
     func predecessors(unless cancelled: () -> Bool) -> (start: [UInt32], sources: [Slot])? {
@@ -203,4 +206,6 @@ private final class ReverseEdges: Sendable {
     /// (``GraphBuffers/init(of:names:types:)``): waiting for the computation here would make
     /// every client wait for it.
     func computedOrSpare() -> Edges { state.withLockIfAvailable { $0.edges } ?? ([], []) }
+
+    var isComputed: Bool { state.withLockIfAvailable { $0.computed } ?? false }
 }
