@@ -13,34 +13,43 @@ extension HeapGraph {
     static let holderSideGlance = 1 << 16
 
     /// `shortestPathsFromTarget`'s answer, or nil when finding it here would read more than
-    /// `budget` edges and objects.
+    /// `budget` edges and objects (checked before each object is expanded and before each look
+    /// at the region, so a held object with millions of fields gives up at once).
     ///
     /// A breadth-first search forwards from every held object at once finds the region of
     /// objects within `radius` steps of one. The distances to the target within that region
-    /// (a breadth-first search backwards over its own edges) are the true ones for every object
-    /// at most `radius` from the target: each object on such a path is itself within `radius` of
-    /// the held object it starts from. So every holder that reaches the target in at most
-    /// `radius` steps is known exactly, and every other one needs more; once `limit` holders are
-    /// known (or the region is closed: nothing more is reachable), they are the answer, each
-    /// path chosen by the same rule on the same distances (see the search from the target).
-    func shortestPathsFromHolders(to target: Slot, limit: Int, budget: Int) -> [HolderPath]? {
+    /// (a breadth-first search backwards over its own edges) are the true ones for every held
+    /// object at most `radius` from the target, and for every object on its shortest paths:
+    /// each of those is itself within `radius` of that held object, and so is any object a step
+    /// off such a path that is one step nearer the target. So every holder that reaches the
+    /// target in at most `radius` steps is known exactly, and every other one needs more; once
+    /// `limit` holders are known (or the region is closed: nothing more is reachable), they are
+    /// the answer, each path chosen by the same rule on the same distances (see the search
+    /// from the target). `regionSize` (tests) gets how many objects it found.
+    func shortestPathsFromHolders(
+        to target: Slot, limit: Int, budget: Int, regionSize: UnsafeMutablePointer<Int>? = nil
+    ) -> [HolderPath]? {
         let wanted = min(limit, holders.count)
         guard wanted > 0 else { return [] }
+        var work = holders.reduce(0) { $0 + $1.slots.count }
+        guard work <= budget else { return nil }
         var place = SlotPlaces()  // region index of each object found
         var region: [Slot] = []
-        var work = 0
+        defer { regionSize?.pointee = region.count }
         for (_, slots) in holders {
             for s in slots where place.insert(s, at: Int32(region.count)) { region.append(s) }
         }
-        work += region.count
         var level = 0..<region.count
         var radius = 0
         var lastChecked = 0
-        while work <= budget {
+        while true {
             let closed = level.isEmpty
             // Checked when the target is first found, then each time the region doubles: the
             // checks cost O(region) together.
             if place[target] != nil && (closed || lastChecked == 0 || region.count >= 2 * lastChecked) {
+                // The look reads the edges of the level not yet expanded too.
+                work += level.reduce(0) { $0 + edges(region[$1]).count }
+                guard work <= budget else { return nil }
                 lastChecked = region.count
                 if let found = answerWithin(
                     region, place, target: target, radius: closed ? nil : radius, wanted: wanted)
@@ -50,16 +59,17 @@ extension HeapGraph {
             }
             if closed { return [] }
             for i in level {
-                for e in edges(region[Int(i)]) {
+                let out = edges(region[i])
+                work += 1 + out.count
+                guard work <= budget else { return nil }
+                for e in out {
                     let t = successors[e]
                     if place.insert(t, at: Int32(region.count)) { region.append(t) }
                 }
-                work += 1 + edges(region[Int(i)]).count
             }
             level = level.upperBound..<region.count
             radius += 1
         }
-        return nil
     }
 
     /// The holders' paths from distances to the target within the region, when they decide the

@@ -1,7 +1,7 @@
 /// Each slot's place in a list being built (a search's region): an open-addressing hash table
-/// with linear probing, sized to what it holds, not to the heap. A `Dictionary` cost the search
-/// from the holders' side (``HeapGraph/shortestPathsFromHolders(to:limit:budget:)``) about
-/// 200 ns per object found; this takes a few tens.
+/// with linear probing, sized to what it holds, not to the heap. With a `Dictionary` the search
+/// from the holders' side (``HeapGraph/shortestPathsFromHolders(to:limit:budget:)``) took 1.1 ms
+/// for `inspection_bench`'s second `path` at a million objects; with this, 0.6 ms.
 struct SlotPlaces {
     private static let empty = Slot.max
     private var keys: [Slot]

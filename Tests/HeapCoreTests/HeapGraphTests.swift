@@ -94,6 +94,36 @@ final class HeapGraphTests: HeapTestCase {
         try heap.setRoot("registry", to: nil, events: &events)
     }
 
+    /// The holders' side gives up before it reads more than its budget, even when one object it
+    /// would expand has more fields than that (a registry holding a million objects), and the
+    /// target's side answers. (Found by review: a whole level was expanded before the check.)
+    func testTheHoldersSideKeepsToItsBudget() throws {
+        let leaves = (0..<5000).map { _ in alloc("Leaf") }
+        let registry = alloc("Registry", leaves.enumerated().map { ("k\($0.offset)", $0.element) })
+        try heap.setRoot("registry", to: registry, events: &events)
+        let a = alloc("Pair")
+        let b = alloc("Pair", [("peer", a)])
+        try heap.set(a, fields: [("peer", b)], events: &events)
+        for id in leaves + [registry, a, b] { drop(id) }
+        let g = heap.graph()
+        let target = g.slot(of: a)!
+        for budget in [100, 4999, 20_000] {
+            var found = 0
+            let paths = withUnsafeMutablePointer(to: &found) {
+                g.shortestPathsFromHolders(to: target, limit: 1, budget: budget, regionSize: $0)
+            }
+            if budget < 5002 {  // the root, its 5,000 fields and the root again
+                XCTAssertNil(paths, "budget \(budget)")
+                XCTAssertLessThanOrEqual(found, budget, "gave up before expanding the registry")
+            } else {
+                XCTAssertEqual(paths?.count, 0, "everything reachable searched: nothing holds it")
+                XCTAssertEqual(found, 5001)
+            }
+        }
+        XCTAssertEqual(g.shortestPaths(to: target, limit: 1, holderSideBudget: 100).count, 0)
+        try heap.setRoot("registry", to: nil, events: &events)
+    }
+
     func testHoldersAreSessionsRootsFrozenAndGarbageInThatOrder() throws {
         let a = alloc("A")
         try heap.setRoot("r", to: a, events: &events)
