@@ -30,15 +30,15 @@ public struct ObjectInspection: Sendable, Equatable {
 extension Heap {
     /// `index`: as for ``referrers(of:index:)``.
     public func inspect(_ id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> ObjectInspection {
+        try inspectUnordered(id, index: index).inOrder()
+    }
+
+    /// ``inspect(_:index:)`` with its holders not yet in order (``UnorderedInspection``).
+    public func inspectUnordered(_ id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> UnorderedInspection {
         let slot = try resolveLive(id)
-        var byFields: [ObjectInspection.FieldHolder] = []
-        var referrers: [ObjectID] = []
-        // Every holder, frozen ones too (after the others), in `referrers`' order.
-        for s in holders(of: slot, includingFrozen: true, index: index) {
-            referrers.append(table.id(of: s))
-            for (name, t) in namedFields(s) where t == slot {
-                byFields.append(.init(object: table.id(of: s), field: name))
-            }
+        // Every holder, frozen ones too (after the others), with the fields that hold the object.
+        let holders = foundHolders(of: slot, includingFrozen: true, index: index).map { key, s in
+            (key: key, fields: namedFields(s).filter { $0.1 == slot }.map(\.0))
         }
         let bySessions = sessions.keys.sorted().compactMap { sid -> ObjectInspection.SessionHolder? in
             let n = sessions[sid]!.count(slot)
@@ -47,19 +47,20 @@ extension Heap {
         var seen = Set<Slot>()
         let referents = fieldEntries(slot).map(FieldPool.target).filter { seen.insert($0).inserted }
         let r = table.records[Int(slot)]
-        return ObjectInspection(
+        let rest = ObjectInspection(
             object: try snapshot(id),
-            heldByFields: byFields,
+            heldByFields: [],
             heldBySessions: bySessions,
             heldByRoots: roots.filter { $0.value == slot }.map(\.key).sorted(),
             heldByGarbage: garbage.filter { $0 == slot }.count,
-            referrers: referrers,
+            referrers: [],
             referents: referents.map { table.id(of: $0) },
             generation: table.generation(of: slot),
             tracked: true,
             finalized: r.flags.contains(.finalized),
             weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) },
             allocation: origins.origin(of: slot))
+        return UnorderedInspection(rest: rest, holders: holders)
     }
 
     /// Ids of the objects whose fields hold `id`, the objects `gc.get_referrers` lists: those in
@@ -68,22 +69,32 @@ extension Heap {
     /// O(holders + changes since it was made) and knows no list positions (a deviation the
     /// README's list of deviations records); without it, O(objects + fields), as CPython's scan.
     public func referrers(of id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> [ObjectID] {
+        try referrersUnordered(of: id, index: index).inOrder()
+    }
+
+    /// ``referrers(of:index:)`` not yet in order (``UnorderedReferrers``).
+    public func referrersUnordered(of id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> UnorderedReferrers
+    {
         let slot = try resolveLive(id)
-        return holders(of: slot, includingFrozen: false, index: index).map { table.id(of: $0) }
+        return UnorderedReferrers(keys: foundHolders(of: slot, includingFrozen: false, index: index).map(\.key))
     }
 
     /// The objects whose fields hold `slot`, each once, by generation (the permanent one last,
     /// when asked), then by id.
     func holders(of slot: Slot, includingFrozen: Bool, index: ReferrerIndex?) -> [Slot] {
+        foundHolders(of: slot, includingFrozen: includingFrozen, index: index).sorted { $0.key < $1.key }.map(\.slot)
+    }
+
+    /// The objects whose fields hold `slot`, each once, in no order, each with its
+    /// ``HolderOrder`` key.
+    private func foundHolders(
+        of slot: Slot, includingFrozen: Bool, index: ReferrerIndex?
+    ) -> [(key: UInt64, slot: Slot)] {
         let found = index.flatMap { indexedHolders(of: slot, $0) } ?? scannedHolders(of: slot)
-        return
-            found
-            .compactMap { s -> (generation: Int, id: UInt64, slot: Slot)? in
-                let g = table.generation(of: s)
-                return g == 3 && !includingFrozen ? nil : (g, table.id(of: s).raw, s)
-            }
-            .sorted { ($0.generation, $0.id) < ($1.generation, $1.id) }
-            .map(\.slot)
+        return found.compactMap { s in
+            let g = table.generation(of: s)
+            return g == 3 && !includingFrozen ? nil : (HolderOrder.key(generation: g, id: table.id(of: s)), s)
+        }
     }
 
     /// `gc_referrers_for`'s pass, over every live object, frozen ones too: each object with a

@@ -1,9 +1,20 @@
 import HeapCore
 import HeapProtocol
 
+// `inspect` and `referrers` find an object's holders inside the lock and put them in order
+// (by generation, then id) after it when there are many (``ServerState/holdersSortedInside``).
+
 extension InspectRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
         try server.answerHolderList(request) { heap, index in Result(try heap.inspect(id, index: index)) }
+    }
+
+    func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult {
+        let found = try server.answerHolderList(request) { heap, index in try heap.inspectUnordered(id, index: index) }
+        guard found.holderCount > ServerState.holdersSortedInside, request.heapAccess != nil else {
+            return Result(found.inOrder())
+        }
+        return PendingResult { Result(found.inOrder()) }
     }
 }
 
@@ -12,6 +23,16 @@ extension ReferrersRequest: ServerMethod {
         try server.answerHolderList(request) { heap, index in
             Result(id: id, referrers: try heap.referrers(of: id, index: index))
         }
+    }
+
+    func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult {
+        let found = try server.answerHolderList(request) { heap, index in
+            try heap.referrersUnordered(of: id, index: index)
+        }
+        guard found.count > ServerState.holdersSortedInside, request.heapAccess != nil else {
+            return Result(id: id, referrers: found.inOrder())
+        }
+        return PendingResult { [id] in Result(id: id, referrers: found.inOrder()) }
     }
 }
 
