@@ -36,9 +36,17 @@ extension Heap {
     /// ``inspect(_:index:)`` with its holders not yet in order (``UnorderedInspection``).
     public func inspectUnordered(_ id: ObjectID, index: ReferrerIndex? = nil) throws(HeapError) -> UnorderedInspection {
         let slot = try resolveLive(id)
-        // Every holder, frozen ones too (after the others), with the fields that hold the object.
-        let holders = foundHolders(of: slot, includingFrozen: true, index: index).map { key, s in
-            (key: key, fields: namedFields(s).filter { $0.1 == slot }.map(\.0))
+        // Every holder, frozen ones too (after the others), with the names of the fields that
+        // hold the object, in one array (no array per holder: there may be a million).
+        var holders: [(key: UInt64, fields: Range<Int32>)] = []
+        var fieldNames: [String] = []
+        for (key, s) in foundHolders(of: slot, includingFrozen: true, index: index) {
+            let first = Int32(fieldNames.count)
+            let type = table.records[Int(s)].type
+            for e in fieldEntries(s) where FieldPool.target(e) == slot {
+                fieldNames.append(types.keyName(FieldPool.key(e), of: type))
+            }
+            holders.append((key, first..<Int32(fieldNames.count)))
         }
         let bySessions = sessions.keys.sorted().compactMap { sid -> ObjectInspection.SessionHolder? in
             let n = sessions[sid]!.count(slot)
@@ -60,7 +68,7 @@ extension Heap {
             finalized: r.flags.contains(.finalized),
             weakrefs: table.weakrefs.weakrefs(to: slot).reversed().map { table.id(of: $0) },
             allocation: origins.origin(of: slot))
-        return UnorderedInspection(rest: rest, holders: holders)
+        return UnorderedInspection(rest: rest, holders: holders, fieldNames: fieldNames)
     }
 
     /// Ids of the objects whose fields hold `id`, the objects `gc.get_referrers` lists: those in

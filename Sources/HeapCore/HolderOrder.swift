@@ -19,17 +19,23 @@ public struct UnorderedReferrers: Sendable {
 /// `inspect`'s answer with its holders not yet in order (``HolderOrder``): the rest is final.
 public struct UnorderedInspection: Sendable {
     let rest: ObjectInspection
-    /// Each holder's key, with the fields of it that hold the object (in field order).
-    let holders: [(key: UInt64, fields: [String])]
+    /// Each holder's key, with where the names of its fields that hold the object (in field
+    /// order) are in `fieldNames`.
+    let holders: [(key: UInt64, fields: Range<Int32>)]
+    let fieldNames: [String]
 
     public var holderCount: Int { holders.count }
 
     public func inOrder() -> ObjectInspection {
         var inspection = rest
+        inspection.referrers.reserveCapacity(holders.count)
+        inspection.heldByFields.reserveCapacity(fieldNames.count)
         for (key, fields) in holders.sorted(by: { $0.key < $1.key }) {
             let id = HolderOrder.id(key)
             inspection.referrers.append(id)
-            inspection.heldByFields += fields.map { ObjectInspection.FieldHolder(object: id, field: $0) }
+            for name in fieldNames[Int(fields.lowerBound)..<Int(fields.upperBound)] {
+                inspection.heldByFields.append(ObjectInspection.FieldHolder(object: id, field: name))
+            }
         }
         return inspection
     }
