@@ -55,8 +55,8 @@ public struct RootHolder: Sendable, Hashable, Comparable {
 /// successors of slot `s` are `successors[successorStart[s]..<successorStart[s + 1]]`.
 ///
 /// Memory: 8 (id) + 8 (size) + 4 (offset) bytes per slot and 4 per edge; `predecessors()` adds
-/// 4 per slot and 4 per edge, once: they are kept with the graph (and its copies), as `path`,
-/// `dominators` and drawings all need them.
+/// 4 per slot and 4 per edge, once: they are kept with the graph (and its copies), as the
+/// referrer index, `dominators`, drawings and `path`'s search from the target all need them.
 public struct HeapGraph: Sendable {
     /// Per slot: the live object's id (raw 0: no live object there).
     let ids: [UInt64]
