@@ -151,26 +151,7 @@ extension HeapGraph {
             }
             level = next
         }
-        var found: [HolderPath] = []
-        for (holder, slots) in holders {
-            // `slots` ascend by id, so the first at the least distance is the smallest id.
-            var best: Slot?
-            for s in slots where distance[Int(s)] >= 0 {
-                if best == nil || distance[Int(s)] < distance[Int(best!)] { best = s }
-            }
-            guard let start = best else { continue }
-            var path = HolderPath(holder: holder, slots: [start], fieldIndices: [])
-            var v = start
-            while v != target {
-                let want = distance[Int(v)] - 1
-                let r = edges(v)
-                let e = r.first { distance[Int(successors[$0])] == want }!
-                path.fieldIndices.append(e - r.lowerBound)
-                v = successors[e]
-                path.slots.append(v)
-            }
-            found.append(path)
-        }
+        let found = holderPaths { distance[Int($0)] }
         // Every distance set is a visited slot's: back to -1 for the next search.
         for w in 0..<words where visited[w] != 0 {
             var bits = visited[w]
@@ -180,11 +161,38 @@ extension HeapGraph {
             }
         }
         searchScratch.giveBack(distance)
+        return Array(found.prefix(limit))
+    }
+
+    /// The path rule both searches share, from distances to the target (-1: not known; only
+    /// those at most `known` count): each holder's start is its held object nearest the target
+    /// (`slots` ascend by id, so the first at the least distance is the smallest id), then each
+    /// step the first field (in field order) one step nearer. Holders that reach it, shortest
+    /// path first, then in holder order.
+    func holderPaths(known: Int32 = .max, distanceToTarget: (Slot) -> Int32) -> [HolderPath] {
+        var found: [HolderPath] = []
+        for (holder, slots) in holders {
+            var best: (slot: Slot, distance: Int32)?
+            for s in slots {
+                let d = distanceToTarget(s)
+                if d >= 0 && d <= known && (best == nil || d < best!.distance) { best = (s, d) }
+            }
+            guard let start = best else { continue }
+            var path = HolderPath(holder: holder, slots: [start.slot], fieldIndices: [])
+            var (v, d) = start
+            while d > 0 {
+                let r = edges(v)
+                let e = r.first { distanceToTarget(successors[$0]) == d - 1 }!
+                path.fieldIndices.append(e - r.lowerBound)
+                (v, d) = (successors[e], d - 1)
+                path.slots.append(v)
+            }
+            found.append(path)
+        }
         // Holders are already in holder order; a stable sort by length keeps it among equals.
-        let ordered = found.enumerated().sorted {
+        return found.enumerated().sorted {
             $0.element.slots.count != $1.element.slots.count
                 ? $0.element.slots.count < $1.element.slots.count : $0.offset < $1.offset
-        }
-        return ordered.prefix(limit).map(\.element)
+        }.map(\.element)
     }
 }

@@ -111,32 +111,8 @@ extension HeapGraph {
             guard let i = place[s] else { return -1 }
             return distance[Int(i)]
         }
-        let known = radius.map(Int32.init) ?? .max
-        var found: [HolderPath] = []
-        for (holder, slots) in holders {
-            // `slots` ascend by id, so the first at the least distance is the smallest id.
-            var best: (slot: Slot, distance: Int32)?
-            for s in slots {
-                let d = distanceToTarget(s)
-                if d >= 0 && d <= known && (best == nil || d < best!.distance) { best = (s, d) }
-            }
-            guard let start = best else { continue }
-            var path = HolderPath(holder: holder, slots: [start.slot], fieldIndices: [])
-            var (v, d) = start
-            while d > 0 {
-                let r = edges(v)
-                let e = r.first { distanceToTarget(successors[$0]) == d - 1 }!
-                path.fieldIndices.append(e - r.lowerBound)
-                (v, d) = (successors[e], d - 1)
-                path.slots.append(v)
-            }
-            found.append(path)
-        }
+        let found = holderPaths(known: radius.map(Int32.init) ?? .max, distanceToTarget: distanceToTarget)
         guard radius == nil || found.count >= wanted else { return nil }
-        // Holders are already in holder order; a stable sort by length keeps it among equals.
-        return found.enumerated().sorted {
-            $0.element.slots.count != $1.element.slots.count
-                ? $0.element.slots.count < $1.element.slots.count : $0.offset < $1.offset
-        }.map(\.element)
+        return found
     }
 }

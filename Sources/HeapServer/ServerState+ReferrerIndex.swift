@@ -1,5 +1,6 @@
 import Dispatch
 import HeapCore
+import HeapProtocol
 
 /// `referrers` and `inspect` on a big heap without a pass over every object: the daemon keeps a
 /// ``ReferrerIndex`` (the reverse edges of the last graph it captured a slice at a time, read
@@ -17,6 +18,14 @@ extension ServerState {
     /// Holder lists up to this long are put in order inside the lock; longer ones after it, on
     /// the connection's event loop (a million holders took 49 ms to sort).
     static let holdersSortedInside = 4096
+
+    /// A holder list's answer, put in order now or, when it is long and the request can finish
+    /// after the lock (not in a batch), then.
+    static func orderHolders(
+        of count: Int, _ request: RequestContext, _ inOrder: @escaping @Sendable () -> any HeapResult
+    ) -> any HeapResult {
+        count > holdersSortedInside && request.heapAccess != nil ? PendingResult(finish: inOrder) : inOrder()
+    }
 
     /// The holder lists' index if it still answers for the heap; a retired one is let go.
     mutating func currentReferrerIndex() -> ReferrerIndex? {

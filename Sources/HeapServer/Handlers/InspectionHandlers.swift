@@ -6,33 +6,25 @@ import HeapProtocol
 
 extension InspectRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        try server.answerHolderList(request) { heap, index in Result(try heap.inspect(id, index: index)) }
+        Result(try server.answerHolderList(request) { try $0.inspectUnordered(id, index: $1) }.inOrder())
     }
 
     func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult {
-        let found = try server.answerHolderList(request) { heap, index in try heap.inspectUnordered(id, index: index) }
-        guard found.holderCount > ServerState.holdersSortedInside, request.heapAccess != nil else {
-            return Result(found.inOrder())
-        }
-        return PendingResult { Result(found.inOrder()) }
+        let found = try server.answerHolderList(request) { try $0.inspectUnordered(id, index: $1) }
+        return ServerState.orderHolders(of: found.holderCount, request) { Result(found.inOrder()) }
     }
 }
 
 extension ReferrersRequest: ServerMethod {
     func run(_ server: inout ServerState, _ request: inout RequestContext) throws -> Result {
-        try server.answerHolderList(request) { heap, index in
-            Result(id: id, referrers: try heap.referrers(of: id, index: index))
-        }
+        Result(
+            id: id,
+            referrers: try server.answerHolderList(request) { try $0.referrersUnordered(of: id, index: $1) }.inOrder())
     }
 
     func execute(_ server: inout ServerState, _ request: inout RequestContext) throws -> any HeapResult {
-        let found = try server.answerHolderList(request) { heap, index in
-            try heap.referrersUnordered(of: id, index: index)
-        }
-        guard found.count > ServerState.holdersSortedInside, request.heapAccess != nil else {
-            return Result(id: id, referrers: found.inOrder())
-        }
-        return PendingResult { [id] in Result(id: id, referrers: found.inOrder()) }
+        let found = try server.answerHolderList(request) { try $0.referrersUnordered(of: id, index: $1) }
+        return ServerState.orderHolders(of: found.count, request) { [id] in Result(id: id, referrers: found.inOrder()) }
     }
 }
 
