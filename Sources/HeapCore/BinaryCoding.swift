@@ -55,6 +55,13 @@ public struct BinaryWriter: Sendable {
         values.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
+    /// As `raw(_:)` for the array `(0..<count).map(element)`, without making it.
+    public mutating func raw<T: BitwiseCopyable>(count: Int, _ element: (Int) -> T) {
+        varint(UInt64(count))
+        bytes.reserveCapacity(bytes.count + count * MemoryLayout<T>.stride)
+        for i in 0..<count { Swift.withUnsafeBytes(of: element(i)) { bytes.append(contentsOf: $0) } }
+    }
+
     public mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 }
 

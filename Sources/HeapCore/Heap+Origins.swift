@@ -30,6 +30,6 @@ extension Heap {
             }
     }
 
-    /// Resident bytes of the origin table and its per-object arrays (8 bytes per slot).
+    /// Resident bytes of the origin tables and their per-object array (4 bytes per slot).
     public var originBytes: Int { origins.byteCount }
 }

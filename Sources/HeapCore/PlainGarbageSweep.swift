@@ -17,17 +17,17 @@ struct PlainGarbageSweep: RefcountCascading {
     let poolFreeHeads: UnsafeMutablePointer<UInt32>
     let typeCounts: UnsafeMutablePointer<Int>
     let typeBytes: UnsafeMutablePointer<UInt64>
-    let originOf: UnsafeMutablePointer<UInt32>
-    let originSlots: Int
-    let originEntries: UnsafeMutablePointer<AllocationOrigins.Entry>
+    let birthOf: UnsafeMutablePointer<UInt32>
+    let birthSlots: Int
+    let births: UnsafeMutablePointer<AllocationOrigins.Birth>
     var cascadeScratch: CascadeScratch
     /// The generation lists' operations, on the same records.
     var lists: RecordView { RecordView(records: records, refs: refs, pool: UnsafePointer(pool)) }
     var freeList: (top: Slot, count: Int, live: Int)
-    /// Types and origin entries whose last object died, in that order: the heap forgets them
-    /// after the sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
+    /// Types and births whose last object died, in that order: the heap forgets them after the
+    /// sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
     var emptiedTypes: [TypeID] = []
-    var emptiedOrigins: [UInt32] = []
+    var emptiedBirths: [UInt32] = []
     var died = 0
     var bytesFreed: UInt64 = 0
 
@@ -89,13 +89,13 @@ struct PlainGarbageSweep: RefcountCascading {
         typeBytes[type] -= size
         if left == 0 { emptiedTypes.append(TypeID(type)) }
         bytesFreed += size
-        if Int(slot) < originSlots {
-            let e = originOf[Int(slot)]
-            originOf[Int(slot)] = 0
-            if e != 0 {
-                let left = originEntries[Int(e)].live - 1
-                originEntries[Int(e)].live = left
-                if left == 0 { emptiedOrigins.append(e) }
+        if Int(slot) < birthSlots {
+            let b = birthOf[Int(slot)]
+            birthOf[Int(slot)] = 0
+            if b != 0 {
+                let left = births[Int(b)].live - 1
+                births[Int(b)].live = left
+                if left == 0 { emptiedBirths.append(b) }
             }
         }
         died += 1
@@ -145,21 +145,21 @@ extension Heap {
         var scratch = cascadeScratch
         cascadeScratch = CascadeScratch()
         let freeListBefore = table.freeListState
-        let (died, bytesFreed, freeList, emptiedTypes, emptiedOrigins) = table.records.withUnsafeMutableBufferPointer {
+        let (died, bytesFreed, freeList, emptiedTypes, emptiedBirths) = table.records.withUnsafeMutableBufferPointer {
             recs in
             table.gcRefs.withUnsafeMutableBufferPointer { refs in
                 fieldPool.withRawBlocks { pool, heads in
                     types.withRawHistogram { counts, bytes in
-                        origins.withRawCounts { originOf, originSlots, originEntries in
+                        origins.withRawCounts { birthOf, birthSlots, births in
                             var sweep = PlainGarbageSweep(
                                 records: recs.baseAddress!, refs: refs.baseAddress!, pool: pool, poolFreeHeads: heads,
-                                typeCounts: counts, typeBytes: bytes, originOf: originOf, originSlots: originSlots,
-                                originEntries: originEntries, cascadeScratch: scratch, freeList: freeListBefore)
+                                typeCounts: counts, typeBytes: bytes, birthOf: birthOf, birthSlots: birthSlots,
+                                births: births, cascadeScratch: scratch, freeList: freeListBefore)
                             scratch = CascadeScratch()
                             sweep.run(unreachable: unreachable, old: old, &events)
                             scratch = sweep.cascadeScratch
                             return (
-                                sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedOrigins
+                                sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedBirths
                             )
                         }
                     }
@@ -174,6 +174,6 @@ extension Heap {
         assert(died == expectedDeaths, "a closed unreachable set must die whole")
         totalBytes -= bytesFreed
         for t in emptiedTypes { types.noteUnused(t) }
-        for e in emptiedOrigins { origins.forgetEntry(e) }
+        for b in emptiedBirths { origins.forgetBirth(b) }
     }
 }

@@ -22,12 +22,11 @@ public struct StorageGrowth: Sendable {
         public var records = Room()
         public var gcRefs = Room()
         public var fieldEntries = Room()
-        public var originOf = Room()
-        public var bornAt = Room()
+        public var birthOf = Room()
 
         /// Bytes the plan faults in.
         public var bytes: Int {
-            records.faulted * MemoryLayout<ObjectRecord>.stride + (gcRefs.faulted + originOf.faulted + bornAt.faulted)
+            records.faulted * MemoryLayout<ObjectRecord>.stride + (gcRefs.faulted + birthOf.faulted)
                 * 4
                 + fieldEntries.faulted * 8
         }
@@ -36,18 +35,15 @@ public struct StorageGrowth: Sendable {
     var records: [ObjectRecord] = []
     var gcRefs: [UInt32] = []
     var fieldEntries: [FieldPool.Entry] = []
-    var originOf: [UInt32] = []
-    var bornAt: [UInt32] = []
+    var birthOf: [UInt32] = []
 
     /// None: nothing to adopt.
     public init() {}
 
     init(
-        records: [ObjectRecord], gcRefs: [UInt32], fieldEntries: [FieldPool.Entry], originOf: [UInt32],
-        bornAt: [UInt32]
+        records: [ObjectRecord], gcRefs: [UInt32], fieldEntries: [FieldPool.Entry], birthOf: [UInt32]
     ) {
-        (self.records, self.gcRefs, self.fieldEntries, self.originOf, self.bornAt) =
-            (records, gcRefs, fieldEntries, originOf, bornAt)
+        (self.records, self.gcRefs, self.fieldEntries, self.birthOf) = (records, gcRefs, fieldEntries, birthOf)
     }
 
     /// Empty arrays with the plan's room, the pages to fault in written once. (Outside the heap's
@@ -56,7 +52,7 @@ public struct StorageGrowth: Sendable {
         func made<T: BitwiseCopyable>(_ room: Room) -> [T] { .resident(capacity: room.capacity, faulted: room.faulted) }
         return StorageGrowth(
             records: made(plan.records), gcRefs: made(plan.gcRefs), fieldEntries: made(plan.fieldEntries),
-            originOf: made(plan.originOf), bornAt: made(plan.bornAt))
+            birthOf: made(plan.birthOf))
     }
 
     /// The room an array of `count` elements in room for `capacity` needs ahead: none unless it
@@ -77,7 +73,7 @@ extension Heap {
         }
         let plan = StorageGrowth.Plan(
             records: room(table.records), gcRefs: room(table.gcRefs), fieldEntries: room(fieldPool.entries),
-            originOf: room(origins.originOf), bornAt: room(origins.bornAt))
+            birthOf: room(origins.birthOf))
         return plan == StorageGrowth.Plan() ? nil : plan
     }
 
@@ -89,7 +85,7 @@ extension Heap {
         func room<T>(_ a: [T]) -> StorageGrowth.Room { StorageGrowth.Room(capacity: a.capacity, faulted: a.count) }
         return StorageGrowth.Plan(
             records: room(table.records), gcRefs: room(table.gcRefs), fieldEntries: room(fieldPool.entries),
-            originOf: room(origins.originOf), bornAt: room(origins.bornAt))
+            birthOf: room(origins.birthOf))
     }
 
     /// Moves each array whose grown storage is in `growth` into it (an array that grew by itself
@@ -106,7 +102,7 @@ extension Heap {
             copied += growth.gcRefs.count * 4
         }
         copied += fieldPool.adoptStorage(&growth.fieldEntries, sameSizeToo: sameSizeToo)
-        copied += origins.adoptStorage(&growth.originOf, &growth.bornAt, sameSizeToo: sameSizeToo)
+        copied += origins.adoptStorage(&growth.birthOf, sameSizeToo: sameSizeToo)
         return copied
     }
 }

@@ -2,9 +2,10 @@ import XCTest
 
 @testable import HeapCore
 
-/// Allocation origins (issue 16 item 6): site, session and second per object, 8 bytes each;
-/// the (site, session) table is shared by the objects allocated there and forgets an entry with
-/// its last object, so a client sending a new site per object cannot grow it past its objects.
+/// Allocation origins (issue 16 item 6): site, session and second per object, 4 bytes each
+/// (issue 14: a birth per (site, session, second) holds the second); the (site, session) table
+/// is shared by the objects allocated there and forgets an entry with its last object, so a
+/// client sending a new site per object cannot grow it past its objects.
 final class AllocationOriginsTests: HeapTestCase {
     private func alloc(site: String?) -> ObjectID {
         try! heap.allocate(AllocationSpec(type: "Node", site: site), session: session, events: &events)
@@ -32,6 +33,51 @@ final class AllocationOriginsTests: HeapTestCase {
         for i in 0..<1000 { drop(alloc(site: "site \(i)")) }
         XCTAssertEqual(heap.origins.liveOriginCount, 0)
         XCTAssertLessThanOrEqual(heap.origins.entries.count, 2, "freed entries are reused")
+    }
+
+    /// What the 4 bytes per object rest on: objects of one (site, session, second) share a birth,
+    /// whichever order sites interleave in; a new second starts one; the last object takes it.
+    func testObjectsOfOneSecondShareABirth() throws {
+        heap.setClock(100)
+        let early = (0..<3).map { _ in alloc(site: "a") }
+        XCTAssertEqual(heap.origins.liveBirthCount, 1)
+        heap.setClock(101)
+        var late: [ObjectID] = []
+        for _ in 0..<3 { late += [alloc(site: "a"), alloc(site: "b"), alloc(site: nil)] }
+        XCTAssertEqual(heap.origins.liveBirthCount, 4, "(a, 100), (a, 101), (b, 101), (nil, 101)")
+        XCTAssertEqual(heap.origins.liveOriginCount, 3)
+        for id in early { XCTAssertEqual(try heap.origin(of: id)?.time, 100) }
+        for id in late { XCTAssertEqual(try heap.origin(of: id)?.time, 101) }
+        for id in early { drop(id) }
+        XCTAssertEqual(heap.origins.liveBirthCount, 3)
+        let restored = try roundTrip(heap)
+        XCTAssertEqual(restored.origins.liveBirthCount, 3, "rebuilt from the per-slot form")
+        for id in late { XCTAssertEqual(try restored.origin(of: id), try heap.origin(of: id)) }
+        for id in late { drop(id) }
+        XCTAssertEqual(heap.origins.liveBirthCount, 0)
+        XCTAssertEqual(heap.origins.liveOriginCount, 0)
+        XCTAssertLessThanOrEqual(heap.origins.births.count, 5, "freed births are reused")
+    }
+
+    /// Plain garbage dies in `PlainGarbageSweep`, which forgets births after the sweep.
+    func testGarbageCyclesForgetTheirBirths() throws {
+        heap.setClock(7)
+        for i in 0..<200 {
+            let a = alloc(site: "cycle \(i % 3)")
+            let b = alloc(site: "cycle \(i % 3)")
+            link(a, "next", b)
+            link(b, "next", a)
+            drop(a)
+            drop(b)
+        }
+        let keep = alloc(site: "cycle 0")
+        XCTAssertEqual(heap.origins.liveBirthCount, 3)
+        let runs = heap.fastPathRuns.plainSweeps
+        XCTAssertEqual(try heap.collect(events: &events).collected, 400)
+        XCTAssertEqual(heap.fastPathRuns.plainSweeps, runs + 1, "the plain sweep ran")
+        XCTAssertEqual(heap.origins.liveBirthCount, 1)
+        XCTAssertEqual(heap.origins.liveOriginCount, 1)
+        XCTAssertEqual(try heap.origin(of: keep)?.time, 7)
     }
 
     func testSiteHistogramAndSnapshotRoundTrip() throws {
