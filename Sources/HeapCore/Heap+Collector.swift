@@ -51,7 +51,7 @@ extension Heap {
         if memoryOrderPassesEnabled && youngCount == table.liveCount {
             // Every live object is collected (a full collection, nothing frozen): one pass.
             fastPathRuns.onePassRefCounts += 1
-            updateAndSubtractRefs(&youngTally)
+            updateAndSubtractRefs(young, &youngTally)
         } else if memoryOrderPassesEnabled && youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
             updateRefs(codes: youngCodes, &youngTally)
             subtractRefs(codes: youngCodes, &youngTally)
@@ -140,7 +140,9 @@ extension Heap {
         }
     }
 
-    /// `update_refs`: gc_refs = refcount for every object of `young` (which marks it collecting).
+    /// `update_refs`: gc_refs = refcount for every object of `young`, which marks it collecting.
+    /// As in gcmodule.c, gc_refs takes the place of the `gcPrev` link: until `move_unreachable`
+    /// restores it, `young` is linked through `gcNext` alone (its head's `gcPrev` still the tail).
     private mutating func updateRefs(_ young: Slot, _ tally: inout Tally) {
         // Locals, not `tally`: the compiler must assume a store through the view may alias it.
         var (objects, refcounts) = (0, 0)
@@ -148,7 +150,8 @@ extension Heap {
             var s = v[young].pointee.gcNext
             while s != young {
                 let r = v[s]
-                v.refs[Int(s)] = r.pointee.refcount
+                r.pointee.gcPrev = r.pointee.refcount
+                r.pointee.flags.insert(.collecting)
                 objects += 1
                 refcounts += Int(r.pointee.refcount)
                 s = r.pointee.gcNext
@@ -166,7 +169,8 @@ extension Heap {
             for s in slots {
                 let r = v[s]
                 if Self.isCollected(r, codes) {
-                    v.refs[Int(s)] = r.pointee.refcount
+                    r.pointee.gcPrev = r.pointee.refcount
+                    r.pointee.flags.insert(.collecting)
                     objects += 1
                     refcounts += Int(r.pointee.refcount)
                 }
@@ -177,26 +181,36 @@ extension Heap {
     }
 
     /// `update_refs` and `subtract_refs` in one pass in memory order, when every live object is
-    /// being collected, so every field's target is too: no target needs the collecting test,
-    /// and the passes' order does not matter because the counts only add. Each gc_refs starts
-    /// at the not-collecting marker (all ones, -1 in wrapping arithmetic); the object's own
-    /// visit adds its refcount + 1, each field pointing at it subtracts 1, in whatever order
-    /// they come. Saves one of the collection's four reads of every record.
-    private mutating func updateAndSubtractRefs(_ tally: inout Tally) {
+    /// being collected (all on `young`), so every field's target is too: no target needs the
+    /// collecting test, and the passes' order does not matter because the counts only add, in
+    /// wrapping arithmetic. gc_refs replaces the `gcPrev` link, whose value is not known where a
+    /// field pointing at the object is met first; but each object's link is the slot of the
+    /// object before it on `young`, whose own visit knows it: there it is taken off. So the
+    /// object's own visit adds its refcount, the one before it takes its link away, and each
+    /// field pointing at it subtracts 1, in whatever order they come. Saves one of the
+    /// collection's four reads of every record.
+    private mutating func updateAndSubtractRefs(_ young: Slot, _ tally: inout Tally) {
         let slots = table.objectSlots
         var (objects, refcounts, fields) = (0, 0, 0)
         withRecordView { v in
+            // The head is no object: the first object's link is taken off here.
+            let first = v[young].pointee.gcNext
+            if first != young { v[first].pointee.gcPrev &-= young }
             for s in slots {
                 let r = v[s]
                 guard r.pointee.flags.contains(.live) else { continue }
                 let refcount = r.pointee.refcount
-                v.refs[Int(s)] &+= refcount &+ 1
+                r.pointee.gcPrev &+= refcount
+                r.pointee.flags.insert(.collecting)
+                let next = r.pointee.gcNext
+                // The head's `gcPrev` stays the tail, for `move_unreachable`'s appends.
+                if next != young { v[next].pointee.gcPrev &-= s }
                 objects += 1
                 refcounts += Int(refcount)
                 let count = UInt32(r.pointee.fieldCount)
                 fields += Int(count)
                 let at = Int(r.pointee.fieldsAt)
-                for i in 0..<Int(count) { v.refs[Int(FieldPool.target(v.pool[at + i]))] &-= 1 }
+                for i in 0..<Int(count) { v[FieldPool.target(v.pool[at + i])].pointee.gcPrev &-= 1 }
             }
         }
         tally.objects += objects
@@ -211,6 +225,12 @@ extension Heap {
         r.pointee.flags.contains(.live) && codes & (1 << r.pointee.listCode) != 0
     }
 
+    /// `visit_decref`: a reference from inside the collected generations.
+    @inline(__always)
+    private static func subtractRef(_ t: UnsafeMutablePointer<ObjectRecord>) {
+        if t.pointee.flags.contains(.collecting) { t.pointee.gcPrev -= 1 }
+    }
+
     /// `subtract_refs` in memory order, as `updateRefs(codes:)`.
     private mutating func subtractRefs(codes: UInt16, _ tally: inout Tally) {
         let slots = table.objectSlots
@@ -221,10 +241,7 @@ extension Heap {
                 let r = v[s]
                 guard Self.isCollected(r, codes) else { continue }
                 fields += Int(r.pointee.fieldCount)
-                for i in 0..<UInt32(r.pointee.fieldCount) {
-                    let t = Int(v.target(s, i))
-                    if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
-                }
+                for i in 0..<UInt32(r.pointee.fieldCount) { Self.subtractRef(v[v.target(s, i)]) }
             }
         }
     }
@@ -240,73 +257,95 @@ extension Heap {
             while s != young {
                 let r = v[s]
                 fields += Int(r.pointee.fieldCount)
-                for i in 0..<UInt32(r.pointee.fieldCount) {
-                    let t = Int(v.target(s, i))
-                    if v.refs[t] != GCRefs.notCollecting { v.refs[t] -= 1 }
-                }
+                for i in 0..<UInt32(r.pointee.fieldCount) { Self.subtractRef(v[v.target(s, i)]) }
                 s = r.pointee.gcNext
             }
         }
     }
 
+    /// What `move_unreachable` and `visit_reachable` share: the lists and the two labels.
+    private struct Walk {
+        let young: Slot
+        let unreachable: Slot
+        /// The list code survivors get (their generation's).
+        let label: UInt8
+        /// The list code an object set aside wears while the walk runs (NEXT_MASK_UNREACHABLE):
+        /// the permanent generation's, which no collected object can have.
+        let setAside: UInt8
+    }
+
     /// `move_unreachable`: walk `young` in order. An object with gc_refs > 0 is reachable: its
     /// referents become reachable too (moved back to the tail of `young` if they were already
-    /// set aside), and it is promoted to `survivorGeneration`. An object with gc_refs == 0 is
-    /// set aside, tentatively, in `unreachable`. Garbage ends in `unreachable` in young-list
-    /// order, still marked collecting; survivors are no longer collecting, labelled with the
-    /// list code of the generation they are promoted to. Returns the survivors' tally and the
-    /// union of the flags of every object set aside (a
-    /// superset of the unreachable list's: some move back), which tells which later passes
-    /// over the unreachable list can have anything to do.
+    /// set aside), it is promoted to the survivors' generation (labelled with its list code),
+    /// stops collecting, and gets its `gcPrev` link back. An object with gc_refs == 0 is set
+    /// aside, tentatively, in `unreachable` (doubly linked there). Garbage ends in `unreachable`
+    /// in young-list order, still collecting. Returns the survivors' tally and the union of the
+    /// flags of every object set aside (a superset of the unreachable list's: some move back),
+    /// which tells which later passes over the unreachable list can have anything to do.
     /// With `untrackDicts` (a full collection), `untrack_dicts`: a survivor's own dict that is
     /// empty stops being tracked (it is counted again once it gets a value).
     private mutating func moveUnreachable(
         _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool, count: Int
     ) -> (survivors: Tally, setAsideFlags: ObjectFlags) {
-        withRecordView { v in
+        let walk = Walk(young: young, unreachable: unreachable, label: label, setAside: table.codes.current[3])
+        assert(table.codes.generation[Int(walk.setAside)] == 3 && label != walk.setAside)
+        return withRecordView { v in
             var survivors = Tally()
             var setAsideFlags = ObjectFlags()
             var lookahead = Lookahead(room: count)
+            // The last survivor: the young list is linked anew behind it.
+            var prev = young
             var s = v[young].pointee.gcNext
             while s != young {
                 lookahead.prefetch(visiting: s, v)
                 let r = v[s]
-                let next: Slot
-                if v.refs[Int(s)] > 0 {
+                if r.pointee.gcPrev > 0 {
+                    // Visiting may append to `young` behind `s`, changing its `gcNext`.
                     for i in 0..<UInt32(r.pointee.fieldCount) {
-                        Self.visitReachable(v.target(s, i), young: young, v, &lookahead)
+                        Self.visitReachable(v.target(s, i), walk, v, &lookahead)
                     }
-                    v.refs[Int(s)] = GCRefs.notCollecting
+                    r.pointee.gcPrev = prev
+                    r.pointee.flags.remove(.collecting)
                     r.pointee.listCode = label
                     if untrackDicts && r.pointee.fieldCount == 0 { r.pointee.flags.remove(.dictTracked) }
                     survivors.objects += 1
                     survivors.refcounts += Int(r.pointee.refcount)
                     survivors.fields += Int(r.pointee.fieldCount)
-                    next = r.pointee.gcNext
+                    prev = s
                 } else {
-                    next = r.pointee.gcNext
                     setAsideFlags.formUnion(r.pointee.flags)
-                    v.move(s, to: unreachable)
-                    v.refs[Int(s)] = GCRefs.tentativelyUnreachable
+                    v[prev].pointee.gcNext = r.pointee.gcNext
+                    v.append(s, to: unreachable)
+                    r.pointee.listCode = walk.setAside
                 }
-                s = next
+                s = v[prev].pointee.gcNext
             }
+            v[young].pointee.gcPrev = prev
             return (survivors, setAsideFlags)
         }
     }
 
     /// `visit_reachable`: a referent in the young generation becomes (or stays) reachable.
     @inline(__always)
-    private static func visitReachable(_ t: Slot, young: Slot, _ v: RecordView, _ lookahead: inout Lookahead) {
-        let refs = v.refs[Int(t)]
-        if refs == GCRefs.tentativelyUnreachable {
-            v.move(t, to: young)
-            v.refs[Int(t)] = 1
+    private static func visitReachable(_ t: Slot, _ walk: Walk, _ v: RecordView, _ lookahead: inout Lookahead) {
+        let r = v[t]
+        // Another generation, or already found reachable and walked past.
+        guard r.pointee.flags.contains(.collecting) else { return }
+        if r.pointee.listCode == walk.setAside {
+            // Set aside, and reachable after all: back to the tail of `young`, which only its
+            // head's `gcPrev` and the objects' `gcNext` link while the walk runs.
+            v.remove(t)
+            let last = v[walk.young].pointee.gcPrev
+            v[last].pointee.gcNext = t
+            r.pointee.gcNext = walk.young
+            v[walk.young].pointee.gcPrev = t
+            r.pointee.gcPrev = 1
+            r.pointee.listCode = walk.label
             lookahead.revive(t)
-        } else if refs == 0 {
-            v.refs[Int(t)] = 1
+        } else if r.pointee.gcPrev == 0 {
+            r.pointee.gcPrev = 1
         }
-        // notCollecting: another generation; > 0: already known reachable.
+        // gc_refs > 0: already known reachable.
     }
 
     /// `handle_weakrefs`: clear every weakref that is garbage and every weakref to garbage, then
@@ -327,7 +366,7 @@ extension Heap {
             h.table.records[Int(op)].flags.remove(.hasWeakrefs)
             for w in refs.reversed() {
                 let wf = h.table.records[Int(w)].flags
-                if wf.contains(.weakrefHasCallback) && h.table.gcRefs[Int(w)] == GCRefs.notCollecting {
+                if wf.contains(.weakrefHasCallback) && !wf.contains(.collecting) {
                     callbacks.append((w, referent))
                 }
             }
@@ -356,7 +395,6 @@ extension Heap {
     /// cleared.
     private mutating func deleteGarbage(_ unreachable: Slot, old: Slot, _ events: inout HeapEvents) {
         while let op = table.listFirst(unreachable) {
-            table.gcRefs[Int(op)] = GCRefs.notCollecting
             if gc.debug.contains(.saveAll) {
                 incref(op)
                 garbage.append(op)
@@ -369,12 +407,14 @@ extension Heap {
         }
     }
 
-    /// Labels every object of a list with a generation's list code.
+    /// Labels every object of the unreachable list with a generation's list code; they stop
+    /// collecting.
     private mutating func relabel(_ head: Slot, code: UInt8) {
         withRecordView { v in
             var s = v[head].pointee.gcNext
             while s != head {
                 v[s].pointee.listCode = code
+                v[s].pointee.flags.remove(.collecting)
                 s = v[s].pointee.gcNext
             }
         }

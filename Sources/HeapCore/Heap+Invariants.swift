@@ -4,13 +4,11 @@ extension Heap {
     /// Violations found (empty: the heap is consistent). O(objects + fields).
     public func checkInvariants() -> [String] {
         var problems: [String] = []
-        // Outside a collection every live object's gc_refs is back at its marker (the
-        // memory-order passes start from it). A dead slot's is never read, and reset on reuse.
+        // Outside a collection no object is collecting: its gcPrev is a list link again.
         if !gc.collecting,
-            let s = table.objectSlots.first(where: { table.isLive($0) && table.gcRefs[Int($0)] != GCRefs.notCollecting }
-            )
+            let s = table.objectSlots.first(where: { table.records[Int($0)].flags.contains(.collecting) })
         {
-            problems.append("slot \(s) has gc_refs \(table.gcRefs[Int(s)]) outside a collection")
+            problems.append("slot \(s) is still collecting outside a collection")
         }
         var counted = [UInt32](repeating: 0, count: table.records.count)
         for s in table.objectSlots where table.isLive(s) {

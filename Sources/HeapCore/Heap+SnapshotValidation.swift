@@ -145,10 +145,12 @@ extension Heap {
                     guard r.reuse <= ObjectID.maxReuse else {
                         throw Self.refuse("slot \(s) has reuse count \(r.reuse)")
                     }
+                    // Snapshots are written between collections, where no record is collecting.
+                    guard !r.flags.contains(.collecting) else { throw Self.refuse("slot \(s) is marked collecting") }
                     guard s >= reserved, r.flags.contains(.live) else { continue }
                     scan.live += 1
                     guard Int(r.type) < typeCount else { throw Self.refuse("slot \(s) has type \(r.type)") }
-                    // A live object is held; above the limit, gc_refs would meet the collector's markers.
+                    // A live object is held, and no more often than `checkRefcountRoom` allows.
                     guard r.refcount > 0, r.refcount <= Heap.maxRefcount else {
                         throw Self.refuse("slot \(s) has refcount \(r.refcount)")
                     }

@@ -85,8 +85,10 @@ public struct Heap: Sendable {
 
     // `decref` (drop one strong reference; at zero, the cascade) is `RefcountCascading`'s.
 
-    /// Below the collector's two gc_refs markers (`GCRefs`).
-    static let maxRefcount = GCRefs.tentativelyUnreachable - 1
+    /// The most references an object may have. Two below what 32 bits hold, as when the
+    /// collector's gc_refs had two marker values above every count (they now live in the record:
+    /// `ObjectFlags.collecting`); the limit stays where snapshots and clients met it.
+    static let maxRefcount = UInt32.max - 2
 
     func checkRefcountRoom(_ slot: Slot, _ id: ObjectID, adding n: Int = 1) throws(HeapError) {
         try Self.checkRefcountRoom(table.records[Int(slot)].refcount, id, adding: n)

@@ -9,7 +9,7 @@ import CPrefetch
 /// walk does is unchanged.
 struct Lookahead {
     /// How far ahead, in objects moved back, each read is asked for: a record first, then (that
-    /// record in cache) its fields, then (those in cache) their referents' counts and records.
+    /// record in cache) its fields, then (those in cache) their referents' records.
     /// A miss costs hundreds of cycles; the walk spends tens per object.
     static let record = 12
     static let fields = 8
@@ -47,7 +47,6 @@ struct Lookahead {
                 let u = q[i + Self.referents]
                 for f in 0..<UInt32(v[u].pointee.fieldCount) {
                     let t = v.target(u, f)
-                    heapd_prefetch(v.refs + Int(t))
                     heapd_prefetch(v[t])
                 }
             }

@@ -24,6 +24,10 @@ struct ObjectFlags: OptionSet, Sendable {
     static let explicitSize = ObjectFlags(rawValue: 1 << 9)
     /// `size` did not fit 32 bits and lives in a side table.
     static let bigSize = ObjectFlags(rawValue: 1 << 10)
+    /// In the generations being collected, not yet found reachable (`PREV_MASK_COLLECTING`):
+    /// while it is set, `gcPrev` holds the object's gc_refs, or, once `move_unreachable` set the
+    /// object aside (its list code then the permanent generation's), its place in `unreachable`.
+    static let collecting = ObjectFlags(rawValue: 1 << 11)
     /// Bits 12-15 hold the object's list code: which generation it is in is the code's
     /// (`ObjectTable+Generations.swift`), so that merging whole lists never visits objects.
     static let listCodeShift: UInt16 = 12
@@ -36,7 +40,8 @@ struct ObjectRecord: Sendable {
     /// Strong references from every holder: fields, sessions, roots, gc.garbage.
     var refcount: UInt32 = 0
     var type: TypeID = 0
-    /// Intrusive doubly linked generation list (gcmodule.c's `_gc_prev` / `_gc_next`).
+    /// Intrusive doubly linked generation list (gcmodule.c's `_gc_prev` / `_gc_next`). As in
+    /// gcmodule.c, `gcPrev` holds the collector's gc_refs while the object is `collecting`.
     var gcPrev: Slot = 0
     var gcNext: Slot = 0
     /// First entry of this object's block in the field pool (valid when fieldCount > 0).

@@ -9,12 +9,8 @@ struct ObjectTable: Sendable {
     /// Free slots are reused only once this many are waiting (keeps demo ids small and ordered).
     static let reuseThreshold = 1024
 
+    /// The collector keeps its `gc_refs` in each record's `gcPrev` (`ObjectFlags.collecting`).
     var records: [ObjectRecord]
-    /// The collector's `gc_refs`, one per slot, apart from the records: subtract_refs and
-    /// move_unreachable touch referents in random order, and a 4-byte array stays in cache far
-    /// better than the records do. `GCRefs.notCollecting` for every live object outside a
-    /// collection (a dead slot's is never read: `allocateSlot` resets it).
-    var gcRefs: [UInt32]
     private var freeTop: Slot = 0  // 0: empty (slot 0 is a sentinel, never free)
     private(set) var freeCount = 0
     private(set) var liveCount = 0
@@ -34,7 +30,6 @@ struct ObjectTable: Sendable {
     var changes: SlotChanges?
 
     init() {
-        gcRefs = Array(repeating: GCRefs.notCollecting, count: Int(Self.reservedSlots))
         records = (0..<Self.reservedSlots).map { s in
             var r = ObjectRecord()
             r.gcPrev = s
@@ -55,7 +50,6 @@ struct ObjectTable: Sendable {
     mutating func restore(records: [ObjectRecord], freeTop: Slot, freeCount: Int, liveCount: Int) {
         self.records = records
         changes = nil  // every slot changed: a capture under way starts again
-        gcRefs = Array(repeating: GCRefs.notCollecting, count: records.count)
         self.freeTop = freeTop
         self.freeCount = freeCount
         self.liveCount = liveCount
@@ -95,22 +89,19 @@ struct ObjectTable: Sendable {
             noteChange(slot)
             records[Int(slot)] = ObjectRecord()
             records[Int(slot)].reuse = reuse
-            gcRefs[Int(slot)] = GCRefs.notCollecting
             return slot
         }
         precondition(records.count < Int(UInt32.max - 16), "object table full")
         records.append(ObjectRecord())
-        gcRefs.append(GCRefs.notCollecting)
         return Slot(records.count - 1)
     }
 
-    /// Ends a slot's object (a collection may be running: its scratch is reset too). The slot
+    /// Ends a slot's object (a collection may be running: the record is reset whole). The slot
     /// keeps its reuse count (so its last id reads as freed, and higher ones as never issued); a
     /// slot that ran out of reuse counts is retired for good.
     mutating func releaseSlot(_ slot: Slot) {
         liveCount -= 1
         noteChange(slot)
-        gcRefs[Int(slot)] = GCRefs.notCollecting
         if Self.reset(&records[Int(slot)], linkingTo: freeTop) {
             freeTop = slot
             freeCount += 1
@@ -129,10 +120,8 @@ struct ObjectTable: Sendable {
         return true
     }
 
-    /// Bytes of the record table and the collector scratch.
-    var byteCount: Int {
-        records.capacity * MemoryLayout<ObjectRecord>.stride + gcRefs.capacity * MemoryLayout<UInt32>.stride
-    }
+    /// Bytes of the record table.
+    var byteCount: Int { records.capacity * MemoryLayout<ObjectRecord>.stride }
 
     var objectSlots: Range<Slot> { Self.reservedSlots..<Slot(records.count) }
 
@@ -227,15 +216,4 @@ struct ObjectTable: Sendable {
         while s != head { out.append(s); s = records[Int(s)].gcNext }
         return out
     }
-}
-
-/// Values of `gc_refs` (gcmodule.c keeps the same states in `_gc_prev` and flag bits).
-enum GCRefs {
-    /// Not in the generation being collected (PREV_MASK_COLLECTING clear).
-    static let notCollecting = UInt32.max
-    /// Collecting, and set aside in `unreachable` by move_unreachable (NEXT_MASK_UNREACHABLE).
-    static let tentativelyUnreachable = UInt32.max - 1
-    /// A count is at most an object's refcount, which `Heap.maxRefcount` keeps below both
-    /// markers: every refcount fits, unlike the Int32 this once was (an object with 2^31
-    /// references read as negative and was taken for garbage).
 }

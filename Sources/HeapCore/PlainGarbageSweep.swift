@@ -12,7 +12,6 @@ struct PlainGarbageSweep: RefcountCascading {
 
     // The heap's storage, valid only inside `Heap.sweepPlainGarbage`'s closures.
     let records: UnsafeMutablePointer<ObjectRecord>
-    let refs: UnsafeMutablePointer<UInt32>
     let pool: UnsafeMutablePointer<FieldPool.Entry>
     let poolFreeHeads: UnsafeMutablePointer<UInt32>
     let typeCounts: UnsafeMutablePointer<Int>
@@ -22,7 +21,7 @@ struct PlainGarbageSweep: RefcountCascading {
     let births: UnsafeMutablePointer<AllocationOrigins.Birth>
     var cascadeScratch: CascadeScratch
     /// The generation lists' operations, on the same records.
-    var lists: RecordView { RecordView(records: records, refs: refs, pool: UnsafePointer(pool)) }
+    var lists: RecordView { RecordView(records: records, pool: UnsafePointer(pool)) }
     var freeList: (top: Slot, count: Int, live: Int)
     /// Types and births whose last object died, in that order: the heap forgets them after the
     /// sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
@@ -52,7 +51,7 @@ struct PlainGarbageSweep: RefcountCascading {
             }
             decref(op, &events)
             if records[Int(unreachable)].gcNext == op {
-                refs[Int(op)] = GCRefs.notCollecting
+                records[Int(op)].flags.remove(.collecting)
                 lists.move(op, to: old)
             }
         }
@@ -106,7 +105,6 @@ struct PlainGarbageSweep: RefcountCascading {
     mutating func finishDeallocation(_ slot: Slot) {
         let r = records + Int(slot)
         freeBlock(at: r.pointee.fieldsAt, count: Int(r.pointee.fieldCount))
-        // A dead slot's gc_refs is never read; `ObjectTable.allocateSlot` resets it on reuse.
         freeList.live -= 1
         if ObjectTable.reset(&r.pointee, linkingTo: freeList.top) {
             freeList.top = slot
@@ -147,21 +145,19 @@ extension Heap {
         let freeListBefore = table.freeListState
         let (died, bytesFreed, freeList, emptiedTypes, emptiedBirths) = table.records.withUnsafeMutableBufferPointer {
             recs in
-            table.gcRefs.withUnsafeMutableBufferPointer { refs in
-                fieldPool.withRawBlocks { pool, heads in
-                    types.withRawHistogram { counts, bytes in
-                        origins.withRawCounts { birthOf, birthSlots, births in
-                            var sweep = PlainGarbageSweep(
-                                records: recs.baseAddress!, refs: refs.baseAddress!, pool: pool, poolFreeHeads: heads,
-                                typeCounts: counts, typeBytes: bytes, birthOf: birthOf, birthSlots: birthSlots,
-                                births: births, cascadeScratch: scratch, freeList: freeListBefore)
-                            scratch = CascadeScratch()
-                            sweep.run(unreachable: unreachable, old: old, &events)
-                            scratch = sweep.cascadeScratch
-                            return (
-                                sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedBirths
-                            )
-                        }
+            fieldPool.withRawBlocks { pool, heads in
+                types.withRawHistogram { counts, bytes in
+                    origins.withRawCounts { birthOf, birthSlots, births in
+                        var sweep = PlainGarbageSweep(
+                            records: recs.baseAddress!, pool: pool, poolFreeHeads: heads,
+                            typeCounts: counts, typeBytes: bytes, birthOf: birthOf, birthSlots: birthSlots,
+                            births: births, cascadeScratch: scratch, freeList: freeListBefore)
+                        scratch = CascadeScratch()
+                        sweep.run(unreachable: unreachable, old: old, &events)
+                        scratch = sweep.cascadeScratch
+                        return (
+                            sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedBirths
+                        )
                     }
                 }
             }

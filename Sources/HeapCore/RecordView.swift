@@ -3,7 +3,6 @@
 /// array subscripts cost as much as the work itself. Valid only inside `Heap.withRecordView`.
 struct RecordView {
     let records: UnsafeMutablePointer<ObjectRecord>
-    let refs: UnsafeMutablePointer<UInt32>
     let pool: UnsafePointer<FieldPool.Entry>
 
     @inline(__always) subscript(_ s: Slot) -> UnsafeMutablePointer<ObjectRecord> { records + Int(s) }
@@ -38,13 +37,8 @@ extension Heap {
     /// free them or grow the field pool.
     mutating func withRecordView<R>(_ body: (RecordView) -> R) -> R {
         table.records.withUnsafeMutableBufferPointer { recs in
-            table.gcRefs.withUnsafeMutableBufferPointer { refs in
-                fieldPool.entries.withUnsafeBufferPointer { pool in
-                    body(
-                        RecordView(
-                            records: recs.baseAddress!, refs: refs.baseAddress!,
-                            pool: pool.baseAddress ?? UnsafePointer(bitPattern: 8)!))
-                }
+            fieldPool.entries.withUnsafeBufferPointer { pool in
+                body(RecordView(records: recs.baseAddress!, pool: pool.baseAddress ?? UnsafePointer(bitPattern: 8)!))
             }
         }
     }

@@ -1,6 +1,6 @@
 /// The heap's big arrays' next storage, made ahead of need outside the heap's lock.
 ///
-/// The object table, the collector's scratch, the field pool and the allocation origins are
+/// The object table, the field pool and the allocation origins are
 /// arrays that double when full. At millions of objects a doubling inside the lock faults in
 /// hundreds of megabytes of fresh pages while every client waits (building ten million objects
 /// held the lock 0.3-0.7 s once, at the table's doubling past 8M slots). A daemon instead asks
@@ -20,20 +20,18 @@ public struct StorageGrowth: Sendable {
     /// The room of each array (none: it needs none yet).
     public struct Plan: Sendable, Equatable {
         public var records = Room()
-        public var gcRefs = Room()
         public var fieldEntries = Room()
         public var birthOf = Room()
 
         /// Bytes the plan faults in.
         public var bytes: Int {
-            records.faulted * MemoryLayout<ObjectRecord>.stride + (gcRefs.faulted + birthOf.faulted)
+            records.faulted * MemoryLayout<ObjectRecord>.stride + birthOf.faulted
                 * 4
                 + fieldEntries.faulted * 8
         }
     }
 
     var records: [ObjectRecord] = []
-    var gcRefs: [UInt32] = []
     var fieldEntries: [FieldPool.Entry] = []
     var birthOf: [UInt32] = []
 
@@ -41,9 +39,9 @@ public struct StorageGrowth: Sendable {
     public init() {}
 
     init(
-        records: [ObjectRecord], gcRefs: [UInt32], fieldEntries: [FieldPool.Entry], birthOf: [UInt32]
+        records: [ObjectRecord], fieldEntries: [FieldPool.Entry], birthOf: [UInt32]
     ) {
-        (self.records, self.gcRefs, self.fieldEntries, self.birthOf) = (records, gcRefs, fieldEntries, birthOf)
+        (self.records, self.fieldEntries, self.birthOf) = (records, fieldEntries, birthOf)
     }
 
     /// Empty arrays with the plan's room, the pages to fault in written once. (Outside the heap's
@@ -51,7 +49,7 @@ public struct StorageGrowth: Sendable {
     public static func resident(for plan: Plan) -> StorageGrowth {
         func made<T: BitwiseCopyable>(_ room: Room) -> [T] { .resident(capacity: room.capacity, faulted: room.faulted) }
         return StorageGrowth(
-            records: made(plan.records), gcRefs: made(plan.gcRefs), fieldEntries: made(plan.fieldEntries),
+            records: made(plan.records), fieldEntries: made(plan.fieldEntries),
             birthOf: made(plan.birthOf))
     }
 
@@ -72,7 +70,7 @@ extension Heap {
                 count: a.count, capacity: a.capacity, stride: MemoryLayout<T>.stride, minimumBytes: minimumBytes)
         }
         let plan = StorageGrowth.Plan(
-            records: room(table.records), gcRefs: room(table.gcRefs), fieldEntries: room(fieldPool.entries),
+            records: room(table.records), fieldEntries: room(fieldPool.entries),
             birthOf: room(origins.birthOf))
         return plan == StorageGrowth.Plan() ? nil : plan
     }
@@ -84,7 +82,7 @@ extension Heap {
     public var storageCopyPlan: StorageGrowth.Plan {
         func room<T>(_ a: [T]) -> StorageGrowth.Room { StorageGrowth.Room(capacity: a.capacity, faulted: a.count) }
         return StorageGrowth.Plan(
-            records: room(table.records), gcRefs: room(table.gcRefs), fieldEntries: room(fieldPool.entries),
+            records: room(table.records), fieldEntries: room(fieldPool.entries),
             birthOf: room(origins.birthOf))
     }
 
@@ -97,9 +95,6 @@ extension Heap {
         var copied = 0
         if table.records.moveStorage(into: &growth.records, sameSizeToo: sameSizeToo) {
             copied += growth.records.count * MemoryLayout<ObjectRecord>.stride
-        }
-        if table.gcRefs.moveStorage(into: &growth.gcRefs, sameSizeToo: sameSizeToo) {
-            copied += growth.gcRefs.count * 4
         }
         copied += fieldPool.adoptStorage(&growth.fieldEntries, sameSizeToo: sameSizeToo)
         copied += origins.adoptStorage(&growth.birthOf, sameSizeToo: sameSizeToo)

@@ -29,8 +29,8 @@ final class CollectorLockstepTests: XCTestCase {
                 outs.append((res, e.withoutDurations, e.freedIDs, bytes))
                 XCTAssertTrue(
                     heaps[i].table.objectSlots.allSatisfy {
-                        !heaps[i].table.isLive($0) || heaps[i].table.gcRefs[Int($0)] == GCRefs.notCollecting
-                    }, "seed \(seed) step \(step) \(kind) heap \(i): gc_refs left set")
+                        !heaps[i].table.records[Int($0)].flags.contains(.collecting)
+                    }, "seed \(seed) step \(step) \(kind) heap \(i): left collecting")
                 XCTAssertEqual(
                     heaps[i].table.codes.members.reduce(0, +), heaps[i].table.liveCount,
                     "seed \(seed) step \(step) \(kind) heap \(i): code members")
