@@ -59,7 +59,17 @@ public struct BinaryWriter: Sendable {
     public mutating func raw<T: BitwiseCopyable>(count: Int, _ element: (Int) -> T) {
         varint(UInt64(count))
         bytes.reserveCapacity(bytes.count + count * MemoryLayout<T>.stride)
-        for i in 0..<count { Swift.withUnsafeBytes(of: element(i)) { bytes.append(contentsOf: $0) } }
+        // A chunk at a time: appending element by element costs a call and a check each.
+        var chunk: [T] = []
+        chunk.reserveCapacity(min(count, 4096))
+        var i = 0
+        while i < count {
+            let end = min(count, i + 4096)
+            chunk.removeAll(keepingCapacity: true)
+            for j in i..<end { chunk.append(element(j)) }
+            chunk.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            i = end
+        }
     }
 
     public mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
