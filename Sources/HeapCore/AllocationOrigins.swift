@@ -180,7 +180,9 @@ struct AllocationOrigins: Sendable {
             o.entries.append(Entry(site: site, session: session, sessionName: name, live: 0))
             if o.entries.count > slotCount + 1 { return nil }
         }
-        guard !o.entries.isEmpty else { return nil }
+        // Entry 0 is "unknown": with a site it would lend it to every object of unknown origin.
+        guard let unknown = o.entries.first, unknown.site == nil, unknown.sessionName == nil, unknown.session.raw == 0
+        else { return nil }
         let originOf = try r.raw(UInt32.self)
         let bornAt = try r.raw(UInt32.self)
         guard originOf.count == bornAt.count, originOf.count <= slotCount else { return nil }

@@ -80,6 +80,26 @@ final class AllocationOriginsTests: HeapTestCase {
         XCTAssertEqual(try heap.origin(of: keep)?.time, 7)
     }
 
+    /// Entry 0 stands for "unknown"; a damaged snapshot giving it a site is refused.
+    func testAnUnknownEntryWithASiteIsRefused() throws {
+        func decode(unknownSite: String?) throws -> AllocationOrigins? {
+            var w = BinaryWriter()
+            w.varint(1)
+            w.optional(unknownSite) { $0.string($1) }
+            w.varint(0)
+            w.optional(String?.none) { $0.string($1) }
+            w.raw([UInt32]())
+            w.raw([UInt32]())
+            let bytes = w.takeBytes()
+            return try bytes.withUnsafeBytes { raw in
+                var r = BinaryReader(raw)
+                return try AllocationOrigins.decode(&r, slotCount: 8, isLive: { _ in false })
+            }
+        }
+        XCTAssertNotNil(try decode(unknownSite: nil))
+        XCTAssertNil(try decode(unknownSite: "x.py:1"))
+    }
+
     func testSiteHistogramAndSnapshotRoundTrip() throws {
         heap.setClock(42)
         let ids = (0..<30).map { alloc(site: "s\($0 % 3)") } + [alloc(site: nil)]
