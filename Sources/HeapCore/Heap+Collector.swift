@@ -263,10 +263,9 @@ extension Heap {
         }
     }
 
-    /// What `move_unreachable` and `visit_reachable` share: the lists and the two labels.
+    /// What `move_unreachable` and `visit_reachable` share: the young list and the two labels.
     private struct Walk {
         let young: Slot
-        let unreachable: Slot
         /// The list code survivors get (their generation's).
         let label: UInt8
         /// The list code an object set aside wears while the walk runs (NEXT_MASK_UNREACHABLE):
@@ -287,7 +286,7 @@ extension Heap {
     private mutating func moveUnreachable(
         _ young: Slot, into unreachable: Slot, label: UInt8, untrackDicts: Bool, count: Int
     ) -> (survivors: Tally, setAsideFlags: ObjectFlags) {
-        let walk = Walk(young: young, unreachable: unreachable, label: label, setAside: table.codes.current[3])
+        let walk = Walk(young: young, label: label, setAside: table.codes.current[3])
         assert(table.codes.generation[Int(walk.setAside)] == 3 && label != walk.setAside)
         return withRecordView { v in
             var survivors = Tally()
@@ -332,13 +331,11 @@ extension Heap {
         // Another generation, or already found reachable and walked past.
         guard r.pointee.flags.contains(.collecting) else { return }
         if r.pointee.listCode == walk.setAside {
-            // Set aside, and reachable after all: back to the tail of `young`, which only its
-            // head's `gcPrev` and the objects' `gcNext` link while the walk runs.
+            // Set aside, and reachable after all: back to the tail of `young`. Appending writes
+            // only the tail's `gcNext` and the head's and the object's `gcPrev`, the object's
+            // then taken by its gc_refs: the young list's links the walk relies on hold.
             v.remove(t)
-            let last = v[walk.young].pointee.gcPrev
-            v[last].pointee.gcNext = t
-            r.pointee.gcNext = walk.young
-            v[walk.young].pointee.gcPrev = t
+            v.append(t, to: walk.young)
             r.pointee.gcPrev = 1
             r.pointee.listCode = walk.label
             lookahead.revive(t)

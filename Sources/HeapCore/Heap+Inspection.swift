@@ -87,12 +87,6 @@ extension Heap {
         return UnorderedReferrers(keys: foundHolders(of: slot, includingFrozen: false, index: index).map(\.key))
     }
 
-    /// The objects whose fields hold `slot`, each once, by generation (the permanent one last,
-    /// when asked), then by id.
-    func holders(of slot: Slot, includingFrozen: Bool, index: ReferrerIndex?) -> [Slot] {
-        foundHolders(of: slot, includingFrozen: includingFrozen, index: index).sorted { $0.key < $1.key }.map(\.slot)
-    }
-
     /// The objects whose fields hold `slot`, each once, in no order, each with its
     /// ``HolderOrder`` key.
     private func foundHolders(
@@ -108,7 +102,7 @@ extension Heap {
     /// `gc_referrers_for`'s pass, over every live object, frozen ones too: each object with a
     /// field holding `slot`, once. It reads the records and the field pool in memory order
     /// through raw pointers (no slice, no reference counting per object). O(objects + fields).
-    private func scannedHolders(of slot: Slot) -> [Slot] {
+    func scannedHolders(of slot: Slot) -> [Slot] {
         var found: [Slot] = []
         let target = UInt64(slot)
         table.records.withUnsafeBufferPointer { records in

@@ -1,13 +1,12 @@
 /// The heap's big arrays' next storage, made ahead of need outside the heap's lock.
 ///
-/// The object table, the field pool and the allocation origins are
-/// arrays that double when full. At millions of objects a doubling inside the lock faults in
-/// hundreds of megabytes of fresh pages while every client waits (building ten million objects
-/// held the lock 0.3-0.7 s once, at the table's doubling past 8M slots). A daemon instead asks
-/// which arrays are nearly full (``Heap/storageGrowthWanted(minimumBytes:)``), makes their next
-/// storage with its pages faulted in while other requests run (``resident(for:)``), and hands
-/// it to the heap (``Heap/adoptStorage(_:)``), which only copies its elements over: about 20 ms
-/// per 256 MB here.
+/// The object table, the field pool and the allocation origins are arrays that double when
+/// full. At millions of objects a doubling inside the lock faults in hundreds of megabytes of
+/// fresh pages while every client waits (building ten million objects held the lock 0.3-0.7 s
+/// once, at the table's doubling past 8M slots). A daemon instead asks which arrays are nearly
+/// full (``Heap/storageGrowthWanted(minimumBytes:)``), makes their next storage with its pages
+/// faulted in while other requests run (``resident(for:)``), and hands it to the heap
+/// (``Heap/adoptStorage(_:)``), which only copies its elements over: about 20 ms per 256 MB here.
 public struct StorageGrowth: Sendable {
     /// The room each array will need next, and how much of it to fault in ahead: what the heap
     /// copies into it (faulting in the rest ahead would only make it resident earlier; appends

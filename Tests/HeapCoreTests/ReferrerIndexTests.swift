@@ -13,7 +13,7 @@ final class ReferrerIndexTests: XCTestCase {
             guard let indexed = heap.indexedHolders(of: slot, index) else {
                 return XCTFail("\(context): the index is current but gave no answer")
             }
-            let scanned = heap.holders(of: slot, includingFrozen: true, index: nil)
+            let scanned = heap.scannedHolders(of: slot)
             XCTAssertEqual(indexed.sorted(), scanned.sorted(), "\(context): holders of \(id)")
             XCTAssertEqual(Set(indexed).count, indexed.count, "\(context): each holder once")
             XCTAssertEqual(try! heap.referrers(of: id, index: index), try! heap.referrers(of: id), "\(context): \(id)")
