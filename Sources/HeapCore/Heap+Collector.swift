@@ -48,10 +48,11 @@ extension Heap {
         // Both passes give the same counts in any order. When the young generation is most of
         // the table, memory order is faster than its list: no load waits for the one before.
         var youngTally = Tally()
+        var youngFlags: ObjectFlags? = nil
         if memoryOrderPassesEnabled && youngCount == table.liveCount {
             // Every live object is collected (a full collection, nothing frozen): one pass.
             fastPathRuns.onePassRefCounts += 1
-            updateAndSubtractRefs(young, &youngTally)
+            youngFlags = updateAndSubtractRefs(young, &youngTally)
         } else if memoryOrderPassesEnabled && youngCount >= (table.records.count - Int(ObjectTable.reservedSlots)) / 4 {
             updateRefs(codes: youngCodes, &youngTally)
             subtractRefs(codes: youngCodes, &youngTally)
@@ -60,8 +61,21 @@ extension Heap {
             subtractRefs(young, &youngTally)
         }
         // Survivors are promoted now, before any finalizer runs.
-        let (survivorTally, setAsideFlags) = moveUnreachable(
-            young, into: unreachable, label: label, untrackDicts: g == 2, count: youngTally.objects)
+        let survivorTally: Tally
+        let setAsideFlags: ObjectFlags
+        if let youngFlags, youngTally.isClosed, mayBePlainGarbage(setAsideFlags: youngFlags) {
+            // Every field points inside `young` (the one pass ran) and the refcounts add up to the
+            // fields: no object is referenced from outside, so gc_refs is 0 everywhere and
+            // `move_unreachable` would set every object aside, in list order, and find no
+            // survivor. The whole list moves at once; the plain sweep reads no `gcPrev` (the
+            // first object's gc_refs becomes its link to the head, the others keep theirs).
+            fastPathRuns.wholeYoungGarbage += 1
+            table.listMerge(young, into: unreachable)
+            (survivorTally, setAsideFlags) = (Tally(), youngFlags)
+        } else {
+            (survivorTally, setAsideFlags) = moveUnreachable(
+                young, into: unreachable, label: label, untrackDicts: g == 2, count: youngTally.objects)
+        }
         let survivors = survivorTally.objects
         let unreachableTally = youngTally.minus(survivorTally)
         table.countRelabelled(survivors, code: label)
@@ -101,7 +115,7 @@ extension Heap {
             // The sweep writes records through raw pointers, past `noteChange`: a graph capture
             // under way learns of the deaths here (closed, so no one else dies).
             if table.changes != nil { forEach(in: unreachable) { h, s in h.table.noteChange(s) } }
-            sweepPlainGarbage(unreachable, old: old, expectedDeaths: unreachableTally.objects, &events)
+            sweepPlainGarbage(unreachable, expectedDeaths: unreachableTally.objects, &events)
         } else {
             // What `delete_garbage` leaves (referenced by an object not yet cleared) joins the
             // old generation, as 3.11 merges the unreachable list there.
@@ -188,10 +202,11 @@ extension Heap {
     /// object before it on `young`, whose own visit knows it: there it is taken off. So the
     /// object's own visit adds its refcount, the one before it takes its link away, and each
     /// field pointing at it subtracts 1, in whatever order they come. Saves one of the
-    /// collection's four reads of every record.
-    private mutating func updateAndSubtractRefs(_ young: Slot, _ tally: inout Tally) {
+    /// collection's four reads of every record. Returns the union of the objects' flags.
+    private mutating func updateAndSubtractRefs(_ young: Slot, _ tally: inout Tally) -> ObjectFlags {
         let slots = table.objectSlots
         var (objects, refcounts, fields) = (0, 0, 0)
+        var flagsSeen: UInt16 = 0
         withRecordView { v in
             // The head is no object: the first object's link is taken off here.
             let first = v[young].pointee.gcNext
@@ -201,6 +216,7 @@ extension Heap {
                 guard r.pointee.flags.contains(.live) else { continue }
                 let refcount = r.pointee.refcount
                 r.pointee.gcPrev &+= refcount
+                flagsSeen |= r.pointee.flags.rawValue
                 r.pointee.flags.insert(.collecting)
                 let next = r.pointee.gcNext
                 // The head's `gcPrev` stays the tail, for `move_unreachable`'s appends.
@@ -216,6 +232,7 @@ extension Heap {
         tally.objects += objects
         tally.refcounts += refcounts
         tally.fields += fields
+        return ObjectFlags(rawValue: flagsSeen & ~ObjectFlags.listCodeMask)
     }
 
     /// Whether the record is a live object of the collected generations (`codes`: their list

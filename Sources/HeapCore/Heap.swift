@@ -44,6 +44,8 @@ public struct Heap: Sendable {
         var plainSweeps = 0
         /// `update_refs` and `subtract_refs` fused (every live object collected).
         var onePassRefCounts = 0
+        /// `move_unreachable` skipped: no young object was referenced from outside.
+        var wholeYoungGarbage = 0
     }
 
     public init(limits: HeapLimits = HeapLimits()) {

@@ -39,6 +39,15 @@ public struct HeapEvents: Sendable {
         }
     }
 
+    /// Whether the next `freed` keeps its id.
+    var keepsFreedIDs: Bool { freedIDs.count < freedIDLimit }
+
+    /// Frees whose ids are not kept (`keepsFreedIDs` was false), counted at once.
+    mutating func freedUnkept(_ count: Int) {
+        assert(!keepsFreedIDs)
+        freedCount += count
+    }
+
     public mutating func removeAll() {
         events.removeAll(keepingCapacity: true)
         freedIDs.removeAll(keepingCapacity: true)

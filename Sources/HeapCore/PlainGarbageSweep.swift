@@ -20,8 +20,8 @@ struct PlainGarbageSweep: RefcountCascading {
     let birthSlots: Int
     let births: UnsafeMutablePointer<AllocationOrigins.Birth>
     var cascadeScratch: CascadeScratch
-    /// The generation lists' operations, on the same records.
-    var lists: RecordView { RecordView(records: records, pool: UnsafePointer(pool)) }
+    /// Whether `events` keeps freed ids; when it does not, deaths are counted there at the end.
+    let keepsFreedIDs: Bool
     var freeList: (top: Slot, count: Int, live: Int)
     /// Types and births whose last object died, in that order: the heap forgets them after the
     /// sweep, as `TypeRegistry.remove` and `AllocationOrigins.forget` would have.
@@ -33,28 +33,39 @@ struct PlainGarbageSweep: RefcountCascading {
     /// The flags that make an object's death more than bookkeeping (see the type's comment).
     static let unplainFlags: ObjectFlags = [.hasFinalizer, .isWeakref, .hasWeakrefs, .hasData, .ownDict, .bigSize]
 
-    /// `delete_garbage`: clear the head of `unreachable` (which frees whatever that was the last
-    /// reference to) until the list is empty; a cleared object still referenced moves to `old`
-    /// and dies when its last referrer is cleared.
-    mutating func run(unreachable: Slot, old: Slot, _ events: inout HeapEvents) {
-        while true {
-            let op = records[Int(unreachable)].gcNext
-            if op == unreachable { break }
-            records[Int(op)].refcount += 1
-            let count = records[Int(op)].fieldCount
+    /// `delete_garbage`: clear each object of the unreachable list in order (which frees whatever
+    /// that was the last reference to, itself included) until the list ends. 3.11 takes the
+    /// head of `unreachable` each time and moves a cleared object still referenced to `old`,
+    /// where it dies when its last referrer is cleared; in a closed set every object dies, so
+    /// here nothing is unlinked or moved, and the list is walked by `gcNext` alone (`gcPrev`
+    /// may still hold gc_refs). The walk visits the same objects in the same order: an object
+    /// that died ahead of it (still `collecting`) keeps its list successor in `gcPrev`, which
+    /// the walk follows and clears; the objects behind it are no longer `collecting`.
+    mutating func run(unreachable head: Slot, _ events: inout HeapEvents) {
+        var op = records[Int(head)].gcNext
+        while op != head {
+            let r = records + Int(op)
+            guard r.pointee.flags.contains(.live) else {
+                op = r.pointee.gcPrev
+                r.pointee.gcPrev = 0
+                continue
+            }
+            let next = r.pointee.gcNext
+            r.pointee.flags.remove(.collecting)
+            r.pointee.refcount += 1
+            let count = r.pointee.fieldCount
             if count > 0 {
-                let at = records[Int(op)].fieldsAt
-                records[Int(op)].fieldCount = 0
-                records[Int(op)].fieldsAt = 0
+                let at = r.pointee.fieldsAt
+                r.pointee.fieldCount = 0
+                r.pointee.fieldsAt = 0
                 for i in 0..<UInt32(count) { decref(FieldPool.target(pool[Int(at + i)]), &events) }
                 freeBlock(at: at, count: Int(count))
             }
             decref(op, &events)
-            if records[Int(unreachable)].gcNext == op {
-                records[Int(op)].flags.remove(.collecting)
-                lists.move(op, to: old)
-            }
+            op = next
         }
+        records[Int(head)].gcNext = head
+        records[Int(head)].gcPrev = head
     }
 
     @inline(__always)
@@ -73,43 +84,48 @@ struct PlainGarbageSweep: RefcountCascading {
         FieldPool.target(pool[Int(records[Int(slot)].fieldsAt) + i])
     }
 
-    /// `Heap.beginDeallocation` for a plain object: untrack, `freed`, the histograms, the origin.
+    /// `Heap.beginDeallocation` for a plain object: `freed`, the histograms, the origin. It
+    /// stays linked (see `run`) and `live` until `finishDeallocation` resets its record.
+    /// The counts below cannot wrap (each counts objects that exist), hence `&-`/`&+`: an
+    /// overflow check per death was a branch on every one of them.
     @inline(__always)
     mutating func beginDeallocation(_ slot: Slot, _ events: inout HeapEvents) {
         let r = records + Int(slot)
-        lists.remove(slot)
-        r.pointee.flags.remove(.live)
-        events.freed(ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: r.pointee.reuse))
+        if keepsFreedIDs {
+            events.freed(ObjectID(slotOrdinal: slot - ObjectTable.reservedSlots + 1, reuse: r.pointee.reuse))
+        }
         let size = UInt64(r.pointee.size)
         let type = Int(r.pointee.type)
         // Each count is read once and written once: a second read would wait on the store.
-        let left = typeCounts[type] - 1
+        let left = typeCounts[type] &- 1
         typeCounts[type] = left
-        typeBytes[type] -= size
+        typeBytes[type] &-= size
         if left == 0 { emptiedTypes.append(TypeID(type)) }
-        bytesFreed += size
+        bytesFreed &+= size
         if Int(slot) < birthSlots {
             let b = birthOf[Int(slot)]
             birthOf[Int(slot)] = 0
             if b != 0 {
-                let left = births[Int(b)].live - 1
+                let left = births[Int(b)].live &- 1
                 births[Int(b)].live = left
                 if left == 0 { emptiedBirths.append(b) }
             }
         }
-        died += 1
+        died &+= 1
     }
 
-    /// `Heap.finishDeallocation`: the field block and the slot go back to their free lists.
+    /// `Heap.finishDeallocation`: the field block and the slot go back to their free lists. An
+    /// object the walk has not reached leaves it its list successor (see `run`).
     @inline(__always)
     mutating func finishDeallocation(_ slot: Slot) {
         let r = records + Int(slot)
         freeBlock(at: r.pointee.fieldsAt, count: Int(r.pointee.fieldCount))
-        freeList.live -= 1
+        let successor = r.pointee.flags.contains(.collecting) ? r.pointee.gcNext : 0
         if ObjectTable.reset(&r.pointee, linkingTo: freeList.top) {
             freeList.top = slot
-            freeList.count += 1
+            freeList.count &+= 1
         }
+        r.pointee.gcPrev = successor
     }
 
     /// `FieldPool.freeBlock`.
@@ -136,9 +152,8 @@ extension Heap {
     /// `delete_garbage` through `PlainGarbageSweep`; the caller checked that the unreachable
     /// set is plain and closed: every object in it dies here, and nothing else does. Their list
     /// codes were not counted in any generation (`uncountForCollection`), so none is uncounted.
-    mutating func sweepPlainGarbage(
-        _ unreachable: Slot, old: Slot, expectedDeaths: Int, _ events: inout HeapEvents
-    ) {
+    /// The list is empty afterwards.
+    mutating func sweepPlainGarbage(_ unreachable: Slot, expectedDeaths: Int, _ events: inout HeapEvents) {
         fastPathRuns.plainSweeps += 1
         var scratch = cascadeScratch
         cascadeScratch = CascadeScratch()
@@ -151,9 +166,12 @@ extension Heap {
                         var sweep = PlainGarbageSweep(
                             records: recs.baseAddress!, pool: pool, poolFreeHeads: heads,
                             typeCounts: counts, typeBytes: bytes, birthOf: birthOf, birthSlots: birthSlots,
-                            births: births, cascadeScratch: scratch, freeList: freeListBefore)
+                            births: births, cascadeScratch: scratch, keepsFreedIDs: events.keepsFreedIDs,
+                            freeList: freeListBefore)
                         scratch = CascadeScratch()
-                        sweep.run(unreachable: unreachable, old: old, &events)
+                        sweep.run(unreachable: unreachable, &events)
+                        if !sweep.keepsFreedIDs { events.freedUnkept(sweep.died) }
+                        sweep.freeList.live -= sweep.died
                         scratch = sweep.cascadeScratch
                         return (
                             sweep.died, sweep.bytesFreed, sweep.freeList, sweep.emptiedTypes, sweep.emptiedBirths

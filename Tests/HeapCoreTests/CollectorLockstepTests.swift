@@ -58,6 +58,8 @@ final class CollectorLockstepTests: XCTestCase {
         stats["sweeps2"] = (stats["sweeps2"] ?? 0) + heaps[2].fastPathRuns.plainSweeps
         stats["onePass0"] = (stats["onePass0"] ?? 0) + heaps[0].fastPathRuns.onePassRefCounts
         stats["onePass1"] = (stats["onePass1"] ?? 0) + heaps[1].fastPathRuns.onePassRefCounts
+        stats["wholeYoung0"] = (stats["wholeYoung0"] ?? 0) + heaps[0].fastPathRuns.wholeYoungGarbage
+        stats["wholeYoung1"] = (stats["wholeYoung1"] ?? 0) + heaps[1].fastPathRuns.wholeYoungGarbage
         stats["relabellings"] = (stats["relabellings"] ?? 0) + heaps[0].table.codes.relabellings
         stats["collections"] = (stats["collections"] ?? 0) + heaps[0].gc.stats.map(\.collections).reduce(0, +)
         stats["live"] = (stats["live"] ?? 0) + heaps[0].table.liveCount
@@ -76,6 +78,10 @@ final class CollectorLockstepTests: XCTestCase {
         // Both memory-order variants ran: the one pass (nothing frozen) and the two.
         XCTAssertGreaterThan(stats["onePass0"] ?? 0, 100, "the one-pass gc_refs must have run")
         XCTAssertEqual(stats["onePass1"] ?? 0, stats["onePass0"] ?? 0)
+        // Collections that found every young object garbage, without `move_unreachable` (rare
+        // here: sessions hold most objects; 7 in the default run); never without the sweep.
+        XCTAssertGreaterThan(stats["wholeYoung0"] ?? 0, 0, "the whole young list taken as garbage")
+        XCTAssertEqual(stats["wholeYoung1"] ?? 0, 0)
         XCTAssertGreaterThan(stats["collections"] ?? 0, (stats["onePass0"] ?? 0) + 100, "and the other passes")
     }
 }

@@ -106,6 +106,40 @@ final class PlainGarbageSweepTests: XCTestCase {
         XCTAssertGreaterThan(swept, 12)
     }
 
+    /// The sweep walks the garbage list without unlinking anything: an object freed ahead of
+    /// the walk hands it its successor (here two in a row, and the list's last object), and one
+    /// cleared while still referenced stays where it is and dies behind the walk. In list
+    /// (allocation) order: a has no fields, held by c; b holds c, held by e; c holds a and d;
+    /// e holds b and f; f holds e. Clearing a leaves it alive; clearing b frees c, which frees
+    /// a behind the walk and d ahead; b outlives its clearing; the walk skips c and d to e, whose
+    /// clearing frees b behind and f ahead, then e. With no survivor the whole young list is taken at once;
+    /// with one, `move_unreachable` runs first.
+    func testObjectsDyingAheadOfAndBehindTheWalk() {
+        for withSurvivor in [false, true] {
+            var heap = Heap()
+            heap.setEnabled(false)
+            let session = try! heap.openSession()
+            var events = HeapEvents()
+            func new() -> ObjectID { try! heap.allocate(AllocationSpec(type: "N"), session: session, events: &events) }
+            let (a, b, c, d, e, f) = (new(), new(), new(), new(), new(), new())
+            if withSurvivor { _ = new() }
+            for (holder, fields) in [(b, [c]), (c, [a, d]), (e, [b, f]), (f, [e])] {
+                let named = fields.enumerated().map { (name: ["p", "q"][$0.offset], target: Optional($0.element)) }
+                try! heap.set(holder, fields: named, events: &events)
+            }
+            for x in [a, b, c, d, e, f] { _ = try! heap.unref(x, session: session, events: &events) }
+            XCTAssertEqual(heap.objectCount, withSurvivor ? 7 : 6)
+
+            var probe = heap
+            var probeEvents = HeapEvents()
+            _ = try! probe.collect(generation: 2, events: &probeEvents)
+            XCTAssertEqual(
+                probeEvents.freedIDs, [c, a, d, b, f, e], "the order `delete_garbage` frees them in (3.11's)")
+            XCTAssertEqual(probe.fastPathRuns.wholeYoungGarbage, withSurvivor ? 0 : 1)
+            XCTAssertEqual(assertSameCollection(heap, session: session, generation: 2), 1)
+        }
+    }
+
     func testGarbageReferringToSurvivorsTakesTheGeneralPath() {
         for seed in 0..<8 {
             var rng = SplitMix64(seed: UInt64(100 + seed))
