@@ -1,7 +1,8 @@
 """CPython side of the collector benchmark: the same graphs as heapd-gcbench builds in heapd's
 core, from __slots__ objects, timed around one gc.collect().
 
-Usage: python3 gc_cpython.py live|cycles N SEED  -> prints one JSON line
+Usage: python3 gc_cpython.py live|cycles|held N SEED  -> prints one JSON line
+(held: the cycles and one live object, so that not every object collected is garbage)
 """
 import gc
 import json
@@ -53,6 +54,8 @@ def main():
     rng = random.Random(seed)
     before = rss_bytes()
     keep = build_live(n, rng) if kind == "live" else build_cycles(n)
+    if kind == "held":
+        keep = Node()
     after = rss_bytes()
     t0 = time.perf_counter_ns()
     found = gc.collect()

@@ -58,10 +58,13 @@ struct PlainGarbageSweep: RefcountCascading {
                 let at = r.pointee.fieldsAt
                 r.pointee.fieldCount = 0
                 r.pointee.fieldsAt = 0
-                for i in 0..<UInt32(count) { decref(FieldPool.target(pool[Int(at + i)]), &events) }
+                for i in 0..<UInt32(count) {
+                    let target = FieldPool.target(pool[Int(at + i)])
+                    if dropsLastReference(target) { deallocateInline(target, &events) }
+                }
                 freeBlock(at: at, count: Int(count))
             }
-            decref(op, &events)
+            if dropsLastReference(op) { deallocateInline(op, &events) }
             op = next
         }
         records[Int(head)].gcNext = head

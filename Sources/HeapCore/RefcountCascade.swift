@@ -74,6 +74,13 @@ extension RefcountCascading {
 
     /// The object's count reached zero at nesting 0: it runs at level 1.
     mutating func deallocate(_ root: Slot, _ events: inout Events) {
+        deallocateInline(root, &events)
+    }
+
+    /// `deallocate`, inlined into a caller whose loop is mostly deaths (`PlainGarbageSweep`):
+    /// a call per death there cost more than the death's bookkeeping.
+    @inline(__always)
+    mutating func deallocateInline(_ root: Slot, _ events: inout Events) {
         // Most deaths release at most one field: follow such a chain without the stack. Its
         // frames are all gone when its end defers, so the drain (the next object to run) would
         // pop that object at once: it continues at the drain's level.
