@@ -67,8 +67,9 @@ extension Heap {
             // Every field points inside `young` (the one pass ran) and the refcounts add up to the
             // fields: no object is referenced from outside, so gc_refs is 0 everywhere and
             // `move_unreachable` would set every object aside, in list order, and find no
-            // survivor. The whole list moves at once; the plain sweep reads no `gcPrev` (the
-            // first object's gc_refs becomes its link to the head, the others keep theirs).
+            // survivor. The whole list moves at once; the plain sweep reads no live object's
+            // `gcPrev` (the first object's gc_refs becomes its link to the head, the others
+            // keep theirs).
             fastPathRuns.wholeYoungGarbage += 1
             table.listMerge(young, into: unreachable)
             (survivorTally, setAsideFlags) = (Tally(), youngFlags)

@@ -62,11 +62,26 @@ final class PlainGarbageSweepTests: XCTestCase {
         return (heap, session)
     }
 
-    /// The same collection with and without the sweep; returns how often the sweep ran.
+    /// The same collection with and without the sweep; returns how often the sweep ran. Also
+    /// with freed ids kept up to a limit, or none kept (then the sweep counts them at the end).
     func assertSameCollection(
         _ heap: Heap, session: SessionID, generation: Int, file: StaticString = #filePath,
         line: UInt = #line
     ) -> Int {
+        for limit in [0, 3] {
+            var counts: [Int] = []
+            var kept: [[ObjectID]] = []
+            for enabled in [true, false] {
+                var h = heap
+                h.plainGarbageSweepEnabled = enabled
+                var events = HeapEvents(freedIDLimit: limit)
+                _ = try! h.collect(generation: generation, events: &events)
+                counts.append(events.freedCount)
+                kept.append(events.freedIDs)
+            }
+            XCTAssertEqual(counts[0], counts[1], "freed count, \(limit) ids kept", file: file, line: line)
+            XCTAssertEqual(kept[0], kept[1], "freed ids, \(limit) kept", file: file, line: line)
+        }
         var results: [(events: HeapEvents, bytes: [UInt8], next: [ObjectID], sweeps: Int)] = []
         for enabled in [true, false] {
             var h = heap
