@@ -58,17 +58,20 @@ struct PlainGarbageSweep: RefcountCascading {
                 let at = r.pointee.fieldsAt
                 r.pointee.fieldCount = 0
                 r.pointee.fieldsAt = 0
-                for i in 0..<UInt32(count) {
-                    let target = FieldPool.target(pool[Int(at + i)])
-                    if dropsLastReference(target) { deallocateInline(target, &events) }
-                }
+                for i in 0..<UInt32(count) { release(FieldPool.target(pool[Int(at + i)]), &events) }
                 freeBlock(at: at, count: Int(count))
             }
-            if dropsLastReference(op) { deallocateInline(op, &events) }
+            release(op, &events)
             op = next
         }
         records[Int(head)].gcNext = head
         records[Int(head)].gcPrev = head
+    }
+
+    /// `decref` with the cascade inlined (`deallocateInline`).
+    @inline(__always)
+    private mutating func release(_ slot: Slot, _ events: inout HeapEvents) {
+        if dropsLastReference(slot) { deallocateInline(slot, &events) }
     }
 
     @inline(__always)

@@ -25,11 +25,6 @@ struct RecordView {
         self[prev].pointee.gcNext = next
         self[next].pointee.gcPrev = prev
     }
-
-    @inline(__always) func move(_ node: Slot, to head: Slot) {
-        remove(node)
-        append(node, to: head)
-    }
 }
 
 extension Heap {
